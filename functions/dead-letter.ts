@@ -1,0 +1,26 @@
+/**
+ * Lambda handler of the runners' dead-letter queues: records the error status of each message that used
+ * up its deliveries and keeps it as a dead-letter record for `dlq list` and `dlq redrive`.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { createEngine } from '../lib/bootstrap';
+import { loadConfig } from '../lib/config';
+import { recordDeadLetter } from '../lib/engine/dead-letters';
+import { publishMetrics, toDelivery } from '../lib/middleware';
+import { registry } from './registry';
+
+const config = loadConfig(process.env);
+const engine = createEngine(config, { serviceName: 'dead-letter', runners: registry });
+const taskOfQueue = new Map(Object.entries(config.deadLetterQueueArns).map(([task, arn]) => [arn, task]));
+const processor = new BatchProcessor(EventType.SQS);
+
+const onRecord = (record: SQSRecord) => recordDeadLetter(engine, toDelivery(record), taskOfQueue.get(record.eventSourceARN));
+
+export const handler = middy((event: SQSEvent, context: Context) =>
+  processPartialResponse(event, onRecord, processor, { context, throwOnFullBatchFailure: false }),
+)
+  .use(injectLambdaContext(engine.logger, { resetKeys: true }))
+  .use(publishMetrics(engine.metrics));

@@ -1,0 +1,32 @@
+/**
+ * The registry: every runner this deployment runs (Blast's `periodic_tasks`). The CDK stack, the local
+ * runtime, the CLI and the tests all read this list; adding a runner is one line here plus its file.
+ */
+import type { AnyRunner } from '../lib/runner';
+import { CutoutDownload } from './runners/cutout-download';
+import { GlobalApertureConstruction } from './runners/global-aperture-construction';
+import { GlobalAperturePhotometry } from './runners/global-aperture-photometry';
+import { GlobalHostSedInference } from './runners/global-host-sed-inference';
+import { HostInformation } from './runners/host-information';
+import { HostMatch } from './runners/host-match';
+import { HostMwebv } from './runners/host-mwebv';
+import { LocalAperturePhotometry } from './runners/local-aperture-photometry';
+import { LocalHostSedInference } from './runners/local-host-sed-inference';
+import { TransientMwebv } from './runners/transient-mwebv';
+import { ValidateGlobalPhotometry } from './runners/validate-global-photometry';
+import { ValidateLocalPhotometry } from './runners/validate-local-photometry';
+
+export const registry: readonly AnyRunner[] = [
+  new CutoutDownload(),
+  new TransientMwebv(),
+  new HostMatch(),
+  new HostInformation(),
+  new HostMwebv(),
+  new GlobalApertureConstruction(),
+  new GlobalAperturePhotometry(),
+  new ValidateGlobalPhotometry(),
+  new LocalAperturePhotometry(),
+  new ValidateLocalPhotometry(),
+  new GlobalHostSedInference(),
+  new LocalHostSedInference(),
+];

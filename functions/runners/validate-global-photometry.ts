@@ -1,0 +1,27 @@
+import { StatusMessage, TaskName } from '../../lib/generated/fixtures';
+import { type TaskContext, TransientTaskRunner } from '../../lib/runner';
+import { type PhotometryOutput, type ValidationOutput, requireOutput } from './outputs';
+import { validFilters } from './photometry';
+import { hostKnown } from './upstream';
+
+/** SED fitting needs at least this many well-measured filters. */
+export const MIN_GLOBAL_FILTERS = 3;
+
+export class ValidateGlobalPhotometry extends TransientTaskRunner {
+  readonly taskName = TaskName.ValidateGlobalPhotometry;
+  readonly prerequisites = {
+    ...hostKnown,
+    [TaskName.GlobalApertureConstruction]: StatusMessage.Processed,
+    [TaskName.GlobalAperturePhotometry]: StatusMessage.Processed,
+    [TaskName.ValidateGlobalPhotometry]: StatusMessage.NotProcessed,
+  };
+  readonly failedStatusMessage = StatusMessage.PhotValidFailed;
+
+  async process(_transient: unknown, context: TaskContext) {
+    const photometry = await requireOutput<PhotometryOutput>(context, TaskName.GlobalAperturePhotometry);
+    const output: ValidationOutput = { validFilters: validFilters(photometry.fluxes) };
+    if (output.validFilters.length < MIN_GLOBAL_FILTERS) return StatusMessage.NotEnoughFilters;
+    await context.save({ ...output });
+    return StatusMessage.Processed;
+  }
+}

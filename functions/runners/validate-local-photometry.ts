@@ -1,0 +1,26 @@
+import { StatusMessage, TaskName } from '../../lib/generated/fixtures';
+import { type TaskContext, TransientTaskRunner } from '../../lib/runner';
+import { type PhotometryOutput, type ValidationOutput, requireOutput } from './outputs';
+import { validFilters } from './photometry';
+import { hostKnown } from './upstream';
+
+/** A local SED needs at least this many well-measured filters. */
+export const MIN_LOCAL_FILTERS = 2;
+
+export class ValidateLocalPhotometry extends TransientTaskRunner {
+  readonly taskName = TaskName.ValidateLocalPhotometry;
+  readonly prerequisites = {
+    ...hostKnown,
+    [TaskName.LocalAperturePhotometry]: StatusMessage.Processed,
+    [TaskName.ValidateLocalPhotometry]: StatusMessage.NotProcessed,
+  };
+  readonly failedStatusMessage = StatusMessage.PhotValidFailed;
+
+  async process(_transient: unknown, context: TaskContext) {
+    const photometry = await requireOutput<PhotometryOutput>(context, TaskName.LocalAperturePhotometry);
+    const output: ValidationOutput = { validFilters: validFilters(photometry.fluxes) };
+    if (output.validFilters.length < MIN_LOCAL_FILTERS) return StatusMessage.PhotValidFailed;
+    await context.save({ ...output });
+    return StatusMessage.Processed;
+  }
+}

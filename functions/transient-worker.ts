@@ -1,0 +1,28 @@
+/**
+ * Lambda handler of every transient runner's queue: a batch of SQS messages, each one (transient, task)
+ * → claim → process → record the status → send what became ready. Reports partial batch failures.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { createEngine } from '../lib/bootstrap';
+import { loadConfig } from '../lib/config';
+import { processDelivery } from '../lib/engine/worker';
+import { deadlineOf, publishMetrics, toDelivery } from '../lib/middleware';
+import { registry } from './registry';
+
+const engine = createEngine(loadConfig(process.env), { serviceName: 'transient-worker', runners: registry });
+const processor = new BatchProcessor(EventType.SQS);
+
+const onRecord = (record: SQSRecord, context: Context) =>
+  processDelivery(engine, toDelivery(record), { deadline: deadlineOf(context), logger: engine.logger });
+
+export const handler = middy((event: SQSEvent, context: Context) =>
+  processPartialResponse(event, (record: SQSRecord) => onRecord(record, context), processor, {
+    context,
+    throwOnFullBatchFailure: false,
+  }),
+)
+  .use(injectLambdaContext(engine.logger, { resetKeys: true }))
+  .use(publishMetrics(engine.metrics));

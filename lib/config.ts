@@ -1,0 +1,53 @@
+/**
+ * Handler configuration, read from the environment by entry files only. The same variables configure the
+ * Lambda functions (set by the stack) and the local runtime (set by `npm start`); the AWS SDK itself
+ * reads AWS_REGION and AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS.
+ */
+import { z } from 'zod';
+import { ConfigError } from './domain/errors';
+
+export const ENV = {
+  tableName: 'TABLE_NAME',
+  queueUrls: 'TASK_QUEUE_URLS',
+  deadLetterQueues: 'TASK_DEAD_LETTER_QUEUE_ARNS',
+  fixturesDir: 'FIXTURES_DIR',
+  retryBaseSeconds: 'RETRY_BASE_SECONDS',
+} as const;
+
+const urlMap = z.record(z.string(), z.string().min(1));
+
+export interface Config {
+  readonly tableName: string;
+  /** Task → URL of its queue: the queues this function may send to. */
+  readonly queueUrls: Readonly<Record<string, string>>;
+  /** Task → ARN of its dead-letter queue (the dead-letter handler's routing of unreadable messages). */
+  readonly deadLetterQueueArns: Readonly<Record<string, string>>;
+  readonly fixturesDir: string;
+  readonly retryBaseSeconds: number;
+}
+
+const json = (env: NodeJS.ProcessEnv, name: string): Record<string, string> => {
+  const text = env[name];
+  if (!text) return {};
+  try {
+    return urlMap.parse(JSON.parse(text));
+  } catch (cause) {
+    throw new ConfigError(`${name} must be a JSON object of task name → string`, { cause });
+  }
+};
+
+export const loadConfig = (env: NodeJS.ProcessEnv): Config => {
+  const tableName = env[ENV.tableName];
+  if (!tableName) throw new ConfigError(`${ENV.tableName} is not set: the handlers need the DynamoDB table's name`);
+  const retryBaseSeconds = Number(env[ENV.retryBaseSeconds] ?? 10);
+  if (!Number.isFinite(retryBaseSeconds) || retryBaseSeconds < 0) {
+    throw new ConfigError(`${ENV.retryBaseSeconds} must be a number of seconds, not "${env[ENV.retryBaseSeconds]}"`);
+  }
+  return {
+    tableName,
+    queueUrls: json(env, ENV.queueUrls),
+    deadLetterQueueArns: json(env, ENV.deadLetterQueues),
+    fixturesDir: env[ENV.fixturesDir] ?? 'fixtures',
+    retryBaseSeconds,
+  };
+};

@@ -1,0 +1,162 @@
+/**
+ * Principle 1: the registry and the fixtures are checked once, early (synth, local start, tests, `validate`).
+ * Every problem is one line naming the runner, the field and the fixture file involved.
+ */
+import { type AnyRunner, type TransientTaskRunner, isTransientRunner } from '../runner';
+import { type Catalog, Status, StatusType, statusTypeOf } from './catalog';
+import { RegistryValidationError } from './errors';
+import { type TaskSpec, type Workflow, buildWorkflow, dependencyEdges, topologicalOrder } from './workflow';
+
+/** Bounds of the settings, as Lambda, SQS and EventBridge accept them. */
+export const settingBounds = {
+  memorySize: [128, 10240],
+  timeoutSeconds: [1, 900],
+  batchSize: [1, 10],
+  maxConcurrency: [2, 1000],
+  maxReceiveCount: [1, 1000],
+  readyShards: [1, 100],
+} as const;
+
+export const runnerLabel = (runner: AnyRunner): string => {
+  const className = runner.constructor.name;
+  return className && className !== 'Object' ? `runner ${className} ("${runner.taskName}")` : `runner "${runner.taskName}"`;
+};
+
+/** The runner's prerequisites with its own task's "not processed" made explicit, as Blast writes them. */
+export const toTaskSpec = (runner: TransientTaskRunner): TaskSpec => ({
+  task: runner.taskName,
+  prerequisites: { ...runner.prerequisites, [runner.taskName]: runner.prerequisites[runner.taskName] ?? Status.NotProcessed },
+  failedStatus: runner.failedStatusMessage,
+});
+
+const checkSettings = (runner: AnyRunner, label: string, issues: string[]) => {
+  const { frequencySeconds } = runner;
+  if (!Number.isInteger(frequencySeconds) || frequencySeconds < 60 || frequencySeconds % 60 !== 0) {
+    issues.push(
+      `${label}, field frequencySeconds: ${frequencySeconds} cannot be an EventBridge schedule (rate expressions take whole minutes: 60, 120, ...)`,
+    );
+  }
+  const numeric: Partial<Record<keyof typeof settingBounds, number>> = {
+    memorySize: runner.memorySize,
+    timeoutSeconds: runner.timeoutSeconds,
+    ...(isTransientRunner(runner)
+      ? {
+          batchSize: runner.batchSize,
+          maxConcurrency: runner.maxConcurrency,
+          maxReceiveCount: runner.maxReceiveCount,
+          readyShards: runner.readyShards,
+        }
+      : {}),
+  };
+  for (const [field, value] of Object.entries(numeric)) {
+    const [min, max] = settingBounds[field as keyof typeof settingBounds];
+    if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
+      issues.push(`${label}, field ${field}: ${value} is outside ${min}–${max}`);
+    }
+  }
+};
+
+const checkTransientRunner = (runner: TransientTaskRunner, label: string, catalog: Catalog, issues: string[]) => {
+  const { statusFile, taskFile } = catalog;
+  if (!catalog.tasks.has(runner.taskName)) {
+    issues.push(`${label}, field taskName: unknown task "${runner.taskName}" — not declared in ${taskFile}`);
+  }
+  for (const [task, status] of Object.entries(runner.prerequisites ?? {})) {
+    if (!catalog.tasks.has(task)) {
+      issues.push(`${label}, field prerequisites: unknown task "${task}" — not declared in ${taskFile}`);
+    }
+    const type = statusTypeOf(catalog, status);
+    if (type === undefined) {
+      issues.push(`${label}, field prerequisites: unknown status "${status}" for "${task}" — not declared in ${statusFile}`);
+    } else if (type === StatusType.Warning) {
+      issues.push(`${label}, field prerequisites: "${task}" must be "${status}", a passing ${type} status in ${statusFile} that cannot be waited for`);
+    }
+    if (task === runner.taskName && status !== Status.NotProcessed) {
+      issues.push(`${label}, field prerequisites: its own task must be "${Status.NotProcessed}", not "${status}"`);
+    }
+  }
+  const failedType = statusTypeOf(catalog, runner.failedStatusMessage);
+  if (failedType === undefined) {
+    issues.push(`${label}, field failedStatusMessage: unknown status "${runner.failedStatusMessage}" — not declared in ${statusFile}`);
+  } else if (failedType !== StatusType.Error) {
+    issues.push(
+      `${label}, field failedStatusMessage: "${runner.failedStatusMessage}" has type ${failedType} in ${statusFile}; a failed status must have type error`,
+    );
+  }
+};
+
+/** Tasks that can run from a fresh transient: those whose every dependency can run too. */
+const reachableTasks = (specs: ReadonlyMap<string, TaskSpec>): Set<string> => {
+  const reachable = new Set<string>();
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [task, spec] of specs) {
+      if (!reachable.has(task) && dependencyEdges(spec).every((on) => reachable.has(on))) {
+        reachable.add(task);
+        grew = true;
+      }
+    }
+  }
+  return reachable;
+};
+
+export interface ValidationResult {
+  readonly issues: string[];
+  readonly workflow: Workflow;
+}
+
+export const validateRegistry = (catalog: Catalog, runners: readonly AnyRunner[]): ValidationResult => {
+  const issues: string[] = [];
+  const byName = new Map<string, string>();
+  const specs = new Map<string, TaskSpec>();
+  for (const runner of runners) {
+    const label = runnerLabel(runner);
+    const first = byName.get(runner.taskName);
+    if (first) {
+      issues.push(`${label}, field taskName: "${runner.taskName}" already has ${first}; one runner per task`);
+      continue;
+    }
+    byName.set(runner.taskName, label);
+    checkSettings(runner, label, issues);
+    if (isTransientRunner(runner)) {
+      checkTransientRunner(runner, label, catalog, issues);
+      specs.set(runner.taskName, toTaskSpec(runner));
+    } else if (catalog.tasks.has(runner.taskName)) {
+      issues.push(
+        `${label}, field taskName: "${runner.taskName}" is a transient task in ${catalog.taskFile}; a system runner cannot work on it`,
+      );
+    }
+  }
+
+  const { cyclic } = topologicalOrder([...specs.keys()], specs);
+  if (cyclic.length > 0) {
+    issues.push(
+      `prerequisite cycle between ${cyclic.map((task) => byName.get(task)).join(', ')}, field prerequisites: none of them can ever run`,
+    );
+  }
+  const cyclicSet = new Set(cyclic);
+  const reachable = reachableTasks(specs);
+  for (const [task, { source }] of catalog.tasks) {
+    if (reachable.has(task) || cyclicSet.has(task)) continue;
+    const spec = specs.get(task);
+    if (!spec) {
+      issues.push(`task "${task}" (${source.file}:${source.line}) has no runner in the registry, so no transient would ever complete`);
+      continue;
+    }
+    // Waiting on an unknown task is reported above already.
+    const waitsOn = dependencyEdges(spec).filter((on) => !reachable.has(on) && catalog.tasks.has(on));
+    if (waitsOn.length === 0) continue;
+    issues.push(
+      `${byName.get(task)}, field prerequisites: unreachable — it waits on ${waitsOn.map((on) => `"${on}"`).join(', ')}, which can never run`,
+    );
+  }
+  return { issues, workflow: buildWorkflow(catalog, [...specs.values()]) };
+};
+
+/** Validates and returns the workflow, or throws one error listing every problem. */
+export const assertValidRegistry = (catalog: Catalog, runners: readonly AnyRunner[]): Workflow => {
+  const { issues, workflow } = validateRegistry(catalog, runners);
+  if (issues.length > 0) throw new RegistryValidationError(issues);
+  return workflow;
+};

@@ -1,0 +1,128 @@
+/**
+ * The dispatcher: reads one task's ready markers in Blast's priority order (oldest public timestamp
+ * first, merged across shards), sends them to the task's queue in batches, and deletes what it sent.
+ * It reads only ready work (principle 2) and pages through, so memory stays flat however long the backlog.
+ */
+import { ConfigError } from '../domain/errors';
+import type { ReadyMarker } from '../store/task-store';
+import { Metric } from '../telemetry';
+import { type Engine, transientRunner } from './engine';
+
+export interface DispatchOptions {
+  /** Identifies this run in the dispatch lock. */
+  readonly owner: string;
+  /** Epoch ms by which the run must stop (its function's timeout, less a margin). */
+  readonly deadline: number;
+  /** Markers read per shard and query. */
+  readonly pageSize?: number;
+  /** Markers sent per round (SendMessageBatch calls of ten run in parallel). */
+  readonly roundSize?: number;
+}
+
+export interface DispatchResult {
+  readonly task: string;
+  readonly dispatched: number;
+  /** Ready-index items read (read amplification = itemsRead / dispatched). */
+  readonly itemsRead: number;
+  /** The lock was held by an overlapping run, which does the work instead. */
+  readonly skipped: boolean;
+  /** Stopped at the deadline with markers left for the next run. */
+  readonly truncated: boolean;
+}
+
+interface ShardCursor {
+  readonly shard: number;
+  buffer: ReadyMarker[];
+  nextKey?: Record<string, unknown>;
+  exhausted: boolean;
+}
+
+/** Sends markers as task messages and deletes the ones sent; returns how many went out. */
+export const sendMarkers = async (engine: Engine, task: string, markers: readonly ReadyMarker[]): Promise<number> => {
+  if (markers.length === 0) return 0;
+  const failed = await engine.queues.send(
+    task,
+    markers.map((marker) => ({ transient: marker.name, task, readyAt: marker.readyAt })),
+  );
+  const unsent = new Set(failed.map((message) => message.transient));
+  const sent = markers.filter((marker) => !unsent.has(marker.name));
+  await engine.store.deleteMarkers(sent);
+  return sent.length;
+};
+
+export const dispatchReady = async (engine: Engine, task: string, options: DispatchOptions): Promise<DispatchResult> => {
+  const runner = transientRunner(engine, task);
+  if (!runner) throw new ConfigError(`the schedule names "${task}", which is not a registered transient runner`);
+  if (!engine.queues.has(task)) throw new ConfigError(`no queue URL is configured for "${task}"`);
+  const pageSize = options.pageSize ?? 100;
+  const roundSize = options.roundSize ?? 100;
+  let itemsRead = 0;
+
+  // A one-item probe per shard keeps empty ticks from taking the lock at all.
+  const probes = await Promise.all(
+    Array.from({ length: runner.readyShards }, (_, shard) => engine.store.readyPage(task, shard, 1)),
+  );
+  itemsRead += probes.reduce((sum, page) => sum + page.markers.length, 0);
+  if (probes.every((page) => page.markers.length === 0)) {
+    return { task, dispatched: 0, itemsRead, skipped: false, truncated: false };
+  }
+
+  const leaseMs = Math.max(1_000, options.deadline - engine.clock()) + 30_000;
+  if (!(await engine.store.acquireLock(task, options.owner, engine.clock(), leaseMs))) {
+    engine.logger.info('another dispatcher run holds the lock; leaving the work to it', { task });
+    return { task, dispatched: 0, itemsRead, skipped: true, truncated: false };
+  }
+  const cursors: ShardCursor[] = Array.from({ length: runner.readyShards }, (_, shard) => ({ shard, buffer: [], exhausted: false }));
+  let dispatched = 0;
+  let truncated = false;
+  try {
+    for (;;) {
+      if (engine.clock() >= options.deadline) {
+        truncated = true;
+        break;
+      }
+      await Promise.all(
+        cursors
+          .filter((cursor) => cursor.buffer.length === 0 && !cursor.exhausted)
+          .map(async (cursor) => {
+            const page = await engine.store.readyPage(task, cursor.shard, pageSize, cursor.nextKey);
+            itemsRead += page.markers.length;
+            cursor.buffer = page.markers;
+            cursor.nextKey = page.nextKey;
+            cursor.exhausted = page.nextKey === undefined;
+          }),
+      );
+      const round = takeOldest(cursors, roundSize);
+      if (round.length === 0) break;
+      dispatched += await sendMarkers(engine, task, round);
+    }
+  } finally {
+    await engine.store.releaseLock(task, options.owner);
+  }
+  engine.metrics.add(task, Metric.Dispatched, dispatched);
+  engine.metrics.add(task, Metric.ReadyRead, itemsRead);
+  return { task, dispatched, itemsRead, skipped: false, truncated };
+};
+
+/**
+ * Takes up to `count` markers in priority order across the shards' buffers. It stops when a buffer runs
+ * dry while its shard has more pages, since the next page may hold older markers than the other shards'.
+ */
+const takeOldest = (cursors: ShardCursor[], count: number): ReadyMarker[] => {
+  const taken: ReadyMarker[] = [];
+  while (taken.length < count) {
+    let oldest: { cursor: ShardCursor; head: ReadyMarker } | undefined;
+    for (const cursor of cursors) {
+      const head = cursor.buffer[0];
+      if (!head) {
+        if (!cursor.exhausted) return taken;
+        continue;
+      }
+      if (!oldest || head.priority < oldest.head.priority) oldest = { cursor, head };
+    }
+    if (!oldest) break;
+    oldest.cursor.buffer.shift();
+    taken.push(oldest.head);
+  }
+  return taken;
+};

@@ -1,0 +1,31 @@
+/**
+ * What the handlers share: the validated workflow, the runners by task, the store, the queues, a clock,
+ * the logger and the metrics. Handlers build one per container; tests and the local runtime build theirs
+ * the same way, only with other clients.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Workflow } from '../domain/workflow';
+import type { TaskQueues } from '../queue/task-queues';
+import { type AnyRunner, type TransientTaskRunner, isTransientRunner } from '../runner';
+import type { TaskStore } from '../store/task-store';
+import type { TaskMetrics } from '../telemetry';
+
+export interface Engine {
+  readonly workflow: Workflow;
+  readonly runners: ReadonlyMap<string, AnyRunner>;
+  readonly store: TaskStore;
+  readonly queues: TaskQueues;
+  readonly clock: () => number;
+  readonly logger: Logger;
+  readonly metrics: TaskMetrics;
+  /** First retry delay after a runner exception; doubles per attempt, jittered. */
+  readonly retryBaseSeconds: number;
+}
+
+export const transientRunner = (engine: Engine, task: string): TransientTaskRunner | undefined => {
+  const runner = engine.runners.get(task);
+  return runner && isTransientRunner(runner) ? runner : undefined;
+};
+
+export const runnersByTask = (runners: readonly AnyRunner[]): ReadonlyMap<string, AnyRunner> =>
+  new Map(runners.map((runner) => [runner.taskName, runner]));

@@ -1,0 +1,99 @@
+/**
+ * What follows a register write: the tasks it made ready go out at once (principle 6), and the
+ * transient's processing status is recorded when it changed. Also the compare-and-set loop for the rare
+ * writes that must see the whole transient (resets, dead letters).
+ */
+import { Status } from '../domain/catalog';
+import { ProcessingStatus, type Registers, newlyReady, processingStatus } from '../domain/workflow';
+import type { Transient } from '../runner';
+import { type ReadyMarker, type TransientRecord, priorityKey, shardOf } from '../store/task-store';
+import { Metric } from '../telemetry';
+import { type Engine, transientRunner } from './engine';
+
+export const WORKFLOW_DIMENSION = 'workflow';
+
+export const markerFor = (engine: Engine, transient: Pick<Transient, 'name' | 'publicTimestamp'>, task: string, readyAt: number): ReadyMarker => ({
+  task,
+  shard: shardOf(transient.name, transientRunner(engine, task)?.readyShards ?? 1),
+  priority: priorityKey(transient),
+  name: transient.name,
+  readyAt,
+});
+
+/**
+ * Sends each ready task to its runner's queue. Whatever cannot be sent now (a disabled runner, a queue
+ * this function may not send to, a failed send) becomes a ready marker for the dispatcher instead.
+ */
+export const announce = async (engine: Engine, transient: Transient, tasks: readonly string[], readyAt: number): Promise<void> => {
+  const unsent: string[] = [];
+  await Promise.all(
+    tasks.map(async (task) => {
+      const runner = transientRunner(engine, task);
+      if (!runner) return;
+      if (!runner.initiallyEnabled || !engine.queues.has(task)) {
+        unsent.push(task);
+        return;
+      }
+      try {
+        const failed = await engine.queues.send(task, [{ transient: transient.name, task, readyAt }]);
+        if (failed.length > 0) unsent.push(task);
+        else engine.metrics.add(task, Metric.Chained);
+      } catch (error) {
+        engine.logger.warn('could not send a ready task; leaving it to the dispatcher', { transient: transient.name, task, error });
+        unsent.push(task);
+      }
+    }),
+  );
+  if (unsent.length > 0) await engine.store.putMarkers(unsent.map((task) => markerFor(engine, transient, task, readyAt)));
+};
+
+/** Announces what `after` made ready and records a changed processing status. */
+export const afterChange = async (engine: Engine, before: Registers, after: TransientRecord, changed: readonly string[]): Promise<void> => {
+  const ready = newlyReady(engine.workflow, before, after.registers, changed);
+  if (ready.length > 0) await announce(engine, after.transient, ready, engine.clock());
+  const status = processingStatus(engine.workflow, after.registers);
+  if (status === after.processingStatus) return;
+  if (await engine.store.setProcessingStatus(after.transient.name, after.version, status)) countFinished(engine, status);
+};
+
+const countFinished = (engine: Engine, status: ProcessingStatus) => {
+  if (status === ProcessingStatus.Completed) engine.metrics.add(WORKFLOW_DIMENSION, Metric.TransientsCompleted);
+  if (status === ProcessingStatus.Blocked) engine.metrics.add(WORKFLOW_DIMENSION, Metric.TransientsBlocked);
+};
+
+export interface Change {
+  readonly before: TransientRecord;
+  readonly after: TransientRecord;
+  readonly changed: string[];
+}
+
+/**
+ * Read, change, write only if nobody wrote in between, retry on contention. `change` returns the
+ * registers to replace (nothing to skip the write). Returns undefined for an unknown transient.
+ */
+export const updateTransient = async (
+  engine: Engine,
+  name: string,
+  change: (record: TransientRecord) => Registers | undefined,
+): Promise<Change | undefined> => {
+  let record = await engine.store.get(name);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    if (!record) return undefined;
+    const changes = change(record);
+    const changed = Object.keys(changes ?? {});
+    if (!changes || changed.length === 0) return { before: record, after: record, changed: [] };
+    const registers = { ...record.registers, ...changes };
+    const status = processingStatus(engine.workflow, registers);
+    const result = await engine.store.replace(name, record.version, changes, status);
+    if (result.ok) {
+      if (status !== record.processingStatus) countFinished(engine, status);
+      await afterChange(engine, record.registers, result.record, changed);
+      return { before: record, after: result.record, changed };
+    }
+    record = result.current;
+  }
+  throw new Error(`transient "${name}" kept changing under 20 attempts to update it`);
+};
+
+/** A register reset to "not processed" at `now`, dropping any claim. */
+export const resetRegister = (now: number) => ({ status: Status.NotProcessed, lastModified: now });

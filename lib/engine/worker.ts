@@ -1,0 +1,193 @@
+/**
+ * One SQS delivery for a transient runner: claim → process → record the status → send what became ready.
+ * Every delivery may be a duplicate, late or a redelivery after a crash; the claim decides which run
+ * may work, and only the run holding the claim may record the result.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { Status, StatusType, isFinalType, statusTypeOf } from '../domain/catalog';
+import { NonRetryableTaskError, PoisonMessageError, TaskRunnerError, coerceError } from '../domain/errors';
+import { parseTaskMessage } from '../domain/messages';
+import { type Register, isReady } from '../domain/workflow';
+import type { TaskContext, TaskLogger, TransientTaskRunner } from '../runner';
+import type { TransientRecord } from '../store/task-store';
+import { Metric } from '../telemetry';
+import { type Engine, transientRunner } from './engine';
+import { afterChange, announce } from './transitions';
+
+/** What the worker needs of an SQS record. */
+export interface Delivery {
+  readonly messageId: string;
+  readonly receiptHandle: string;
+  readonly body: string;
+  /** SQS ApproximateReceiveCount: 1 on the first delivery. */
+  readonly receiveCount: number;
+}
+
+/** The delivery must come back later; the record is reported as a batch item failure. */
+export class RetryLaterError extends TaskRunnerError {}
+
+/** Slack added to a run's lease beyond the function timeout, for clock differences between hosts. */
+const LEASE_SLACK_MS = 5_000;
+const MAX_ERROR_LENGTH = 500;
+const MAX_RETRY_DELAY_SECONDS = 900;
+
+/** A claim identifies its delivery: the message (so a redelivery knows its own work) and the attempt. */
+const claimId = (delivery: Delivery) => `${delivery.messageId.slice(0, 8)}.${delivery.receiveCount}`;
+const sameMessage = (claim: string | undefined, delivery: Delivery) => claim?.startsWith(`${delivery.messageId.slice(0, 8)}.`) ?? false;
+
+/** Exponential backoff with jitter: about base·2^(attempt-1) seconds, between half and all of it. */
+export const retryDelaySeconds = (baseSeconds: number, attempt: number, random: () => number = Math.random): number => {
+  const ceiling = Math.min(MAX_RETRY_DELAY_SECONDS, baseSeconds * 2 ** Math.max(0, attempt - 1));
+  return Math.max(1, Math.round(ceiling * (0.5 + random() / 2)));
+};
+
+const errorText = (error: Error) => `${error.name}: ${error.message}`.slice(0, MAX_ERROR_LENGTH);
+
+export interface WorkerOptions {
+  /** Epoch ms by which the invocation must be done (Lambda: now + getRemainingTimeInMillis()). */
+  readonly deadline: number;
+  /** The invocation's logger; each delivery logs through a child carrying its transient and task. */
+  readonly logger: Logger;
+}
+
+/** Handles one delivery. Returns normally when the message may be deleted; throws to have it delivered again. */
+export const processDelivery = async (engine: Engine, delivery: Delivery, options: WorkerOptions): Promise<void> => {
+  const message = parseTaskMessage(delivery.body);
+  const runner = transientRunner(engine, message.task);
+  const spec = engine.workflow.specs.get(message.task);
+  if (!runner || !spec) throw new PoisonMessageError(`no transient runner is registered for task "${message.task}"`);
+  const { transient: name, task } = message;
+  const log = options.logger.createChild({ persistentKeys: { transient: name, task, attempt: delivery.receiveCount } });
+
+  const claimedAt = engine.clock();
+  const claim: Register = {
+    status: Status.Processing,
+    lastModified: claimedAt,
+    attempt: delivery.receiveCount,
+    claim: claimId(delivery),
+    leaseUntil: claimedAt + runner.timeoutSeconds * 1000 + LEASE_SLACK_MS,
+  };
+  const claimed = await engine.store.claim(name, spec, claim, claimedAt);
+  if (!claimed.ok) return refusedClaim(engine, delivery, task, claimed.current, log);
+
+  engine.metrics.add(task, Metric.Claimed);
+  engine.metrics.add(task, Metric.ReadyToClaim, Math.max(0, claimedAt - message.readyAt));
+  log.info('claimed', { status: Status.Processing });
+  const outcome = await run(engine, runner, claimed.record, delivery, claimedAt, options.deadline, log);
+  const finishedAt = engine.clock();
+  const duration = finishedAt - claimedAt;
+  engine.metrics.add(task, Metric.Duration, duration);
+  const settled: Register = {
+    status: outcome.status,
+    lastModified: finishedAt,
+    processingSeconds: Math.round(duration / 10) / 100,
+    attempt: delivery.receiveCount,
+    // Kept after the run so that a redelivery of this message recognises its own finished work.
+    claim: claimId(delivery),
+    ...(outcome.error ? { lastError: outcome.error } : {}),
+  };
+  const result = await engine.store.settle(name, task, claimId(delivery), settled);
+  if (!result.ok) {
+    engine.metrics.add(task, Metric.StaleCompletions);
+    log.warn('result dropped: the claim was lost to a reset, a takeover or a deletion', { status: outcome.status, duration });
+    return;
+  }
+  log.info(outcome.retryIn === undefined ? 'finished' : 'will retry', {
+    status: outcome.status,
+    attempt: delivery.receiveCount,
+    duration,
+    ...(outcome.error ? { error: outcome.error } : {}),
+  });
+  if (outcome.retryIn !== undefined) {
+    engine.metrics.add(task, Metric.Retries);
+    await engine.queues.retryLater(task, delivery.receiptHandle, outcome.retryIn);
+    throw new RetryLaterError(`attempt ${delivery.receiveCount} failed; retrying in ${outcome.retryIn} s`);
+  }
+  const type = statusTypeOf(engine.workflow.catalog, outcome.status);
+  engine.metrics.add(task, type === StatusType.Success ? Metric.CompletedSuccess : Metric.CompletedError);
+  await afterChange(engine, { ...result.record.registers, [task]: claim }, result.record, [task]);
+};
+
+interface Outcome {
+  readonly status: string;
+  readonly error?: string;
+  /** Set when the run failed and will be retried after this many seconds. */
+  readonly retryIn?: number;
+}
+
+/** Runs the runner and turns what it returned or threw into the status to record. */
+const run = async (
+  engine: Engine,
+  runner: TransientTaskRunner,
+  record: TransientRecord,
+  delivery: Delivery,
+  claimedAt: number,
+  deadline: number,
+  logger: TaskLogger,
+): Promise<Outcome> => {
+  const { name } = record.transient;
+  const task = runner.taskName;
+  const abort = new AbortController();
+  // Stop cooperative runners a little before the function would be killed.
+  const timer = setTimeout(() => abort.abort(new Error('function timeout approaching')), Math.max(0, deadline - engine.clock() - 1_000));
+  const context: TaskContext = {
+    attempt: delivery.receiveCount,
+    signal: abort.signal,
+    logger,
+    output: (from) => engine.store.readOutput(name, from),
+    save: async (data) => {
+      if (!(await engine.store.saveOutput(name, task, data, claimedAt))) logger.warn('output not saved: a later run already saved its own');
+    },
+  };
+  try {
+    const status = await runner.process(record.transient, context);
+    if (isFinalType(statusTypeOf(engine.workflow.catalog, status))) return { status };
+    const reason = `returned "${String(status)}", which is not a success or error status of ${engine.workflow.catalog.statusFile}`;
+    logger.error('runner returned an invalid status; recording its failed status', { returned: status, status: runner.failedStatusMessage });
+    return { status: runner.failedStatusMessage, error: reason };
+  } catch (thrown) {
+    const error = coerceError(thrown);
+    engine.metrics.add(task, Metric.Failures);
+    const finalAttempt = delivery.receiveCount >= runner.maxReceiveCount;
+    if (error instanceof NonRetryableTaskError || finalAttempt) {
+      logger.error('runner failed; recording its failed status', { error, status: runner.failedStatusMessage });
+      return { status: runner.failedStatusMessage, error: errorText(error) };
+    }
+    logger.warn('runner failed; will retry', { error, attempt: delivery.receiveCount });
+    return { status: Status.NotProcessed, error: errorText(error), retryIn: retryDelaySeconds(engine.retryBaseSeconds, delivery.receiveCount) };
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+/**
+ * The claim was refused. A delivery of the same message while its run is alive must come back later
+ * (acknowledging it would lose the message if that run dies); the same message after its run finished
+ * re-sends the ready successors (its worker may have died before sending them); anything else is a
+ * duplicate or no longer ready, and is dropped.
+ */
+const refusedClaim = async (
+  engine: Engine,
+  delivery: Delivery,
+  task: string,
+  current: TransientRecord | undefined,
+  log: TaskLogger,
+): Promise<void> => {
+  if (!current) throw new PoisonMessageError('unknown transient: it was never ingested or has been deleted');
+  const register = current.registers[task];
+  const mine = sameMessage(register?.claim, delivery);
+  if (register?.status === Status.Processing && mine && (register.leaseUntil ?? 0) >= engine.clock()) {
+    throw new RetryLaterError('this message is already being processed by another delivery');
+  }
+  if (register && mine && isFinalType(statusTypeOf(engine.workflow.catalog, register.status))) {
+    const successors = (engine.workflow.dependents.get(task) ?? []).filter((next) => {
+      const spec = engine.workflow.specs.get(next);
+      return spec !== undefined && isReady(spec, current.registers);
+    });
+    if (successors.length > 0) await announce(engine, current.transient, successors, engine.clock());
+    log.info('redelivered after its run finished; successors re-sent', { status: register.status, successors });
+    return;
+  }
+  engine.metrics.add(task, Metric.DuplicatesDropped);
+  log.info('not claimable; dropped', { status: register?.status ?? Status.NotProcessed });
+};

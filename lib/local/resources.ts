@@ -1,0 +1,75 @@
+/**
+ * Creates the table and the queues a registry needs, with the settings the stack gives them: one queue
+ * and one dead-letter queue per transient runner, redrive after maxReceiveCount, visibility six times
+ * the function's timeout. Returns the environment the handlers read.
+ */
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ENV } from '../config';
+import { type QueueSettings, queueSettings, slug } from '../queue/queue-settings';
+import { type AnyRunner, isTransientRunner } from '../runner';
+import { createTableInput } from '../store/table';
+
+export interface LocalQueue {
+  readonly task: string;
+  readonly url: string;
+  readonly arn: string;
+  readonly deadLetterUrl: string;
+  readonly deadLetterArn: string;
+  readonly settings: QueueSettings;
+}
+
+export interface LocalResources {
+  readonly tableName: string;
+  readonly queues: readonly LocalQueue[];
+  /** TABLE_NAME, TASK_QUEUE_URLS and TASK_DEAD_LETTER_QUEUE_ARNS for the handlers. */
+  readonly env: Record<string, string>;
+}
+
+const queueArn = async (sqs: SQSClient, QueueUrl: string): Promise<string> => {
+  const result = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+  const arn = result.Attributes?.QueueArn;
+  if (!arn) throw new Error(`queue ${QueueUrl} has no ARN`);
+  return arn;
+};
+
+export const createResources = async (
+  dynamo: DynamoDBClient,
+  sqs: SQSClient,
+  runners: readonly AnyRunner[],
+  prefix: string,
+): Promise<LocalResources> => {
+  const tableName = `${prefix}-tasks`;
+  await dynamo.send(new CreateTableCommand(createTableInput(tableName)));
+  const queues = await Promise.all(
+    runners.filter(isTransientRunner).map(async (runner): Promise<LocalQueue> => {
+      const settings = queueSettings(runner);
+      const name = `${prefix}-${slug(runner.taskName)}`;
+      const retention = String(settings.retentionSeconds);
+      const deadLetter = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq`, Attributes: { MessageRetentionPeriod: retention } }));
+      const deadLetterUrl = deadLetter.QueueUrl ?? '';
+      const deadLetterArn = await queueArn(sqs, deadLetterUrl);
+      const queue = await sqs.send(
+        new CreateQueueCommand({
+          QueueName: name,
+          Attributes: {
+            VisibilityTimeout: String(settings.visibilityTimeoutSeconds),
+            MessageRetentionPeriod: retention,
+            RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterArn, maxReceiveCount: settings.maxReceiveCount }),
+          },
+        }),
+      );
+      const url = queue.QueueUrl ?? '';
+      return { task: runner.taskName, url, arn: await queueArn(sqs, url), deadLetterUrl, deadLetterArn, settings };
+    }),
+  );
+  return {
+    tableName,
+    queues,
+    env: {
+      [ENV.tableName]: tableName,
+      [ENV.queueUrls]: JSON.stringify(Object.fromEntries(queues.map((queue) => [queue.task, queue.url]))),
+      [ENV.deadLetterQueues]: JSON.stringify(Object.fromEntries(queues.map((queue) => [queue.task, queue.deadLetterArn]))),
+    },
+  };
+};

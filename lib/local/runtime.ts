@@ -1,0 +1,184 @@
+/**
+ * The local runtime: the whole pipeline on this machine. DynamoDB Local and the SQS emulator stand in for
+ * AWS; the real handler modules run in this process, configured through the same environment variables as
+ * in Lambda; event sources and schedules are emulated with the settings the stack gives them.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context } from 'aws-lambda';
+import { Agent } from 'node:http';
+import { createEngine } from '../bootstrap';
+import { ENV, loadConfig } from '../config';
+import type { Engine } from '../engine/engine';
+import { slug } from '../queue/queue-settings';
+import { type AnyRunner, isTransientRunner } from '../runner';
+import { DEAD_LETTER_FUNCTION, deadLetterSettings, dispatcherSettings } from '../settings';
+import { SqsEventSource, type SqsHandler } from './event-source';
+import { lambdaContext } from './lambda-context';
+import { type LocalResources, createResources } from './resources';
+import { type LocalService, localAwsEnv, localClientConfig, startDynamoDbLocal, startSqsEmulator } from './services';
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+export interface Handlers {
+  readonly dispatcher: Handler;
+  readonly transientWorker: SqsHandler;
+  readonly systemWorker: Handler;
+  readonly deadLetter: SqsHandler;
+}
+
+/** Imports the handler modules after the environment is set, as Lambda's runtime would load them. */
+export const importHandlers = async (): Promise<Handlers> => {
+  const [dispatcher, transientWorker, systemWorker, deadLetter] = await Promise.all([
+    import('../../functions/dispatcher'),
+    import('../../functions/transient-worker'),
+    import('../../functions/system-worker'),
+    import('../../functions/dead-letter'),
+  ]);
+  return {
+    dispatcher: dispatcher.handler as Handler,
+    transientWorker: transientWorker.handler as SqsHandler,
+    systemWorker: systemWorker.handler as Handler,
+    deadLetter: deadLetter.handler as SqsHandler,
+  };
+};
+
+/** Starts both services; if one fails, the other is stopped before the error goes up. */
+const startBoth = async (): Promise<[LocalService, LocalService]> => {
+  const [dynamodb, sqs] = await Promise.allSettled([startDynamoDbLocal(), startSqsEmulator()]);
+  if (dynamodb.status === 'fulfilled' && sqs.status === 'fulfilled') return [dynamodb.value, sqs.value];
+  await Promise.all([dynamodb, sqs].map((started) => (started.status === 'fulfilled' ? started.value.stop() : undefined)));
+  throw dynamodb.status === 'rejected' ? dynamodb.reason : (sqs as PromiseRejectedResult).reason;
+};
+
+export interface LocalRuntimeOptions {
+  readonly runners: readonly AnyRunner[];
+  readonly fixturesDir?: string;
+  /** Local length of a 60 s schedule period, in ms (schedules run faster here, in proportion). */
+  readonly tickMs: number;
+  readonly prefix?: string;
+  readonly retryBaseSeconds?: number;
+  /** Already running DynamoDB Local and SQS emulator endpoints (the tests share one of each); left running on stop. */
+  readonly endpoints?: { readonly dynamodb: string; readonly sqs: string };
+  /** Called after every invocation of a queue's function. */
+  readonly onInvocation?: (functionName: string, outcome: { records: number; failed: number; error?: Error }) => void;
+}
+
+export class LocalRuntime {
+  private readonly sources: SqsEventSource[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly scheduled = new Set<Promise<unknown>>();
+  private stopped = false;
+
+  private constructor(
+    readonly dynamodb: LocalService,
+    readonly sqsService: LocalService,
+    readonly resources: LocalResources,
+    readonly engine: Engine,
+    readonly handlers: Handlers,
+    private readonly sqs: SQSClient,
+    private readonly options: LocalRuntimeOptions,
+  ) {}
+
+  /** Starts the services, creates the resources, loads the handlers; nothing runs until `run()`. */
+  static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+    const external = (endpoint: string): LocalService => ({ endpoint, stop: async () => undefined });
+    const [dynamodb, sqsService] = options.endpoints
+      ? [external(options.endpoints.dynamodb), external(options.endpoints.sqs)]
+      : await startBoth();
+    try {
+      const dynamo = new DynamoDBClient(localClientConfig(dynamodb.endpoint));
+      // Many pollers share this client; the SDK's default of 50 sockets would queue them.
+      const sqs = new SQSClient({ ...localClientConfig(sqsService.endpoint), requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 512 }) } });
+      const resources = await createResources(dynamo, sqs, options.runners, options.prefix ?? 'blast');
+      Object.assign(process.env, localAwsEnv, resources.env, {
+        AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+        AWS_ENDPOINT_URL_SQS: sqsService.endpoint,
+        [ENV.fixturesDir]: options.fixturesDir ?? 'fixtures',
+        ...(options.retryBaseSeconds === undefined ? {} : { [ENV.retryBaseSeconds]: String(options.retryBaseSeconds) }),
+      });
+      const handlers = await importHandlers();
+      const engine = createEngine(loadConfig(process.env), { serviceName: 'local-runtime', runners: options.runners, dynamo, sqs });
+      return new LocalRuntime(dynamodb, sqsService, resources, engine, handlers, sqs, options);
+    } catch (error) {
+      await Promise.all([dynamodb.stop(), sqsService.stop()]);
+      throw error;
+    }
+  }
+
+  /** Starts every queue's event source and every enabled runner's schedule. */
+  run(): void {
+    const { runners, tickMs, onInvocation } = this.options;
+    for (const queue of this.resources.queues) {
+      const runner = runners.find((candidate) => candidate.taskName === queue.task);
+      const functionName = slug(queue.task);
+      this.sources.push(
+        new SqsEventSource({
+          sqs: this.sqs,
+          queueUrl: queue.url,
+          queueArn: queue.arn,
+          functionName,
+          handler: this.handlers.transientWorker,
+          batchSize: queue.settings.batchSize,
+          maxConcurrency: queue.settings.maxConcurrency,
+          timeoutMs: queue.settings.functionTimeoutSeconds * 1000,
+          memoryMb: runner?.memorySize,
+          onInvocation: (outcome) => onInvocation?.(functionName, outcome),
+        }),
+        new SqsEventSource({
+          sqs: this.sqs,
+          queueUrl: queue.deadLetterUrl,
+          queueArn: queue.deadLetterArn,
+          functionName: DEAD_LETTER_FUNCTION,
+          handler: this.handlers.deadLetter,
+          batchSize: deadLetterSettings.batchSize,
+          maxConcurrency: deadLetterSettings.maxConcurrency,
+          timeoutMs: deadLetterSettings.timeoutSeconds * 1000,
+          onInvocation: (outcome) => onInvocation?.(DEAD_LETTER_FUNCTION, outcome),
+        }),
+      );
+    }
+    this.sources.forEach((source) => source.start());
+    for (const runner of runners.filter((candidate) => candidate.initiallyEnabled)) {
+      const period = Math.max(10, Math.round((tickMs * runner.frequencySeconds) / 60));
+      this.timers.push(setInterval(() => void this.tick(runner), period));
+    }
+  }
+
+  /** One schedule firing: the dispatcher for a transient runner, the runner itself for a system one. */
+  tick(runner: AnyRunner): Promise<unknown> {
+    const event = { task: runner.taskName };
+    const invocation = isTransientRunner(runner)
+      ? this.handlers.dispatcher(event, lambdaContext('dispatcher', dispatcherSettings.timeoutSeconds * 1000))
+      : this.handlers.systemWorker(event, lambdaContext(slug(runner.taskName), runner.timeoutSeconds * 1000));
+    const tracked = invocation
+      .catch((error: unknown) => this.engine.logger.error('scheduled invocation failed', { task: runner.taskName, error }))
+      .finally(() => this.scheduled.delete(tracked));
+    this.scheduled.add(tracked);
+    return tracked;
+  }
+
+  /** Endpoints and names for the CLI and tests (`--keep-running`). */
+  describe() {
+    return {
+      dynamodbEndpoint: this.dynamodb.endpoint,
+      sqsEndpoint: this.sqsService.endpoint,
+      region: localAwsEnv.AWS_REGION,
+      tableName: this.resources.tableName,
+      queues: Object.fromEntries(
+        this.resources.queues.map((queue) => [queue.task, { url: queue.url, deadLetterUrl: queue.deadLetterUrl }]),
+      ),
+    };
+  }
+
+  /** Stops schedules and pollers, waits for invocations in flight, then stops the services. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.timers.forEach((timer) => clearInterval(timer));
+    await Promise.all([...this.sources.map((source) => source.stop()), ...this.scheduled]);
+    this.sqs.destroy();
+    await Promise.all([this.dynamodb.stop(), this.sqsService.stop()]);
+  }
+}
+

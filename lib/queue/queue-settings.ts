@@ -1,0 +1,35 @@
+/**
+ * Queue and event-source settings derived from a runner, used alike by the stack and the local runtime so
+ * that both behave the same (principle 7).
+ */
+import type { TransientTaskRunner } from '../runner';
+
+/** AWS's advice: a queue's visibility timeout at least six times its consumer function's timeout. */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+/** Keep messages (and dead letters) the longest SQS allows, so no waiting work expires. */
+export const RETENTION_SECONDS = 14 * 24 * 3600;
+
+export interface QueueSettings {
+  readonly visibilityTimeoutSeconds: number;
+  readonly maxReceiveCount: number;
+  readonly batchSize: number;
+  readonly maxConcurrency: number;
+  readonly functionTimeoutSeconds: number;
+  readonly retentionSeconds: number;
+}
+
+export const queueSettings = (runner: TransientTaskRunner): QueueSettings => ({
+  visibilityTimeoutSeconds: Math.min(43_200, VISIBILITY_TIMEOUT_FACTOR * runner.timeoutSeconds),
+  maxReceiveCount: runner.maxReceiveCount,
+  batchSize: runner.batchSize,
+  maxConcurrency: runner.maxConcurrency,
+  functionTimeoutSeconds: runner.timeoutSeconds,
+  retentionSeconds: RETENTION_SECONDS,
+});
+
+/** 'Global aperture photometry' → 'global-aperture-photometry', for queue and function names. */
+export const slug = (task: string): string =>
+  task
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');

@@ -1,0 +1,68 @@
+/**
+ * Structured logs (Powertools Logger) and metrics in Embedded Metric Format (Powertools Metrics), with the
+ * task as the dimension. One Metrics instance per task aggregates an invocation into one EMF document.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+
+export const METRICS_NAMESPACE = 'BlastTaskRunners';
+
+export const Metric = {
+  /** Messages the dispatcher sent from the ready index. */
+  Dispatched: 'Dispatched',
+  /** Ready-index items the dispatcher read (read amplification = ReadyRead / Dispatched). */
+  ReadyRead: 'ReadyRead',
+  /** Successors sent at once by the worker that finished their last prerequisite. */
+  Chained: 'Chained',
+  Claimed: 'Claimed',
+  /** Runs that ended in a success-type status. */
+  CompletedSuccess: 'CompletedSuccess',
+  /** Runs that ended in an error-type status (the science said no, or the runner failed). */
+  CompletedError: 'CompletedError',
+  /** Runner exceptions (each retried until maxReceiveCount). */
+  Failures: 'Failures',
+  Retries: 'Retries',
+  Duration: 'Duration',
+  /** Deliveries dropped because the task was already claimed, finished or not ready. */
+  DuplicatesDropped: 'DuplicatesDropped',
+  /** Completions refused because a reset or a takeover replaced their claim. */
+  StaleCompletions: 'StaleCompletions',
+  DeadLettered: 'DeadLettered',
+  /** Time from a task becoming ready to its claim. */
+  ReadyToClaim: 'ReadyToClaim',
+  Ingested: 'Ingested',
+  TransientsCompleted: 'TransientsCompleted',
+  TransientsBlocked: 'TransientsBlocked',
+} as const;
+export type Metric = (typeof Metric)[keyof typeof Metric];
+
+type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
+const units: Partial<Record<Metric, Unit>> = {
+  [Metric.Duration]: MetricUnit.Milliseconds,
+  [Metric.ReadyToClaim]: MetricUnit.Milliseconds,
+};
+
+export const createLogger = (serviceName: string) => new Logger({ serviceName });
+
+export class TaskMetrics {
+  private readonly byTask = new Map<string, Metrics>();
+  private readonly pending = new Set<Metrics>();
+
+  constructor(private readonly serviceName: string) {}
+
+  add(task: string, metric: Metric, value = 1): void {
+    let metrics = this.byTask.get(task);
+    if (!metrics) {
+      metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: this.serviceName, defaultDimensions: { task } });
+      this.byTask.set(task, metrics);
+    }
+    metrics.addMetric(metric, units[metric] ?? MetricUnit.Count, value);
+    this.pending.add(metrics);
+  }
+
+  /** Flushes the metrics recorded since the last call as EMF; called once at the end of each invocation. */
+  publish(): void {
+    for (const metrics of this.pending) metrics.publishStoredMetrics();
+    this.pending.clear();
+  }
+}
