@@ -15,12 +15,12 @@ import { registry } from './registry';
 const config = loadConfig(process.env);
 const engine = createEngine(config, { serviceName: 'dead-letter', runners: registry });
 const taskOfQueue = new Map(Object.entries(config.deadLetterQueueArns).map(([task, arn]) => [arn, task]));
-const processor = new BatchProcessor(EventType.SQS);
 
 const onRecord = (record: SQSRecord) => recordDeadLetter(engine, toDelivery(record), taskOfQueue.get(record.eventSourceARN));
 
 export const handler = middy((event: SQSEvent, context: Context) =>
-  processPartialResponse(event, onRecord, processor, { context, throwOnFullBatchFailure: false }),
+  // A processor per invocation: it holds the batch's results, and the local runtime runs invocations concurrently.
+  processPartialResponse(event, onRecord, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false }),
 )
   .use(injectLambdaContext(engine.logger, { resetKeys: true }))
   .use(publishMetrics(engine.metrics));

@@ -13,13 +13,13 @@ import { deadlineOf, publishMetrics, toDelivery } from '../lib/middleware';
 import { registry } from './registry';
 
 const engine = createEngine(loadConfig(process.env), { serviceName: 'transient-worker', runners: registry });
-const processor = new BatchProcessor(EventType.SQS);
 
 const onRecord = (record: SQSRecord, context: Context) =>
   processDelivery(engine, toDelivery(record), { deadline: deadlineOf(context), logger: engine.logger });
 
+// A processor per invocation: it holds the batch's results, and the local runtime runs invocations concurrently.
 export const handler = middy((event: SQSEvent, context: Context) =>
-  processPartialResponse(event, (record: SQSRecord) => onRecord(record, context), processor, {
+  processPartialResponse(event, (record: SQSRecord) => onRecord(record, context), new BatchProcessor(EventType.SQS), {
     context,
     throwOnFullBatchFailure: false,
   }),

@@ -2,7 +2,7 @@
  * `npm start`: the whole pipeline on this machine over the sample transients, with live progress, ending
  * when every transient is completed or blocked. `--keep-running` leaves it up for the CLI and the tests.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { assertValidRegistry } from '../domain/validation';
 import { ingestTransients } from '../engine/ingest';
@@ -43,7 +43,11 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
   const restoreStdout = redirectJsonLogs(options.logFile);
   let runtime: LocalRuntime | undefined;
   let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= (runtime?.stop() ?? Promise.resolve()).finally(restoreStdout));
+  const stop = () =>
+    (stopping ??= (runtime?.stop() ?? Promise.resolve()).finally(() => {
+      restoreStdout();
+      rmSync(options.stateFile, { force: true });
+    }));
   const onSignal = (signal: NodeJS.Signals) => {
     print(`\n${signal}: stopping everything this run started…`);
     void stop().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));

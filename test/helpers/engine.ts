@@ -1,0 +1,39 @@
+/** An engine on the shared DynamoDB Local with a fresh table, for tests that drive the engine directly. */
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { inject } from 'vitest';
+import { createEngine } from '../../lib/bootstrap';
+import type { TaskMessage } from '../../lib/domain/messages';
+import type { Engine } from '../../lib/engine/engine';
+import { localClientConfig } from '../../lib/local/services';
+import type { TaskQueues } from '../../lib/queue/task-queues';
+import type { AnyRunner } from '../../lib/runner';
+import { createTableInput } from '../../lib/store/table';
+
+let tables = 0;
+
+export const engineOnLocalTable = async (runners: readonly AnyRunner[], fixturesDir: string, overrides: Partial<Engine> = {}): Promise<Engine> => {
+  const dynamo = new DynamoDBClient(localClientConfig(inject('dynamodbEndpoint')));
+  const tableName = `e${process.pid}-${Date.now().toString(36)}-${tables++}`;
+  await dynamo.send(new CreateTableCommand(createTableInput(tableName)));
+  const engine = createEngine(
+    { tableName, queueUrls: {}, deadLetterQueueArns: {}, fixturesDir, retryBaseSeconds: 1 },
+    { serviceName: 'test', runners, dynamo, sqs: new SQSClient(localClientConfig(inject('sqsEndpoint'))) },
+  );
+  return { ...engine, ...overrides };
+};
+
+/** Queues that record what was sent, in order, and refuse what `refuse` says. */
+export const recordingQueues = (tasks: readonly string[], refuse: (message: TaskMessage) => boolean = () => false) => {
+  const sent: TaskMessage[] = [];
+  const queues: TaskQueues = {
+    has: (task) => tasks.includes(task),
+    send: async (_task, messages) => {
+      const refused = messages.filter(refuse);
+      sent.push(...messages.filter((message) => !refuse(message)));
+      return refused;
+    },
+    retryLater: async () => undefined,
+  };
+  return { queues, sent };
+};

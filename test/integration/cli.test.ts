@@ -1,0 +1,98 @@
+/** The project's CLI as a user runs it: `npm start` end to end, Ctrl-C, and `validate` on good and bad fixtures. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+interface Run {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+  readonly exit: Promise<number | null>;
+}
+
+const cli = (args: string[]): Run => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/cli.ts', ...args], {
+    detached: true,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
+  return { child, output: () => output, exit };
+};
+
+const portOpen = (url: string) =>
+  new Promise<boolean>((resolve) => {
+    const { hostname, port } = new URL(url);
+    const socket = connect(Number(port), hostname, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+
+describe('CLI: start', () => {
+  it('runs every sample transient to completed or blocked and exits 0', async () => {
+    const run = cli(['start', '--tick', '300']);
+    const code = await run.exit;
+    const output = run.output();
+    expect(output, output).toMatch(/all 46 transients finished/);
+    expect(code).toBe(0);
+    expect(output).toMatch(/2010H\s+100%\s+completed/);
+    expect(output).toMatch(/2010ai\s+100%\s+blocked\s+Host match: no GHOST match/);
+  }, 240_000);
+
+  it('with --keep-running, leaves the stack up until Ctrl-C, then stops everything it started', async () => {
+    const state = '.blast-local/endpoints.json';
+    const run = cli(['start', '--tick', '300', '--keep-running']);
+    const deadline = Date.now() + 200_000;
+    while (!existsSync(state) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    const endpoints = JSON.parse(readFileSync(state, 'utf8')) as { dynamodbEndpoint: string; sqsEndpoint: string; tableName: string };
+    expect(await portOpen(endpoints.dynamodbEndpoint)).toBe(true);
+    expect(await portOpen(endpoints.sqsEndpoint)).toBe(true);
+    expect(run.output()).toMatch(/still running \(--keep-running\)/);
+
+    // Ctrl-C in a terminal signals the whole process group.
+    process.kill(-(run.child.pid ?? 0), 'SIGINT');
+    const code = await run.exit;
+
+    expect(code).toBe(130);
+    expect(await portOpen(endpoints.dynamodbEndpoint)).toBe(false);
+    expect(await portOpen(endpoints.sqsEndpoint)).toBe(false);
+    expect(existsSync(state)).toBe(false);
+  }, 240_000);
+});
+
+describe('CLI: validate', () => {
+  it('accepts the project as it is', async () => {
+    const run = cli(['validate']);
+    expect(await run.exit).toBe(0);
+    expect(run.output()).toMatch(/✓ valid: 12 transient and 0 system runners, 12 tasks, 15 statuses/);
+  });
+
+  it('rejects inconsistent fixtures with the file and line, and exits 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bad-fixtures-'));
+    copyFileSync('fixtures/setup_tasks.yaml', join(dir, 'setup_tasks.yaml'));
+    writeFileSync(join(dir, 'setup_status.yaml'), readFileSync('fixtures/setup_status.yaml', 'utf8').replace('type: success', 'type: sucess'));
+
+    const run = cli(['--fixtures', dir, 'validate']);
+
+    expect(await run.exit).toBe(1);
+    expect(run.output()).toMatch(/setup_status\.yaml:9: status: type: type must be one of blank, success, warning, error/);
+  });
+
+  it('names the runner, field and fixture file when a task is missing from the fixtures', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bad-fixtures-'));
+    copyFileSync('fixtures/setup_status.yaml', join(dir, 'setup_status.yaml'));
+    writeFileSync(join(dir, 'setup_tasks.yaml'), readFileSync('fixtures/setup_tasks.yaml', 'utf8').replace('name: Host MWEBV', 'name: Host dust'));
+
+    const run = cli(['--fixtures', dir, 'validate']);
+
+    expect(await run.exit).toBe(1);
+    expect(run.output()).toMatch(/runner HostMwebv \("Host MWEBV"\), field taskName: unknown task "Host MWEBV" — not declared in .*setup_tasks\.yaml/);
+    expect(run.output()).toMatch(/task "Host dust" \(.*setup_tasks\.yaml:\d+\) has no runner in the registry/);
+  });
+});

@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it, vi } from 'vitest';
+import { PrintProcessing } from '../../functions/examples/blast-docs-runner';
+import { registry } from '../../functions/registry';
+import { validateRegistry } from '../../lib/domain/validation';
+import { loadCatalog } from '../../lib/fixtures';
+import { SystemTaskRunner, type TaskContext, TransientTaskRunner, isTransientRunner } from '../../lib/runner';
+import { sampleTransient } from '../helpers/factories';
+
+const context = (): TaskContext => ({
+  attempt: 1,
+  signal: new AbortController().signal,
+  logger: { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() },
+  output: async () => undefined,
+  save: async () => undefined,
+});
+
+describe('Class: TransientTaskRunner', () => {
+  it("has Blast's defaults and the stack's serverless defaults", () => {
+    const runner = new PrintProcessing();
+    expect(runner).toMatchObject({
+      frequencySeconds: 60,
+      initiallyEnabled: true,
+      memorySize: 512,
+      timeoutSeconds: 60,
+      batchSize: 10,
+      maxConcurrency: 10,
+      maxReceiveCount: 3,
+      readyShards: 4,
+    });
+    expect(runner).toBeInstanceOf(TransientTaskRunner);
+    expect(isTransientRunner(runner)).toBe(true);
+  });
+
+  it('lets a runner override a default', () => {
+    class Slow extends SystemTaskRunner {
+      readonly taskName = 'Prune';
+      override readonly frequencySeconds = 3600;
+      override readonly initiallyEnabled = false;
+      process() {}
+    }
+    expect(new Slow()).toMatchObject({ frequencySeconds: 3600, initiallyEnabled: false, timeoutSeconds: 60 });
+    expect(isTransientRunner(new Slow())).toBe(false);
+  });
+});
+
+describe("The README's runner example", () => {
+  const source = readFileSync('functions/examples/blast-docs-runner.ts', 'utf8');
+
+  it('is the very code the README shows', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const block = readme.match(/<!-- example: functions\/examples\/blast-docs-runner\.ts -->\n```ts\n([\s\S]*?)```/)?.[1];
+    expect(block).toBe(source);
+  });
+
+  it('is valid against the fixtures when registered in place of Host information', () => {
+    const runners = [...registry.filter((runner) => runner.taskName !== 'Host information'), new PrintProcessing()];
+    expect(validateRegistry(loadCatalog('fixtures'), runners).issues).toEqual([]);
+  });
+
+  it('prints "processing" and returns "processed", as in Blast\'s docs', async () => {
+    const ctx = context();
+    await expect(Promise.resolve(new PrintProcessing().process(sampleTransient(), ctx))).resolves.toBe('processed');
+    expect(ctx.logger.info).toHaveBeenCalledWith('processing', { transient: '2010H' });
+  });
+});

@@ -1,0 +1,69 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { documentClient } from '../../lib/bootstrap';
+import { toTaskSpec } from '../../lib/domain/validation';
+import { taskStore } from '../../lib/store/task-store';
+import { runner } from '../helpers/factories';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const store = taskStore(documentClient(new DynamoDBClient({ region: 'us-east-1' })), 'tasks');
+
+/** The expression with its placeholders put back, so a test reads the rule itself. */
+const readable = (input: { ConditionExpression?: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> }) =>
+  (input.ConditionExpression ?? '')
+    .replace(/#n\d+/g, (placeholder) => input.ExpressionAttributeNames?.[placeholder] ?? placeholder)
+    .replace(/:v\d+/g, (placeholder) => JSON.stringify(input.ExpressionAttributeValues?.[placeholder]));
+
+describe('Function: taskStore', () => {
+  beforeEach(() => dynamo.reset());
+
+  it('claims with one conditional write that re-checks every prerequisite', async () => {
+    // Prepare
+    dynamo.on(UpdateCommand).resolves({ Attributes: { name: 'sn', r: {} } });
+    const spec = toTaskSpec(runner('Host information', { 'Host match': 'processed', 'Host MWEBV': 'not processed' }));
+
+    // Act
+    await store.claim('sn', spec, { status: 'processing', claim: 'c1', leaseUntil: 9_000 }, 1_000);
+
+    // Assess
+    const [call] = dynamo.commandCalls(UpdateCommand);
+    const input = call?.args[0].input ?? {};
+    expect(readable(input)).toBe(
+      '(attribute_exists(pk)) AND ' +
+        '((attribute_not_exists(r.Host information)) OR (r.Host information.s = "not processed") OR ' +
+        '((r.Host information.s = "processing") AND (r.Host information.l < 1000)) OR (r.Host information.dl = true)) AND ' +
+        '(r.Host match.s = "processed") AND ' +
+        '((attribute_not_exists(r.Host MWEBV)) OR (r.Host MWEBV.s = "not processed"))',
+    );
+    expect(input).toMatchObject({ Key: { pk: 'T#sn', sk: 'STATE' }, ReturnValues: 'ALL_NEW', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' });
+  });
+
+  it('records a result only while the claim is still held', async () => {
+    dynamo.on(UpdateCommand).resolves({ Attributes: { name: 'sn', r: {} } });
+
+    await store.settle('sn', 'Host match', 'abcd.2', { status: 'processed' });
+
+    const input = dynamo.commandCalls(UpdateCommand)[0]?.args[0].input ?? {};
+    expect(readable(input)).toBe('r.Host match.c = "abcd.2"');
+  });
+
+  it('returns the item that refused a claim, decoded', async () => {
+    const current = { pk: 'T#sn', sk: 'STATE', name: 'sn', ra: 1, dec: 2, ts: '2020-01-01T00:00:00.000Z', ver: 4, ps: 'processing', r: { A: { s: 'processing', c: 'x.1', l: 5 } } };
+    dynamo.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'refused', $metadata: {}, Item: marshall(current) }));
+
+    const result = await store.claim('sn', toTaskSpec(runner('A', {})), { status: 'processing' }, 1);
+
+    expect(result).toEqual({
+      ok: false,
+      current: expect.objectContaining({ version: 4, registers: { A: { status: 'processing', claim: 'x.1', leaseUntil: 5 } } }),
+    });
+  });
+
+  it('lets other errors (throttling, outages) through, so the delivery is retried', async () => {
+    dynamo.on(UpdateCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    await expect(store.claim('sn', toTaskSpec(runner('A', {})), { status: 'processing' }, 1)).rejects.toThrow('Rate exceeded');
+  });
+});
