@@ -70,8 +70,11 @@ export abstract class TransientTaskRunner extends TaskRunner {
   readonly maxConcurrency: number = 10;
   /** Deliveries before a message goes to the dead-letter queue; exceptions are retried until then. */
   readonly maxReceiveCount: number = 3;
-  /** Partitions of the ready index for this task; raise it for very large backlogs. */
-  readonly readyShards: number = 4;
+  /**
+   * Partitions of this task's ready index. Only work that could not be sent at once waits there (new
+   * transients, resets), so 1 suits most tasks; raise it for a first task that receives bulk ingests.
+   */
+  readonly readyShards: number = 1;
 
   /** Blast: `_run_process(transient)`. Returns a status message of the fixtures. */
   abstract process(transient: Transient, context: TaskContext): Promise<string> | string;

@@ -8,6 +8,8 @@ export class CutoutDownload extends TransientTaskRunner {
   readonly taskName = TaskName.CutoutDownload;
   readonly prerequisites = { [TaskName.CutoutDownload]: StatusMessage.NotProcessed };
   readonly failedStatusMessage = StatusMessage.Failed;
+  // The first task: every bulk ingest lands in its ready index, so spread that over partitions.
+  override readonly readyShards = 4;
 
   async process(transient: Transient, context: TaskContext) {
     const output: CutoutOutput = { filters: filtersCovering(transient.raDeg, transient.decDeg) };

@@ -26,7 +26,7 @@ describe('Class: TransientTaskRunner', () => {
       batchSize: 10,
       maxConcurrency: 10,
       maxReceiveCount: 3,
-      readyShards: 4,
+      readyShards: 1,
     });
     expect(runner).toBeInstanceOf(TransientTaskRunner);
     expect(isTransientRunner(runner)).toBe(true);
