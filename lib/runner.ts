@@ -57,6 +57,11 @@ abstract class TaskRunner {
   readonly memorySize: number = 512;
   /** Lambda timeout in seconds for one invocation (a whole SQS batch for transient runners). */
   readonly timeoutSeconds: number = 60;
+  /**
+   * Names of the Secrets Manager secrets the runner reads (e.g. the TNS bot's credentials). The stack grants
+   * read access to exactly these and passes their ARNs; locally they come from environment variables.
+   */
+  readonly secretNames: readonly string[] = [];
 }
 
 export abstract class TransientTaskRunner extends TaskRunner {
