@@ -17,13 +17,15 @@ export const UNROUTABLE = 'unroutable';
 
 export const recordDeadLetter = async (engine: Engine, delivery: Delivery, sourceTask?: string): Promise<string> => {
   const now = engine.clock();
+  // The runner's queue delivered the message this often; the dead-letter queue counts its own receives afresh.
+  let deliveries = 0;
   const file = async (task: string, name: string, reason: string) => {
     await engine.store.putDeadLetter({
       task,
       name,
       body: delivery.body,
       reason,
-      receiveCount: delivery.receiveCount,
+      receiveCount: Math.max(deliveries, delivery.receiveCount),
       messageId: delivery.messageId,
       at: now,
     });
@@ -47,21 +49,22 @@ export const recordDeadLetter = async (engine: Engine, delivery: Delivery, sourc
   const change = await updateTransient(engine, name, (record) => {
     const register = record.registers[task];
     const status = register?.status ?? Status.NotProcessed;
+    deliveries = register?.attempt ?? 0;
     recorded = undefined;
     if (status === Status.Processing) {
       recorded = {
         status: Status.TimeLimitExceeded,
         lastModified: now,
-        attempt: register?.attempt ?? delivery.receiveCount,
-        lastError: `no result after ${delivery.receiveCount} deliveries: the run timed out or crashed every time`,
+        attempt: deliveries,
+        lastError: `no result after ${deliveries} deliveries: the run timed out or crashed every time`,
         deadLettered: true,
       };
     } else if (status === Status.NotProcessed) {
       recorded = {
         status: runner.failedStatusMessage,
         lastModified: now,
-        attempt: register?.attempt ?? delivery.receiveCount,
-        lastError: register?.lastError ?? `every one of ${delivery.receiveCount} deliveries failed before the runner could finish`,
+        attempt: deliveries,
+        lastError: register?.lastError ?? `every delivery failed before the runner could finish`,
         deadLettered: true,
       };
     }

@@ -26,8 +26,18 @@ export interface Delivery {
 /** The delivery must come back later; the record is reported as a batch item failure. */
 export class RetryLaterError extends TaskRunnerError {}
 
+/**
+ * A run that ends after its function's deadline: Lambda would have killed it, so it records nothing and its
+ * message comes back once the lease has expired. (The local runtime cannot kill a run, so the rule is checked.)
+ */
+export class DeadlinePassedError extends TaskRunnerError {}
+
+const assertBeforeDeadline = (engine: Engine, deadline: number, what: string) => {
+  if (engine.clock() > deadline) throw new DeadlinePassedError(`${what} after the function's timeout; nothing recorded`);
+};
+
 /** Slack added to a run's lease beyond the function timeout, for clock differences between hosts. */
-const LEASE_SLACK_MS = 5_000;
+const LEASE_SLACK_MS = 2_000;
 const MAX_ERROR_LENGTH = 500;
 const MAX_RETRY_DELAY_SECONDS = 900;
 
@@ -57,7 +67,7 @@ export const processDelivery = async (engine: Engine, delivery: Delivery, option
   const spec = engine.workflow.specs.get(message.task);
   if (!runner || !spec) throw new PoisonMessageError(`no transient runner is registered for task "${message.task}"`);
   const { transient: name, task } = message;
-  const log = options.logger.createChild({ persistentKeys: { transient: name, task, attempt: delivery.receiveCount } });
+  const log = options.logger.createChild({ persistentKeys: { transient: name, task, attempt: delivery.receiveCount, messageId: delivery.messageId } });
 
   const claimedAt = engine.clock();
   const claim: Register = {
@@ -74,6 +84,7 @@ export const processDelivery = async (engine: Engine, delivery: Delivery, option
   engine.metrics.add(task, Metric.ReadyToClaim, Math.max(0, claimedAt - message.readyAt));
   log.info('claimed', { status: Status.Processing });
   const outcome = await run(engine, runner, claimed.record, delivery, claimedAt, options.deadline, log);
+  assertBeforeDeadline(engine, options.deadline, 'the run finished');
   const finishedAt = engine.clock();
   const duration = finishedAt - claimedAt;
   engine.metrics.add(task, Metric.Duration, duration);
@@ -136,6 +147,7 @@ const run = async (
     logger,
     output: (from) => engine.store.readOutput(name, from),
     save: async (data) => {
+      assertBeforeDeadline(engine, deadline, 'the run saved its output');
       if (!(await engine.store.saveOutput(name, task, data, claimedAt))) logger.warn('output not saved: a later run already saved its own');
     },
   };
@@ -161,10 +173,11 @@ const run = async (
 };
 
 /**
- * The claim was refused. A delivery of the same message while its run is alive must come back later
- * (acknowledging it would lose the message if that run dies); the same message after its run finished
- * re-sends the ready successors (its worker may have died before sending them); anything else is a
- * duplicate or no longer ready, and is dropped.
+ * The claim was refused. The same message while its task is still "processing" must come back later:
+ * either another delivery of it is running (acknowledging would lose the message if that run dies) or its
+ * dead run's lease ran out just after this claim looked. The same message after its run finished re-sends
+ * the ready successors (its worker may have died before sending them). Anything else is a duplicate or no
+ * longer ready, and is dropped.
  */
 const refusedClaim = async (
   engine: Engine,
@@ -176,8 +189,8 @@ const refusedClaim = async (
   if (!current) throw new PoisonMessageError('unknown transient: it was never ingested or has been deleted');
   const register = current.registers[task];
   const mine = sameMessage(register?.claim, delivery);
-  if (register?.status === Status.Processing && mine && (register.leaseUntil ?? 0) >= engine.clock()) {
-    throw new RetryLaterError('this message is already being processed by another delivery');
+  if (register?.status === Status.Processing && mine) {
+    throw new RetryLaterError('this message is still being processed, or its last run has only just been given up');
   }
   if (register && mine && isFinalType(statusTypeOf(engine.workflow.catalog, register.status))) {
     const successors = (engine.workflow.dependents.get(task) ?? []).filter((next) => {
@@ -189,5 +202,5 @@ const refusedClaim = async (
     return;
   }
   engine.metrics.add(task, Metric.DuplicatesDropped);
-  log.info('not claimable; dropped', { status: register?.status ?? Status.NotProcessed });
+  log.info('not claimable; dropped', { status: register?.status ?? Status.NotProcessed, claim: register?.claim });
 };
