@@ -44,6 +44,8 @@ const toRecord = (message: Message, queueArn: string): SQSRecord => ({
 export class SqsEventSource {
   private running = false;
   private pollers = 0;
+  /** Pollers inside an invocation, not receiving. */
+  private invoking = 0;
   private readonly loops = new Set<Promise<void>>();
 
   constructor(private readonly options: EventSourceOptions) {}
@@ -61,41 +63,54 @@ export class SqsEventSource {
 
   private spawn(leader: boolean): void {
     this.pollers++;
-    const loop = this.poll(leader).finally(() => {
-      this.pollers--;
-      this.loops.delete(loop);
-    });
+    const loop = this.poll(leader).finally(() => this.loops.delete(loop));
     this.loops.add(loop);
   }
 
-  private async poll(leader: boolean): Promise<void> {
+  private async poll(startAsLeader: boolean): Promise<void> {
     const { sqs, queueUrl, batchSize } = this.options;
-    while (this.running) {
-      let messages: Message[];
-      try {
-        const result = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: queueUrl,
-            // The leader waits for the first message and takes it at once; helpers take whole batches.
-            MaxNumberOfMessages: leader ? 1 : batchSize,
-            WaitTimeSeconds: leader ? 1 : 0,
-            // The emulator reads the older parameter name for system attributes.
-            AttributeNames: ['All'],
-            MessageSystemAttributeNames: ['All'],
-          }),
-        );
-        messages = result.Messages ?? [];
-      } catch {
-        if (!this.running) return;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        continue;
+    let leader = startAsLeader;
+    try {
+      while (this.running) {
+        let messages: Message[];
+        try {
+          const result = await sqs.send(
+            new ReceiveMessageCommand({
+              QueueUrl: queueUrl,
+              // The leader waits for the first message and takes it at once; helpers take whole batches.
+              MaxNumberOfMessages: leader ? 1 : batchSize,
+              WaitTimeSeconds: leader ? 1 : 0,
+              // The emulator reads the older parameter name for system attributes.
+              AttributeNames: ['All'],
+              MessageSystemAttributeNames: ['All'],
+            }),
+          );
+          messages = result.Messages ?? [];
+        } catch {
+          if (!this.running) return;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          continue;
+        }
+        if (messages.length === 0) {
+          // As Lambda's event source keeps polling while invocations run, exactly one poller stays when
+          // the queue is empty: the last one not invoking (which, during a long run, is not the first one).
+          if (this.pollers - this.invoking <= 1) {
+            leader = true;
+            continue;
+          }
+          return;
+        }
+        if (this.pollers < this.options.maxConcurrency) this.spawn(false);
+        this.invoking++;
+        try {
+          await this.invoke(messages);
+        } finally {
+          this.invoking--;
+        }
       }
-      if (messages.length === 0) {
-        if (leader) continue;
-        return;
-      }
-      if (this.pollers < this.options.maxConcurrency) this.spawn(false);
-      await this.invoke(messages);
+    } finally {
+      // Counted down at once (not in a later callback), so two pollers leaving together see each other go.
+      this.pollers--;
     }
   }
 
