@@ -410,6 +410,29 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
       };
     },
 
+    /**
+     * One page of a processing-status index partition (`status#shard`), oldest public timestamp first,
+     * starting after the priority key `after`. The index holds keys only: the names, not the registers.
+     */
+    async statusPage(status: ProcessingStatus, shard: number, limit: number, after?: string): Promise<{ entries: { name: string; priority: string }[]; more: boolean }> {
+      const result = await doc.send(
+        new QueryCommand({
+          TableName,
+          IndexName: STATUS_INDEX,
+          KeyConditionExpression: after === undefined ? 'pst = :pst' : 'pst = :pst AND pts > :after',
+          ExpressionAttributeValues: { ':pst': `${status}#${shard}`, ...(after === undefined ? {} : { ':after': after }) },
+          Limit: limit,
+          ReturnConsumedCapacity,
+        }),
+      );
+      const items = result.Items ?? [];
+      meter?.record('statusPage', result.ConsumedCapacity, items.length);
+      return {
+        entries: items.map((item) => ({ name: (item.pk as string).slice('T#'.length), priority: item.pts as string })),
+        more: result.LastEvaluatedKey !== undefined,
+      };
+    },
+
     /** A lease on dispatching one task, so overlapping dispatcher runs never send the same marker twice. */
     async acquireLock(task: string, owner: string, now: number, leaseMs: number): Promise<boolean> {
       try {

@@ -1,0 +1,196 @@
+/**
+ * What an operator does to the pipeline: retrigger and reprocess a transient, list transients by
+ * processing status, read and redrive dead letters. Resets go through the same compare-and-set loop as the
+ * dead-letter handler and drop the claims they replace, so a run still in flight cannot overwrite them
+ * (its settle is conditioned on its claim); the tasks a reset makes ready go out at once.
+ */
+import { Status, StatusType, statusTypeOf } from '../domain/catalog';
+import { PoisonMessageError } from '../domain/errors';
+import { type TaskMessage, parseTaskMessage } from '../domain/messages';
+import {
+  ProcessingStatus,
+  type Register,
+  type Registers,
+  newlyReady,
+  processingStatus,
+  readyTasks,
+  statusOf,
+} from '../domain/workflow';
+import { type DeadLetterRecord, STATUS_INDEX_SHARDS, type TransientRecord } from '../store/task-store';
+import { type Engine, transientRunner } from './engine';
+import { announce, resetRegister, updateTransient } from './transitions';
+
+export interface ResetTask {
+  readonly task: string;
+  /** The status the register had before the reset. */
+  readonly from: string;
+}
+
+export interface ResetResult {
+  readonly name: string;
+  readonly before: ProcessingStatus;
+  readonly after: ProcessingStatus;
+  /** Registers set back to "not processed". */
+  readonly reset: readonly ResetTask[];
+  /** Ready tasks sent to their queues (or left as ready markers where a queue could not take them). */
+  readonly sent: readonly string[];
+  /** Tasks whose run was in flight: a reprocess discards its result, a retrigger lets it finish. */
+  readonly inFlight: readonly string[];
+}
+
+const isLive = (register: Register | undefined, now: number) =>
+  register?.status === Status.Processing && (register.leaseUntil ?? 0) >= now;
+
+/**
+ * Resets the registers `select` picks, then sends every task that is ready afterwards: those the reset made
+ * ready (through the usual announcement) and those that were ready already but may have lost their message.
+ * Returns undefined for an unknown transient.
+ */
+const resetTransient = async (
+  engine: Engine,
+  name: string,
+  select: (record: TransientRecord, now: number) => ResetTask[],
+): Promise<ResetResult | undefined> => {
+  const { workflow } = engine;
+  let plan: ResetTask[] = [];
+  let now = engine.clock();
+  const change = await updateTransient(engine, name, (record) => {
+    now = engine.clock();
+    plan = select(record, now);
+    return plan.length > 0 ? Object.fromEntries(plan.map(({ task }) => [task, resetRegister(now)])) : undefined;
+  });
+  if (!change) return undefined;
+  const { before, after } = change;
+  const announced = change.changed.length > 0 ? newlyReady(workflow, before.registers, after.registers, change.changed) : [];
+  const waiting = readyTasks(workflow, after.registers).filter((task) => !announced.includes(task) && transientRunner(engine, task));
+  if (waiting.length > 0) await announce(engine, after.transient, waiting, engine.clock());
+  // A dead letter whose register was reset has nothing left to redrive.
+  await Promise.all(
+    plan.filter(({ task }) => before.registers[task]?.deadLettered).map(({ task }) => engine.store.deleteDeadLetter(task, name)),
+  );
+  return {
+    name,
+    before: processingStatus(workflow, before.registers),
+    after: processingStatus(workflow, after.registers),
+    reset: plan,
+    sent: [...announced, ...waiting].filter((task) => transientRunner(engine, task)),
+    inFlight: workflow.order.filter((task) => isLive(before.registers[task], now)),
+  };
+};
+
+/**
+ * Blast's retrigger: resumes an incomplete workflow. Error statuses are retried (they may have failed for
+ * operational rather than intrinsic reasons) and runs that died without a result are reset; runs still in
+ * flight are left to finish. A completed transient is left as it is.
+ */
+export const retrigger = (engine: Engine, name: string): Promise<ResetResult | undefined> =>
+  resetTransient(engine, name, (record, now) => {
+    const { catalog, order } = engine.workflow;
+    return order.flatMap((task) => {
+      const register = record.registers[task];
+      const status = statusOf(record.registers, task);
+      const failed = statusTypeOf(catalog, status) === StatusType.Error;
+      const died = status === Status.Processing && !isLive(register, now);
+      return failed || died ? [{ task, from: status }] : [];
+    });
+  });
+
+/**
+ * Blast's reprocess: every task back to "not processed" and the workflow runs again. Runs in flight lose
+ * their claim, so their results are refused when they finish.
+ */
+export const reprocess = (engine: Engine, name: string): Promise<ResetResult | undefined> =>
+  resetTransient(engine, name, (record) => engine.workflow.order.map((task) => ({ task, from: statusOf(record.registers, task) })));
+
+export interface ListOptions {
+  /** The processing statuses to list; all of them when empty. */
+  readonly statuses?: readonly ProcessingStatus[];
+  readonly limit: number;
+  /** Continue after this priority key (the `next` of the previous page). */
+  readonly after?: string;
+}
+
+export interface ListPage {
+  /** Oldest public timestamp first. */
+  readonly records: TransientRecord[];
+  /** The priority key to pass as `after` for the next page; absent on the last page. */
+  readonly next?: string;
+}
+
+/**
+ * One page of transients by processing status, oldest public timestamp first, read from the status index
+ * (one query per status partition, merged) and the items of that page only: no table scan.
+ */
+export const listTransients = async (engine: Engine, options: ListOptions): Promise<ListPage> => {
+  const statuses = options.statuses?.length ? options.statuses : Object.values(ProcessingStatus);
+  // One more than a page from each partition tells whether anything follows the page.
+  const pages = await Promise.all(
+    statuses.flatMap((status) =>
+      Array.from({ length: STATUS_INDEX_SHARDS }, (_, shard) => engine.store.statusPage(status, shard, options.limit + 1, options.after)),
+    ),
+  );
+  const merged = pages.flatMap((page) => page.entries).sort((a, b) => (a.priority < b.priority ? -1 : a.priority > b.priority ? 1 : 0));
+  const page = merged.slice(0, options.limit);
+  const byName = new Map((await engine.store.getMany(page.map((entry) => entry.name))).map((record) => [record.transient.name, record]));
+  const records = page.flatMap((entry) => byName.get(entry.name) ?? []);
+  const last = page.at(-1);
+  return { records, ...(merged.length > options.limit && last ? { next: last.priority } : {}) };
+};
+
+/** Every dead-letter record of a task, oldest first, read page by page. */
+export const deadLettersOf = async (engine: Engine, task: string): Promise<DeadLetterRecord[]> => {
+  const records: DeadLetterRecord[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await engine.store.deadLetters(task, 100, startKey);
+    records.push(...page.records);
+    startKey = page.nextKey;
+  } while (startKey);
+  return records.sort((a, b) => a.at - b.at);
+};
+
+export interface RedriveResult {
+  /** Transients whose message went back to the runner's queue; their dead-letter records are gone. */
+  readonly redriven: string[];
+  /** Records left in place, with why. */
+  readonly skipped: { name: string; reason: string }[];
+}
+
+/**
+ * Sends dead letters back to their runner's queue for another try and removes each record once its message
+ * is sent. The claim accepts a dead-lettered register again, re-checking the prerequisites as always.
+ */
+export const redriveDeadLetters = async (engine: Engine, task: string, only?: readonly string[]): Promise<RedriveResult> => {
+  const wanted = only?.length ? new Set(only) : undefined;
+  const records = (await deadLettersOf(engine, task)).filter((record) => !wanted || wanted.has(record.name));
+  const skipped: RedriveResult['skipped'] = [...(wanted ?? [])]
+    .filter((name) => !records.some((record) => record.name === name))
+    .map((name) => ({ name, reason: `no dead letter of "${task}" for this transient` }));
+  const sendable: { record: DeadLetterRecord; message: TaskMessage }[] = [];
+  for (const record of records) {
+    let message: TaskMessage;
+    try {
+      message = parseTaskMessage(record.body);
+    } catch (error) {
+      if (!(error instanceof PoisonMessageError)) throw error;
+      skipped.push({ name: record.name, reason: error.message });
+      continue;
+    }
+    if (message.task !== task || !transientRunner(engine, task)) {
+      skipped.push({ name: record.name, reason: `the message is for "${message.task}", not a runner of this queue` });
+      continue;
+    }
+    sendable.push({ record, message: { ...message, readyAt: engine.clock() } });
+  }
+  const unsent = new Set((await engine.queues.send(task, sendable.map(({ message }) => message))).map((message) => message.transient));
+  const sent = sendable.filter(({ message }) => !unsent.has(message.transient));
+  for (const { record } of sendable.filter(({ message }) => unsent.has(message.transient))) {
+    skipped.push({ name: record.name, reason: 'the queue refused the message; the record is kept' });
+  }
+  await Promise.all(sent.map(({ record }) => engine.store.deleteDeadLetter(task, record.name)));
+  return { redriven: sent.map(({ record }) => record.name), skipped };
+};
+
+/** Registers by transient, for showing dead letters next to the status they left behind. */
+export const registersOf = async (engine: Engine, names: readonly string[]): Promise<Map<string, Registers>> =>
+  new Map((await engine.store.getMany(names)).map((record) => [record.transient.name, record.registers]));
