@@ -1,14 +1,26 @@
 #!/usr/bin/env -S npx tsx
 /**
- * The project's command-line tool: `start` runs the whole pipeline locally, `validate` checks the registry
- * and fixtures, `generate` writes the TypeScript constants of the fixtures.
+ * The project's command-line tool: `start` runs the whole pipeline locally, `validate` and `generate` look
+ * after the registry and fixtures, and the operator's commands (ingest, status, list, retrigger, reprocess,
+ * dlq, graph) act on the local runtime or a deployment. The logic lives in lib/cli/.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { dirname, join } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { registry } from '../functions/registry';
+import { ingestFile } from '../lib/cli/ingest';
+import { resolveRunner, redrive, showDeadLetters } from '../lib/cli/dead-letters';
+import { CliError } from '../lib/cli/errors';
+import { README, withCurrentDiagram } from '../lib/cli/graph';
+import { showList, showStatus, unknownTransient } from '../lib/cli/inspect';
+import { type Operator, connect, explainFailure } from '../lib/cli/operator';
+import { resetCommand, waitUntilFinished } from '../lib/cli/reset';
+import { DEFAULT_STACK, DEFAULT_STATE_FILE, resolveTarget } from '../lib/cli/target';
 import { GENERATED_FIXTURES_MODULE, renderFixtureConstants } from '../lib/codegen';
 import { TaskRunnerError, coerceError } from '../lib/domain/errors';
-import { validateRegistry } from '../lib/domain/validation';
+import { type GraphFormat, graphFormats, renderGraph } from '../lib/domain/graph';
+import { assertValidRegistry, validateRegistry } from '../lib/domain/validation';
+import { type ProcessingStatus, processingStatuses } from '../lib/domain/workflow';
 import { isTransientRunner } from '../lib/runner';
 import { loadCatalog } from '../lib/fixtures';
 import { startLocal } from '../lib/local/start';
@@ -16,6 +28,9 @@ import { startLocal } from '../lib/local/start';
 // Local tooling runs on Node 20 by design (the functions run on Lambda's Node 22); the SDK's notice about
 // its future Node 22 requirement would only clutter every command's output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/** How the hints in the output spell a command, so they can be pasted back. */
+const CLI = 'npm run cli --';
 
 const positiveInteger = (text: string) => {
   const value = Number(text);
@@ -27,7 +42,43 @@ const program = new Command()
   .name('blast-tasks')
   .description("Blast's task runners on AWS Lambda: run them locally, check them, operate them")
   .option('--fixtures <dir>', 'directory of setup_status.yaml and setup_tasks.yaml', 'fixtures')
-  .showHelpAfterError();
+  .option('--state-file <file>', "the local runtime's endpoints file (written by start --keep-running)", DEFAULT_STATE_FILE)
+  .option('--stack <name>', `act on this deployed stack (default ${DEFAULT_STACK} when no local runtime is up)`)
+  .option('--region <region>', "the stack's AWS region (default: the AWS SDK's own configuration)")
+  .exitOverride()
+  // One line per error, as a shell user expects; `--help` has the rest.
+  .configureOutput({ outputError: (text, write) => write(`✗ ${text.trim().replace(/^error: /, '')} (see --help)\n`) });
+
+interface GlobalOptions {
+  readonly fixtures: string;
+  readonly stateFile: string;
+  readonly stack?: string;
+  readonly region?: string;
+}
+const globals = () => program.opts<GlobalOptions>();
+
+const print = (lines: string | readonly string[]) => {
+  for (const line of typeof lines === 'string' ? [lines] : lines) process.stdout.write(`${line}\n`);
+};
+
+/** Runs `work` against the target the global options choose, turning failures to reach it into one line. */
+const withOperator = async (work: (operator: Operator) => Promise<number | void>) => {
+  const options = globals();
+  const target = await resolveTarget({
+    stateFile: options.stateFile,
+    stateFileGiven: program.getOptionValueSource('stateFile') === 'cli',
+    ...(options.stack === undefined ? {} : { stack: options.stack }),
+    ...(options.region === undefined ? {} : { region: options.region }),
+  });
+  const operator = connect(target, { runners: registry, fixturesDir: options.fixtures });
+  try {
+    process.exitCode = (await work(operator)) ?? 0;
+  } catch (error) {
+    throw explainFailure(error, target);
+  } finally {
+    operator.close();
+  }
+};
 
 const readIfExists = (file: string) => {
   try {
@@ -41,10 +92,14 @@ program
   .command('validate')
   .description('check the registry against the fixtures (unknown names, failed statuses, cycles, schedules, unreachable tasks)')
   .action(() => {
-    const catalog = loadCatalog(program.opts().fixtures);
+    const catalog = loadCatalog(globals().fixtures);
     const { issues, workflow } = validateRegistry(catalog, registry);
     if (readIfExists(GENERATED_FIXTURES_MODULE) !== renderFixtureConstants(catalog)) {
       issues.push(`${GENERATED_FIXTURES_MODULE} does not match ${catalog.statusFile} and ${catalog.taskFile}: run \`npm run generate\``);
+    }
+    const readme = readIfExists(README);
+    if (issues.length === 0 && readme !== undefined && withCurrentDiagram(readme, workflow) !== readme) {
+      issues.push(`the workflow diagram in ${README} is not the registry's: run \`npm run generate\``);
     }
     if (issues.length > 0) {
       issues.forEach((issue) => console.error(`✗ ${issue}`));
@@ -59,10 +114,16 @@ program
 
 program
   .command('generate')
-  .description(`write ${GENERATED_FIXTURES_MODULE}, the TypeScript constants of the fixtures' statuses and tasks`)
+  .description(`write ${GENERATED_FIXTURES_MODULE} (the fixtures' statuses and tasks as constants) and the workflow diagram in ${README}`)
   .action(() => {
-    writeFileSync(GENERATED_FIXTURES_MODULE, renderFixtureConstants(loadCatalog(program.opts().fixtures)));
+    const catalog = loadCatalog(globals().fixtures);
+    writeFileSync(GENERATED_FIXTURES_MODULE, renderFixtureConstants(catalog));
     console.log(`wrote ${GENERATED_FIXTURES_MODULE}`);
+    const readme = readFileSync(README, 'utf8');
+    const updated = withCurrentDiagram(readme, assertValidRegistry(catalog, registry));
+    if (updated === undefined) throw new CliError(`${README} has no workflow-graph block to update`);
+    if (updated !== readme) writeFileSync(README, updated);
+    console.log(`${updated === readme ? 'kept' : 'wrote'} the workflow diagram in ${README}`);
   });
 
 program
@@ -71,22 +132,148 @@ program
   .option('--transients <file>', 'transients to ingest (YAML, JSON or CSV)', 'fixtures/sample_transients.yaml')
   .option('--tick <ms>', 'local length of a 60 s schedule period', positiveInteger, 1000)
   .option('--timeout <seconds>', 'give up if not finished by then', positiveInteger, 600)
-  .option('--keep-running', 'leave the local stack up afterwards for the CLI and tests', false)
+  .option('--keep-running', 'leave the local stack up afterwards for the CLI and tests (see --state-file)', false)
   .action(async (options: { transients: string; tick: number; timeout: number; keepRunning: boolean }) => {
+    const { stateFile, fixtures } = globals();
     process.exitCode = await startLocal({
       runners: registry,
-      fixturesDir: program.opts().fixtures,
+      fixturesDir: fixtures,
       transientsFile: options.transients,
       tickMs: options.tick,
       timeoutSeconds: options.timeout,
       keepRunning: options.keepRunning,
-      stateFile: '.blast-local/endpoints.json',
-      logFile: '.blast-local/handlers.log',
+      stateFile,
+      logFile: join(dirname(stateFile), 'handlers.log'),
+    });
+  });
+
+program
+  .command('target')
+  .description('show what the commands act on: the local runtime or the stack, its table and queues')
+  .action(() =>
+    withOperator(async ({ target }) => {
+      print([
+        target.description,
+        `  table       ${target.tableName}`,
+        `  queues      ${Object.keys(target.queueUrls).length} runners, each with a dead-letter queue`,
+        ...(target.dashboardUrl ? [`  dashboard   ${target.dashboardUrl}`] : []),
+      ]);
+    }),
+  );
+
+program
+  .command('ingest')
+  .description('add transients from a YAML, JSON or CSV file (name, ra, dec, public timestamp, optional redshift and class)')
+  .argument('<file>', 'the transients file')
+  .option('--no-announce', 'leave the first tasks to the dispatcher (oldest first, on its next run) instead of sending them now')
+  .action((file: string, options: { announce: boolean }) =>
+    withOperator(async ({ engine }) => {
+      const result = await ingestFile(engine, file, { announce: options.announce, stream: process.stderr });
+      const known = result.existing ? `; ${result.existing} already known, left as they were` : '';
+      const rejected = result.rejected.length ? `; ${result.rejected.length} of ${result.rows} rows rejected (see above)` : '';
+      const sent = result.created === 0 ? '' : options.announce ? '; their first tasks are on their way' : '; the dispatcher sends their first tasks on its next run';
+      print(`ingested ${result.created} new transient${result.created === 1 ? '' : 's'} from ${file}${known}${sent}${rejected}`);
+      return result.rejected.length > 0 ? 1 : 0;
+    }),
+  );
+
+program
+  .command('status')
+  .description("one transient's registers in workflow order, its progress and processing status, and what blocks it")
+  .argument('<name>', 'the transient')
+  .action((name: string) => withOperator(async ({ engine, target }) => print(await showStatus(engine, name, target.description))));
+
+program
+  .command('list')
+  .description('transients with their progress, oldest first, a page at a time (from the processing-status index, no scan)')
+  .addOption(new Option('--status <status>', 'only transients with this processing status').choices(processingStatuses))
+  .option('--limit <n>', 'transients per page', positiveInteger, 50)
+  .option('--after <key>', 'the page after this key (the command under each page says which)')
+  .action((options: { status?: ProcessingStatus; limit: number; after?: string }) =>
+    withOperator(async ({ engine }) => {
+      const next = `${CLI} list${options.status ? ` --status ${options.status}` : ''}${options.limit === 50 ? '' : ` --limit ${options.limit}`}`;
+      print(
+        await showList(
+          engine,
+          { statuses: options.status ? [options.status] : [], limit: options.limit, ...(options.after ? { after: options.after } : {}) },
+          next,
+        ),
+      );
+    }),
+  );
+
+for (const operation of ['retrigger', 'reprocess'] as const) {
+  program
+    .command(operation)
+    .description(
+      operation === 'retrigger'
+        ? "Blast's retrigger: resume an incomplete workflow, retrying failed tasks and runs that died (runs in flight finish)"
+        : "Blast's reprocess: reset every task to \"not processed\" and run the workflow again (results of runs in flight are discarded)",
+    )
+    .argument('<name>', 'the transient')
+    .option('--wait', 'wait until the transient is completed or blocked, then show its status', false)
+    .option('--timeout <seconds>', 'with --wait, give up after this long', positiveInteger, 300)
+    .action((name: string, options: { wait: boolean; timeout: number }) =>
+      withOperator(async ({ engine, target }) => {
+        print(await resetCommand(engine, operation, name, target.description));
+        if (options.wait) print(['', ...(await waitUntilFinished(engine, name, options.timeout, process.stderr))]);
+      }),
+    );
+}
+
+const dlq = program.command('dlq').description("a runner's dead letters: messages that used up their deliveries");
+
+dlq
+  .command('list')
+  .description('the dead letters of a runner: transient, when, receive count, the status they left, reason and last error')
+  .argument('<runner>', 'the runner: its task ("Host match"), class (HostMatch) or queue name (host-match)')
+  .action((name: string) =>
+    withOperator(async ({ engine, sqs, target }) => {
+      const runner = resolveRunner(engine, name);
+      print(await showDeadLetters(engine, sqs, runner, target.deadLetterQueueUrls[runner.taskName], CLI));
+    }),
+  );
+
+dlq
+  .command('redrive')
+  .description("send a runner's dead letters back to its queue for another try (each record is removed once sent)")
+  .argument('<runner>', 'the runner: its task ("Host match"), class (HostMatch) or queue name (host-match)')
+  .argument('[transients...]', 'only these transients (default: every dead letter of the runner)')
+  .action((name: string, transients: string[]) =>
+    withOperator(async ({ engine }) => {
+      const report = await redrive(engine, resolveRunner(engine, name), transients);
+      report.problems.forEach((line) => console.error(line));
+      print(report.lines);
+      return report.problems.length > 0 ? 1 : 0;
+    }),
+  );
+
+program
+  .command('graph')
+  .description('the workflow diagram generated from the registry, optionally coloured by one transient\'s statuses')
+  .addOption(new Option('--format <format>', 'Mermaid (renders on GitHub) or Graphviz DOT').choices(graphFormats).default('mermaid'))
+  .option('--transient <name>', "colour each task by this transient's status")
+  .action(async (options: { format: GraphFormat; transient?: string }) => {
+    const { transient } = options;
+    if (transient === undefined) {
+      process.stdout.write(renderGraph(options.format, assertValidRegistry(loadCatalog(globals().fixtures), registry)));
+      return;
+    }
+    await withOperator(async ({ engine, target }) => {
+      const record = await engine.store.get(transient);
+      if (!record) throw unknownTransient(transient, target.description);
+      process.stdout.write(renderGraph(options.format, engine.workflow, record.registers));
     });
   });
 
 program.parseAsync().catch((thrown: unknown) => {
+  if (thrown instanceof CommanderError) {
+    // Commander has printed its one line already; usage errors exit 2, as shells' own tools do.
+    process.exitCode = thrown.exitCode === 0 ? 0 : 2;
+    return;
+  }
   const error = coerceError(thrown);
-  console.error(error instanceof TaskRunnerError ? `✗ ${error.message}` : `✗ ${error.stack ?? error.message}`);
+  const operational = error instanceof TaskRunnerError || '$metadata' in error;
+  console.error(operational ? `✗ ${error instanceof TaskRunnerError ? '' : `${error.name}: `}${error.message}` : `✗ ${error.stack ?? error.message}`);
   process.exitCode = 1;
 });

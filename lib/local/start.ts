@@ -97,7 +97,10 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
       mkdirSync(dirname(options.stateFile), { recursive: true });
       writeFileSync(options.stateFile, `${JSON.stringify({ ...info, pid: process.pid }, null, 2)}\n`);
       print(`\nstill running (--keep-running); the CLI finds it through ${options.stateFile}:`);
-      print(JSON.stringify(info, null, 2));
+      // Indented: a line starting with "{" would be taken for a handler's JSON log and go to the log file.
+      JSON.stringify(info, null, 2)
+        .split('\n')
+        .forEach((line) => print(`  ${line}`));
       print('Ctrl-C stops it.');
       await new Promise<never>(() => undefined);
     }

@@ -1,0 +1,68 @@
+/** `retrigger NAME` and `reprocess NAME`, and waiting for the transient to finish afterwards. */
+import { ProcessingStatus, summarise } from '../domain/workflow';
+import type { Engine } from '../engine/engine';
+import { type ResetResult, reprocess, retrigger } from '../engine/operations';
+import { colorByProcessingStatus } from '../local/progress';
+import { CliError } from './errors';
+import { renderStatus, unknownTransient } from './inspect';
+import { plural } from './render';
+
+const list = (tasks: readonly string[]) => tasks.join(', ');
+
+export const describeReset = (operation: 'retrigger' | 'reprocess', result: ResetResult): string => {
+  const { name, reset, sent, inFlight } = result;
+  if (operation === 'retrigger' && reset.length === 0 && sent.length === 0) {
+    if (result.before === ProcessingStatus.Completed) return `${name} is completed: nothing to retrigger (reprocess runs it again)`;
+    return `${name}: nothing to retrigger${inFlight.length ? `; running now: ${list(inFlight)}` : ''}`;
+  }
+  const parts = [
+    reset.length === 0
+      ? 'no task to reset'
+      : operation === 'reprocess'
+        ? `${plural(reset.length, 'task')} reset to "not processed"`
+        : `reset to "not processed": ${reset.map(({ task, from }) => `${task} (was ${from})`).join(', ')}`,
+    sent.length ? `sent ${list(sent)}` : 'nothing ready to send',
+  ];
+  if (inFlight.length > 0) {
+    parts.push(
+      operation === 'reprocess'
+        ? `the result of the run in flight for ${list(inFlight)} will be discarded`
+        : `left running: ${list(inFlight)}`,
+    );
+  }
+  return `${operation === 'reprocess' ? 'reprocessing' : 'retriggered'} ${name}: ${parts.join('; ')}`;
+};
+
+export const resetCommand = async (engine: Engine, operation: 'retrigger' | 'reprocess', name: string, where: string): Promise<string> => {
+  const result = await (operation === 'reprocess' ? reprocess : retrigger)(engine, name);
+  if (!result) throw unknownTransient(name, where);
+  return describeReset(operation, result);
+};
+
+/**
+ * Polls the transient until it is completed or blocked, reporting its progress on `stream` as it changes,
+ * and returns its status view.
+ */
+export const waitUntilFinished = async (engine: Engine, name: string, timeoutSeconds: number, stream: NodeJS.WriteStream): Promise<string[]> => {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  let shown = '';
+  for (;;) {
+    const record = await engine.store.get(name);
+    if (!record) throw unknownTransient(name, 'the table any more');
+    const { progress, processingStatus } = summarise(engine.workflow, record.registers);
+    const line = `progress ${progress}% · ${colorByProcessingStatus(processingStatus)(processingStatus)}`;
+    if (line !== shown) {
+      stream.write(stream.isTTY ? `\r\x1b[2K${line}` : `${line}\n`);
+      shown = line;
+    }
+    if (processingStatus !== ProcessingStatus.Processing) {
+      if (stream.isTTY) stream.write('\n');
+      return renderStatus(engine.workflow, record, engine.clock());
+    }
+    if (Date.now() > deadline) {
+      if (stream.isTTY) stream.write('\n');
+      throw new CliError(`${name} is still processing after ${timeoutSeconds} s (${progress}%); \`status ${name}\` shows what it waits for`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+};

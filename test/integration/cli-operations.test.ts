@@ -1,0 +1,374 @@
+/**
+ * The operator's CLI as a user runs it, against the local runtime started with `start --keep-running` (its own
+ * endpoints file, its schedules slowed right down so that only chaining moves work and a test can hold a
+ * transient in the ready index): ingest, status, list, retrigger, reprocess, dlq, graph, and the exit codes.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registry } from '../../functions/registry';
+import { documentClient } from '../../lib/bootstrap';
+import { renderMermaid } from '../../lib/domain/graph';
+import { assertValidRegistry } from '../../lib/domain/validation';
+import { ProcessingStatus, dependencyEdges, processingStatus } from '../../lib/domain/workflow';
+import { loadCatalog } from '../../lib/fixtures';
+import { freePort, localClientConfig } from '../../lib/local/services';
+import { type TaskStore, taskStore } from '../../lib/store/task-store';
+import { readTransientFile } from '../../lib/transient-files';
+import { fakeCloudFormation } from '../helpers/fake-cloudformation';
+import { waitFor } from '../helpers/local-stack';
+
+interface Endpoints {
+  readonly dynamodbEndpoint: string;
+  readonly sqsEndpoint: string;
+  readonly region: string;
+  readonly tableName: string;
+  readonly queues: Record<string, { url: string; deadLetterUrl: string }>;
+}
+
+interface Result {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'cli-operations-'));
+const stateFile = join(dir, 'endpoints.json');
+const workflow = assertValidRegistry(loadCatalog('fixtures'), registry);
+const examples = ['2010H', '2010ag', '2010ai'];
+
+const node = (args: readonly string[], env: Record<string, string> = {}) =>
+  spawn(process.execPath, ['--import', 'tsx', 'bin/cli.ts', ...args], { detached: true, env: { ...process.env, NO_COLOR: '1', ...env } });
+
+/** Runs one CLI command to its end. */
+const cli = (args: readonly string[], options: { env?: Record<string, string>; stateFile?: string } = {}): Promise<Result> =>
+  new Promise((resolve) => {
+    const child = node(['--state-file', options.stateFile ?? stateFile, ...args], options.env);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+
+const lines = (text: string) => text.trimEnd().split('\n');
+const oneErrorLine = (result: Result) => {
+  expect(result.stdout, result.stderr).toBe('');
+  expect(lines(result.stderr), result.stderr).toHaveLength(1);
+  return result.stderr.trim();
+};
+
+/** Writes transients as a JSON file (one of the accepted formats) and returns its path. */
+const transientsFile = (name: string, transients: readonly Record<string, unknown>[]) => {
+  const file = join(dir, name);
+  writeFileSync(file, JSON.stringify(transients));
+  return file;
+};
+/** A transient at 2010H's position (a catalogued host, so the example workflow completes). */
+const like2010H = (name: string, day = 1) => ({ name, ra: 121.6015, dec: 1.03586, public_timestamp: new Date(Date.UTC(2021, 0, day)).toISOString() });
+
+describe('CLI: operating the local runtime', () => {
+  let start: ChildProcess;
+  let startOutput = '';
+  let endpoints: Endpoints;
+  let store: TaskStore;
+  let sqs: SQSClient;
+
+  const finished = (names: readonly string[], timeoutMs = 60_000) =>
+    waitFor(
+      `${names.join(', ')} to be completed or blocked`,
+      async () => {
+        const records = await store.getMany(names);
+        const done = records.every((record) => {
+          const status = processingStatus(workflow, record.registers);
+          return status !== ProcessingStatus.Processing && record.processingStatus === status;
+        });
+        return records.length === names.length && done && records;
+      },
+      timeoutMs,
+    );
+
+  /** Puts a task message straight into the runner's dead-letter queue, as if it had used up its deliveries. */
+  const forceDeadLetter = async (transient: string, task: string) => {
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: endpoints.queues[task]?.deadLetterUrl, MessageBody: JSON.stringify({ transient, task, readyAt: Date.now() }) }),
+    );
+    await waitFor(`the dead letter of ${transient} to be recorded`, async () => (await store.get(transient))?.registers[task]?.deadLettered);
+  };
+
+  beforeAll(async () => {
+    const transients = readTransientFile('fixtures/sample_transients.yaml').transients.filter((transient) => examples.includes(transient.name));
+    const file = join(dir, 'examples.json');
+    writeFileSync(file, JSON.stringify(transients.map((t) => ({ name: t.name, ra: t.raDeg, dec: t.decDeg, public_timestamp: t.publicTimestamp, class: t.spectroscopicClass }))));
+    // A 60 s period lasts an hour here: nothing leaves the ready index unless the test sends it.
+    start = node(['--state-file', stateFile, 'start', '--keep-running', '--tick', '3600000', '--transients', file]);
+    start.stdout?.on('data', (chunk: Buffer) => (startOutput += chunk.toString()));
+    start.stderr?.on('data', (chunk: Buffer) => (startOutput += chunk.toString()));
+    await waitFor('the local runtime to come up', async () => existsSync(stateFile) || start.exitCode !== null, 200_000);
+    expect(existsSync(stateFile), startOutput).toBe(true);
+    endpoints = JSON.parse(readFileSync(stateFile, 'utf8')) as Endpoints;
+    store = taskStore(documentClient(new DynamoDBClient(localClientConfig(endpoints.dynamodbEndpoint))), endpoints.tableName);
+    sqs = new SQSClient(localClientConfig(endpoints.sqsEndpoint));
+  }, 240_000);
+
+  afterAll(async () => {
+    sqs?.destroy();
+    if (start?.exitCode !== null) return;
+    const exited = new Promise((resolve) => start.on('exit', resolve));
+    process.kill(-(start.pid ?? 0), 'SIGINT');
+    await exited;
+  }, 60_000);
+
+  it('ingests the good rows of a file, names each bad row by number, and changes nothing the second time', async () => {
+    // Prepare
+    const file = join(dir, 'mixed.csv');
+    writeFileSync(
+      file,
+      [
+        'name,ra,dec,public_timestamp,redshift,class',
+        'cli-good-1,121.6015,1.03586,2021-01-01T00:00:00Z,0.015,SN Ia',
+        'cli-bad-ra,400,1.0,2021-01-02T00:00:00Z,,',
+        'cli-good-2,255.97346,31.50172,2021-01-03T00:00:00Z,,',
+        'cli-no-time,10,10,,,',
+        'cli-good-1,1,1,2021-01-04T00:00:00Z,,',
+        'cli-good-3,194.85012,27.99642,2021-01-05T00:00:00Z,,',
+      ].join('\n'),
+    );
+    const good = ['cli-good-1', 'cli-good-2', 'cli-good-3'];
+
+    // Act
+    const first = await cli(['ingest', file]);
+    const before = await finished(good);
+    const second = await cli(['ingest', file]);
+    const after = await store.getMany(good);
+
+    // Assess
+    expect(first.code).toBe(1);
+    expect(lines(first.stderr)).toEqual([
+      `✗ ${file}: row 2 (line 3): ra must be in [0, 360)`,
+      `✗ ${file}: row 4 (line 5): public timestamp is missing`,
+      `✗ ${file}: row 5 (line 6): "cli-good-1" already appears in row 1`,
+    ]);
+    expect(first.stdout.trim()).toBe(`ingested 3 new transients from ${file}; their first tasks are on their way; 3 of 6 rows rejected (see above)`);
+    expect(before.map((record) => record.transient.name).sort()).toEqual(good);
+    expect(await store.getMany(['cli-bad-ra', 'cli-no-time'])).toEqual([]);
+    expect(second.stdout.trim()).toBe(`ingested 0 new transients from ${file}; 3 already known, left as they were; 3 of 6 rows rejected (see above)`);
+    expect(after).toEqual(before);
+  }, 120_000);
+
+  it('shows a transient’s registers in workflow order, its progress, processing status and what blocks it', async () => {
+    const [blocked, completed] = await Promise.all([cli(['status', '2010ai']), cli(['status', '2010H'])]);
+
+    expect(blocked.code).toBe(0);
+    const out = lines(blocked.stdout);
+    expect(out[0]).toBe('2010ai · public 2010-03-08T00:00:00.000Z · ra 194.85012 · dec 27.99642 · SN Ia');
+    expect(out[1]).toBe('progress 100% · blocked');
+    expect(out[2]).toBe('9 tasks blocked behind Host match (no GHOST match)');
+    expect(out[4]).toMatch(/^ {2}Task +Status +Last modified +Time +Attempt +Note$/);
+    const rows = out.slice(5);
+    expect(rows.map((row) => workflow.order.find((task) => row.startsWith(`  ${task} `)))).toEqual(workflow.order);
+    expect(rows[2]).toMatch(/^ {2}Host match +no GHOST match +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ +\d+\.\d\d s +1$/);
+    expect(rows[3]).toMatch(/^ {2}Host information +not processed +\S+ +blocked by Host match \(no GHOST match\)$/);
+
+    expect(completed.code).toBe(0);
+    expect(lines(completed.stdout)[1]).toBe('progress 100% · completed');
+    expect(lines(completed.stdout).slice(4).every((row) => / processed /.test(row))).toBe(true);
+  }, 60_000);
+
+  it('lists transients by processing status, a page at a time, and prints how to get the next page', async () => {
+    const [blocked, firstPage] = await Promise.all([cli(['list', '--status', 'blocked']), cli(['list', '--status', 'completed', '--limit', '1'])]);
+    const after = /--after '([^']+)'/.exec(firstPage.stdout)?.[1];
+    const secondPage = await cli(['list', '--status', 'completed', '--limit', '1', '--after', after ?? '']);
+
+    expect(blocked.code).toBe(0);
+    expect(blocked.stdout).toMatch(/^ {2}2010ai +100% +blocked +Host match: no GHOST match \(9 tasks blocked\)$/m);
+    expect(blocked.stdout).not.toMatch(/2010H/);
+    // Completed, oldest first: 2010H (2010-01-16), then 2010ag (2010-03-05).
+    expect(lines(firstPage.stdout)[1]).toMatch(/^ {2}2010H +100% +completed/);
+    expect(firstPage.stdout).toContain(`1 transient shown, oldest first; more: npm run cli -- list --status completed --limit 1 --after '2010-01-16T00:00:00.000Z#2010H'`);
+    expect(lines(secondPage.stdout)[1]).toMatch(/^ {2}2010ag +100% +completed/);
+  }, 60_000);
+
+  it('retrigger after a failure finishes the workflow', async () => {
+    // Prepare: Cutout download dead-lettered (as if every delivery had died), so the whole workflow is blocked.
+    await cli(['ingest', '--no-announce', transientsFile('retrigger.json', [like2010H('cli-retrigger')])]);
+    await forceDeadLetter('cli-retrigger', 'Cutout download');
+    const failed = await cli(['status', 'cli-retrigger']);
+    expect(failed.stdout).toContain('11 tasks blocked behind Cutout download (failed)');
+
+    // Act
+    const result = await cli(['retrigger', 'cli-retrigger', '--wait']);
+
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    expect(lines(result.stdout)[0]).toBe('retriggered cli-retrigger: reset to "not processed": Cutout download (was failed); sent Cutout download');
+    expect(result.stdout).toContain('progress 100% · completed');
+    expect(result.stderr).toMatch(/progress 100% · completed/);
+    const [record] = await finished(['cli-retrigger']);
+    expect(record?.processingStatus).toBe(ProcessingStatus.Completed);
+    expect(record?.registers['Cutout download']?.deadLettered).toBeUndefined();
+  }, 120_000);
+
+  it('lists a message forced into the dead-letter queue and redrives it to completion', async () => {
+    // Prepare
+    await cli(['ingest', '--no-announce', transientsFile('dead.json', [like2010H('cli-dead-letter', 2)])]);
+    await forceDeadLetter('cli-dead-letter', 'Cutout download');
+
+    // Act
+    const listed = await cli(['dlq', 'list', 'Cutout download']);
+    const redriven = await cli(['dlq', 'redrive', 'CutoutDownload']);
+    const [record] = await finished(['cli-dead-letter']);
+    const empty = await cli(['dlq', 'list', 'cutout-download']);
+
+    // Assess
+    expect(listed.code).toBe(0);
+    expect(lines(listed.stdout)[0]).toBe('Cutout download: 1 dead letter');
+    expect(listed.stdout).toMatch(
+      /^ {2}cli-dead-letter +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ +1 +failed +recorded "failed": every one of 1 deliveries failed before the runner could finish$/m,
+    );
+    expect(listed.stdout).toContain('send them back with: npm run cli -- dlq redrive "Cutout download"');
+    expect(redriven.code).toBe(0);
+    expect(redriven.stdout.trim()).toBe('sent 1 dead letter back to the Cutout download queue: cli-dead-letter');
+    expect(record?.processingStatus).toBe(ProcessingStatus.Completed);
+    expect(empty.stdout.trim()).toBe('no dead letters for Cutout download');
+  }, 120_000);
+
+  it('reprocess during in-flight runs ends with every transient in a consistent state', async () => {
+    // Prepare: twenty transients on their way through the workflow.
+    const names = Array.from({ length: 20 }, (_, i) => `cli-flight-${i}`);
+    await cli(['ingest', transientsFile('flight.json', names.map((name, i) => like2010H(name, 10 + i)))]);
+    const since = Date.now();
+
+    // Act
+    const results = await Promise.all(names.slice(0, 3).map((name) => cli(['reprocess', name])));
+    const records = await finished(names, 120_000);
+
+    // Assess: every reprocess answered; every transient completed with every register processed once more
+    // after the reset for the reprocessed ones, and its stored processing status agrees with its registers.
+    for (const [index, result] of results.entries()) {
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(new RegExp(`^reprocessing cli-flight-${index}: 12 tasks reset to "not processed"; sent Cutout download`));
+    }
+    for (const record of records) {
+      expect(record.processingStatus, record.transient.name).toBe(ProcessingStatus.Completed);
+      expect(workflow.order.every((task) => record.registers[task]?.status === 'processed'), record.transient.name).toBe(true);
+    }
+    for (const record of records.filter((r) => names.slice(0, 3).includes(r.transient.name))) {
+      expect(workflow.order.every((task) => (record.registers[task]?.lastModified ?? 0) >= since), record.transient.name).toBe(true);
+    }
+  }, 180_000);
+
+  it('draws the example workflow as the registry declares it, coloured by a transient', async () => {
+    const [mermaid, dot, badFormat] = await Promise.all([
+      cli(['graph']),
+      cli(['graph', '--format', 'dot', '--transient', '2010ai']),
+      cli(['graph', '--format', 'svg']),
+    ]);
+
+    // Every node is a task of the registry and every edge one of its prerequisites; together the edges keep every ordering.
+    expect(mermaid.stdout).toBe(renderMermaid(workflow));
+    const labels = new Map([...mermaid.stdout.matchAll(/^ {2}(\w+)\["([^"]+)"\]$/gm)].map((match) => [match[1], match[2]]));
+    const edges = [...mermaid.stdout.matchAll(/^ {2}(\w+) --> (\w+)$/gm)].map((match) => [labels.get(match[1] ?? ''), labels.get(match[2] ?? '')]);
+    expect([...labels.values()]).toEqual(workflow.order);
+    for (const [from, to] of edges) {
+      const spec = workflow.specs.get(to ?? '');
+      expect(spec && dependencyEdges(spec), `${from} → ${to}`).toContain(from);
+    }
+    const reachable = (from: string, to: string): boolean => edges.some(([a, b]) => a === from && (b === to || reachable(b ?? '', to)));
+    for (const [task, spec] of workflow.specs) for (const on of dependencyEdges(spec)) expect(reachable(on, task), `${on} → ${task}`).toBe(true);
+
+    expect(dot.code).toBe(0);
+    expect(dot.stdout).toContain('"Host match" [label="Host match\\nno GHOST match", fillcolor="#ffebe9"');
+    expect(dot.stdout).toContain('"Host information" [label="Host information\\nnot processed · blocked"');
+    expect(badFormat.code).toBe(2);
+    expect(oneErrorLine(badFormat)).toMatch(/^✗ option '--format <format>' argument 'svg' is invalid/);
+  }, 60_000);
+
+  it('exits non-zero with one clear line: unknown transient, unknown runner, bad arguments, runtime not running, no stack', async () => {
+    // Prepare: an endpoints file whose ports nothing listens on, and a CloudFormation that knows no stack.
+    const stale = join(dir, 'stale.json');
+    writeFileSync(stale, JSON.stringify({ ...endpoints, dynamodbEndpoint: `http://127.0.0.1:${await freePort()}`, sqsEndpoint: `http://127.0.0.1:${await freePort()}` }));
+    const cloudFormation = await fakeCloudFormation({});
+    const aws = { AWS_ENDPOINT_URL_CLOUDFORMATION: cloudFormation.endpoint, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
+
+    // Act
+    const [unknownTransient, unknownRunner, badNumber, unknownCommand, notRunning, noStack, noStateFile] = await Promise.all([
+      cli(['status', 'nobody']),
+      cli(['dlq', 'list', 'Photometry wizard']),
+      cli(['list', '--limit', 'ten']),
+      cli(['frobnicate']),
+      cli(['status', '2010H'], { stateFile: stale }),
+      cli(['--stack', 'BlastTaskRunners', '--region', 'us-east-1', 'status', '2010H'], { env: aws }),
+      cli(['status', '2010H'], { stateFile: join(dir, 'missing.json') }),
+    ]);
+    await cloudFormation.close();
+
+    // Assess
+    expect([unknownTransient, unknownRunner, badNumber, unknownCommand, notRunning, noStack, noStateFile].map((result) => result.code)).toEqual([1, 1, 2, 2, 1, 1, 1]);
+    expect(oneErrorLine(unknownTransient)).toBe(`✗ unknown transient "nobody": it is not in local runtime (${stateFile}) (ingest it first)`);
+    expect(oneErrorLine(unknownRunner)).toMatch(/^✗ unknown runner "Photometry wizard": the transient runners are "Cutout download", /);
+    expect(oneErrorLine(badNumber)).toBe("✗ option '--limit <n>' argument 'ten' is invalid. expected a positive whole number (see --help)");
+    expect(oneErrorLine(unknownCommand)).toMatch(/^✗ unknown command 'frobnicate'/);
+    expect(oneErrorLine(notRunning)).toMatch(/^✗ the local runtime is not running: connection refused at 127\.0\.0\.1:\d+ .*start it with `npm start -- --keep-running`$/);
+    expect(oneErrorLine(noStack)).toBe('✗ no stack found: stack "BlastTaskRunners" does not exist in us-east-1');
+    expect(oneErrorLine(noStateFile)).toMatch(/^✗ no local runtime: .*missing\.json does not exist; start it with/);
+  }, 60_000);
+
+  it('finds a deployment from its stack outputs (CloudFormation stood in for, DynamoDB and SQS local)', async () => {
+    const cloudFormation = await fakeCloudFormation({
+      Staging: {
+        TableName: endpoints.tableName,
+        TaskQueueUrls: JSON.stringify(Object.fromEntries(Object.entries(endpoints.queues).map(([task, queue]) => [task, queue.url]))),
+        DeadLetterQueueUrls: JSON.stringify(Object.fromEntries(Object.entries(endpoints.queues).map(([task, queue]) => [task, queue.deadLetterUrl]))),
+        DashboardUrl: 'https://console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards:name=Staging',
+      },
+    });
+    const env = {
+      AWS_ENDPOINT_URL_CLOUDFORMATION: cloudFormation.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodbEndpoint,
+      AWS_ENDPOINT_URL_SQS: endpoints.sqsEndpoint,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    };
+
+    const [target, status] = await Promise.all([
+      cli(['--stack', 'Staging', '--region', 'us-east-1', 'target'], { env }),
+      cli(['--stack', 'Staging', '--region', 'us-east-1', 'status', '2010H'], { env }),
+    ]);
+    await cloudFormation.close();
+
+    expect(target.code, target.stderr).toBe(0);
+    expect(lines(target.stdout)).toEqual([
+      'stack Staging in us-east-1',
+      `  table       ${endpoints.tableName}`,
+      '  queues      12 runners, each with a dead-letter queue',
+      '  dashboard   https://console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards:name=Staging',
+    ]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(lines(status.stdout)[1]).toBe('progress 100% · completed');
+  }, 60_000);
+
+  it('ingests 10,000 rows with a progress bar, then lists them a page at a time', async () => {
+    // Prepare: left in the ready index (--no-announce), so the machine is not asked to run 120,000 tasks.
+    const file = join(dir, 'ten-thousand.csv');
+    const rows = Array.from({ length: 10_000 }, (_, i) => `bulk-${String(i).padStart(5, '0')},${(i * 0.036).toFixed(3)},${((i % 170) - 85).toFixed(1)},2024-01-01T00:00:00Z`);
+    writeFileSync(file, ['name,ra,dec,public_timestamp', ...rows].join('\n'));
+
+    // Act
+    const ingested = await cli(['ingest', '--no-announce', file]);
+    const page = await cli(['list', '--status', 'processing', '--limit', '3']);
+
+    // Assess
+    expect(ingested.code, ingested.stderr).toBe(0);
+    expect(ingested.stdout.trim()).toBe(`ingested 10000 new transients from ${file}; the dispatcher sends their first tasks on its next run`);
+    expect(ingested.stderr).toMatch(/^ingesting .* 100% · 10000\/10000 transients/m);
+    expect(lines(page.stdout).slice(1, 4).map((row) => row.trim().split(/\s+/)[0])).toEqual(['bulk-00000', 'bulk-00001', 'bulk-00002']);
+    expect(page.stdout).toContain("--after '2024-01-01T00:00:00.000Z#bulk-00002'");
+    const stored = await store.getMany(['bulk-00000', 'bulk-09999']);
+    expect(stored.map((record) => record.processingStatus)).toEqual([ProcessingStatus.Processing, ProcessingStatus.Processing]);
+  }, 400_000);
+});
