@@ -15,7 +15,7 @@ import { README, withCurrentDiagram } from '../lib/cli/graph';
 import { showList, showStatus, unknownTransient } from '../lib/cli/inspect';
 import { type Operator, connect, explainFailure } from '../lib/cli/operator';
 import { resetCommand, waitUntilFinished } from '../lib/cli/reset';
-import { DEFAULT_STACK, DEFAULT_STATE_FILE, resolveTarget } from '../lib/cli/target';
+import { DEFAULT_STACK, resolveTarget } from '../lib/cli/target';
 import { GENERATED_FIXTURES_MODULE, renderFixtureConstants } from '../lib/codegen';
 import { TaskRunnerError, coerceError } from '../lib/domain/errors';
 import { type GraphFormat, graphFormats, renderGraph } from '../lib/domain/graph';
@@ -23,14 +23,18 @@ import { assertValidRegistry, validateRegistry } from '../lib/domain/validation'
 import { type ProcessingStatus, processingStatuses } from '../lib/domain/workflow';
 import { isTransientRunner } from '../lib/runner';
 import { loadCatalog } from '../lib/fixtures';
-import { startLocal } from '../lib/local/start';
+import { DEFAULT_STATE_FILE, startLocal } from '../lib/local/start';
 
 // Local tooling runs on Node 20 by design (the functions run on Lambda's Node 22); the SDK's notice about
 // its future Node 22 requirement would only clutter every command's output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-/** How the hints in the output spell a command, so they can be pasted back. */
-const CLI = 'npm run cli --';
+/** How the hints in the output spell a command (with the target options given), so they can be pasted back. */
+const cliPrefix = () => {
+  const given = (['stateFile', 'stack', 'region'] as const).filter((key) => program.getOptionValueSource(key) === 'cli');
+  const flags = { stateFile: '--state-file', stack: '--stack', region: '--region' };
+  return ['npm run cli --', ...given.map((key) => `${flags[key]} ${JSON.stringify(globals()[key])}`)].join(' ');
+};
 
 const positiveInteger = (text: string) => {
   const value = Number(text);
@@ -56,6 +60,12 @@ interface GlobalOptions {
   readonly region?: string;
 }
 const globals = () => program.opts<GlobalOptions>();
+
+// `... | head` closes the pipe early; that ends the command quietly, as shell tools do.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
 
 const print = (lines: string | readonly string[]) => {
   for (const line of typeof lines === 'string' ? [lines] : lines) process.stdout.write(`${line}\n`);
@@ -191,7 +201,7 @@ program
   .option('--after <key>', 'the page after this key (the command under each page says which)')
   .action((options: { status?: ProcessingStatus; limit: number; after?: string }) =>
     withOperator(async ({ engine }) => {
-      const next = `${CLI} list${options.status ? ` --status ${options.status}` : ''}${options.limit === 50 ? '' : ` --limit ${options.limit}`}`;
+      const next = `${cliPrefix()} list${options.status ? ` --status ${options.status}` : ''}${options.limit === 50 ? '' : ` --limit ${options.limit}`}`;
       print(
         await showList(
           engine,
@@ -230,7 +240,7 @@ dlq
   .action((name: string) =>
     withOperator(async ({ engine, sqs, target }) => {
       const runner = resolveRunner(engine, name);
-      print(await showDeadLetters(engine, sqs, runner, target.deadLetterQueueUrls[runner.taskName], CLI));
+      print(await showDeadLetters(engine, sqs, runner, target.deadLetterQueueUrls[runner.taskName], cliPrefix()));
     }),
   );
 

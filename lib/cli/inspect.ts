@@ -8,8 +8,7 @@ import type { TransientRecord } from '../store/task-store';
 import { CliError } from './errors';
 import { formatSeconds, formatTime, plural, renderTable } from './render';
 
-export const unknownTransient = (name: string, where: string) =>
-  new CliError(`unknown transient "${name}": it is not in ${where} (ingest it first)`);
+export const unknownTransient = (name: string, where: string) => new CliError(`unknown transient "${name}" in ${where}: ingest it first`);
 
 /** What a register's status alone does not say: why it waits, why it failed, whether its run is alive. */
 const noteFor = (workflow: Workflow, record: TransientRecord, task: string, blockedBy: readonly string[] | undefined, now: number): string => {

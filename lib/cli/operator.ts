@@ -52,7 +52,7 @@ export const explainFailure = (thrown: unknown, target: Target): Error => {
     const where = network.address && network.port ? ` at ${network.address}:${network.port}` : '';
     return new CliError(
       `the local runtime is not running: ${network.code === 'ECONNREFUSED' ? 'connection refused' : network.code}${where} ` +
-        `(from ${target.description}); start it with \`npm start -- --keep-running\``,
+        `(endpoints from ${target.stateFile ?? target.description}); start it with \`npm start -- --keep-running\``,
       { cause: error },
     );
   }

@@ -48,7 +48,7 @@ export const waitUntilFinished = async (engine: Engine, name: string, timeoutSec
   let shown = '';
   for (;;) {
     const record = await engine.store.get(name);
-    if (!record) throw unknownTransient(name, 'the table any more');
+    if (!record) throw new CliError(`${name} was deleted while waiting for it`);
     const { progress, processingStatus } = summarise(engine.workflow, record.registers);
     const line = `progress ${progress}% · ${colorByProcessingStatus(processingStatus)(processingStatus)}`;
     if (line !== shown) {

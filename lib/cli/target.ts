@@ -7,10 +7,10 @@ import { CloudFormationClient, DescribeStacksCommand, type Output } from '@aws-s
 import { z } from 'zod';
 import { coerceError, errorName } from '../domain/errors';
 import { localClientConfig } from '../local/services';
+import { DEFAULT_STATE_FILE } from '../local/start';
 import { CliError } from './errors';
 
 export const DEFAULT_STACK = 'BlastTaskRunners';
-export const DEFAULT_STATE_FILE = '.blast-local/endpoints.json';
 
 /** Where a deployment keeps what the CLI needs (the stack's outputs). */
 export const StackOutput = {
@@ -28,9 +28,11 @@ export interface ClientConfig {
 }
 
 export interface Target {
-  /** e.g. `local runtime (.blast-local/endpoints.json)` or `stack BlastTaskRunners in eu-west-1`. */
+  /** e.g. `the local runtime (.blast-local/endpoints.json)` or `stack BlastTaskRunners in eu-west-1`. */
   readonly description: string;
   readonly local: boolean;
+  /** The endpoints file of a local runtime. */
+  readonly stateFile?: string;
   /** How to reach the table and the queues. */
   readonly dynamodb: ClientConfig;
   readonly sqs: ClientConfig;
@@ -75,8 +77,9 @@ export const localTarget = (stateFile: string): Target => {
   const state = parsed.data;
   const tasks = Object.entries(state.queues);
   return {
-    description: `local runtime (${stateFile})`,
+    description: `the local runtime (${stateFile})`,
     local: true,
+    stateFile,
     dynamodb: { ...localClientConfig(state.dynamodbEndpoint), region: state.region },
     sqs: { ...localClientConfig(state.sqsEndpoint), region: state.region },
     tableName: state.tableName,

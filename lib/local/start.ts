@@ -15,6 +15,9 @@ import { colors, renderTaskProgress, renderTransientTable } from './progress';
 import { LocalRuntime } from './runtime';
 import { javaVersion } from './services';
 
+/** Where `--keep-running` writes the endpoints unless told otherwise, and where the CLI looks for them. */
+export const DEFAULT_STATE_FILE = '.blast-local/endpoints.json';
+
 export interface StartOptions {
   readonly runners: readonly AnyRunner[];
   readonly fixturesDir: string;
@@ -96,11 +99,9 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
     if (options.keepRunning) {
       mkdirSync(dirname(options.stateFile), { recursive: true });
       writeFileSync(options.stateFile, `${JSON.stringify({ ...info, pid: process.pid }, null, 2)}\n`);
-      print(`\nstill running (--keep-running); the CLI finds it through ${options.stateFile}:`);
-      // Indented: a line starting with "{" would be taken for a handler's JSON log and go to the log file.
-      JSON.stringify(info, null, 2)
-        .split('\n')
-        .forEach((line) => print(`  ${line}`));
+      // The endpoints themselves were printed above; printing the file (JSON) here would land in the log file.
+      const stateOption = options.stateFile === DEFAULT_STATE_FILE ? '' : ` --state-file ${options.stateFile}`;
+      print(`\nstill running (--keep-running): the CLI finds it through ${options.stateFile}, e.g. \`npm run cli --${stateOption} status ${names[0] ?? 'NAME'}\``);
       print('Ctrl-C stops it.');
       await new Promise<never>(() => undefined);
     }

@@ -189,7 +189,9 @@ describe('CLI: operating the local runtime', () => {
     expect(blocked.stdout).not.toMatch(/2010H/);
     // Completed, oldest first: 2010H (2010-01-16), then 2010ag (2010-03-05).
     expect(lines(firstPage.stdout)[1]).toMatch(/^ {2}2010H +100% +completed/);
-    expect(firstPage.stdout).toContain(`1 transient shown, oldest first; more: npm run cli -- list --status completed --limit 1 --after '2010-01-16T00:00:00.000Z#2010H'`);
+    expect(firstPage.stdout).toContain(
+      `1 transient shown, oldest first; more: npm run cli -- --state-file "${stateFile}" list --status completed --limit 1 --after '2010-01-16T00:00:00.000Z#2010H'`,
+    );
     expect(lines(secondPage.stdout)[1]).toMatch(/^ {2}2010ag +100% +completed/);
   }, 60_000);
 
@@ -230,7 +232,7 @@ describe('CLI: operating the local runtime', () => {
     expect(listed.stdout).toMatch(
       /^ {2}cli-dead-letter +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ +1 +failed +recorded "failed": every one of 1 deliveries failed before the runner could finish$/m,
     );
-    expect(listed.stdout).toContain('send them back with: npm run cli -- dlq redrive "Cutout download"');
+    expect(listed.stdout).toContain(`send them back with: npm run cli -- --state-file "${stateFile}" dlq redrive "Cutout download"`);
     expect(redriven.code).toBe(0);
     expect(redriven.stdout.trim()).toBe('sent 1 dead letter back to the Cutout download queue: cli-dead-letter');
     expect(record?.processingStatus).toBe(ProcessingStatus.Completed);
@@ -309,7 +311,7 @@ describe('CLI: operating the local runtime', () => {
 
     // Assess
     expect([unknownTransient, unknownRunner, badNumber, unknownCommand, notRunning, noStack, noStateFile].map((result) => result.code)).toEqual([1, 1, 2, 2, 1, 1, 1]);
-    expect(oneErrorLine(unknownTransient)).toBe(`✗ unknown transient "nobody": it is not in local runtime (${stateFile}) (ingest it first)`);
+    expect(oneErrorLine(unknownTransient)).toBe(`✗ unknown transient "nobody" in the local runtime (${stateFile}): ingest it first`);
     expect(oneErrorLine(unknownRunner)).toMatch(/^✗ unknown runner "Photometry wizard": the transient runners are "Cutout download", /);
     expect(oneErrorLine(badNumber)).toBe("✗ option '--limit <n>' argument 'ten' is invalid. expected a positive whole number (see --help)");
     expect(oneErrorLine(unknownCommand)).toMatch(/^✗ unknown command 'frobnicate'/);

@@ -130,8 +130,9 @@ describe('Function: resolveTarget', () => {
 
 describe('Function: explainFailure', () => {
   const local: Target = {
-    description: 'local runtime (.blast-local/endpoints.json)',
+    description: 'the local runtime (.blast-local/endpoints.json)',
     local: true,
+    stateFile: '.blast-local/endpoints.json',
     dynamodb: { region: 'us-east-1' },
     sqs: { region: 'us-east-1' },
     tableName: 'blast-tasks',
@@ -143,7 +144,7 @@ describe('Function: explainFailure', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4100'), { code: 'ECONNREFUSED', address: '127.0.0.1', port: 4100 });
 
     expect(explainFailure(refused, local).message).toBe(
-      'the local runtime is not running: connection refused at 127.0.0.1:4100 (from local runtime (.blast-local/endpoints.json)); start it with `npm start -- --keep-running`',
+      'the local runtime is not running: connection refused at 127.0.0.1:4100 (endpoints from .blast-local/endpoints.json); start it with `npm start -- --keep-running`',
     );
   });
 
@@ -151,7 +152,7 @@ describe('Function: explainFailure', () => {
     const missing = Object.assign(new Error('Cannot do operations on a non-existent table'), { name: 'ResourceNotFoundException' });
     const other = new TypeError('boom');
 
-    expect(explainFailure(missing, local).message).toMatch(/^table "blast-tasks" not found for local runtime/);
+    expect(explainFailure(missing, local).message).toMatch(/^table "blast-tasks" not found for the local runtime/);
     expect(explainFailure(other, local)).toBe(other);
   });
 });
