@@ -230,7 +230,7 @@ describe('CLI: operating the local runtime', () => {
     expect(listed.code).toBe(0);
     expect(lines(listed.stdout)[0]).toBe('Cutout download: 1 dead letter');
     expect(listed.stdout).toMatch(
-      /^ {2}cli-dead-letter +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ +1 +failed +recorded "failed": every one of 1 deliveries failed before the runner could finish$/m,
+      /^ {2}cli-dead-letter +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ +1 +failed +recorded "failed": every delivery failed before the runner could finish$/m,
     );
     expect(listed.stdout).toContain(`send them back with: npm run cli -- --state-file "${stateFile}" dlq redrive "Cutout download"`);
     expect(redriven.code).toBe(0);
