@@ -157,8 +157,9 @@ export interface RedriveResult {
 }
 
 /**
- * Sends dead letters back to their runner's queue for another try and removes each record once its message
- * is sent. The claim accepts a dead-lettered register again, re-checking the prerequisites as always.
+ * Gives dead letters another try: each dead-lettered register goes back to "not processed", which makes the
+ * task ready again and sends it to its runner's queue at once, and the record is removed. A record whose
+ * register has moved on since (a retrigger, another run) is sent back as it is, and the claim decides.
  */
 export const redriveDeadLetters = async (engine: Engine, task: string, only?: readonly string[]): Promise<RedriveResult> => {
   const wanted = only?.length ? new Set(only) : undefined;
@@ -166,7 +167,7 @@ export const redriveDeadLetters = async (engine: Engine, task: string, only?: re
   const skipped: RedriveResult['skipped'] = [...(wanted ?? [])]
     .filter((name) => !records.some((record) => record.name === name))
     .map((name) => ({ name, reason: `no dead letter of "${task}" for this transient` }));
-  const sendable: { record: DeadLetterRecord; message: TaskMessage }[] = [];
+  const redriven: string[] = [];
   for (const record of records) {
     let message: TaskMessage;
     try {
@@ -180,15 +181,21 @@ export const redriveDeadLetters = async (engine: Engine, task: string, only?: re
       skipped.push({ name: record.name, reason: `the message is for "${message.task}", not a runner of this queue` });
       continue;
     }
-    sendable.push({ record, message: { ...message, readyAt: engine.clock() } });
+    const now = engine.clock();
+    const change = await updateTransient(engine, message.transient, (current) =>
+      current.registers[task]?.deadLettered ? { [task]: resetRegister(now) } : undefined,
+    );
+    if (!change?.changed.length) {
+      const [unsent] = await engine.queues.send(task, [{ ...message, readyAt: now }]);
+      if (unsent) {
+        skipped.push({ name: record.name, reason: 'the queue refused the message; the record is kept' });
+        continue;
+      }
+    }
+    await engine.store.deleteDeadLetter(task, record.name);
+    redriven.push(record.name);
   }
-  const unsent = new Set((await engine.queues.send(task, sendable.map(({ message }) => message))).map((message) => message.transient));
-  const sent = sendable.filter(({ message }) => !unsent.has(message.transient));
-  for (const { record } of sendable.filter(({ message }) => unsent.has(message.transient))) {
-    skipped.push({ name: record.name, reason: 'the queue refused the message; the record is kept' });
-  }
-  await Promise.all(sent.map(({ record }) => engine.store.deleteDeadLetter(task, record.name)));
-  return { redriven: sent.map(({ record }) => record.name), skipped };
+  return { redriven, skipped };
 };
 
 /** Registers by transient, for showing dead letters next to the status they left behind. */

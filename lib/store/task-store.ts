@@ -300,8 +300,8 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
 
     /**
      * Principle 3: moves one register to "processing" in a single conditional write that re-checks every
-     * prerequisite at that instant. A "processing" register whose lease has run out (its run died) and a
-     * dead-lettered one (a redrive) may be claimed again.
+     * prerequisite at that instant. A "processing" register whose lease has run out (its run died) may be
+     * claimed again.
      */
     claim(name: string, spec: TaskSpec, register: Register, now: number): Promise<WriteResult> {
       return conditionalUpdate(name, 'claim', (x) => {
@@ -310,7 +310,6 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
           `attribute_not_exists(${own()})`,
           `${own('s')} = ${x.value(Status.NotProcessed)}`,
           and(`${own('s')} = ${x.value(Status.Processing)}`, `${own('l')} < ${x.value(now)}`),
-          `${own('dl')} = ${x.value(true)}`,
         );
         const prerequisites = Object.entries(spec.prerequisites)
           .filter(([task]) => task !== spec.task)

@@ -34,7 +34,7 @@ describe('Function: taskStore', () => {
     expect(readable(input)).toBe(
       '(attribute_exists(pk)) AND ' +
         '((attribute_not_exists(r.Host information)) OR (r.Host information.s = "not processed") OR ' +
-        '((r.Host information.s = "processing") AND (r.Host information.l < 1000)) OR (r.Host information.dl = true)) AND ' +
+        '((r.Host information.s = "processing") AND (r.Host information.l < 1000))) AND ' +
         '(r.Host match.s = "processed") AND ' +
         '((attribute_not_exists(r.Host MWEBV)) OR (r.Host MWEBV.s = "not processed"))',
     );
