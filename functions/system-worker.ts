@@ -2,17 +2,19 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { createEngine } from '../lib/bootstrap';
+import { createEngine, createSystemServices } from '../lib/bootstrap';
 import { loadConfig } from '../lib/config';
 import { parseScheduleEvent } from '../lib/domain/messages';
 import { runSystemTask } from '../lib/engine/system';
 import { deadlineOf, publishMetrics } from '../lib/middleware';
 import { registry } from './registry';
 
-const engine = createEngine(loadConfig(process.env), { serviceName: 'system-worker', runners: registry });
+const config = loadConfig(process.env);
+const engine = createEngine(config, { serviceName: 'system-worker', runners: registry });
+const services = createSystemServices(config, process.env);
 
 export const handler = middy((event: unknown, context: Context) =>
-  runSystemTask(engine, parseScheduleEvent(event).task, { deadline: deadlineOf(context) }),
+  runSystemTask(engine, parseScheduleEvent(event).task, { deadline: deadlineOf(context), services }),
 )
   .use(injectLambdaContext(engine.logger, { resetKeys: true }))
   .use(publishMetrics(engine.metrics));

@@ -12,6 +12,10 @@ export const ENV = {
   deadLetterQueues: 'TASK_DEAD_LETTER_QUEUE_ARNS',
   fixturesDir: 'FIXTURES_DIR',
   retryBaseSeconds: 'RETRY_BASE_SECONDS',
+  /** JSON secret name → ARN of the Secrets Manager secrets the function may read (system runners). */
+  secretArns: 'SECRET_ARNS',
+  /** Scratch data: `s3://bucket/prefix/` in AWS, a directory locally. */
+  scratchLocation: 'SCRATCH_LOCATION',
 } as const;
 
 const urlMap = z.record(z.string(), z.string().min(1));
@@ -24,15 +28,18 @@ export interface Config {
   readonly deadLetterQueueArns: Readonly<Record<string, string>>;
   readonly fixturesDir: string;
   readonly retryBaseSeconds: number;
+  /** Secret name → ARN; a secret not listed is read from environment variables instead. */
+  readonly secretArns?: Readonly<Record<string, string>>;
+  readonly scratchLocation?: string;
 }
 
-const json = (env: NodeJS.ProcessEnv, name: string): Record<string, string> => {
+const json = (env: NodeJS.ProcessEnv, name: string, keys = 'task name'): Record<string, string> => {
   const text = env[name];
   if (!text) return {};
   try {
     return urlMap.parse(JSON.parse(text));
   } catch (cause) {
-    throw new ConfigError(`${name} must be a JSON object of task name → string`, { cause });
+    throw new ConfigError(`${name} must be a JSON object of ${keys} → string`, { cause });
   }
 };
 
@@ -49,5 +56,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv): Config => {
     deadLetterQueueArns: json(env, ENV.deadLetterQueues),
     fixturesDir: env[ENV.fixturesDir] ?? 'fixtures',
     retryBaseSeconds,
+    secretArns: json(env, ENV.secretArns, 'secret name'),
+    ...(env[ENV.scratchLocation] ? { scratchLocation: env[ENV.scratchLocation] } : {}),
   };
 };

@@ -5,7 +5,7 @@
  * schedules) is the framework's.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Prerequisites } from './domain/workflow';
+import type { Prerequisites, ProcessingStatus } from './domain/workflow';
 
 /** A transient as the runners see it (Blast's `Transient` model, camelCased). */
 export interface Transient {
@@ -38,12 +38,109 @@ export interface IngestSummary {
   readonly existing: number;
 }
 
+export interface UpsertSummary {
+  /** New transients, ingested with every task "not processed". */
+  readonly created: number;
+  /** Known transients whose data changed (and whose affected tasks were reset). */
+  readonly updated: number;
+  /** Known transients whose data was already identical: nothing written. */
+  readonly unchanged: number;
+  /** Registers reset to "not processed" because coordinates or redshift changed. */
+  readonly tasksReset: number;
+  /** Transients refused as invalid, each with the reason. */
+  readonly rejected: readonly { readonly name: string; readonly reason: string }[];
+}
+
+export interface UpsertOptions {
+  /**
+   * Send new transients' first tasks to their queues now (default). False leaves them to the dispatcher's
+   * next tick, which suits bulk loads (one query per page of markers instead of a send per transient).
+   */
+  readonly announce?: boolean;
+}
+
+/** How many transients are in each state, kept as processing statuses change (no table scan). */
+export interface TransientCounts {
+  /** Ingested (or reset to the start) and no task has finished yet. */
+  readonly waiting: number;
+  /** Some task has finished and work is still running or possible. */
+  readonly processing: number;
+  readonly blocked: number;
+  readonly completed: number;
+  readonly total: number;
+}
+
+/** One scratch object (an S3 object under the scratch prefix, or a file under the scratch directory). */
+export interface ScratchObject {
+  /** Path below the scratch root, '/'-separated; by convention it starts with the transient's name. */
+  readonly key: string;
+  readonly lastModified: Date;
+  readonly size: number;
+}
+
+/** Scratch data: an S3 prefix in AWS, a directory here (`SCRATCH_LOCATION`). */
+export interface ScratchStore {
+  /** Where the scratch data lives, for logs (`s3://bucket/prefix/` or a directory). */
+  readonly location: string;
+  /** Every object, one page at a time, so memory stays flat however many there are. */
+  list(signal?: AbortSignal): AsyncIterable<readonly ScratchObject[]>;
+  /** Deletes the objects; returns the keys that could not be deleted, with the reason. */
+  delete(keys: readonly string[]): Promise<{ key: string; reason: string }[]>;
+}
+
 export interface SystemTaskContext {
   readonly signal: AbortSignal;
   readonly logger: TaskLogger;
+  /** The engine's clock in epoch ms (tests control it). */
+  now(): number;
   /** Adds transients with every task "not processed"; ones already known are left as they are. */
   ingest(transients: readonly Transient[]): Promise<IngestSummary>;
+  /**
+   * Adds new transients and brings known ones up to date. When coordinates or redshift change, the tasks
+   * that use them (`usesTransientFields`) and everything downstream are reset and run again; the data
+   * change and the resets are one write. Identical data writes nothing. Invalid transients are reported.
+   */
+  upsert(transients: readonly Transient[], options?: UpsertOptions): Promise<UpsertSummary>;
+  /** Transients by state, from counters kept as statuses change (a few reads, whatever the table's size). */
+  counts(): Promise<TransientCounts>;
+  /** The processing status of each named transient that exists (unknown names are left out). */
+  processingStatuses(names: readonly string[]): Promise<ReadonlyMap<string, ProcessingStatus>>;
+  /** Records a metric (CloudWatch EMF) under this runner's task dimension. */
+  metric(name: string, value: number, unit?: 'Count' | 'Milliseconds' | 'Bytes'): void;
+  /**
+   * Values of a secret this runner declares in `secretNames`: the JSON object of the Secrets Manager
+   * secret whose ARN the stack passes (SECRET_ARNS), or else the environment variables named `keys`.
+   * Only `keys` are returned; missing ones are left out. Never log the values.
+   */
+  secret(name: string, keys: readonly string[]): Promise<Readonly<Record<string, string>>>;
+  /** This runner's scratch data; throws a ConfigError if SCRATCH_LOCATION is not set. */
+  scratch(): ScratchStore;
+  /** A small record this runner keeps between runs (a checkpoint), or undefined before the first write. */
+  readState(): Promise<Record<string, unknown> | undefined>;
+  writeState(state: Record<string, unknown>): Promise<void>;
 }
+
+/** Transient data a runner may read; a change to it resets the runners that declare it, and their successors. */
+export const TransientField = {
+  /** raDeg and decDeg. */
+  Coordinates: 'coordinates',
+  Redshift: 'redshift',
+} as const;
+export type TransientField = (typeof TransientField)[keyof typeof TransientField];
+export const transientFields = Object.values(TransientField);
+
+/** What a runner does with the scratch data (the stack grants exactly these on the scratch prefix). */
+export const ScratchAccess = {
+  /** s3:ListBucket on the prefix. */
+  List: 'list',
+  /** s3:GetObject. */
+  Read: 'read',
+  /** s3:PutObject. */
+  Write: 'write',
+  /** s3:DeleteObject. */
+  Delete: 'delete',
+} as const;
+export type ScratchAccess = (typeof ScratchAccess)[keyof typeof ScratchAccess];
 
 /** Settings every runner may override; the defaults are Blast's and the stack's. */
 abstract class TaskRunner {
@@ -62,6 +159,8 @@ abstract class TaskRunner {
    * read access to exactly these and passes their ARNs; locally they come from environment variables.
    */
   readonly secretNames: readonly string[] = [];
+  /** What the runner does with the scratch data (SCRATCH_LOCATION); the stack grants exactly this. */
+  readonly scratchAccess: readonly ScratchAccess[] = [];
 }
 
 export abstract class TransientTaskRunner extends TaskRunner {
@@ -80,6 +179,11 @@ export abstract class TransientTaskRunner extends TaskRunner {
    * transients, resets), so 1 suits most tasks; raise it for a first task that receives bulk ingests.
    */
   readonly readyShards: number = 1;
+  /**
+   * The transient data `process` reads directly. When TNS changes it, this task and every task after it
+   * run again. Left out, a runner is taken to read both (safe: a change never leaves it stale).
+   */
+  readonly usesTransientFields: readonly TransientField[] = transientFields;
 
   /** Blast: `_run_process(transient)`. Returns a status message of the fixtures. */
   abstract process(transient: Transient, context: TaskContext): Promise<string> | string;

@@ -33,11 +33,15 @@ export const Metric = {
   Ingested: 'Ingested',
   TransientsCompleted: 'TransientsCompleted',
   TransientsBlocked: 'TransientsBlocked',
+  /** Known transients whose data changed (TNS revised them). */
+  Updated: 'Updated',
+  /** Registers sent back to "not processed" because coordinates or redshift changed. */
+  TasksReset: 'TasksReset',
 } as const;
 export type Metric = (typeof Metric)[keyof typeof Metric];
 
-type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
-const units: Partial<Record<Metric, Unit>> = {
+export type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
+const units: Readonly<Partial<Record<string, Unit>>> = {
   [Metric.Duration]: MetricUnit.Milliseconds,
   [Metric.ReadyToClaim]: MetricUnit.Milliseconds,
 };
@@ -50,13 +54,14 @@ export class TaskMetrics {
 
   constructor(private readonly serviceName: string) {}
 
-  add(task: string, metric: Metric, value = 1): void {
+  /** Adds a value to a metric of the task; system runners may name their own metrics. */
+  add(task: string, metric: Metric | (string & {}), value = 1, unit?: Unit): void {
     let metrics = this.byTask.get(task);
     if (!metrics) {
       metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: this.serviceName, defaultDimensions: { task } });
       this.byTask.set(task, metrics);
     }
-    metrics.addMetric(metric, units[metric] ?? MetricUnit.Count, value);
+    metrics.addMetric(metric, unit ?? units[metric] ?? MetricUnit.Count, value);
     this.pending.add(metrics);
   }
 

@@ -2,6 +2,7 @@
  * Ingesting transients: each new one is written with every task "not processed" together with the ready
  * markers of its first tasks, in one transaction. Ingesting one again changes nothing.
  */
+import { bucketOf } from '../domain/counts';
 import { TaskRunnerError } from '../domain/errors';
 import { describeTransientIssues, transientSchema } from '../domain/transient';
 import { ProcessingStatus, type Registers, readyTasks } from '../domain/workflow';
@@ -9,7 +10,7 @@ import type { IngestSummary, Transient } from '../runner';
 import { Metric } from '../telemetry';
 import { sendMarkers } from './dispatch';
 import { type Engine, transientRunner } from './engine';
-import { WORKFLOW_DIMENSION, markerFor, resetRegister } from './transitions';
+import { WORKFLOW_DIMENSION, markerFor, recordCounts, resetRegister } from './transitions';
 
 export interface IngestOptions {
   /** Send the first tasks to their queues now instead of waiting for the next dispatcher tick. */
@@ -18,6 +19,7 @@ export interface IngestOptions {
 
 export interface IngestResult extends IngestSummary {
   readonly createdNames: string[];
+  readonly existingNames: string[];
 }
 
 export const ingestTransients = async (engine: Engine, input: readonly Transient[], options: IngestOptions = {}): Promise<IngestResult> => {
@@ -37,6 +39,10 @@ export const ingestTransients = async (engine: Engine, input: readonly Transient
   }));
   const { created, existing } = await engine.store.create(entries, now);
   engine.metrics.add(WORKFLOW_DIMENSION, Metric.Ingested, created.length);
+  const [first] = created;
+  if (first !== undefined) {
+    await recordCounts(engine, first, { [bucketOf(engine.workflow, ProcessingStatus.Processing, registers)]: created.length });
+  }
   if (options.announce && created.length > 0) {
     const fresh = new Set(created);
     for (const task of firstTasks) {
@@ -45,5 +51,5 @@ export const ingestTransients = async (engine: Engine, input: readonly Transient
       await sendMarkers(engine, task, markers);
     }
   }
-  return { created: created.length, existing: existing.length, createdNames: created };
+  return { created: created.length, existing: existing.length, createdNames: created, existingNames: existing };
 };

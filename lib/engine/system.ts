@@ -1,25 +1,86 @@
 /** Runs a system runner (work that belongs to no transient) with the context the runner API promises. */
+import { randomUUID } from 'node:crypto';
+import { toCounts } from '../domain/counts';
 import { ConfigError } from '../domain/errors';
-import { type SystemTaskContext, isTransientRunner } from '../runner';
+import { processingStatus } from '../domain/workflow';
+import { type ScratchStore, type SystemTaskContext, type SystemTaskRunner, isTransientRunner } from '../runner';
+import type { SecretSource } from '../secrets';
 import type { Engine } from './engine';
 import { ingestTransients } from './ingest';
+import { upsertTransients } from './upsert';
 
-export const runSystemTask = async (engine: Engine, task: string, { deadline }: { deadline: number }): Promise<void> => {
+/** What system runners reach beyond the table and queues; built once per container from the configuration. */
+export interface SystemServices {
+  readonly secrets: SecretSource;
+  /** Undefined when SCRATCH_LOCATION is not set. */
+  readonly scratch?: ScratchStore;
+}
+
+export interface SystemRunResult {
+  readonly task: string;
+  /** The previous run still held the runner's lock, so this one did nothing. */
+  readonly skipped: boolean;
+}
+
+/** Slack added to a run's lock beyond the function timeout, for clock differences between hosts. */
+const LOCK_SLACK_MS = 30_000;
+
+const contextFor = (engine: Engine, runner: SystemTaskRunner, services: SystemServices, signal: AbortSignal): SystemTaskContext => {
+  const task = runner.taskName;
+  return {
+    signal,
+    logger: engine.logger.createChild({ persistentKeys: { task } }),
+    now: () => engine.clock(),
+    ingest: (transients) => ingestTransients(engine, transients, { announce: true }),
+    upsert: (transients, options) => upsertTransients(engine, transients, { announce: options?.announce ?? true }),
+    counts: async () => toCounts(await engine.store.readCounts()),
+    processingStatuses: async (names) =>
+      new Map((await engine.store.getMany(names)).map((record) => [record.transient.name, processingStatus(engine.workflow, record.registers)])),
+    metric: (name, value, unit) => engine.metrics.add(task, name, value, unit),
+    secret: (name, keys) => {
+      if (!runner.secretNames.includes(name)) {
+        throw new ConfigError(`${runner.constructor.name} reads secret "${name}" but does not declare it in secretNames, so the stack grants no access to it`);
+      }
+      return services.secrets.read(name, keys);
+    },
+    scratch: () => {
+      if (runner.scratchAccess.length === 0) {
+        throw new ConfigError(`${runner.constructor.name} uses the scratch data but declares no scratchAccess, so the stack grants none`);
+      }
+      if (!services.scratch) throw new ConfigError('SCRATCH_LOCATION is not set: the scratch data has no place (s3://bucket/prefix/ or a directory)');
+      return services.scratch;
+    },
+    readState: () => engine.store.readSystemState(task),
+    writeState: (state) => engine.store.writeSystemState(task, state, engine.clock()),
+  };
+};
+
+/**
+ * One scheduled run. At most one run of a runner goes at a time (Blast kept a lock around TNS ingestion
+ * so as not to exceed TNS's rate limits): a run that finds the previous one still going does nothing.
+ */
+export const runSystemTask = async (
+  engine: Engine,
+  task: string,
+  { deadline, services }: { deadline: number; services: SystemServices },
+): Promise<SystemRunResult> => {
   const runner = engine.runners.get(task);
   if (!runner || isTransientRunner(runner)) throw new ConfigError(`the schedule names "${task}", which is not a registered system runner`);
+  const owner = randomUUID();
+  const logger = engine.logger.createChild({ persistentKeys: { task } });
+  if (!(await engine.store.acquireLock(task, owner, engine.clock(), runner.timeoutSeconds * 1000 + LOCK_SLACK_MS))) {
+    logger.info('the previous run is still going; skipped');
+    return { task, skipped: true };
+  }
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(new Error('function timeout approaching')), Math.max(0, deadline - engine.clock() - 1_000));
-  const logger = engine.logger.createChild({ persistentKeys: { task } });
-  const context: SystemTaskContext = {
-    signal: abort.signal,
-    logger,
-    ingest: (transients) => ingestTransients(engine, transients, { announce: true }),
-  };
   const started = engine.clock();
   try {
-    await runner.process(context);
+    await runner.process(contextFor(engine, runner, services, abort.signal));
     logger.info('system task finished', { duration: engine.clock() - started });
+    return { task, skipped: false };
   } finally {
     clearTimeout(timer);
+    await engine.store.releaseLock(task, owner);
   }
 };

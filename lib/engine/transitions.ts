@@ -4,9 +4,10 @@
  * writes that must see the whole transient (resets, dead letters).
  */
 import { Status } from '../domain/catalog';
+import { type CountDelta, addMove, bucketOf, nonZero } from '../domain/counts';
 import { ProcessingStatus, type Registers, newlyReady, processingStatus } from '../domain/workflow';
 import type { Transient } from '../runner';
-import { type ReadyMarker, type TransientRecord, priorityKey, shardOf } from '../store/task-store';
+import { COUNTER_SHARDS, type ReadyMarker, type TransientRecord, priorityKey, shardOf } from '../store/task-store';
 import { Metric } from '../telemetry';
 import { type Engine, transientRunner } from './engine';
 
@@ -47,13 +48,39 @@ export const announce = async (engine: Engine, transient: Transient, tasks: read
   if (unsent.length > 0) await engine.store.putMarkers(unsent.map((task) => markerFor(engine, transient, task, readyAt)));
 };
 
-/** Announces what `after` made ready and records a changed processing status. */
+/**
+ * After a settle: announces what `after` made ready, records a changed processing status, and moves the
+ * transient between the counters' buckets when the settle or the status write moved it.
+ */
 export const afterChange = async (engine: Engine, before: Registers, after: TransientRecord, changed: readonly string[]): Promise<void> => {
-  const ready = newlyReady(engine.workflow, before, after.registers, changed);
+  const { workflow } = engine;
+  const settled = addMove({}, bucketOf(workflow, after.processingStatus, before), bucketOf(workflow, after.processingStatus, after.registers));
+  await followChange(engine, before, after, changed, settled);
+};
+
+const followChange = async (engine: Engine, before: Registers, after: TransientRecord, changed: readonly string[], delta: CountDelta) => {
+  const { workflow } = engine;
+  const ready = newlyReady(workflow, before, after.registers, changed);
   if (ready.length > 0) await announce(engine, after.transient, ready, engine.clock());
-  const status = processingStatus(engine.workflow, after.registers);
-  if (status === after.processingStatus) return;
-  if (await engine.store.setProcessingStatus(after.transient.name, after.version, status)) countFinished(engine, status);
+  const status = processingStatus(workflow, after.registers);
+  let moved = delta;
+  if (status !== after.processingStatus) {
+    const previous = await engine.store.setProcessingStatus(after.transient.name, after.version, status);
+    if (previous) {
+      countFinished(engine, status);
+      moved = addMove(moved, bucketOf(workflow, previous.processingStatus, previous.registers), bucketOf(workflow, status, previous.registers));
+    }
+  }
+  await recordCounts(engine, after.transient.name, moved);
+};
+
+/**
+ * Keeps the counters (principle: the count snapshot reads no transient). Written only when a transient
+ * changes bucket — ingested, first task finished, completed, blocked, reset — never per task run.
+ */
+export const recordCounts = async (engine: Engine, name: string, delta: CountDelta): Promise<void> => {
+  const moved = nonZero(delta);
+  if (Object.keys(moved).length > 0) await engine.store.addCounts(shardOf(name, COUNTER_SHARDS), moved);
 };
 
 const countFinished = (engine: Engine, status: ProcessingStatus) => {
@@ -67,27 +94,46 @@ export interface Change {
   readonly changed: string[];
 }
 
+/** What one compare-and-set write changes: registers to replace and, optionally, the transient's data. */
+export interface TransientRevision {
+  readonly registers: Registers;
+  readonly transient?: Transient;
+}
+
 /**
  * Read, change, write only if nobody wrote in between, retry on contention. `change` returns the
  * registers to replace (nothing to skip the write). Returns undefined for an unknown transient.
  */
-export const updateTransient = async (
+export const updateTransient = (
   engine: Engine,
   name: string,
   change: (record: TransientRecord) => Registers | undefined,
+): Promise<Change | undefined> =>
+  reviseTransient(engine, name, (record) => {
+    const registers = change(record);
+    return registers && { registers };
+  });
+
+/** `updateTransient` that may also replace the transient's data in the same write. */
+export const reviseTransient = async (
+  engine: Engine,
+  name: string,
+  change: (record: TransientRecord) => TransientRevision | undefined,
 ): Promise<Change | undefined> => {
+  const { workflow } = engine;
   let record = await engine.store.get(name);
   for (let attempt = 0; attempt < 20; attempt++) {
     if (!record) return undefined;
-    const changes = change(record);
-    const changed = Object.keys(changes ?? {});
-    if (!changes || changed.length === 0) return { before: record, after: record, changed: [] };
-    const registers = { ...record.registers, ...changes };
-    const status = processingStatus(engine.workflow, registers);
-    const result = await engine.store.replace(name, record.version, changes, status);
+    const revision = change(record);
+    const changed = Object.keys(revision?.registers ?? {});
+    if (!revision || (changed.length === 0 && !revision.transient)) return { before: record, after: record, changed: [] };
+    const registers = { ...record.registers, ...revision.registers };
+    const status = processingStatus(workflow, registers);
+    const result = await engine.store.replace(name, record, revision.registers, status, revision.transient);
     if (result.ok) {
       if (status !== record.processingStatus) countFinished(engine, status);
-      await afterChange(engine, record.registers, result.record, changed);
+      const moved = addMove({}, bucketOf(workflow, record.processingStatus, record.registers), bucketOf(workflow, status, registers));
+      await followChange(engine, record.registers, result.record, changed, moved);
       return { before: record, after: result.record, changed };
     }
     record = result.current;

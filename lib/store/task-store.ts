@@ -24,6 +24,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { Status } from '../domain/catalog';
+import { type CountBucket, type CountDelta, countBuckets } from '../domain/counts';
 import { type ProcessingStatus, type Register, type Registers, type TaskSpec } from '../domain/workflow';
 import type { Transient } from '../runner';
 import { ExpressionBuilder, and, or } from './expressions';
@@ -31,6 +32,8 @@ import { ExpressionBuilder, and, or } from './expressions';
 /** Partitions of the processing-status index (`list --status`), so no status value is one hot key. */
 export const STATUS_INDEX_SHARDS = 8;
 export const STATUS_INDEX = 'byProcessingStatus';
+/** Items the transient counters are spread over, so no single item takes every status change. */
+export const COUNTER_SHARDS = 8;
 
 export const keys = {
   transient: (name: string) => ({ pk: `T#${name}`, sk: 'STATE' }),
@@ -38,6 +41,8 @@ export const keys = {
   marker: (task: string, shard: number, priority: string) => ({ pk: `READY#${task}#${shard}`, sk: priority }),
   lock: (task: string) => ({ pk: `LOCK#${task}`, sk: 'LOCK' }),
   deadLetter: (task: string, name: string) => ({ pk: `DEAD#${task}`, sk: name }),
+  counters: (shard: number) => ({ pk: `COUNTS#${shard}`, sk: 'COUNTS' }),
+  systemState: (task: string) => ({ pk: `SYS#${task}`, sk: 'STATE' }),
 };
 
 /** FNV-1a: a stable, well-spread shard for a transient name. */
@@ -144,8 +149,8 @@ const decodeTransient = (item: Item): TransientRecord => {
   };
 };
 
-const encodeTransient = (transient: Transient, registers: Registers, status: ProcessingStatus, now: number): Item => ({
-  ...keys.transient(transient.name),
+/** The transient's own data as attributes (undefined ones are left out by the document client). */
+const dataAttributes = (transient: Transient) => ({
   name: transient.name,
   ra: transient.raDeg,
   dec: transient.decDeg,
@@ -153,6 +158,11 @@ const encodeTransient = (transient: Transient, registers: Registers, status: Pro
   z: transient.redshift,
   cls: transient.spectroscopicClass,
   pts: priorityKey(transient),
+});
+
+const encodeTransient = (transient: Transient, registers: Registers, status: ProcessingStatus, now: number): Item => ({
+  ...keys.transient(transient.name),
+  ...dataAttributes(transient),
   r: Object.fromEntries(Object.entries(registers).flatMap(([task, register]) => (register ? [[task, encodeRegister(register)]] : []))),
   ver: 0,
   ps: status,
@@ -189,8 +199,16 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
   const TableName = tableName;
   const ReturnConsumedCapacity = 'TOTAL' as const;
 
-  /** A conditional UpdateItem on a transient returning the new image, or the current one when refused. */
-  const conditionalUpdate = async (name: string, operation: string, build: (x: ExpressionBuilder) => { update: string; condition: string }): Promise<WriteResult> => {
+  /**
+   * A conditional UpdateItem on a transient returning the new image (or the old one, with `ALL_OLD`), or the
+   * current one when refused.
+   */
+  const conditionalUpdate = async (
+    name: string,
+    operation: string,
+    build: (x: ExpressionBuilder) => { update: string; condition: string },
+    returnValues: 'ALL_NEW' | 'ALL_OLD' = 'ALL_NEW',
+  ): Promise<WriteResult> => {
     const x = new ExpressionBuilder();
     const { update, condition } = build(x);
     try {
@@ -202,7 +220,7 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
           ConditionExpression: condition,
           ExpressionAttributeNames: x.attributeNames,
           ExpressionAttributeValues: x.attributeValues,
-          ReturnValues: 'ALL_NEW',
+          ReturnValues: returnValues,
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           ReturnConsumedCapacity,
         }),
@@ -334,36 +352,111 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
     },
 
     /**
-     * Writes several registers and the derived processing status at once, only if nothing changed since
-     * `expectedVersion` was read (resets, dead letters: rare writes that must see the whole state).
+     * Writes several registers and the derived processing status at once — and, given `transient`, its new
+     * data — only if nothing changed since `expected` was read: neither a register (the version) nor the
+     * processing status (so that the counters learn the true previous status). For resets, dead letters
+     * and revised data: rare writes that must see the whole state.
      */
-    replace(name: string, expectedVersion: number, registers: Registers, status: ProcessingStatus): Promise<WriteResult> {
+    replace(
+      name: string,
+      expected: Pick<TransientRecord, 'version' | 'processingStatus'>,
+      registers: Registers,
+      status: ProcessingStatus,
+      transient?: Transient,
+    ): Promise<WriteResult> {
       return conditionalUpdate(name, 'replace', (x) => {
         const sets = Object.entries(registers).flatMap(([task, register]) =>
           register ? [`${x.path('r', task)} = ${x.value(encodeRegister(register))}`] : [],
         );
+        const removes: string[] = [];
+        if (transient) {
+          for (const [attribute, value] of Object.entries(dataAttributes(transient))) {
+            if (value === undefined) removes.push(x.path(attribute));
+            else sets.push(`${x.path(attribute)} = ${x.value(value)}`);
+          }
+        }
         sets.push(
           `${x.path('ps')} = ${x.value(status)}`,
           `${x.path('pst')} = ${x.value(statusIndexKey(status, name))}`,
-          `${x.path('dv')} = ${x.value(expectedVersion + 1)}`,
+          `${x.path('dv')} = ${x.value(expected.version + 1)}`,
         );
         return {
-          update: `SET ${sets.join(', ')} ADD ${x.path('ver')} ${x.value(1)}`,
-          condition: `${x.path('ver')} = ${x.value(expectedVersion)}`,
+          update: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''} ADD ${x.path('ver')} ${x.value(1)}`,
+          condition: and(`${x.path('ver')} = ${x.value(expected.version)}`, `${x.path('ps')} = ${x.value(expected.processingStatus)}`),
         };
       });
     },
 
     /**
      * Records the processing status computed from the image at `version`. Later images win, so two
-     * completions landing out of order cannot leave a stale status behind.
+     * completions landing out of order cannot leave a stale status behind; the same status is never written
+     * twice. Returns the image it replaced (the previous status, for the counters), or undefined if refused.
      */
-    async setProcessingStatus(name: string, version: number, status: ProcessingStatus): Promise<boolean> {
-      const result = await conditionalUpdate(name, 'status', (x) => ({
-        update: `SET ${x.path('ps')} = ${x.value(status)}, ${x.path('pst')} = ${x.value(statusIndexKey(status, name))}, ${x.path('dv')} = ${x.value(version)}`,
-        condition: and(`attribute_exists(${x.path('pk')})`, or(`attribute_not_exists(${x.path('dv')})`, `${x.path('dv')} < ${x.value(version)}`)),
-      }));
-      return result.ok;
+    async setProcessingStatus(name: string, version: number, status: ProcessingStatus): Promise<TransientRecord | undefined> {
+      const result = await conditionalUpdate(
+        name,
+        'status',
+        (x) => ({
+          update: `SET ${x.path('ps')} = ${x.value(status)}, ${x.path('pst')} = ${x.value(statusIndexKey(status, name))}, ${x.path('dv')} = ${x.value(version)}`,
+          condition: and(
+            `attribute_exists(${x.path('pk')})`,
+            `${x.path('ps')} <> ${x.value(status)}`,
+            or(`attribute_not_exists(${x.path('dv')})`, `${x.path('dv')} < ${x.value(version)}`),
+          ),
+        }),
+        'ALL_OLD',
+      );
+      return result.ok ? result.record : undefined;
+    },
+
+    /** Moves transients between the counters' buckets (atomic ADDs on one counter item). */
+    async addCounts(shard: number, delta: CountDelta): Promise<void> {
+      const entries = Object.entries(delta).filter(([, value]) => value !== 0);
+      if (entries.length === 0) return;
+      const x = new ExpressionBuilder();
+      const result = await doc.send(
+        new UpdateCommand({
+          TableName,
+          Key: keys.counters(shard % COUNTER_SHARDS),
+          UpdateExpression: `ADD ${entries.map(([bucket, value]) => `${x.path(bucket)} ${x.value(value)}`).join(', ')}`,
+          ExpressionAttributeNames: x.attributeNames,
+          ExpressionAttributeValues: x.attributeValues,
+          ReturnConsumedCapacity,
+        }),
+      );
+      meter?.record('counts', result.ConsumedCapacity);
+    },
+
+    /** The counters summed over their items: one BatchGetItem, whatever the number of transients. */
+    async readCounts(): Promise<Record<CountBucket, number>> {
+      const totals: Record<CountBucket, number> = { waiting: 0, processing: 0, blocked: 0, completed: 0 };
+      let pending: Record<string, unknown>[] | undefined = Array.from({ length: COUNTER_SHARDS }, (_, shard) => keys.counters(shard));
+      for (let attempt = 0; pending && pending.length > 0; attempt++) {
+        const result: BatchGetCommandOutput = await doc.send(
+          new BatchGetCommand({ RequestItems: { [TableName]: { Keys: pending, ConsistentRead: true } }, ReturnConsumedCapacity }),
+        );
+        const items = result.Responses?.[TableName] ?? [];
+        meter?.record('readCounts', result.ConsumedCapacity, items.length);
+        for (const item of items) {
+          for (const bucket of countBuckets) totals[bucket] += typeof item[bucket] === 'number' ? item[bucket] : 0;
+        }
+        pending = result.UnprocessedKeys?.[TableName]?.Keys;
+        if (pending?.length) await pause(Math.min(1000, 25 * 2 ** attempt));
+      }
+      return totals;
+    },
+
+    /** A system runner's record kept between runs (a checkpoint). */
+    async readSystemState(task: string): Promise<Record<string, unknown> | undefined> {
+      const result = await doc.send(new GetCommand({ TableName, Key: keys.systemState(task), ConsistentRead: true, ReturnConsumedCapacity }));
+      meter?.record('readSystemState', result.ConsumedCapacity, result.Item ? 1 : 0);
+      const state: unknown = result.Item?.state;
+      return state !== null && typeof state === 'object' && !Array.isArray(state) ? (state as Record<string, unknown>) : undefined;
+    },
+
+    async writeSystemState(task: string, state: Record<string, unknown>, now: number): Promise<void> {
+      const result = await doc.send(new PutCommand({ TableName, Item: { ...keys.systemState(task), state, at: now }, ReturnConsumedCapacity }));
+      meter?.record('writeSystemState', result.ConsumedCapacity);
     },
 
     async deleteTransient(name: string): Promise<void> {

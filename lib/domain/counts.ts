@@ -1,0 +1,56 @@
+/**
+ * Counting transients by state without reading them: every transient is in exactly one bucket, derived from
+ * its stored processing status and registers, and every write that moves it to another bucket moves one
+ * unit between two counters. The count snapshot then reads the counters, not the table.
+ */
+import type { TransientCounts } from '../runner';
+import { isFinalType, statusTypeOf } from './catalog';
+import { ProcessingStatus, type Registers, type Workflow } from './workflow';
+
+export const CountBucket = {
+  Waiting: 'waiting',
+  Processing: 'processing',
+  Blocked: 'blocked',
+  Completed: 'completed',
+} as const;
+export type CountBucket = (typeof CountBucket)[keyof typeof CountBucket];
+export const countBuckets = Object.values(CountBucket);
+
+/**
+ * Some task has finished by its own run. A status the dead-letter handler recorded does not count: a
+ * redrive claims it again without the counters hearing of it, so it must not decide the bucket.
+ */
+export const hasStarted = (workflow: Workflow, registers: Registers): boolean =>
+  workflow.order.some((task) => {
+    const register = registers[task];
+    return register !== undefined && !register.deadLettered && isFinalType(statusTypeOf(workflow.catalog, register.status));
+  });
+
+export const bucketOf = (workflow: Workflow, status: ProcessingStatus, registers: Registers): CountBucket => {
+  if (status === ProcessingStatus.Completed) return CountBucket.Completed;
+  if (status === ProcessingStatus.Blocked) return CountBucket.Blocked;
+  return hasStarted(workflow, registers) ? CountBucket.Processing : CountBucket.Waiting;
+};
+
+export type CountDelta = Partial<Record<CountBucket, number>>;
+
+/** Adds the move from one bucket to another to `delta` (nothing when they are the same). */
+export const addMove = (delta: CountDelta, from: CountBucket | undefined, to: CountBucket | undefined): CountDelta => {
+  if (from === to) return delta;
+  const next = { ...delta };
+  if (from) next[from] = (next[from] ?? 0) - 1;
+  if (to) next[to] = (next[to] ?? 0) + 1;
+  return next;
+};
+
+/** The delta without its zero entries; empty when nothing moved. */
+export const nonZero = (delta: CountDelta): CountDelta =>
+  Object.fromEntries(Object.entries(delta).filter(([, value]) => value !== 0));
+
+export const toCounts = (totals: Partial<Record<CountBucket, number>>): TransientCounts => {
+  const waiting = totals.waiting ?? 0;
+  const processing = totals.processing ?? 0;
+  const blocked = totals.blocked ?? 0;
+  const completed = totals.completed ?? 0;
+  return { waiting, processing, blocked, completed, total: waiting + processing + blocked + completed };
+};

@@ -1,0 +1,59 @@
+/**
+ * Revising a known transient with newer data (TNS changed it): which fields changed, and which tasks must
+ * run again because of it — those that read a changed field, and everything downstream of them (Blast's
+ * retrigger "from the relevant stages"). Pure: the engine writes the result in one compare-and-set.
+ */
+import { type Transient, TransientField } from '../runner';
+import { Status } from './catalog';
+import type { Register, Registers, Workflow } from './workflow';
+
+/** Stored and incoming data are the same: nothing to write. */
+export const sameTransientData = (stored: Transient, incoming: Transient): boolean =>
+  stored.name === incoming.name &&
+  stored.raDeg === incoming.raDeg &&
+  stored.decDeg === incoming.decDeg &&
+  new Date(stored.publicTimestamp).getTime() === new Date(incoming.publicTimestamp).getTime() &&
+  stored.redshift === incoming.redshift &&
+  stored.spectroscopicClass === incoming.spectroscopicClass;
+
+/** The fields runners depend on that differ between the stored and the incoming data. */
+export const changedFields = (stored: Transient, incoming: Transient): TransientField[] => {
+  const changed: TransientField[] = [];
+  if (stored.raDeg !== incoming.raDeg || stored.decDeg !== incoming.decDeg) changed.push(TransientField.Coordinates);
+  if (stored.redshift !== incoming.redshift) changed.push(TransientField.Redshift);
+  return changed;
+};
+
+/** `tasks` and every task that depends on one of them, directly or further down, in workflow order. */
+export const withDescendants = (workflow: Workflow, tasks: Iterable<string>): string[] => {
+  const reached = new Set<string>();
+  const pending = [...tasks];
+  for (let task = pending.pop(); task !== undefined; task = pending.pop()) {
+    if (reached.has(task)) continue;
+    reached.add(task);
+    pending.push(...(workflow.dependents.get(task) ?? []));
+  }
+  return workflow.order.filter((task) => reached.has(task));
+};
+
+/** The tasks a change of `fields` sends back to the start: the readers of those fields and their descendants. */
+export const affectedTasks = (
+  workflow: Workflow,
+  fieldsUsed: ReadonlyMap<string, readonly TransientField[]>,
+  fields: readonly TransientField[],
+): string[] =>
+  withDescendants(
+    workflow,
+    workflow.order.filter((task) => (fieldsUsed.get(task) ?? []).some((field) => fields.includes(field))),
+  );
+
+/**
+ * The registers to write so that `tasks` run again: each one not already "not processed" goes back to it,
+ * dropping any claim (a run in progress can then no longer record its now stale result).
+ */
+export const resetRegisters = (registers: Registers, tasks: readonly string[], now: number): Record<string, Register> =>
+  Object.fromEntries(
+    tasks
+      .filter((task) => (registers[task]?.status ?? Status.NotProcessed) !== Status.NotProcessed)
+      .map((task) => [task, { status: Status.NotProcessed, lastModified: now }]),
+  );

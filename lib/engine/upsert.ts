@@ -1,0 +1,83 @@
+/**
+ * Ingest-or-update, for sources such as TNS that report new transients and changes to known ones. New
+ * transients are ingested; a known one whose data changed is revised in one compare-and-set write that also
+ * resets the tasks reading a changed field (coordinates, redshift) and everything downstream of them; the
+ * tasks that thereby become ready go out at once. Identical data writes nothing.
+ */
+import { affectedTasks, changedFields, resetRegisters, sameTransientData } from '../domain/revision';
+import { describeTransientIssues, transientSchema } from '../domain/transient';
+import { type Transient, type TransientField, type UpsertSummary, isTransientRunner } from '../runner';
+import { Metric } from '../telemetry';
+import type { Engine } from './engine';
+import { type IngestOptions, ingestTransients } from './ingest';
+import { WORKFLOW_DIMENSION, reviseTransient } from './transitions';
+
+/** Revisions written at once; each is a read and a conditional write on its own transient. */
+const REVISION_CONCURRENCY = 8;
+
+interface Revised {
+  readonly written: boolean;
+  readonly tasksReset: number;
+}
+
+/** Each transient runner's declared `usesTransientFields`, by task. */
+export const fieldsUsedByTask = (engine: Engine): ReadonlyMap<string, readonly TransientField[]> =>
+  new Map(
+    [...engine.runners.values()].filter(isTransientRunner).map((runner) => [runner.taskName, runner.usesTransientFields] as const),
+  );
+
+/** Brings one known transient up to date; returns whether anything was written and how many tasks were reset. */
+export const reviseTransientData = async (engine: Engine, incoming: Transient, fieldsUsed = fieldsUsedByTask(engine)): Promise<Revised> => {
+  const change = await reviseTransient(engine, incoming.name, (record) => {
+    if (sameTransientData(record.transient, incoming)) return undefined;
+    const tasks = affectedTasks(engine.workflow, fieldsUsed, changedFields(record.transient, incoming));
+    return { registers: resetRegisters(record.registers, tasks, engine.clock()), transient: incoming };
+  });
+  if (!change || change.after === change.before) return { written: false, tasksReset: 0 };
+  if (change.changed.length > 0) {
+    engine.logger.info('transient data changed; tasks reset', { transient: incoming.name, reset: change.changed });
+  }
+  return { written: true, tasksReset: change.changed.length };
+};
+
+/** Runs `work` over `items`, at most `limit` at a time. */
+const forEachLimited = async <T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> => {
+  let next = 0;
+  const lane = async () => {
+    for (let index = next++; index < items.length; index = next++) {
+      const item = items[index];
+      if (item !== undefined) await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+};
+
+export const upsertTransients = async (engine: Engine, input: readonly Transient[], options: IngestOptions = {}): Promise<UpsertSummary> => {
+  const rejected: { name: string; reason: string }[] = [];
+  // The last report of a name wins, as it would had they come one by one.
+  const byName = new Map<string, Transient>();
+  for (const candidate of input) {
+    const parsed = transientSchema.safeParse(candidate);
+    if (parsed.success) byName.set(parsed.data.name, parsed.data);
+    else rejected.push({ name: String(candidate?.name ?? ''), reason: describeTransientIssues(parsed.error) });
+  }
+  const transients = [...byName.values()];
+  const known = new Set((await engine.store.getMany(transients.map((transient) => transient.name))).map((record) => record.transient.name));
+  const fresh = transients.filter((transient) => !known.has(transient.name));
+  const ingested = fresh.length > 0 ? await ingestTransients(engine, fresh, options) : undefined;
+  // Ones created by another writer since they were read are revised like any known transient.
+  const raced = new Set(ingested?.existingNames ?? []);
+  const toRevise = transients.filter((transient) => known.has(transient.name) || raced.has(transient.name));
+
+  let updated = 0;
+  let tasksReset = 0;
+  const fieldsUsed = fieldsUsedByTask(engine);
+  await forEachLimited(toRevise, REVISION_CONCURRENCY, async (transient) => {
+    const revised = await reviseTransientData(engine, transient, fieldsUsed);
+    if (revised.written) updated++;
+    tasksReset += revised.tasksReset;
+  });
+  engine.metrics.add(WORKFLOW_DIMENSION, Metric.Updated, updated);
+  engine.metrics.add(WORKFLOW_DIMENSION, Metric.TasksReset, tasksReset);
+  return { created: ingested?.created ?? 0, updated, unchanged: toRevise.length - updated, tasksReset, rejected };
+};
