@@ -10,8 +10,12 @@ import { GlobalHostSedInference } from './runners/global-host-sed-inference';
 import { HostInformation } from './runners/host-information';
 import { HostMatch } from './runners/host-match';
 import { HostMwebv } from './runners/host-mwebv';
+import { IngestMissedTnsTransients } from './runners/ingest-missed-tns-transients';
 import { LocalAperturePhotometry } from './runners/local-aperture-photometry';
 import { LocalHostSedInference } from './runners/local-host-sed-inference';
+import { PruneScratchData } from './runners/prune-scratch-data';
+import { SnapshotTaskRegister } from './runners/snapshot-task-register';
+import { TnsDataIngestion } from './runners/tns-data-ingestion';
 import { TransientMwebv } from './runners/transient-mwebv';
 import { ValidateGlobalPhotometry } from './runners/validate-global-photometry';
 import { ValidateLocalPhotometry } from './runners/validate-local-photometry';
@@ -29,4 +33,9 @@ export const registry: readonly AnyRunner[] = [
   new ValidateLocalPhotometry(),
   new GlobalHostSedInference(),
   new LocalHostSedInference(),
+  // System runners: work that belongs to no transient.
+  new TnsDataIngestion(),
+  new IngestMissedTnsTransients(),
+  new PruneScratchData(),
+  new SnapshotTaskRegister(),
 ];

@@ -1,5 +1,5 @@
 import { StatusMessage, TaskName } from '../../lib/generated/fixtures';
-import { type TaskContext, type Transient, TransientTaskRunner } from '../../lib/runner';
+import { type TaskContext, type Transient, TransientField, TransientTaskRunner } from '../../lib/runner';
 import { filtersCovering } from '../../lib/science/surveys';
 import type { CutoutOutput } from './outputs';
 
@@ -8,6 +8,7 @@ export class CutoutDownload extends TransientTaskRunner {
   readonly taskName = TaskName.CutoutDownload;
   readonly prerequisites = { [TaskName.CutoutDownload]: StatusMessage.NotProcessed };
   readonly failedStatusMessage = StatusMessage.Failed;
+  override readonly usesTransientFields = [TransientField.Coordinates];
   // The first task: every bulk ingest lands in its ready index, so spread that over partitions.
   override readonly readyShards = 4;
 

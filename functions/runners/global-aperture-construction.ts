@@ -11,6 +11,8 @@ export class GlobalApertureConstruction extends TransientTaskRunner {
   readonly taskName = TaskName.GlobalApertureConstruction;
   readonly prerequisites = { ...hostKnown, [TaskName.GlobalApertureConstruction]: StatusMessage.NotProcessed };
   readonly failedStatusMessage = StatusMessage.Failed;
+  // Reads only what earlier tasks saved; it runs again when they do.
+  override readonly usesTransientFields = [];
 
   async process(_transient: unknown, context: TaskContext) {
     const host = catalogHost((await requireOutput<HostMatchOutput>(context, TaskName.HostMatch)).host);

@@ -13,6 +13,8 @@ export class GlobalAperturePhotometry extends TransientTaskRunner {
     [TaskName.GlobalAperturePhotometry]: StatusMessage.NotProcessed,
   };
   readonly failedStatusMessage = StatusMessage.Failed;
+  // Reads only what earlier tasks saved; it runs again when they do.
+  override readonly usesTransientFields = [];
 
   async process(_transient: unknown, context: TaskContext) {
     const [match, cutouts] = await Promise.all([

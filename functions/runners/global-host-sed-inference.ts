@@ -13,6 +13,8 @@ export class GlobalHostSedInference extends TransientTaskRunner {
     [TaskName.GlobalHostSEDInference]: StatusMessage.NotProcessed,
   };
   readonly failedStatusMessage = StatusMessage.Failed;
+  // Reads only what earlier tasks saved; it runs again when they do.
+  override readonly usesTransientFields = [];
   override readonly timeoutSeconds = 300;
   override readonly memorySize = 1024;
 

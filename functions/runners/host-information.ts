@@ -1,5 +1,5 @@
 import { StatusMessage, TaskName } from '../../lib/generated/fixtures';
-import { type TaskContext, type Transient, TransientTaskRunner } from '../../lib/runner';
+import { type TaskContext, type Transient, TransientField, TransientTaskRunner } from '../../lib/runner';
 import { luminosityDistanceMpc } from '../../lib/science/astro';
 import { type HostInformationOutput, type HostMatchOutput, requireOutput } from './outputs';
 import { catalogHost, hostMatched } from './upstream';
@@ -9,6 +9,7 @@ export class HostInformation extends TransientTaskRunner {
   readonly taskName = TaskName.HostInformation;
   readonly prerequisites = { ...hostMatched, [TaskName.HostInformation]: StatusMessage.NotProcessed };
   readonly failedStatusMessage = StatusMessage.Failed;
+  override readonly usesTransientFields = [TransientField.Redshift];
 
   async process(transient: Transient, context: TaskContext) {
     const match = await requireOutput<HostMatchOutput>(context, TaskName.HostMatch);

@@ -1,5 +1,5 @@
 import { StatusMessage, TaskName } from '../../lib/generated/fixtures';
-import { type TaskContext, type Transient, TransientTaskRunner } from '../../lib/runner';
+import { type TaskContext, type Transient, TransientField, TransientTaskRunner } from '../../lib/runner';
 import { angularSeparationDeg } from '../../lib/science/astro';
 import { hostCatalog } from '../../lib/science/host-catalog';
 import type { HostMatchOutput } from './outputs';
@@ -16,6 +16,7 @@ export class HostMatch extends TransientTaskRunner {
     [TaskName.HostMatch]: StatusMessage.NotProcessed,
   };
   readonly failedStatusMessage = StatusMessage.Failed;
+  override readonly usesTransientFields = [TransientField.Coordinates];
 
   async process(transient: Transient, context: TaskContext) {
     const nearest = hostCatalog

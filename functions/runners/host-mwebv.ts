@@ -9,6 +9,8 @@ export class HostMwebv extends TransientTaskRunner {
   readonly taskName = TaskName.HostMWEBV;
   readonly prerequisites = { ...hostKnown, [TaskName.HostMWEBV]: StatusMessage.NotProcessed };
   readonly failedStatusMessage = StatusMessage.Failed;
+  // Reads only what earlier tasks saved; it runs again when they do.
+  override readonly usesTransientFields = [];
 
   async process(_transient: unknown, context: TaskContext) {
     const host = catalogHost((await requireOutput<HostMatchOutput>(context, TaskName.HostMatch)).host);

@@ -14,6 +14,8 @@ export class LocalAperturePhotometry extends TransientTaskRunner {
   readonly taskName = TaskName.LocalAperturePhotometry;
   readonly prerequisites = { ...hostKnown, [TaskName.LocalAperturePhotometry]: StatusMessage.NotProcessed };
   readonly failedStatusMessage = StatusMessage.Failed;
+  // Reads only what earlier tasks saved; it runs again when they do.
+  override readonly usesTransientFields = [];
 
   async process(_transient: unknown, context: TaskContext) {
     const [match, info, cutouts] = await Promise.all([

@@ -9,6 +9,8 @@ export class LocalHostSedInference extends TransientTaskRunner {
   readonly taskName = TaskName.LocalHostSEDInference;
   readonly prerequisites = { ...localPhotometryValid, [TaskName.LocalHostSEDInference]: StatusMessage.NotProcessed };
   readonly failedStatusMessage = StatusMessage.Failed;
+  // Reads only what earlier tasks saved; it runs again when they do.
+  override readonly usesTransientFields = [];
   override readonly timeoutSeconds = 300;
   override readonly memorySize = 1024;
 

@@ -1,5 +1,5 @@
 import { StatusMessage, TaskName } from '../../lib/generated/fixtures';
-import { type TaskContext, type Transient, TransientTaskRunner } from '../../lib/runner';
+import { type TaskContext, type Transient, TransientField, TransientTaskRunner } from '../../lib/runner';
 import { milkyWayEbv, toGalactic } from '../../lib/science/astro';
 import type { MwebvOutput } from './outputs';
 
@@ -11,6 +11,7 @@ export class TransientMwebv extends TransientTaskRunner {
     [TaskName.TransientMWEBV]: StatusMessage.NotProcessed,
   };
   readonly failedStatusMessage = StatusMessage.Failed;
+  override readonly usesTransientFields = [TransientField.Coordinates];
 
   async process(transient: Transient, context: TaskContext) {
     const ebv = milkyWayEbv(transient.raDeg, transient.decDeg);

@@ -16,6 +16,8 @@ export class ValidateGlobalPhotometry extends TransientTaskRunner {
     [TaskName.ValidateGlobalPhotometry]: StatusMessage.NotProcessed,
   };
   readonly failedStatusMessage = StatusMessage.PhotValidFailed;
+  // Reads only what earlier tasks saved; it runs again when they do.
+  override readonly usesTransientFields = [];
 
   async process(_transient: unknown, context: TaskContext) {
     const photometry = await requireOutput<PhotometryOutput>(context, TaskName.GlobalAperturePhotometry);

@@ -15,6 +15,8 @@ export class ValidateLocalPhotometry extends TransientTaskRunner {
     [TaskName.ValidateLocalPhotometry]: StatusMessage.NotProcessed,
   };
   readonly failedStatusMessage = StatusMessage.PhotValidFailed;
+  // Reads only what earlier tasks saved; it runs again when they do.
+  override readonly usesTransientFields = [];
 
   async process(_transient: unknown, context: TaskContext) {
     const photometry = await requireOutput<PhotometryOutput>(context, TaskName.LocalAperturePhotometry);

@@ -1,0 +1,236 @@
+/**
+ * What the TNS system runners do, as functions of their context and a client (so tests can drive them):
+ * ingest what TNS made public recently, and ingest or update every row of a daily file in batches, with
+ * progress logged and a checkpoint after each batch, so a run cut short resumes where it stopped.
+ */
+import { z } from 'zod';
+import type { SystemTaskContext, Transient, UpsertSummary } from '../runner';
+import { TnsClient, type TnsClientOptions } from './client';
+import { TNS_SECRET_NAME, parseTnsCredentials, tnsCredentialKeys } from './credentials';
+import { openDailyFile } from './daily-file';
+import { transientFromObject } from './objects';
+
+export const TnsMetric = {
+  /** HTTP requests sent to TNS. */
+  Requests: 'TnsRequests',
+  /** Requests TNS answered with 429. */
+  Throttled: 'TnsThrottled',
+  /** Daily-file rows or objects that could not become transients. */
+  Rejected: 'TnsRejected',
+} as const;
+
+/** Rejected rows kept in a report (every one is logged). */
+const MAX_REPORTED_REJECTIONS = 100;
+
+/** A client with the bot's credentials (its secret in AWS, the environment here), bound to the run. */
+export const tnsClientFor = async (context: SystemTaskContext, options: Partial<TnsClientOptions> = {}): Promise<TnsClient> => {
+  const values = await context.secret(TNS_SECRET_NAME, tnsCredentialKeys);
+  return new TnsClient({
+    credentials: parseTnsCredentials(values, `secret "${TNS_SECRET_NAME}" or the environment`),
+    signal: context.signal,
+    logger: context.logger,
+    onResponse: (_endpoint, status) => {
+      context.metric(TnsMetric.Requests, 1);
+      if (status === 429) context.metric(TnsMetric.Throttled, 1);
+    },
+    ...options,
+  });
+};
+
+export interface Rejection {
+  readonly name?: string;
+  readonly row?: number;
+  readonly line?: number;
+  readonly reason: string;
+}
+
+export interface IngestionTotals {
+  created: number;
+  updated: number;
+  unchanged: number;
+  tasksReset: number;
+  rejected: number;
+}
+
+const emptyTotals = (): IngestionTotals => ({ created: 0, updated: 0, unchanged: 0, tasksReset: 0, rejected: 0 });
+
+const addSummary = (totals: IngestionTotals, summary: UpsertSummary) => {
+  totals.created += summary.created;
+  totals.updated += summary.updated;
+  totals.unchanged += summary.unchanged;
+  totals.tasksReset += summary.tasksReset;
+  totals.rejected += summary.rejected.length;
+};
+
+export interface RecentIngestionReport extends IngestionTotals {
+  readonly since: string;
+  /** Objects the search listed. */
+  readonly found: number;
+  /** Listed objects whose details TNS no longer had. */
+  readonly notFound: readonly string[];
+  readonly rejections: readonly Rejection[];
+  /** Stopped before the end because the function's time was running out. */
+  readonly stopped: boolean;
+}
+
+/**
+ * Asks TNS for the objects made public since `since`, fetches each one's details, and ingests or updates
+ * them `batchSize` at a time, so what was fetched is kept even if the run is cut short.
+ */
+export const ingestRecentFromTns = async (
+  context: SystemTaskContext,
+  client: TnsClient,
+  since: Date,
+  batchSize = 10,
+): Promise<RecentIngestionReport> => {
+  const hits = await client.searchPublishedSince(since);
+  const names = [...new Set(hits.map((hit) => hit.objname.trim()))];
+  context.logger.info('TNS search done', { since: since.toISOString(), found: names.length });
+  const totals = emptyTotals();
+  const notFound: string[] = [];
+  const rejections: Rejection[] = [];
+  let stopped = false;
+  for (let start = 0; start < names.length; start += batchSize) {
+    if (context.signal.aborted) {
+      stopped = true;
+      break;
+    }
+    const transients: Transient[] = [];
+    for (const name of names.slice(start, start + batchSize)) {
+      const object = await client.object(name);
+      if (!object) {
+        notFound.push(name);
+        context.logger.warn('TNS listed an object it then did not return', { transient: name });
+        continue;
+      }
+      const converted = transientFromObject(object);
+      if (converted.ok) transients.push(converted.transient);
+      else rejections.push({ name, reason: converted.reason });
+    }
+    const summary = await context.upsert(transients);
+    rejections.push(...summary.rejected);
+    addSummary(totals, summary);
+    context.logger.info('TNS objects ingested', { done: Math.min(start + batchSize, names.length), of: names.length, ...totals });
+  }
+  for (const rejection of rejections) context.logger.warn('TNS object rejected', { transient: rejection.name, reason: rejection.reason });
+  totals.rejected = rejections.length;
+  if (rejections.length > 0) context.metric(TnsMetric.Rejected, rejections.length);
+  return { since: since.toISOString(), found: names.length, notFound, rejections, stopped, ...totals };
+};
+
+const checkpointSchema = z.object({
+  file: z.string(),
+  rowsDone: z.number().int().nonnegative(),
+  finished: z.boolean(),
+});
+export type DailyCheckpoint = z.infer<typeof checkpointSchema>;
+
+export const DailyOutcome = {
+  Ingested: 'ingested',
+  AlreadyIngested: 'already ingested',
+  NotPublished: 'not published yet',
+  /** Cut short by the function's timeout; the checkpoint lets the next run resume. */
+  Stopped: 'stopped',
+} as const;
+export type DailyOutcome = (typeof DailyOutcome)[keyof typeof DailyOutcome];
+
+export interface DailyIngestionReport extends IngestionTotals {
+  readonly date: string;
+  readonly outcome: DailyOutcome;
+  /** Data rows in the file. */
+  readonly rows: number;
+  /** Rows already done by an earlier run that was cut short. */
+  readonly resumedAt: number;
+  readonly rowsDone: number;
+  /** The first rejected rows (all of them are logged). */
+  readonly rejections: readonly Rejection[];
+}
+
+export interface DailyIngestionOptions {
+  /** Rows per upsert (and per checkpoint). @default 500 */
+  readonly batchRows?: number;
+}
+
+/**
+ * Ingests or updates every row of the daily file for `date` (YYYYMMDD). New transients' first tasks wait
+ * for the dispatcher (a bulk load); changed ones are reset and announced at once. Each bad row is logged
+ * with its row, line and reason and the good ones go on. Progress is logged after every batch, and a
+ * checkpoint is written, so a run stopped by the timeout resumes after the last batch it finished.
+ */
+export const ingestDailyFile = async (
+  context: SystemTaskContext,
+  client: TnsClient,
+  date: string,
+  options: DailyIngestionOptions = {},
+): Promise<DailyIngestionReport> => {
+  const batchRows = options.batchRows ?? 500;
+  const saved = checkpointSchema.safeParse(await context.readState());
+  const checkpoint = saved.success && saved.data.file === date ? saved.data : undefined;
+  const totals = emptyTotals();
+  const rejections: Rejection[] = [];
+  const report = (outcome: DailyOutcome, rows: number, rowsDone: number): DailyIngestionReport => ({
+    date,
+    outcome,
+    rows,
+    resumedAt: checkpoint?.rowsDone ?? 0,
+    rowsDone,
+    rejections: rejections.slice(0, MAX_REPORTED_REJECTIONS),
+    ...totals,
+  });
+  if (checkpoint?.finished) {
+    context.logger.info('daily file already ingested', { date, rows: checkpoint.rowsDone });
+    return report(DailyOutcome.AlreadyIngested, checkpoint.rowsDone, checkpoint.rowsDone);
+  }
+  const zip = await client.dailyFile(date);
+  if (!zip) {
+    context.logger.info('TNS has not published the daily file yet', { date });
+    return report(DailyOutcome.NotPublished, 0, 0);
+  }
+  const file = openDailyFile(zip);
+  const resumeAfter = checkpoint?.rowsDone ?? 0;
+  context.logger.info('daily file opened', { date, file: file.csvName, rows: file.rowCount, resumeAfter, bytes: zip.length });
+
+  let rowsDone = resumeAfter;
+  let pending: { transients: Transient[]; lastRow: number } = { transients: [], lastRow: resumeAfter };
+  const reject = (rejection: Rejection) => {
+    totals.rejected++;
+    if (rejections.length < MAX_REPORTED_REJECTIONS) rejections.push(rejection);
+    context.logger.warn('daily file row rejected', { date, ...rejection });
+  };
+  const flush = async () => {
+    const summary = await context.upsert(pending.transients, { announce: false });
+    const rejected = totals.rejected;
+    addSummary(totals, summary);
+    totals.rejected = rejected;
+    summary.rejected.forEach(reject);
+    rowsDone = pending.lastRow;
+    pending = { transients: [], lastRow: rowsDone };
+    await context.writeState({ file: date, rowsDone, finished: false } satisfies DailyCheckpoint);
+    context.logger.info('daily file progress', {
+      date,
+      rowsDone,
+      of: file.rowCount,
+      percent: file.rowCount > 0 ? Math.round((100 * rowsDone) / file.rowCount) : 100,
+      ...totals,
+    });
+  };
+
+  for await (const row of file.rows()) {
+    if (row.row <= resumeAfter) continue;
+    if (row.result.ok) pending.transients.push(row.result.transient);
+    else reject({ row: row.row, line: row.line, reason: row.result.reason });
+    pending.lastRow = row.row;
+    if (pending.transients.length >= batchRows) {
+      await flush();
+      if (context.signal.aborted) {
+        context.logger.warn('stopping before the function times out; the next run resumes', { date, rowsDone });
+        return report(DailyOutcome.Stopped, file.rowCount, rowsDone);
+      }
+    }
+  }
+  await flush();
+  await context.writeState({ file: date, rowsDone, finished: true } satisfies DailyCheckpoint);
+  if (totals.rejected > 0) context.metric(TnsMetric.Rejected, totals.rejected);
+  context.logger.info('daily file ingested', { date, rows: rowsDone, ...totals });
+  return report(DailyOutcome.Ingested, file.rowCount, rowsDone);
+};
