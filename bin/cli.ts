@@ -143,7 +143,8 @@ program
   .option('--tick <ms>', 'local length of a 60 s schedule period', positiveInteger, 1000)
   .option('--timeout <seconds>', 'give up if not finished by then', positiveInteger, 600)
   .option('--keep-running', 'leave the local stack up afterwards for the CLI and tests (see --state-file)', false)
-  .action(async (options: { transients: string; tick: number; timeout: number; keepRunning: boolean }) => {
+  .option('--tns-local', 'ingest from a local TNS stand-in through "TNS data ingestion" instead of the transients file', false)
+  .action(async (options: { transients: string; tick: number; timeout: number; keepRunning: boolean; tnsLocal: boolean }) => {
     const { stateFile, fixtures } = globals();
     process.exitCode = await startLocal({
       runners: registry,
@@ -152,6 +153,7 @@ program
       tickMs: options.tick,
       timeoutSeconds: options.timeout,
       keepRunning: options.keepRunning,
+      tnsLocal: options.tnsLocal,
       stateFile,
       logFile: join(dirname(stateFile), 'handlers.log'),
     });

@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { Agent } from 'node:http';
+import { join } from 'node:path';
 import { createEngine } from '../bootstrap';
 import { ENV, loadConfig } from '../config';
 import type { Engine } from '../engine/engine';
@@ -62,6 +63,12 @@ export interface LocalRuntimeOptions {
   readonly endpoints?: { readonly dynamodb: string; readonly sqs: string };
   /** Called after every invocation of a queue's function. */
   readonly onInvocation?: (functionName: string, outcome: { records: number; failed: number; error?: Error }) => void;
+  /** More environment for the handlers (e.g. the TNS stand-in's URL and bot), set before they load. */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Runners scheduled although not initially enabled (as an operator would enable them). */
+  readonly enable?: readonly string[];
+  /** Where scratch data goes (SCRATCH_LOCATION) unless `environment` says. @default .blast-local/scratch */
+  readonly scratchDir?: string;
 }
 
 export class LocalRuntime {
@@ -95,7 +102,9 @@ export class LocalRuntime {
         AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
         AWS_ENDPOINT_URL_SQS: sqsService.endpoint,
         [ENV.fixturesDir]: options.fixturesDir ?? 'fixtures',
+        [ENV.scratchLocation]: options.scratchDir ?? join('.blast-local', 'scratch'),
         ...(options.retryBaseSeconds === undefined ? {} : { [ENV.retryBaseSeconds]: String(options.retryBaseSeconds) }),
+        ...options.environment,
       });
       const handlers = await importHandlers();
       const engine = createEngine(loadConfig(process.env), { serviceName: 'local-runtime', runners: options.runners, dynamo, sqs });
@@ -139,7 +148,8 @@ export class LocalRuntime {
       );
     }
     this.sources.forEach((source) => source.start());
-    for (const runner of runners.filter((candidate) => candidate.initiallyEnabled)) {
+    const enabled = new Set(this.options.enable ?? []);
+    for (const runner of runners.filter((candidate) => candidate.initiallyEnabled || enabled.has(candidate.taskName))) {
       const period = Math.max(10, Math.round((tickMs * runner.frequencySeconds) / 60));
       this.timers.push(setInterval(() => void this.tick(runner), period));
     }
@@ -156,6 +166,13 @@ export class LocalRuntime {
       .finally(() => this.scheduled.delete(tracked));
     this.scheduled.add(tracked);
     return tracked;
+  }
+
+  /** Invokes a system runner's handler now, as its schedule would; errors reach the caller. */
+  invokeSystemRunner(task: string): Promise<unknown> {
+    const runner = this.options.runners.find((candidate) => candidate.taskName === task && !isTransientRunner(candidate));
+    if (!runner) return Promise.reject(new Error(`no system runner "${task}" is registered`));
+    return this.handlers.systemWorker({ task }, lambdaContext(slug(task), runner.timeoutSeconds * 1000, runner.memorySize));
   }
 
   /** Endpoints and names for the CLI and tests (`--keep-running`). */

@@ -13,6 +13,7 @@ import { ProcessingStatus, processingStatus } from '../domain/workflow';
 import { redirectJsonLogs } from './log-sink';
 import { colors, renderTaskProgress, renderTransientTable } from './progress';
 import { LocalRuntime } from './runtime';
+import { TnsStandIn, loadTnsObjects, localTnsCredentials } from './tns-stand-in';
 import { javaVersion } from './services';
 
 /** Where `--keep-running` writes the endpoints unless told otherwise, and where the CLI looks for them. */
@@ -28,15 +29,24 @@ export interface StartOptions {
   /** Where `--keep-running` writes the endpoints and names for the CLI. */
   readonly stateFile: string;
   readonly logFile: string;
+  /** Ingest from a local TNS stand-in through the TNS data ingestion runner instead of the transients file. */
+  readonly tnsLocal?: boolean;
 }
+
+/** The runner `--tns-local` enables and runs at once (then on its schedule). */
+export const TNS_INGESTION_TASK = 'TNS data ingestion';
 
 const print = (line = '') => process.stdout.write(`${line}\n`);
 
 export const startLocal = async (options: StartOptions): Promise<number> => {
   const workflow = assertValidRegistry(loadCatalog(options.fixturesDir), options.runners);
   print(`${colors.green('✓')} registry and fixtures valid: ${workflow.order.length} tasks, ${options.runners.length} runners`);
-  const { transients, errors } = readTransientFile(options.transientsFile);
+  const { transients, errors } = options.tnsLocal ? { transients: [], errors: [] } : readTransientFile(options.transientsFile);
   for (const error of errors) print(colors.red(`${options.transientsFile}: row ${error.row}${error.line ? ` (line ${error.line})` : ''}: ${error.message}`));
+  if (options.tnsLocal && !options.runners.some((runner) => runner.taskName === TNS_INGESTION_TASK)) {
+    print(colors.red(`--tns-local needs the "${TNS_INGESTION_TASK}" system runner in the registry`));
+    return 1;
+  }
   const java = javaVersion();
   if (!java) {
     print(colors.red('DynamoDB Local needs Java 17 or later, and `java` is not on the PATH (Debian: apt-get install -y openjdk-17-jre-headless).'));
@@ -45,9 +55,11 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
   print(colors.dim(`starting DynamoDB Local (${java}) and the SQS emulator on loopback…`));
   const restoreStdout = redirectJsonLogs(options.logFile);
   let runtime: LocalRuntime | undefined;
+  let tns: TnsStandIn | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () =>
-    (stopping ??= (runtime?.stop() ?? Promise.resolve()).finally(() => {
+    // The runtime first: a scheduled TNS run in flight finishes before its stand-in goes away.
+    (stopping ??= (runtime?.stop() ?? Promise.resolve()).then(() => tns?.stop()).finally(() => {
       restoreStdout();
       rmSync(options.stateFile, { force: true });
     }));
@@ -58,16 +70,34 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    runtime = await LocalRuntime.start({ runners: options.runners, fixturesDir: options.fixturesDir, tickMs: options.tickMs });
+    if (options.tnsLocal) {
+      tns = await TnsStandIn.start({ throttleEvery: 7 });
+      print(`TNS stand-in ${tns.url} · bot "${localTnsCredentials.botName}" · ${loadTnsObjects().length} objects made public in the last hour`);
+    }
+    runtime = await LocalRuntime.start({
+      runners: options.runners,
+      fixturesDir: options.fixturesDir,
+      tickMs: options.tickMs,
+      ...(tns ? { environment: tns.environment(), enable: [TNS_INGESTION_TASK] } : {}),
+    });
     const info = runtime.describe();
     print(`DynamoDB Local ${info.dynamodbEndpoint} · SQS emulator ${info.sqsEndpoint} · table ${info.tableName}`);
     print(`schedules: one 60 s period lasts ${options.tickMs} ms here · handler logs and metrics: ${options.logFile}`);
     runtime.run();
     const started = Date.now();
-    const ingested = await ingestTransients(runtime.engine, transients, { announce: true });
-    print(`ingested ${ingested.created} transients from ${options.transientsFile}${ingested.existing ? ` (${ingested.existing} already known)` : ''}\n`);
+    let names = transients.map((transient) => transient.name);
+    if (tns) {
+      // The runner's first scheduled run would come a period from now; the operator's "run now" instead.
+      await runtime.invokeSystemRunner(TNS_INGESTION_TASK);
+      names = loadTnsObjects().map((object) => object.objname);
+      const known = await runtime.engine.store.getMany(names);
+      const throttled = tns.requests.filter((request) => request.status === 429).length;
+      print(`"${TNS_INGESTION_TASK}" ingested ${known.length} transients from the TNS stand-in (${tns.requests.length} requests, ${throttled} answered 429 and retried)\n`);
+    } else {
+      const ingested = await ingestTransients(runtime.engine, transients, { announce: true });
+      print(`ingested ${ingested.created} transients from ${options.transientsFile}${ingested.existing ? ` (${ingested.existing} already known)` : ''}\n`);
+    }
 
-    const names = transients.map((transient) => transient.name);
     const interactive = process.stdout.isTTY === true;
     let drawn = 0;
     let lastPrinted = 0;
