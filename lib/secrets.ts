@@ -16,6 +16,11 @@ export interface SecretSource {
   read(name: string, keys: readonly string[]): Promise<Record<string, string>>;
 }
 
+/** What is used of Powertools' SecretsProvider: a cached GetSecretValue by ARN. */
+export interface SecretFetcher {
+  get(arn: string, options: { maxAge: number }): Promise<unknown>;
+}
+
 // Secret values are strings, but a bot id is often stored as a number.
 const secretObject = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String));
 
@@ -25,7 +30,7 @@ const pick = (values: Readonly<Record<string, string | undefined>>, keys: readon
 export const secretSource = (
   arns: Readonly<Record<string, string>>,
   environment: Readonly<Record<string, string | undefined>>,
-  provider: Pick<SecretsProvider, 'get'> = new SecretsProvider(),
+  provider: SecretFetcher = new SecretsProvider(),
 ): SecretSource => ({
   async read(name, keys) {
     const arn = arns[name];

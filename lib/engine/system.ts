@@ -25,7 +25,8 @@ export interface SystemRunResult {
 /** Slack added to a run's lock beyond the function timeout, for clock differences between hosts. */
 const LOCK_SLACK_MS = 30_000;
 
-const contextFor = (engine: Engine, runner: SystemTaskRunner, services: SystemServices, signal: AbortSignal): SystemTaskContext => {
+/** The context a system runner's `process` receives (tests build one to call the runners' functions directly). */
+export const systemTaskContext = (engine: Engine, runner: SystemTaskRunner, services: SystemServices, signal: AbortSignal): SystemTaskContext => {
   const task = runner.taskName;
   return {
     signal,
@@ -76,7 +77,7 @@ export const runSystemTask = async (
   const timer = setTimeout(() => abort.abort(new Error('function timeout approaching')), Math.max(0, deadline - engine.clock() - 1_000));
   const started = engine.clock();
   try {
-    await runner.process(contextFor(engine, runner, services, abort.signal));
+    await runner.process(systemTaskContext(engine, runner, services, abort.signal));
     logger.info('system task finished', { duration: engine.clock() - started });
     return { task, skipped: false };
   } finally {

@@ -6,7 +6,7 @@
  */
 import { affectedTasks, changedFields, resetRegisters, sameTransientData } from '../domain/revision';
 import { describeTransientIssues, transientSchema } from '../domain/transient';
-import { type Transient, type TransientField, type UpsertSummary, isTransientRunner } from '../runner';
+import { type AnyRunner, type Transient, type TransientField, type UpsertSummary, isTransientRunner } from '../runner';
 import { Metric } from '../telemetry';
 import type { Engine } from './engine';
 import { type IngestOptions, ingestTransients } from './ingest';
@@ -21,13 +21,11 @@ interface Revised {
 }
 
 /** Each transient runner's declared `usesTransientFields`, by task. */
-export const fieldsUsedByTask = (engine: Engine): ReadonlyMap<string, readonly TransientField[]> =>
-  new Map(
-    [...engine.runners.values()].filter(isTransientRunner).map((runner) => [runner.taskName, runner.usesTransientFields] as const),
-  );
+export const fieldsUsedByTask = (runners: Iterable<AnyRunner>): ReadonlyMap<string, readonly TransientField[]> =>
+  new Map([...runners].filter(isTransientRunner).map((runner) => [runner.taskName, runner.usesTransientFields] as const));
 
 /** Brings one known transient up to date; returns whether anything was written and how many tasks were reset. */
-export const reviseTransientData = async (engine: Engine, incoming: Transient, fieldsUsed = fieldsUsedByTask(engine)): Promise<Revised> => {
+export const reviseTransientData = async (engine: Engine, incoming: Transient, fieldsUsed = fieldsUsedByTask(engine.runners.values())): Promise<Revised> => {
   const change = await reviseTransient(engine, incoming.name, (record) => {
     if (sameTransientData(record.transient, incoming)) return undefined;
     const tasks = affectedTasks(engine.workflow, fieldsUsed, changedFields(record.transient, incoming));
@@ -71,7 +69,7 @@ export const upsertTransients = async (engine: Engine, input: readonly Transient
 
   let updated = 0;
   let tasksReset = 0;
-  const fieldsUsed = fieldsUsedByTask(engine);
+  const fieldsUsed = fieldsUsedByTask(engine.runners.values());
   await forEachLimited(toRevise, REVISION_CONCURRENCY, async (transient) => {
     const revised = await reviseTransientData(engine, transient, fieldsUsed);
     if (revised.written) updated++;

@@ -87,7 +87,8 @@ export class TnsClient {
   /** The `tns_marker` that identifies the bot to TNS. */
   get userAgent(): string {
     const { botId, botName } = this.options.credentials;
-    return `tns_marker${JSON.stringify({ tns_id: botId, type: 'bot', name: botName })}`;
+    // The layout of TNS's own examples; the values are JSON-escaped.
+    return `tns_marker{"tns_id": ${JSON.stringify(botId)}, "type": "bot", "name": ${JSON.stringify(botName)}}`;
   }
 
   /** Every object made public at or after `since`, through as many pages as TNS returns. */

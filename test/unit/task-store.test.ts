@@ -17,6 +17,13 @@ const readable = (input: { ConditionExpression?: string; ExpressionAttributeName
     .replace(/#n\d+/g, (placeholder) => input.ExpressionAttributeNames?.[placeholder] ?? placeholder)
     .replace(/:v\d+/g, (placeholder) => JSON.stringify(input.ExpressionAttributeValues?.[placeholder]));
 
+/** The input of the first UpdateItem sent. */
+const firstUpdate = () => {
+  const input = dynamo.commandCalls(UpdateCommand)[0]?.args[0].input;
+  if (!input) throw new Error('no UpdateItem was sent');
+  return input;
+};
+
 describe('Function: taskStore', () => {
   beforeEach(() => dynamo.reset());
 
@@ -65,5 +72,46 @@ describe('Function: taskStore', () => {
   it('lets other errors (throttling, outages) through, so the delivery is retried', async () => {
     dynamo.on(UpdateCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     await expect(store.claim('sn', toTaskSpec(runner('A', {})), { status: 'processing' }, 1)).rejects.toThrow('Rate exceeded');
+  });
+
+  it('replaces registers and data only if neither the version nor the processing status changed since the read', async () => {
+    dynamo.on(UpdateCommand).resolves({ Attributes: { name: 'sn', r: {} } });
+
+    await store.replace(
+      'sn',
+      { version: 7, processingStatus: 'completed' },
+      { 'Host information': { status: 'not processed', lastModified: 5 } },
+      'processing',
+      { name: 'sn', raDeg: 1, decDeg: 2, publicTimestamp: '2020-01-01T00:00:00.000Z' },
+    );
+
+    const input = firstUpdate();
+    expect(readable(input)).toBe('(ver = 7) AND (ps = "completed")');
+    // A redshift the new data lacks is removed, not left behind.
+    expect(input.UpdateExpression).toMatch(/ REMOVE #n\d+(, #n\d+)* ADD /);
+    expect(Object.values(input.ExpressionAttributeNames ?? {})).toEqual(expect.arrayContaining(['ra', 'dec', 'pts', 'z', 'cls']));
+  });
+
+  it('never writes the same processing status twice, so a transition is counted once', async () => {
+    dynamo.on(UpdateCommand).resolves({ Attributes: { name: 'sn', ps: 'processing', r: {} } });
+
+    const previous = await store.setProcessingStatus('sn', 9, 'completed');
+
+    const input = firstUpdate();
+    expect(readable(input)).toBe('(attribute_exists(pk)) AND (ps <> "completed") AND ((attribute_not_exists(dv)) OR (dv < 9))');
+    expect(input.ReturnValues).toBe('ALL_OLD');
+    expect(previous?.processingStatus).toBe('processing');
+  });
+
+  it('moves counts with one atomic ADD on a counter item', async () => {
+    dynamo.on(UpdateCommand).resolves({});
+
+    await store.addCounts(11, { waiting: -1, processing: 1, blocked: 0 });
+
+    const input = firstUpdate();
+    expect(input.Key).toEqual({ pk: 'COUNTS#3', sk: 'COUNTS' });
+    expect(input.UpdateExpression).toBe('ADD #n0 :v0, #n1 :v1');
+    expect(input.ExpressionAttributeNames).toEqual({ '#n0': 'waiting', '#n1': 'processing' });
+    expect(input.ExpressionAttributeValues).toEqual({ ':v0': -1, ':v1': 1 });
   });
 });

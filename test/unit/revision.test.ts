@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { registry } from '../../functions/registry';
+import { fieldsUsedByTask } from '../../lib/engine/upsert';
+import { affectedTasks, changedFields, resetRegisters, sameTransientData, withDescendants } from '../../lib/domain/revision';
+import { validateRegistry } from '../../lib/domain/validation';
+import { loadCatalog } from '../../lib/fixtures';
+import { TaskName } from '../../lib/generated/fixtures';
+import { TransientField } from '../../lib/runner';
+import { diamondRunners, registers, sampleTransient, workflowOf } from '../helpers/factories';
+
+const { workflow } = validateRegistry(loadCatalog('fixtures'), registry);
+const fieldsUsed = fieldsUsedByTask(registry);
+
+describe('Function: changedFields', () => {
+  const stored = sampleTransient('2010H', { redshift: 0.015 });
+
+  it.each([
+    ['nothing', {}, []],
+    ['the redshift', { redshift: 0.02 }, [TransientField.Redshift]],
+    ['a redshift withdrawn', { redshift: undefined }, [TransientField.Redshift]],
+    ['the declination', { decDeg: 1.04 }, [TransientField.Coordinates]],
+    ['both', { raDeg: 121.7, redshift: 0.03 }, [TransientField.Coordinates, TransientField.Redshift]],
+    ['only the classification', { spectroscopicClass: 'SN II' }, []],
+  ])('sees %s changed', (_case, changes, expected) => {
+    expect(changedFields(stored, { ...stored, ...changes })).toEqual(expected);
+  });
+});
+
+describe('Function: sameTransientData', () => {
+  const stored = sampleTransient('2010H', { redshift: 0.015, spectroscopicClass: 'SN Ia' });
+
+  it('treats the same instant written differently as the same data', () => {
+    expect(sameTransientData(stored, { ...stored, publicTimestamp: '2010-01-16T00:00:00Z' })).toBe(true);
+  });
+
+  it.each([['publicTimestamp', '2010-01-17T00:00:00Z'], ['spectroscopicClass', 'SN II'], ['redshift', 0.016]])('notices a new %s', (field, value) => {
+    expect(sameTransientData(stored, { ...stored, [field]: value })).toBe(false);
+  });
+});
+
+describe('Function: affectedTasks', () => {
+  it('resets everything when the coordinates change, since the first tasks read them', () => {
+    expect(affectedTasks(workflow, fieldsUsed, [TransientField.Coordinates])).toEqual(workflow.order);
+  });
+
+  it('resets Host information and exactly the tasks after it when the redshift changes', () => {
+    expect(affectedTasks(workflow, fieldsUsed, [TransientField.Redshift])).toEqual([
+      TaskName.HostInformation,
+      TaskName.HostMWEBV,
+      TaskName.GlobalApertureConstruction,
+      TaskName.GlobalAperturePhotometry,
+      TaskName.ValidateGlobalPhotometry,
+      TaskName.LocalAperturePhotometry,
+      TaskName.ValidateLocalPhotometry,
+      TaskName.GlobalHostSEDInference,
+      TaskName.LocalHostSEDInference,
+    ]);
+  });
+
+  it('resets nothing for a change no runner reads', () => {
+    expect(affectedTasks(workflow, fieldsUsed, [])).toEqual([]);
+  });
+
+  it('takes a runner that declares nothing to read both fields', () => {
+    expect(fieldsUsedByTask(diamondRunners()).get('B')).toEqual([TransientField.Coordinates, TransientField.Redshift]);
+  });
+});
+
+describe('Function: withDescendants', () => {
+  it('follows a diamond to its join', () => {
+    expect(withDescendants(workflowOf(diamondRunners()), ['B'])).toEqual(['B', 'D']);
+  });
+});
+
+describe('Function: resetRegisters', () => {
+  it('sends settled and running tasks back to "not processed" and leaves waiting ones alone', () => {
+    const current = registers({ A: 'processed', B: 'processing', C: 'not processed', D: 'failed' });
+    expect(resetRegisters(current, ['A', 'B', 'C', 'D'], 42)).toEqual({
+      A: { status: 'not processed', lastModified: 42 },
+      B: { status: 'not processed', lastModified: 42 },
+      D: { status: 'not processed', lastModified: 42 },
+    });
+  });
+});
