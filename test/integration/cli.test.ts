@@ -45,6 +45,17 @@ describe('CLI: start', () => {
     expect(output).toMatch(/2010ai\s+100%\s+blocked\s+Host match: no GHOST match/);
   }, 240_000);
 
+  it('with --tns-local, ingests from the TNS stand-in through the TNS ingestion runner and runs the workflow', async () => {
+    const run = cli(['start', '--tns-local', '--tick', '300']);
+    const code = await run.exit;
+    const output = run.output();
+    expect(output, output).toMatch(/TNS stand-in http:\/\/127\.0\.0\.1:\d+/);
+    expect(output).toMatch(/"TNS data ingestion" ingested 20 transients from the TNS stand-in \(\d+ requests, [1-9]\d* answered 429 and retried\)/);
+    expect(output).toMatch(/all 20 transients finished/);
+    expect(output).toMatch(/2010H\s+100%\s+completed/);
+    expect(code).toBe(0);
+  }, 240_000);
+
   it('with --keep-running, leaves the stack up until Ctrl-C, then stops everything it started', async () => {
     const state = '.blast-local/endpoints.json';
     const run = cli(['start', '--tick', '300', '--keep-running']);
@@ -70,7 +81,7 @@ describe('CLI: validate', () => {
   it('accepts the project as it is', async () => {
     const run = cli(['validate']);
     expect(await run.exit).toBe(0);
-    expect(run.output()).toMatch(/✓ valid: 12 transient and 0 system runners, 12 tasks, 15 statuses/);
+    expect(run.output()).toMatch(/✓ valid: 12 transient and 4 system runners, 12 tasks, 15 statuses/);
   });
 
   it('rejects inconsistent fixtures with the file and line, and exits 1', async () => {
