@@ -89,6 +89,7 @@ export interface ScratchStore {
 }
 
 export interface SystemTaskContext {
+  /** Aborted when a tenth of the function's timeout is left (at least 1 s), so long work can stop cleanly. */
   readonly signal: AbortSignal;
   readonly logger: TaskLogger;
   /** The engine's clock in epoch ms (tests control it). */

@@ -74,7 +74,9 @@ export const runSystemTask = async (
     return { task, skipped: true };
   }
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(new Error('function timeout approaching')), Math.max(0, deadline - engine.clock() - 1_000));
+  // Long runs (a daily file) need time to finish the batches in flight and write their checkpoint.
+  const margin = Math.max(1_000, runner.timeoutSeconds * 100);
+  const timer = setTimeout(() => abort.abort(new Error('function timeout approaching')), Math.max(0, deadline - engine.clock() - margin));
   const started = engine.clock();
   try {
     await runner.process(systemTaskContext(engine, runner, services, abort.signal));

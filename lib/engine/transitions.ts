@@ -114,14 +114,18 @@ export const updateTransient = (
     return registers && { registers };
   });
 
-/** `updateTransient` that may also replace the transient's data in the same write. */
+/**
+ * `updateTransient` that may also replace the transient's data in the same write. `current`, a record just
+ * read, saves the first read (if it is stale, the write is refused and the loop reads again).
+ */
 export const reviseTransient = async (
   engine: Engine,
   name: string,
   change: (record: TransientRecord) => TransientRevision | undefined,
+  current?: TransientRecord,
 ): Promise<Change | undefined> => {
   const { workflow } = engine;
-  let record = await engine.store.get(name);
+  let record = current ?? (await engine.store.get(name));
   for (let attempt = 0; attempt < 20; attempt++) {
     if (!record) return undefined;
     const revision = change(record);

@@ -8,6 +8,7 @@ import { affectedTasks, changedFields, resetRegisters, sameTransientData } from 
 import { describeTransientIssues, transientSchema } from '../domain/transient';
 import { type AnyRunner, type Transient, type TransientField, type UpsertSummary, isTransientRunner } from '../runner';
 import { Metric } from '../telemetry';
+import type { TransientRecord } from '../store/task-store';
 import type { Engine } from './engine';
 import { type IngestOptions, ingestTransients } from './ingest';
 import { WORKFLOW_DIMENSION, reviseTransient } from './transitions';
@@ -24,13 +25,26 @@ interface Revised {
 export const fieldsUsedByTask = (runners: Iterable<AnyRunner>): ReadonlyMap<string, readonly TransientField[]> =>
   new Map([...runners].filter(isTransientRunner).map((runner) => [runner.taskName, runner.usesTransientFields] as const));
 
-/** Brings one known transient up to date; returns whether anything was written and how many tasks were reset. */
-export const reviseTransientData = async (engine: Engine, incoming: Transient, fieldsUsed = fieldsUsedByTask(engine.runners.values())): Promise<Revised> => {
-  const change = await reviseTransient(engine, incoming.name, (record) => {
-    if (sameTransientData(record.transient, incoming)) return undefined;
-    const tasks = affectedTasks(engine.workflow, fieldsUsed, changedFields(record.transient, incoming));
-    return { registers: resetRegisters(record.registers, tasks, engine.clock()), transient: incoming };
-  });
+/**
+ * Brings one known transient up to date; returns whether anything was written and how many tasks were
+ * reset. `current` is the record if it was just read.
+ */
+export const reviseTransientData = async (
+  engine: Engine,
+  incoming: Transient,
+  fieldsUsed = fieldsUsedByTask(engine.runners.values()),
+  current?: TransientRecord,
+): Promise<Revised> => {
+  const change = await reviseTransient(
+    engine,
+    incoming.name,
+    (record) => {
+      if (sameTransientData(record.transient, incoming)) return undefined;
+      const tasks = affectedTasks(engine.workflow, fieldsUsed, changedFields(record.transient, incoming));
+      return { registers: resetRegisters(record.registers, tasks, engine.clock()), transient: incoming };
+    },
+    current,
+  );
   if (!change || change.after === change.before) return { written: false, tasksReset: 0 };
   if (change.changed.length > 0) {
     engine.logger.info('transient data changed; tasks reset', { transient: incoming.name, reset: change.changed });
@@ -60,22 +74,27 @@ export const upsertTransients = async (engine: Engine, input: readonly Transient
     else rejected.push({ name: String(candidate?.name ?? ''), reason: describeTransientIssues(parsed.error) });
   }
   const transients = [...byName.values()];
-  const known = new Set((await engine.store.getMany(transients.map((transient) => transient.name))).map((record) => record.transient.name));
+  const known = new Map((await engine.store.getMany(transients.map((transient) => transient.name))).map((record) => [record.transient.name, record]));
   const fresh = transients.filter((transient) => !known.has(transient.name));
   const ingested = fresh.length > 0 ? await ingestTransients(engine, fresh, options) : undefined;
   // Ones created by another writer since they were read are revised like any known transient.
   const raced = new Set(ingested?.existingNames ?? []);
-  const toRevise = transients.filter((transient) => known.has(transient.name) || raced.has(transient.name));
+  const candidates = transients.filter((transient) => known.has(transient.name) || raced.has(transient.name));
+  // Most reports repeat what is stored; those cost nothing more than the read above.
+  const toRevise = candidates.filter((transient) => {
+    const stored = known.get(transient.name);
+    return !stored || !sameTransientData(stored.transient, transient);
+  });
 
   let updated = 0;
   let tasksReset = 0;
   const fieldsUsed = fieldsUsedByTask(engine.runners.values());
   await forEachLimited(toRevise, REVISION_CONCURRENCY, async (transient) => {
-    const revised = await reviseTransientData(engine, transient, fieldsUsed);
+    const revised = await reviseTransientData(engine, transient, fieldsUsed, known.get(transient.name));
     if (revised.written) updated++;
     tasksReset += revised.tasksReset;
   });
   engine.metrics.add(WORKFLOW_DIMENSION, Metric.Updated, updated);
   engine.metrics.add(WORKFLOW_DIMENSION, Metric.TasksReset, tasksReset);
-  return { created: ingested?.created ?? 0, updated, unchanged: toRevise.length - updated, tasksReset, rejected };
+  return { created: ingested?.created ?? 0, updated, unchanged: candidates.length - updated, tasksReset, rejected };
 };

@@ -79,7 +79,7 @@ export interface RecentIngestionReport extends IngestionTotals {
  */
 export const ingestRecentFromTns = async (
   context: SystemTaskContext,
-  client: TnsClient,
+  client: Pick<TnsClient, 'searchPublishedSince' | 'object'>,
   since: Date,
   batchSize = 10,
 ): Promise<RecentIngestionReport> => {
@@ -149,6 +149,76 @@ export interface DailyIngestionReport extends IngestionTotals {
 export interface DailyIngestionOptions {
   /** Rows per upsert (and per checkpoint). @default 500 */
   readonly batchRows?: number;
+  /** Batches upserted at once. @default 4 */
+  readonly concurrency?: number;
+}
+
+/**
+ * Upserts batches a few at a time while keeping the checkpoint honest: it only moves past a batch once
+ * every batch before it is done. A batch naming a transient that one in flight also names waits for it, so
+ * two reports of one transient are applied in the file's order.
+ */
+class BatchPipeline {
+  private readonly running = new Map<number, { promise: Promise<void>; names: Set<string> }>();
+  private readonly finished = new Map<number, number>();
+  private next = 0;
+  private committed = 0;
+  private checkpoint: Promise<void> = Promise.resolve();
+  private failure: unknown;
+  rowsDone: number;
+
+  constructor(
+    resumeAfter: number,
+    private readonly concurrency: number,
+    private readonly onCommit: (rowsDone: number) => Promise<void>,
+  ) {
+    this.rowsDone = resumeAfter;
+  }
+
+  /** Starts a batch once there is room (and no batch in flight shares a transient with it). */
+  async add(transients: Transient[], lastRow: number, upsert: (transients: Transient[]) => Promise<void>): Promise<void> {
+    const names = new Set(transients.map((transient) => transient.name));
+    const overlapping = [...this.running.values()].filter((batch) => transients.some((transient) => batch.names.has(transient.name)));
+    await Promise.allSettled(overlapping.map((batch) => batch.promise));
+    while (this.running.size >= this.concurrency) await Promise.race([...this.running.values()].map((batch) => batch.promise));
+    this.rethrow();
+    const id = this.next++;
+    const promise = upsert(transients).then(
+      () => this.done(id, lastRow),
+      (error: unknown) => {
+        this.failure ??= error;
+      },
+    );
+    this.running.set(id, { promise: promise.finally(() => this.running.delete(id)), names });
+  }
+
+  /** Waits for every batch started, then throws the first failure. */
+  async drain(): Promise<void> {
+    await this.settle();
+    this.rethrow();
+  }
+
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.running.values()].map((batch) => batch.promise));
+    await this.checkpoint;
+  }
+
+  private done(id: number, lastRow: number) {
+    this.finished.set(id, lastRow);
+    let advanced = false;
+    for (let row = this.finished.get(this.committed); row !== undefined; row = this.finished.get(this.committed)) {
+      this.finished.delete(this.committed++);
+      this.rowsDone = row;
+      advanced = true;
+    }
+    if (!advanced) return;
+    const rowsDone = this.rowsDone;
+    this.checkpoint = this.checkpoint.then(() => this.onCommit(rowsDone));
+  }
+
+  private rethrow() {
+    if (this.failure !== undefined) throw this.failure;
+  }
 }
 
 /**
@@ -159,11 +229,12 @@ export interface DailyIngestionOptions {
  */
 export const ingestDailyFile = async (
   context: SystemTaskContext,
-  client: TnsClient,
+  client: Pick<TnsClient, 'dailyFile'>,
   date: string,
   options: DailyIngestionOptions = {},
 ): Promise<DailyIngestionReport> => {
   const batchRows = options.batchRows ?? 500;
+  const batchConcurrency = options.concurrency ?? 4;
   const saved = checkpointSchema.safeParse(await context.readState());
   const checkpoint = saved.success && saved.data.file === date ? saved.data : undefined;
   const totals = emptyTotals();
@@ -190,45 +261,54 @@ export const ingestDailyFile = async (
   const resumeAfter = checkpoint?.rowsDone ?? 0;
   context.logger.info('daily file opened', { date, file: file.csvName, rows: file.rowCount, resumeAfter, bytes: zip.length });
 
-  let rowsDone = resumeAfter;
-  let pending: { transients: Transient[]; lastRow: number } = { transients: [], lastRow: resumeAfter };
   const reject = (rejection: Rejection) => {
     totals.rejected++;
     if (rejections.length < MAX_REPORTED_REJECTIONS) rejections.push(rejection);
     context.logger.warn('daily file row rejected', { date, ...rejection });
   };
-  const flush = async () => {
-    const summary = await context.upsert(pending.transients, { announce: false });
+  const batches = new BatchPipeline(resumeAfter, batchConcurrency, async (done) => {
+    await context.writeState({ file: date, rowsDone: done, finished: false } satisfies DailyCheckpoint);
+    context.logger.info('daily file progress', {
+      date,
+      rowsDone: done,
+      of: file.rowCount,
+      percent: file.rowCount > 0 ? Math.round((100 * done) / file.rowCount) : 100,
+      ...totals,
+    });
+  });
+  const upsert = async (transients: Transient[]) => {
+    const summary = await context.upsert(transients, { announce: false });
     const rejected = totals.rejected;
     addSummary(totals, summary);
     totals.rejected = rejected;
     summary.rejected.forEach(reject);
-    rowsDone = pending.lastRow;
-    pending = { transients: [], lastRow: rowsDone };
-    await context.writeState({ file: date, rowsDone, finished: false } satisfies DailyCheckpoint);
-    context.logger.info('daily file progress', {
-      date,
-      rowsDone,
-      of: file.rowCount,
-      percent: file.rowCount > 0 ? Math.round((100 * rowsDone) / file.rowCount) : 100,
-      ...totals,
-    });
   };
 
-  for await (const row of file.rows()) {
-    if (row.row <= resumeAfter) continue;
-    if (row.result.ok) pending.transients.push(row.result.transient);
-    else reject({ row: row.row, line: row.line, reason: row.result.reason });
-    pending.lastRow = row.row;
-    if (pending.transients.length >= batchRows) {
-      await flush();
+  let pending: Transient[] = [];
+  let lastRow = resumeAfter;
+  let lastAdded = resumeAfter;
+  try {
+    for await (const row of file.rows()) {
+      if (row.row <= resumeAfter) continue;
+      if (row.result.ok) pending.push(row.result.transient);
+      else reject({ row: row.row, line: row.line, reason: row.result.reason });
+      lastRow = row.row;
+      if (pending.length < batchRows) continue;
+      await batches.add(pending, lastRow, upsert);
+      pending = [];
+      lastAdded = lastRow;
       if (context.signal.aborted) {
-        context.logger.warn('stopping before the function times out; the next run resumes', { date, rowsDone });
-        return report(DailyOutcome.Stopped, file.rowCount, rowsDone);
+        await batches.drain();
+        context.logger.warn('stopping before the function times out; the next run resumes', { date, rowsDone: batches.rowsDone });
+        return report(DailyOutcome.Stopped, file.rowCount, batches.rowsDone);
       }
     }
+    if (lastRow > lastAdded) await batches.add(pending, lastRow, upsert);
+    await batches.drain();
+  } finally {
+    await batches.settle();
   }
-  await flush();
+  const rowsDone = batches.rowsDone;
   await context.writeState({ file: date, rowsDone, finished: true } satisfies DailyCheckpoint);
   if (totals.rejected > 0) context.metric(TnsMetric.Rejected, totals.rejected);
   context.logger.info('daily file ingested', { date, rows: rowsDone, ...totals });

@@ -154,7 +154,7 @@ describe('Integration: TNS ingestion on the local runtime', () => {
     const stopping: SystemTaskContext = { ...base, upsert: async (...args) => base.upsert(...args).finally(() => abort.abort()) };
 
     // Act
-    const first = await ingestDailyFile(stopping, await tnsClientFor(stopping), date, { batchRows: 3 });
+    const first = await ingestDailyFile(stopping, await tnsClientFor(stopping), date, { batchRows: 3, concurrency: 1 });
     await runtime.invokeSystemRunner(MISSED_INGESTION);
     const third = await ingestDailyFile(context(), await tnsClientFor(context()), date);
 
