@@ -175,13 +175,17 @@ class BatchPipeline {
     this.rowsDone = resumeAfter;
   }
 
-  /** Starts a batch once there is room (and no batch in flight shares a transient with it). */
-  async add(transients: Transient[], lastRow: number, upsert: (transients: Transient[]) => Promise<void>): Promise<void> {
+  /**
+   * Starts a batch once there is room (and no batch in flight shares a transient with it); returns false,
+   * starting nothing, if `signal` was aborted meanwhile.
+   */
+  async add(transients: Transient[], lastRow: number, upsert: (transients: Transient[]) => Promise<void>, signal: AbortSignal): Promise<boolean> {
     const names = new Set(transients.map((transient) => transient.name));
     const overlapping = [...this.running.values()].filter((batch) => transients.some((transient) => batch.names.has(transient.name)));
     await Promise.allSettled(overlapping.map((batch) => batch.promise));
     while (this.running.size >= this.concurrency) await Promise.race([...this.running.values()].map((batch) => batch.promise));
     this.rethrow();
+    if (signal.aborted) return false;
     const id = this.next++;
     const promise = upsert(transients).then(
       () => this.done(id, lastRow),
@@ -190,6 +194,7 @@ class BatchPipeline {
       },
     );
     this.running.set(id, { promise: promise.finally(() => this.running.delete(id)), names });
+    return true;
   }
 
   /** Waits for every batch started, then throws the first failure. */
@@ -287,6 +292,11 @@ export const ingestDailyFile = async (
   let pending: Transient[] = [];
   let lastRow = resumeAfter;
   let lastAdded = resumeAfter;
+  const stop = async () => {
+    await batches.drain();
+    context.logger.warn('stopping before the function times out; the next run resumes', { date, rowsDone: batches.rowsDone });
+    return report(DailyOutcome.Stopped, file.rowCount, batches.rowsDone);
+  };
   try {
     for await (const row of file.rows()) {
       if (row.row <= resumeAfter) continue;
@@ -294,16 +304,12 @@ export const ingestDailyFile = async (
       else reject({ row: row.row, line: row.line, reason: row.result.reason });
       lastRow = row.row;
       if (pending.length < batchRows) continue;
-      await batches.add(pending, lastRow, upsert);
+      const started = await batches.add(pending, lastRow, upsert, context.signal);
       pending = [];
       lastAdded = lastRow;
-      if (context.signal.aborted) {
-        await batches.drain();
-        context.logger.warn('stopping before the function times out; the next run resumes', { date, rowsDone: batches.rowsDone });
-        return report(DailyOutcome.Stopped, file.rowCount, batches.rowsDone);
-      }
+      if (!started || context.signal.aborted) return await stop();
     }
-    if (lastRow > lastAdded) await batches.add(pending, lastRow, upsert);
+    if (lastRow > lastAdded && !(await batches.add(pending, lastRow, upsert, context.signal))) return await stop();
     await batches.drain();
   } finally {
     await batches.settle();
