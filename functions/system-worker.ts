@@ -2,11 +2,12 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { createEngine, createSystemServices } from '../lib/bootstrap';
+import { createEngine } from '../lib/bootstrap';
 import { loadConfig } from '../lib/config';
 import { parseScheduleEvent } from '../lib/domain/messages';
 import { runSystemTask } from '../lib/engine/system';
 import { deadlineOf, publishMetrics } from '../lib/middleware';
+import { createSystemServices } from '../lib/system-services';
 import { registry } from './registry';
 
 const config = loadConfig(process.env);

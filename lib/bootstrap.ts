@@ -2,16 +2,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from './config';
 import { assertValidRegistry } from './domain/validation';
 import { type Engine, runnersByTask } from './engine/engine';
-import type { SystemServices } from './engine/system';
 import { loadCatalog } from './fixtures';
 import { type QueueMeter, taskQueues } from './queue/task-queues';
 import type { AnyRunner } from './runner';
-import { scratchStore } from './scratch/scratch-store';
-import { secretSource } from './secrets';
 import { type CapacityMeter, taskStore } from './store/task-store';
 import { TaskMetrics, createLogger } from './telemetry';
 
@@ -43,15 +39,3 @@ export const createEngine = (config: Config, options: EngineOptions): Engine => 
   };
 };
 
-/**
- * What system runners use besides the engine: secrets (Secrets Manager by ARN, else the environment) and the
- * scratch data. Built once per container, like the engine.
- */
-export const createSystemServices = (
-  config: Config,
-  environment: Readonly<Record<string, string | undefined>>,
-  options: { readonly s3?: () => S3Client } = {},
-): SystemServices => ({
-  secrets: secretSource(config.secretArns ?? {}, environment),
-  ...(config.scratchLocation ? { scratch: scratchStore(config.scratchLocation, options.s3) } : {}),
-});

@@ -5,7 +5,12 @@
  */
 import { ProcessingStatus } from '../domain/workflow';
 import type { ScratchStore, SystemTaskContext } from '../runner';
-import { transientOfKey } from './scratch-store';
+
+/** The transient a scratch key belongs to, by the naming convention (its first path segment). */
+export const transientOfKey = (key: string): string | undefined => {
+  const [first, ...rest] = key.split('/');
+  return first && rest.length > 0 ? first : undefined;
+};
 
 export interface PruneReport {
   readonly location: string;

@@ -14,12 +14,6 @@ import type { ScratchObject, ScratchStore } from '../runner';
 /** Objects per listed page and per DeleteObjects request (S3's maximum for both). */
 const PAGE_SIZE = 1000;
 
-/** The transient a scratch key belongs to, by the naming convention (its first path segment). */
-export const transientOfKey = (key: string): string | undefined => {
-  const [first, ...rest] = key.split('/');
-  return first && rest.length > 0 ? first : undefined;
-};
-
 const s3Store = (s3: S3Client, bucket: string, prefix: string): ScratchStore => ({
   location: `s3://${bucket}/${prefix}`,
   async *list(signal) {

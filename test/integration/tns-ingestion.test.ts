@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '../../functions/registry';
 import { IngestMissedTnsTransients } from '../../functions/runners/ingest-missed-tns-transients';
-import { createSystemServices } from '../../lib/bootstrap';
+import { createSystemServices } from '../../lib/system-services';
 import { loadConfig } from '../../lib/config';
 import { ProcessingStatus, processingStatus } from '../../lib/domain/workflow';
 import { type SystemServices, systemTaskContext } from '../../lib/engine/system';

@@ -2,7 +2,8 @@ import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/c
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lib/domain/errors';
-import { scratchStore, transientOfKey } from '../../lib/scratch/scratch-store';
+import { transientOfKey } from '../../lib/scratch/prune';
+import { scratchStore } from '../../lib/scratch/scratch-store';
 
 const s3 = mockClient(S3Client);
 const client = new S3Client({ region: 'us-east-1' });
