@@ -50,12 +50,12 @@ describe('Function: runSystemTask', () => {
 
     // Act
     const first = runSystemTask(engine, 'Gate', { deadline: deadline(), services });
-    await vi.waitFor(() => expect(gate.runs).toBe(1));
+    await vi.waitFor(() => expect(gate.runs).toBe(1), { timeout: 30_000 });
     const overlapping = await runSystemTask(engine, 'Gate', { deadline: deadline(), services });
     gate.release();
     const finished = await first;
     const later = runSystemTask(engine, 'Gate', { deadline: deadline(), services });
-    await vi.waitFor(() => expect(gate.runs).toBe(2));
+    await vi.waitFor(() => expect(gate.runs).toBe(2), { timeout: 30_000 });
     gate.release();
 
     // Assess
