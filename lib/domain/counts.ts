@@ -17,14 +17,11 @@ export type CountBucket = (typeof CountBucket)[keyof typeof CountBucket];
 export const countBuckets = Object.values(CountBucket);
 
 /**
- * Some task has finished by its own run. A status the dead-letter handler recorded does not count: a
- * redrive claims it again without the counters hearing of it, so it must not decide the bucket.
+ * Some task has finished (a success or an error status). Only settles and compare-and-set writes (resets,
+ * dead letters, revisions) change this, and both count; a claim never moves a register off a final status.
  */
 export const hasStarted = (workflow: Workflow, registers: Registers): boolean =>
-  workflow.order.some((task) => {
-    const register = registers[task];
-    return register !== undefined && !register.deadLettered && isFinalType(statusTypeOf(workflow.catalog, register.status));
-  });
+  workflow.order.some((task) => isFinalType(statusTypeOf(workflow.catalog, registers[task]?.status ?? '')));
 
 export const bucketOf = (workflow: Workflow, status: ProcessingStatus, registers: Registers): CountBucket => {
   if (status === ProcessingStatus.Completed) return CountBucket.Completed;

@@ -19,9 +19,13 @@ describe('Function: bucketOf', () => {
 });
 
 describe('Function: hasStarted', () => {
-  it("does not count a status the dead-letter handler recorded, which a redrive takes back", () => {
-    expect(hasStarted(workflow, { A: { status: 'time limit exceeded', deadLettered: true } })).toBe(false);
-    expect(hasStarted(workflow, { A: { status: 'time limit exceeded' } })).toBe(true);
+  it.each([
+    ['a success', { A: 'processed' }, true],
+    ['an error', { A: 'time limit exceeded' }, true],
+    ['only a run in progress', { A: 'processing' }, false],
+    ['nothing', {}, false],
+  ])('says a transient with %s has started or not', (_case, statuses, started) => {
+    expect(hasStarted(workflow, registers(statuses))).toBe(started);
   });
 });
 
