@@ -41,11 +41,13 @@ describe('Integration: runs that time out', () => {
   it('retries a run that outlives its timeout, then records "time limit exceeded" and keeps the dead letter', async () => {
     // Act
     await ingestTransients(runtime.engine, [sampleTransient('sn-stuck')], { announce: true });
+    // The register is written first, then the dead-letter record: wait for both.
     const record = await waitFor(
       'the dead-letter handler to record the timeout',
       async () => {
         const found = await runtime.engine.store.get('sn-stuck');
-        return found?.registers.Stuck?.status === 'time limit exceeded' && found;
+        const filed = (await runtime.engine.store.deadLetters('Stuck')).records.length > 0;
+        return found?.registers.Stuck?.status === 'time limit exceeded' && filed && found;
       },
       40_000,
     );
