@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { toCounts } from '../domain/counts';
 import { ConfigError } from '../domain/errors';
+import { runnerLabel } from '../domain/validation';
 import { processingStatus } from '../domain/workflow';
 import { type ScratchStore, type SystemTaskContext, type SystemTaskRunner, isTransientRunner } from '../runner';
 import type { SecretSource } from '../secrets';
@@ -40,13 +41,13 @@ export const systemTaskContext = (engine: Engine, runner: SystemTaskRunner, serv
     metric: (name, value, unit) => engine.metrics.add(task, name, value, unit),
     secret: (name, keys) => {
       if (!runner.secretNames.includes(name)) {
-        throw new ConfigError(`${runner.constructor.name} reads secret "${name}" but does not declare it in secretNames, so the stack grants no access to it`);
+        throw new ConfigError(`${runnerLabel(runner)} reads secret "${name}" but does not declare it in secretNames, so the stack grants no access to it`);
       }
       return services.secrets.read(name, keys);
     },
     scratch: () => {
       if (runner.scratchAccess.length === 0) {
-        throw new ConfigError(`${runner.constructor.name} uses the scratch data but declares no scratchAccess, so the stack grants none`);
+        throw new ConfigError(`${runnerLabel(runner)} uses the scratch data but declares no scratchAccess, so the stack grants none`);
       }
       if (!services.scratch) throw new ConfigError('SCRATCH_LOCATION is not set: the scratch data has no place (s3://bucket/prefix/ or a directory)');
       return services.scratch;

@@ -67,7 +67,7 @@ describe('Function: runSystemTask', () => {
   it('refuses a secret the runner does not declare, since the stack would grant no access to it', async () => {
     const engine = await engineOnLocalTable([...registry, new Greedy()], 'fixtures');
     await expect(runSystemTask(engine, 'Greedy', { deadline: deadline(), services: { secrets: noSecrets } })).rejects.toThrow(
-      /Greedy reads secret "someone-elses-secret" but does not declare it in secretNames/,
+      /runner Greedy \("Greedy"\) reads secret "someone-elses-secret" but does not declare it in secretNames/,
     );
   });
 
