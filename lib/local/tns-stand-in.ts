@@ -39,8 +39,13 @@ const csvCell = (value: unknown): string => {
   return `"${String(value).replace(/"/g, '""')}"`;
 };
 
-const nested = (value: unknown, key: string): unknown =>
-  value !== null && typeof value === 'object' && key in value ? (value as Record<string, unknown>)[key] : undefined;
+const fields = z.record(z.string(), z.unknown());
+
+/** `value[key]` when `value` is an object (TNS nests a type, a filter and a group in the object reply). */
+const nested = (value: unknown, key: string): unknown => {
+  const parsed = fields.safeParse(value);
+  return parsed.success ? parsed.data[key] : undefined;
+};
 
 /** A daily CSV as TNS writes it: a title line, the header, one row per object. */
 export const dailyCsv = (date: string, objects: readonly TnsObjectRecord[]): string => {
@@ -238,8 +243,8 @@ export class TnsStandIn {
     const form = new URLSearchParams(await readBody(request));
     let data: Record<string, unknown> | undefined;
     try {
-      const parsed: unknown = JSON.parse(form.get('data') ?? 'null');
-      data = parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
+      const parsed = fields.safeParse(JSON.parse(form.get('data') ?? 'null'));
+      data = parsed.success ? parsed.data : undefined;
     } catch {
       data = undefined;
     }
