@@ -38,4 +38,3 @@ export const createEngine = (config: Config, options: EngineOptions): Engine => 
     retryBaseSeconds: config.retryBaseSeconds,
   };
 };
-
