@@ -7,9 +7,10 @@ import { loadConfig } from '../lib/config';
 import { parseScheduleEvent } from '../lib/domain/messages';
 import { runSystemTask } from '../lib/engine/system';
 import { deadlineOf, publishMetrics } from '../lib/middleware';
+import { ServiceName } from '../lib/telemetry';
 import { registry } from './registry';
 
-const engine = createEngine(loadConfig(process.env), { serviceName: 'system-worker', runners: registry });
+const engine = createEngine(loadConfig(process.env), { serviceName: ServiceName.SystemWorker, runners: registry });
 
 export const handler = middy((event: unknown, context: Context) =>
   runSystemTask(engine, parseScheduleEvent(event).task, { deadline: deadlineOf(context) }),

@@ -12,6 +12,8 @@ export const ENV = {
   deadLetterQueues: 'TASK_DEAD_LETTER_QUEUE_ARNS',
   fixturesDir: 'FIXTURES_DIR',
   retryBaseSeconds: 'RETRY_BASE_SECONDS',
+  /** Secret name → ARN of the Secrets Manager secrets a runner reads (set only on functions whose runner declares `secretNames`). */
+  secretArns: 'SECRET_ARNS',
 } as const;
 
 const urlMap = z.record(z.string(), z.string().min(1));
@@ -22,6 +24,8 @@ export interface Config {
   readonly queueUrls: Readonly<Record<string, string>>;
   /** Task → ARN of its dead-letter queue (the dead-letter handler's routing of unreadable messages). */
   readonly deadLetterQueueArns: Readonly<Record<string, string>>;
+  /** Secret name → ARN to pass as GetSecretValue's SecretId (the runner's `secretNames`). */
+  readonly secretArns: Readonly<Record<string, string>>;
   readonly fixturesDir: string;
   readonly retryBaseSeconds: number;
 }
@@ -32,7 +36,7 @@ const json = (env: NodeJS.ProcessEnv, name: string): Record<string, string> => {
   try {
     return urlMap.parse(JSON.parse(text));
   } catch (cause) {
-    throw new ConfigError(`${name} must be a JSON object of task name → string`, { cause });
+    throw new ConfigError(`${name} must be a JSON object of name → string`, { cause });
   }
 };
 
@@ -47,6 +51,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv): Config => {
     tableName,
     queueUrls: json(env, ENV.queueUrls),
     deadLetterQueueArns: json(env, ENV.deadLetterQueues),
+    secretArns: json(env, ENV.secretArns),
     fixturesDir: env[ENV.fixturesDir] ?? 'fixtures',
     retryBaseSeconds,
   };
