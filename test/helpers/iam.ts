@@ -58,3 +58,54 @@ const wildcard = (pattern: string, flags: string) =>
 /** IAM matching: `*` any run of characters, `?` one; actions ignore case, resources do not. */
 export const allows = (grants: readonly Grant[], action: string, resourceArn: string): boolean =>
   grants.some((grant) => wildcard(grant.action, 'i').test(action) && wildcard(grant.resource, '').test(resourceArn));
+
+/** What IAM checks for one recorded call: the actions it needs on the resources it names. */
+export interface RequiredPermission {
+  readonly action: string;
+  readonly resource: string;
+}
+
+const SQS_BATCH_ACTIONS: Record<string, string> = {
+  SendMessageBatch: 'SendMessage',
+  DeleteMessageBatch: 'DeleteMessage',
+  ChangeMessageVisibilityBatch: 'ChangeMessageVisibility',
+};
+const TRANSACT_ACTIONS: Record<string, string> = { Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem', Get: 'GetItem' };
+
+const named = z.looseObject({ TableName: z.string(), IndexName: z.string().optional() });
+
+/**
+ * The permissions a DynamoDB or SQS call needs, as AWS's service authorization reference states them: a
+ * batch is authorised as its single action, a transaction as each of its items, a query on an index against
+ * the index's ARN. `tableArn` and `queueArn` turn the names in the request into ARNs.
+ */
+export const requiredPermissions = (
+  call: { service: 'dynamodb' | 'sqs'; operation: string; body: Record<string, unknown> },
+  tableArn: (name: string) => string,
+  queueArn: (url: string) => string,
+): RequiredPermission[] => {
+  if (call.service === 'sqs') {
+    const { QueueUrl } = z.looseObject({ QueueUrl: z.string() }).parse(call.body);
+    return [{ action: `sqs:${SQS_BATCH_ACTIONS[call.operation] ?? call.operation}`, resource: queueArn(QueueUrl) }];
+  }
+  switch (call.operation) {
+    case 'BatchWriteItem':
+    case 'BatchGetItem':
+      return Object.keys(z.looseObject({ RequestItems: z.record(z.string(), z.unknown()) }).parse(call.body).RequestItems).map((table) => ({
+        action: `dynamodb:${call.operation}`,
+        resource: tableArn(table),
+      }));
+    case 'TransactWriteItems':
+    case 'TransactGetItems':
+      return z
+        .looseObject({ TransactItems: z.array(z.record(z.string(), named)) })
+        .parse(call.body)
+        .TransactItems.flatMap((item) =>
+          Object.entries(item).map(([kind, target]) => ({ action: `dynamodb:${TRANSACT_ACTIONS[kind] ?? kind}`, resource: tableArn(target.TableName) })),
+        );
+    default: {
+      const { TableName, IndexName } = named.parse(call.body);
+      return [{ action: `dynamodb:${call.operation}`, resource: IndexName ? `${tableArn(TableName)}/index/${IndexName}` : tableArn(TableName) }];
+    }
+  }
+};
