@@ -16,7 +16,8 @@ export interface Synthesized {
 
 /** The stack for `runners`, synthesized without bundling any asset (template tests need none). */
 export const synthStack = (runners: readonly AnyRunner[], props: Partial<TaskRunnersStackProps> = {}): Synthesized => {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  // CDK's built-in CloudFormation validation runs once, on the app's synth (test/infra/bundled-workflow.test.ts).
+  const app = new App({ builtinCloudFormationValidation: false, context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new TaskRunnersStack(app, TEST_STACK, { runners, ...props });
   const template = Template.fromStack(stack);
   return { stack, template, json: cfnTemplateSchema.parse(template.toJSON()) };
