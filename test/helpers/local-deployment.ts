@@ -236,7 +236,7 @@ export class LocalDeployment {
         names.queues.set(logicalId, { name, url, arn: attributes.Attributes?.QueueArn ?? '' });
       }
 
-      const functions = await Promise.all(
+      const started = await Promise.allSettled(
         resourcesOfType(template, 'AWS::Lambda::Function').map(async ([logicalId, resource]): Promise<DeployedFunction> => {
           const fn = props(resource, functionProps, resolver);
           // The code CloudFormation would fetch: the S3 key names the asset's hash, staged as asset.<hash>.
@@ -276,6 +276,12 @@ export class LocalDeployment {
           };
         }),
       );
+      const functions = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+      const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      if (failed) {
+        await Promise.all(functions.map((fn) => fn.host.stop()));
+        throw failed.reason;
+      }
       return new LocalDeployment(template, resolver, names, new Map(functions.map((fn) => [fn.logicalId, fn])), options);
     } finally {
       dynamo.destroy();
