@@ -24,8 +24,8 @@ export interface Config {
   readonly queueUrls: Readonly<Record<string, string>>;
   /** Task → ARN of its dead-letter queue (the dead-letter handler's routing of unreadable messages). */
   readonly deadLetterQueueArns: Readonly<Record<string, string>>;
-  /** Secret name → ARN to pass as GetSecretValue's SecretId (the runner's `secretNames`). */
-  readonly secretArns: Readonly<Record<string, string>>;
+  /** Secret name → ARN to pass as GetSecretValue's SecretId (the runner's `secretNames`); loadConfig always sets it. */
+  readonly secretArns?: Readonly<Record<string, string>>;
   readonly fixturesDir: string;
   readonly retryBaseSeconds: number;
 }

@@ -5,7 +5,8 @@
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { AnyRunner } from '../runner';
-import { DEFAULT_STACK_NAME, TaskRunnersStack, type TaskRunnersStackProps } from './task-runners-stack';
+import { DEFAULT_STACK } from '../cli/target';
+import { TaskRunnersStack, type TaskRunnersStackProps } from './task-runners-stack';
 
 /** Context keys the app reads (`cdk deploy -c alarmEmail=ops@example.org`). */
 export const AppContext = {
@@ -22,7 +23,7 @@ const stringContext = (app: App, key: string): string | undefined => {
 
 export const addTaskRunners = (app: App, runners: readonly AnyRunner[], props: Partial<TaskRunnersStackProps> = {}): TaskRunnersStack => {
   const alarmEmail = stringContext(app, AppContext.alarmEmail);
-  const stack = new TaskRunnersStack(app, stringContext(app, AppContext.stackName) ?? DEFAULT_STACK_NAME, {
+  const stack = new TaskRunnersStack(app, stringContext(app, AppContext.stackName) ?? DEFAULT_STACK, {
     runners,
     ...(alarmEmail ? { alarmEmail } : {}),
     ...props,

@@ -11,6 +11,8 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+// The CLI finds a deployment by these outputs; lib/cli/target.ts declares them once, for both.
+import { StackOutput } from '../cli/target';
 import { Status } from '../domain/catalog';
 import { assertValidRegistry } from '../domain/validation';
 import { type Workflow, readyTasks } from '../domain/workflow';
@@ -26,17 +28,6 @@ import { TaskRunnersDashboard } from '../constructs/task-runners-dashboard';
 import { TaskTable } from '../constructs/task-table';
 import { TransientRunner } from '../constructs/transient-runner';
 
-export const DEFAULT_STACK_NAME = 'BlastTaskRunners';
-
-/** The stack outputs the CLI reads to find a deployment. */
-export const StackOutput = {
-  TableName: 'TableName',
-  /** JSON: task → URL of its queue. */
-  TaskQueueUrls: 'TaskQueueUrls',
-  /** JSON: task → URL of its dead-letter queue. */
-  DeadLetterQueueUrls: 'DeadLetterQueueUrls',
-  DashboardUrl: 'DashboardUrl',
-} as const;
 
 export interface TaskRunnersStackProps extends StackProps {
   /** The registry (functions/registry.ts). */

@@ -17,7 +17,7 @@ export const engineOnLocalTable = async (runners: readonly AnyRunner[], fixtures
   const tableName = `e${process.pid}-${Date.now().toString(36)}-${tables++}`;
   await dynamo.send(new CreateTableCommand(createTableInput(tableName)));
   const engine = createEngine(
-    { tableName, queueUrls: {}, deadLetterQueueArns: {}, secretArns: {}, fixturesDir, retryBaseSeconds: 1 },
+    { tableName, queueUrls: {}, deadLetterQueueArns: {}, fixturesDir, retryBaseSeconds: 1 },
     { serviceName: 'test', runners, dynamo, sqs: new SQSClient(localClientConfig(inject('sqsEndpoint'))) },
   );
   return { ...engine, ...overrides };

@@ -75,7 +75,7 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
       forFunctions: { dynamodb: dynamodb.endpoint, sqs: sqs.endpoint },
     });
     engine = createEngine(
-      { tableName: deployment.tableName(), queueUrls: {}, deadLetterQueueArns: {}, secretArns: {}, fixturesDir: 'fixtures', retryBaseSeconds: 10 },
+      { tableName: deployment.tableName(), queueUrls: {}, deadLetterQueueArns: {}, fixturesDir: 'fixtures', retryBaseSeconds: 10 },
       { serviceName: 'test', runners: registry, dynamo: new DynamoDBClient(localClientConfig(direct.dynamodb)), sqs: new SQSClient(localClientConfig(direct.sqs)) },
     );
     await deployment.startEventSources();

@@ -14,7 +14,7 @@ import { RETENTION_SECONDS, VISIBILITY_TIMEOUT_FACTOR, slug } from '../../lib/qu
 import { isTransientRunner } from '../../lib/runner';
 import { deadLetterSettings } from '../../lib/settings';
 import { createTableInput } from '../../lib/store/table';
-import { StackOutput } from '../../lib/stacks/task-runners-stack';
+import { StackOutput } from '../../lib/cli/target';
 import { ServiceName } from '../../lib/telemetry';
 import { runner } from '../helpers/factories';
 import { grantLines, grantsOf } from '../helpers/iam';
