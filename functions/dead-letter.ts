@@ -10,10 +10,11 @@ import { createEngine } from '../lib/bootstrap';
 import { loadConfig } from '../lib/config';
 import { recordDeadLetter } from '../lib/engine/dead-letters';
 import { publishMetrics, toDelivery } from '../lib/middleware';
+import { ServiceName } from '../lib/telemetry';
 import { registry } from './registry';
 
 const config = loadConfig(process.env);
-const engine = createEngine(config, { serviceName: 'dead-letter', runners: registry });
+const engine = createEngine(config, { serviceName: ServiceName.DeadLetter, runners: registry });
 const taskOfQueue = new Map(Object.entries(config.deadLetterQueueArns).map(([task, arn]) => [arn, task]));
 
 const onRecord = (record: SQSRecord) => recordDeadLetter(engine, toDelivery(record), taskOfQueue.get(record.eventSourceARN));

@@ -10,12 +10,13 @@ import { loadConfig } from '../lib/config';
 import { parseScheduleEvent } from '../lib/domain/messages';
 import { dispatchReady } from '../lib/engine/dispatch';
 import { deadlineOf, publishMetrics } from '../lib/middleware';
+import { ServiceName } from '../lib/telemetry';
 import { registry } from './registry';
 
 /** Time kept back from the function's timeout to release the lock and flush metrics. */
 const STOP_MARGIN_MS = 5_000;
 
-const engine = createEngine(loadConfig(process.env), { serviceName: 'dispatcher', runners: registry });
+const engine = createEngine(loadConfig(process.env), { serviceName: ServiceName.Dispatcher, runners: registry });
 
 export const handler = middy(async (event: unknown, context: Context) => {
   const { task } = parseScheduleEvent(event);

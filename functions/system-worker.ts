@@ -8,10 +8,11 @@ import { parseScheduleEvent } from '../lib/domain/messages';
 import { runSystemTask } from '../lib/engine/system';
 import { deadlineOf, publishMetrics } from '../lib/middleware';
 import { createSystemServices } from '../lib/system-services';
+import { ServiceName } from '../lib/telemetry';
 import { registry } from './registry';
 
 const config = loadConfig(process.env);
-const engine = createEngine(config, { serviceName: 'system-worker', runners: registry });
+const engine = createEngine(config, { serviceName: ServiceName.SystemWorker, runners: registry });
 const services = createSystemServices(config, process.env);
 
 export const handler = middy((event: unknown, context: Context) =>

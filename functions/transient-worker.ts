@@ -10,9 +10,10 @@ import { createEngine } from '../lib/bootstrap';
 import { loadConfig } from '../lib/config';
 import { processDelivery } from '../lib/engine/worker';
 import { deadlineOf, publishMetrics, toDelivery } from '../lib/middleware';
+import { ServiceName } from '../lib/telemetry';
 import { registry } from './registry';
 
-const engine = createEngine(loadConfig(process.env), { serviceName: 'transient-worker', runners: registry });
+const engine = createEngine(loadConfig(process.env), { serviceName: ServiceName.TransientWorker, runners: registry });
 
 const onRecord = (record: SQSRecord, context: Context) =>
   processDelivery(engine, toDelivery(record), { deadline: deadlineOf(context), logger: engine.logger });

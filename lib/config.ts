@@ -12,7 +12,7 @@ export const ENV = {
   deadLetterQueues: 'TASK_DEAD_LETTER_QUEUE_ARNS',
   fixturesDir: 'FIXTURES_DIR',
   retryBaseSeconds: 'RETRY_BASE_SECONDS',
-  /** JSON secret name → ARN of the Secrets Manager secrets the function may read (system runners). */
+  /** Secret name → ARN of the Secrets Manager secrets a runner reads (set only on functions whose runner declares `secretNames`). */
   secretArns: 'SECRET_ARNS',
   /** Scratch data: `s3://bucket/prefix/` in AWS, a directory locally. */
   scratchLocation: 'SCRATCH_LOCATION',
@@ -28,7 +28,10 @@ export interface Config {
   readonly deadLetterQueueArns: Readonly<Record<string, string>>;
   readonly fixturesDir: string;
   readonly retryBaseSeconds: number;
-  /** Secret name → ARN; a secret not listed is read from environment variables instead. */
+  /**
+   * Secret name → ARN to pass as GetSecretValue's SecretId (the runner's `secretNames`); a secret not listed is
+   * read from environment variables instead. loadConfig always sets it.
+   */
   readonly secretArns?: Readonly<Record<string, string>>;
   readonly scratchLocation?: string;
 }

@@ -7,6 +7,18 @@ import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 
 export const METRICS_NAMESPACE = 'BlastTaskRunners';
 
+/**
+ * The `service` dimension of every log line and metric, one per handler. The stack sets the same value as
+ * POWERTOOLS_SERVICE_NAME and reads these metrics back by it for the dashboard and alarms.
+ */
+export const ServiceName = {
+  Dispatcher: 'dispatcher',
+  TransientWorker: 'transient-worker',
+  SystemWorker: 'system-worker',
+  DeadLetter: 'dead-letter',
+} as const;
+export type ServiceName = (typeof ServiceName)[keyof typeof ServiceName];
+
 export const Metric = {
   /** Messages the dispatcher sent from the ready index. */
   Dispatched: 'Dispatched',

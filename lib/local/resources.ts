@@ -6,7 +6,7 @@
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { ENV } from '../config';
-import { type QueueSettings, queueSettings, slug } from '../queue/queue-settings';
+import { type QueueSettings, deadLetterQueueSettings, queueSettings, slug } from '../queue/queue-settings';
 import { type AnyRunner, isTransientRunner } from '../runner';
 import { createTableInput } from '../store/table';
 
@@ -46,7 +46,16 @@ export const createResources = async (
       const settings = queueSettings(runner);
       const name = `${prefix}-${slug(runner.taskName)}`;
       const retention = String(settings.retentionSeconds);
-      const deadLetter = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq`, Attributes: { MessageRetentionPeriod: retention } }));
+      const deadLetterSettings = deadLetterQueueSettings();
+      const deadLetter = await sqs.send(
+        new CreateQueueCommand({
+          QueueName: `${name}-dlq`,
+          Attributes: {
+            VisibilityTimeout: String(deadLetterSettings.visibilityTimeoutSeconds),
+            MessageRetentionPeriod: String(deadLetterSettings.retentionSeconds),
+          },
+        }),
+      );
       const deadLetterUrl = deadLetter.QueueUrl ?? '';
       const deadLetterArn = await queueArn(sqs, deadLetterUrl);
       const queue = await sqs.send(

@@ -69,7 +69,8 @@ export const startDynamoDbLocal = async (): Promise<LocalService> => {
   let lastError = '';
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    const child = spawnDynamoDbLocal({ port, stdio: 'pipe' });
+    // One database for every credential, as one AWS account is: functions with their own keys share the table.
+    const child = spawnDynamoDbLocal({ port, sharedDb: true, stdio: 'pipe' });
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

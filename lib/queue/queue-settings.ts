@@ -3,6 +3,7 @@
  * that both behave the same (principle 7).
  */
 import type { TransientTaskRunner } from '../runner';
+import { deadLetterSettings } from '../settings';
 
 /** AWS's advice: a queue's visibility timeout at least six times its consumer function's timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
@@ -24,6 +25,15 @@ export const queueSettings = (runner: TransientTaskRunner): QueueSettings => ({
   batchSize: runner.batchSize,
   maxConcurrency: runner.maxConcurrency,
   functionTimeoutSeconds: runner.timeoutSeconds,
+  retentionSeconds: RETENTION_SECONDS,
+});
+
+/**
+ * A runner's dead-letter queue, consumed by the dead-letter handler: its visibility follows that
+ * function's timeout by the same rule.
+ */
+export const deadLetterQueueSettings = () => ({
+  visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_FACTOR * deadLetterSettings.timeoutSeconds,
   retentionSeconds: RETENTION_SECONDS,
 });
 

@@ -3,7 +3,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { type Catalog, type StatusDefinition, StatusType } from '../../lib/domain/catalog';
 import { type Register, type Registers, type Workflow } from '../../lib/domain/workflow';
 import { validateRegistry } from '../../lib/domain/validation';
-import { type AnyRunner, type TaskContext, type Transient, TransientTaskRunner } from '../../lib/runner';
+import { type AnyRunner, type SystemTaskContext, SystemTaskRunner, type TaskContext, type Transient, TransientTaskRunner } from '../../lib/runner';
 
 const at = (file: string, line: number) => ({ file, line });
 
@@ -25,12 +25,17 @@ export const catalogOf = (tasks: readonly string[], extraErrors: readonly string
 };
 
 type Process = (transient: Transient, context: TaskContext) => Promise<string> | string;
+type TransientSettings = Pick<
+  TransientTaskRunner,
+  'frequencySeconds' | 'timeoutSeconds' | 'maxReceiveCount' | 'batchSize' | 'maxConcurrency' | 'readyShards' | 'memorySize' | 'initiallyEnabled' | 'secretNames'
+>;
+type SystemSettings = Pick<SystemTaskRunner, 'frequencySeconds' | 'timeoutSeconds' | 'memorySize' | 'initiallyEnabled' | 'secretNames'>;
 
 /** A transient runner declared inline, as a test needs it. */
 export const runner = (
   taskName: string,
   prerequisites: Record<string, string>,
-  options: { failed?: string; process?: Process; settings?: Partial<Record<'frequencySeconds' | 'timeoutSeconds' | 'maxReceiveCount' | 'batchSize' | 'maxConcurrency' | 'readyShards', number>> } = {},
+  options: { failed?: string; process?: Process; settings?: Partial<TransientSettings> } = {},
 ): TransientTaskRunner => {
   const declared = {
     taskName,
@@ -48,6 +53,22 @@ export const runner = (
   }
   Object.defineProperty(TestRunner, 'name', { value: taskName.replace(/\W/g, '') });
   return Object.assign(new TestRunner(), options.settings ?? {});
+};
+
+/** A system runner declared inline (work that belongs to no transient). */
+export const systemRunner = (
+  taskName: string,
+  options: { process?: (context: SystemTaskContext) => Promise<void> | void; settings?: Partial<SystemSettings> } = {},
+): SystemTaskRunner => {
+  const process = options.process ?? (() => undefined);
+  class TestSystemRunner extends SystemTaskRunner {
+    readonly taskName = taskName;
+    process(context: SystemTaskContext) {
+      return process(context);
+    }
+  }
+  Object.defineProperty(TestSystemRunner, 'name', { value: taskName.replace(/\W/g, '') });
+  return Object.assign(new TestSystemRunner(), options.settings ?? {});
 };
 
 /** The diamond A → {B, C} → D used across the unit tests. */

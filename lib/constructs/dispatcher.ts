@@ -1,0 +1,55 @@
+/**
+ * The dispatcher: every transient runner's schedule invokes it with the runner's task; it reads that
+ * task's ready markers and sends them to the runner's queue. It may send to every runner's queue and
+ * nowhere else, and uses the table only for the ready markers and its lock.
+ */
+import { Duration, Lazy, Stack } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ENV } from '../config';
+import { dispatcherSettings } from '../settings';
+import { ServiceName } from '../telemetry';
+import { HandlerFunction } from './handler-function';
+
+export interface DispatcherProps {
+  readonly table: ITable;
+  /** The fixture files' folder on this machine. */
+  readonly fixturesDir: string;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+}
+
+export class Dispatcher extends Construct {
+  readonly handler: HandlerFunction;
+  private readonly queueUrls: Record<string, string> = {};
+  private sendStatement?: PolicyStatement;
+
+  constructor(scope: Construct, id: string, props: DispatcherProps) {
+    super(scope, id);
+    this.handler = new HandlerFunction(this, 'Handler', {
+      entry: 'functions/dispatcher.ts',
+      serviceName: ServiceName.Dispatcher,
+      description: 'Blast dispatcher: sends the ready transients of the scheduled task to its queue',
+      memorySize: dispatcherSettings.memorySize,
+      timeout: Duration.seconds(dispatcherSettings.timeoutSeconds),
+      fixturesDir: props.fixturesDir,
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      environment: {
+        [ENV.tableName]: props.table.tableName,
+        [ENV.queueUrls]: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.queueUrls) }),
+      },
+    });
+    // Query: the ready markers; PutItem/DeleteItem: the dispatch lock; BatchWriteItem: deleting sent markers.
+    this.handler.grantTable(props.table, ['Query', 'PutItem', 'DeleteItem', 'BatchWriteItem']);
+  }
+
+  /** Lets the dispatcher send `task`'s ready transients to its queue. */
+  dispatchTo(task: string, queue: IQueue): void {
+    this.queueUrls[task] = queue.queueUrl;
+    if (this.sendStatement) this.sendStatement.addResources(queue.queueArn);
+    else this.sendStatement = this.handler.grantQueues([queue], ['SendMessage']);
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * One of the project's Lambda handlers (functions/*.ts), bundled here with the local esbuild, with the
+ * defaults every function of the stack shares: Node 22 on ARM64, source maps, its own log group with
+ * retention, the fixtures copied into the asset, and a role that holds only what is granted through it.
+ */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ENV } from '../config';
+import { STATUS_FIXTURE, TASK_FIXTURE } from '../fixtures';
+
+export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** Where Lambda unpacks a function's asset. */
+export const LAMBDA_TASK_ROOT = '/var/task';
+/** The fixtures' folder inside every asset; FIXTURES_DIR points there. */
+export const BUNDLED_FIXTURES = 'fixtures';
+export const RUNTIME = Runtime.NODEJS_22_X;
+
+/** The DynamoDB actions the handlers' code performs (TransactWriteItems is authorised per contained Put). */
+export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'BatchWriteItem';
+/** The SQS actions the handlers and their event source mappings perform (batch calls are authorised as these). */
+export type QueueAction = 'SendMessage' | 'ReceiveMessage' | 'DeleteMessage' | 'ChangeMessageVisibility' | 'GetQueueAttributes';
+/** What a Lambda event source mapping needs of its queue: poll, delete what succeeded, read the queue's settings. */
+export const CONSUME_ACTIONS: readonly QueueAction[] = ['ReceiveMessage', 'DeleteMessage', 'GetQueueAttributes'];
+
+/** A name Secrets Manager accepts, not ending in what would read as the random suffix of a full ARN. */
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+const LOOKS_LIKE_ARN_SUFFIX = /-[A-Za-z0-9]{6}$/;
+
+export interface HandlerFunctionProps {
+  /** The entry file, relative to the project root, e.g. `functions/transient-worker.ts`. */
+  readonly entry: string;
+  /** The handler's Powertools service name (lib/telemetry.ts ServiceName): the `service` of its logs and metrics. */
+  readonly serviceName: string;
+  readonly description: string;
+  /** Memory in MB. */
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  /** The fixture files' folder on this machine, copied into the asset. */
+  readonly fixturesDir: string;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /** Further environment variables. */
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
+export class HandlerFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: Role;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
+    super(scope, id);
+    const timeoutSeconds = props.timeout.toSeconds();
+    if (timeoutSeconds < 1 || timeoutSeconds > 900) throw new Error(`${this.node.path}: timeout ${timeoutSeconds} s is outside Lambda's 1–900 s`);
+    if (props.memorySize < 128 || props.memorySize > 10_240) throw new Error(`${this.node.path}: memorySize ${props.memorySize} MB is outside Lambda's 128–10240 MB`);
+
+    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH });
+    // Its own role rather than the default one, whose managed policy may write to any log group.
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `${props.description} (${this.node.path})`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    const fixtureFiles = [STATUS_FIXTURE, TASK_FIXTURE].map((file) => join(props.fixturesDir, file));
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: join(PROJECT_ROOT, props.entry),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: RUNTIME,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      description: props.description,
+      role: this.role,
+      logGroup: this.logGroup,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        // Stack traces in logs point into the TypeScript sources (the asset carries the source map).
+        NODE_OPTIONS: '--enable-source-maps',
+        [ENV.fixturesDir]: `${LAMBDA_TASK_ROOT}/${BUNDLED_FIXTURES}`,
+        ...props.environment,
+      },
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        // Some bundled CommonJS dependencies call require() for Node's built-ins; ESM has no require of its own.
+        banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+        // The SDK goes into the asset, so the deployed code is the code the tests ran.
+        bundleAwsSDK: true,
+        minify: true,
+        // Error names (TaskRunnerError's subclasses) appear in registers and logs.
+        keepNames: true,
+        sourceMap: true,
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir: string, outputDir: string) => [
+            `mkdir -p "${outputDir}/${BUNDLED_FIXTURES}"`,
+            ...fixtureFiles.map((file) => `cp "${file}" "${outputDir}/${BUNDLED_FIXTURES}/"`),
+          ],
+        },
+      },
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: `Node.js 22 is the runtime the handlers are bundled for (esbuild target ${RUNTIME.name}) and that Powertools and the SDK in use support; a newer runtime is a deliberate upgrade, tested first.`,
+    });
+  }
+
+  /** Allows `actions` on the table itself (no index: no handler queries one). */
+  grantTable(table: ITable, actions: readonly TableAction[]): void {
+    if (actions.length === 0) return;
+    this.role.addToPrincipalPolicy(new PolicyStatement({ actions: actions.map((action) => `dynamodb:${action}`), resources: [table.tableArn] }));
+  }
+
+  /** Allows `actions` on exactly these queues. */
+  grantQueues(queues: readonly IQueue[], actions: readonly QueueAction[]): PolicyStatement | undefined {
+    if (queues.length === 0 || actions.length === 0) return undefined;
+    const statement = new PolicyStatement({ actions: actions.map((action) => `sqs:${action}`), resources: queues.map((queue) => queue.queueArn) });
+    this.role.addToPrincipalPolicy(statement);
+    return statement;
+  }
+
+  /**
+   * Lets the function read the named Secrets Manager secrets, created outside the stack (a value never
+   * appears in code), and passes SECRET_ARNS: name → ARN without the random suffix, which GetSecretValue
+   * accepts as SecretId. The grant covers the suffix AWS appends to every secret's ARN.
+   */
+  readSecrets(names: readonly string[], owner: string): void {
+    if (names.length === 0) return;
+    const stack = Stack.of(this);
+    const arns: Record<string, string> = {};
+    for (const name of names) {
+      if (!SECRET_NAME.test(name)) throw new Error(`${owner}, field secretNames: "${name}" is not a Secrets Manager secret name`);
+      if (LOOKS_LIKE_ARN_SUFFIX.test(name)) {
+        throw new Error(`${owner}, field secretNames: "${name}" ends in a hyphen and six characters, which Secrets Manager would read as an ARN suffix; rename the secret`);
+      }
+      arns[name] = stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    }
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: Object.values(arns).map((arn) => `${arn}-??????`) }),
+    );
+    this.function.addEnvironment(ENV.secretArns, stack.toJsonString(arns));
+  }
+}

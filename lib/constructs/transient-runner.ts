@@ -1,0 +1,127 @@
+/**
+ * Everything one transient runner needs, derived from its registry entry: its Lambda (the shared worker
+ * entry, with the runner's memory and timeout), its queue and dead-letter queue, the event source
+ * mapping between them, its schedule (which invokes the dispatcher with the runner's task) and its alarms.
+ * The stack makes one per registered transient runner (a user adds the runner to the registry, not this
+ * construct by hand); another stack may use it with its own table, dispatcher and dead-letter handler.
+ */
+import { Duration, Lazy, Stack } from 'aws-cdk-lib';
+import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ENV } from '../config';
+import { runnerLabel } from '../domain/validation';
+import { deadLetterQueueSettings, queueSettings } from '../queue/queue-settings';
+import type { TransientTaskRunner } from '../runner';
+import { ServiceName } from '../telemetry';
+import type { DeadLetterHandler } from './dead-letter-handler';
+import type { Dispatcher } from './dispatcher';
+import { CONSUME_ACTIONS, HandlerFunction } from './handler-function';
+import { RunnerAlarms } from './runner-alarms';
+import { RunnerSchedule } from './runner-schedule';
+
+export interface TransientRunnerProps {
+  /** The runner as registered in functions/registry.ts; every setting comes from it. */
+  readonly runner: TransientTaskRunner;
+  readonly table: ITable;
+  /** Invoked by this runner's schedule; gets leave to send to this runner's queue. */
+  readonly dispatcher: Dispatcher;
+  /** Consumes this runner's dead-letter queue. */
+  readonly deadLetterHandler: DeadLetterHandler;
+  /** The fixture files' folder on this machine. */
+  readonly fixturesDir: string;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /** Where the runner's alarms notify. @default no action */
+  readonly alarmAction?: IAlarmAction;
+}
+
+export class TransientRunner extends Construct {
+  readonly runner: TransientTaskRunner;
+  readonly taskName: string;
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly worker: HandlerFunction;
+  readonly eventSource: EventSourceMapping;
+  /** The dead-letter handler's event source on this runner's dead-letter queue. */
+  readonly deadLetterSource: EventSourceMapping;
+  readonly schedule: RunnerSchedule;
+  readonly alarms: RunnerAlarms;
+  /** Task → queue URL of the queues the worker sends to: its own (retry delays) and its successors'. */
+  private readonly queueUrls: Record<string, string>;
+  private sendStatement?: PolicyStatement;
+
+  constructor(scope: Construct, id: string, props: TransientRunnerProps) {
+    super(scope, id);
+    const { runner } = props;
+    this.runner = runner;
+    this.taskName = runner.taskName;
+    const settings = queueSettings(runner);
+
+    const deadLetter = deadLetterQueueSettings();
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.seconds(deadLetter.retentionSeconds),
+      visibilityTimeout: Duration.seconds(deadLetter.visibilityTimeoutSeconds),
+    });
+    this.queue = new Queue(this, 'Queue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.seconds(settings.retentionSeconds),
+      visibilityTimeout: Duration.seconds(settings.visibilityTimeoutSeconds),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.maxReceiveCount },
+    });
+    this.queueUrls = { [runner.taskName]: this.queue.queueUrl };
+
+    this.worker = new HandlerFunction(this, 'Worker', {
+      entry: 'functions/transient-worker.ts',
+      serviceName: ServiceName.TransientWorker,
+      description: `Blast runner "${runner.taskName}"`,
+      memorySize: runner.memorySize,
+      timeout: Duration.seconds(runner.timeoutSeconds),
+      fixturesDir: props.fixturesDir,
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      environment: {
+        [ENV.tableName]: props.table.tableName,
+        [ENV.queueUrls]: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.queueUrls) }),
+      },
+    });
+    // UpdateItem: claim, settle, processing status; GetItem/PutItem: earlier tasks' outputs and this one's;
+    // BatchWriteItem: ready markers for successors it could not send at once.
+    this.worker.grantTable(props.table, ['UpdateItem', 'GetItem', 'PutItem', 'BatchWriteItem']);
+    // The mapping polls and deletes; the worker itself delays a failed run's retry (ChangeMessageVisibility).
+    this.worker.grantQueues([this.queue], [...CONSUME_ACTIONS, 'ChangeMessageVisibility']);
+    this.worker.readSecrets(runner.secretNames, runnerLabel(runner));
+    this.eventSource = new EventSourceMapping(this, 'QueueSource', {
+      target: this.worker.function,
+      eventSourceArn: this.queue.queueArn,
+      batchSize: settings.batchSize,
+      maxConcurrency: settings.maxConcurrency,
+      reportBatchItemFailures: true,
+    });
+
+    props.dispatcher.dispatchTo(runner.taskName, this.queue);
+    this.deadLetterSource = props.deadLetterHandler.watch(runner.taskName, this.deadLetterQueue);
+    this.schedule = new RunnerSchedule(this, 'Schedule', { runner, target: props.dispatcher.handler.function });
+    this.alarms = new RunnerAlarms(this, 'Alarms', {
+      taskName: runner.taskName,
+      frequencySeconds: runner.frequencySeconds,
+      worker: this.worker.function,
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      ...(props.alarmAction ? { action: props.alarmAction } : {}),
+    });
+  }
+
+  /** Lets this runner's worker send `successor`'s tasks straight to its queue once they become ready. */
+  sendsTo(successor: TransientRunner): void {
+    this.queueUrls[successor.taskName] = successor.queue.queueUrl;
+    if (this.sendStatement) this.sendStatement.addResources(successor.queue.queueArn);
+    else this.sendStatement = this.worker.grantQueues([successor.queue], ['SendMessage']);
+  }
+}

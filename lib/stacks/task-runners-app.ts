@@ -1,0 +1,33 @@
+/**
+ * The CDK app's contents, shared by bin/app.ts (`cdk synth`, `cdk deploy`) and the tests: the stack from
+ * the registry, checked by cdk-nag's AwsSolutions pack, whose unacknowledged findings fail the synth.
+ */
+import { type App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { AnyRunner } from '../runner';
+import { DEFAULT_STACK } from '../cli/target';
+import { TaskRunnersStack, type TaskRunnersStackProps } from './task-runners-stack';
+
+/** Context keys the app reads (`cdk deploy -c alarmEmail=ops@example.org`). */
+export const AppContext = {
+  stackName: 'stackName',
+  alarmEmail: 'alarmEmail',
+} as const;
+
+const stringContext = (app: App, key: string): string | undefined => {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') throw new Error(`context "${key}" must be a string, not ${JSON.stringify(value)}`);
+  return value;
+};
+
+export const addTaskRunners = (app: App, runners: readonly AnyRunner[], props: Partial<TaskRunnersStackProps> = {}): TaskRunnersStack => {
+  const alarmEmail = stringContext(app, AppContext.alarmEmail);
+  const stack = new TaskRunnersStack(app, stringContext(app, AppContext.stackName) ?? DEFAULT_STACK, {
+    runners,
+    ...(alarmEmail ? { alarmEmail } : {}),
+    ...props,
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  return stack;
+};

@@ -1,0 +1,150 @@
+/**
+ * The deployment, derived entirely from the registry and the fixtures: the table, the dispatcher, the
+ * dead-letter handler, one TransientRunner per transient runner and one SystemRunner per system runner,
+ * the sends each worker makes to its successors, the dashboard, the alarms and the outputs the CLI reads.
+ */
+import { join } from 'node:path';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+// The CLI finds a deployment by these outputs; lib/cli/target.ts declares them once, for both.
+import { StackOutput } from '../cli/target';
+import { Status } from '../domain/catalog';
+import { assertValidRegistry } from '../domain/validation';
+import { type Workflow, readyTasks } from '../domain/workflow';
+import { loadCatalog } from '../fixtures';
+import { type AnyRunner, type SystemTaskRunner, type TransientTaskRunner, isTransientRunner } from '../runner';
+import { DeadLetterHandler } from '../constructs/dead-letter-handler';
+import { Dispatcher } from '../constructs/dispatcher';
+import { PROJECT_ROOT } from '../constructs/handler-function';
+import { constructId } from '../constructs/names';
+import { functionErrorsAlarm } from '../constructs/runner-alarms';
+import { SystemRunner } from '../constructs/system-runner';
+import { TaskRunnersDashboard } from '../constructs/task-runners-dashboard';
+import { TaskTable } from '../constructs/task-table';
+import { TransientRunner } from '../constructs/transient-runner';
+
+
+export interface TaskRunnersStackProps extends StackProps {
+  /** The registry (functions/registry.ts). */
+  readonly runners: readonly AnyRunner[];
+  /** The folder of setup_status.yaml and setup_tasks.yaml. @default the project's fixtures/ */
+  readonly fixturesDir?: string;
+  /** An address to e-mail when an alarm fires (an SNS topic is created for it). @default alarms notify nobody */
+  readonly alarmEmail?: string;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * Whether an error status the dead-letter handler records (lib/engine/dead-letters.ts: "time limit
+ * exceeded" or the runner's failed status) satisfies another runner's prerequisite.
+ */
+export const deadLettersMayMakeTasksReady = (workflow: Workflow, runners: readonly TransientTaskRunner[]): boolean => {
+  const recorded = new Map(runners.map((runner) => [runner.taskName, new Set<string>([Status.TimeLimitExceeded, runner.failedStatusMessage])]));
+  return [...workflow.specs.values()].some((spec) =>
+    Object.entries(spec.prerequisites).some(([task, wanted]) => task !== spec.task && (recorded.get(task)?.has(wanted) ?? false)),
+  );
+};
+
+export class TaskRunnersStack extends Stack {
+  readonly workflow: Workflow;
+  readonly table: TaskTable;
+  readonly dispatcher: Dispatcher;
+  readonly deadLetterHandler: DeadLetterHandler;
+  readonly transientRunners: readonly TransientRunner[];
+  readonly systemRunners: readonly SystemRunner[];
+  readonly dashboard: TaskRunnersDashboard;
+  readonly alarmTopic?: Topic;
+
+  constructor(scope: Construct, id: string, props: TaskRunnersStackProps) {
+    const { runners: registered, fixturesDir: fixtures, alarmEmail, logRetention, ...stackProps } = props;
+    super(scope, id, { description: 'Blast task runners: dispatcher, per-runner queues and Lambda workers over DynamoDB', ...stackProps });
+    const fixturesDir = fixtures ?? join(PROJECT_ROOT, 'fixtures');
+    // Principle 1: the registry is validated at synth; every problem is named before anything is built.
+    this.workflow = assertValidRegistry(loadCatalog(fixturesDir), registered);
+    const transient = registered.filter(isTransientRunner);
+    const system = registered.filter((runner): runner is SystemTaskRunner => !isTransientRunner(runner));
+    const shared = { fixturesDir, ...(logRetention ? { logRetention } : {}) };
+
+    let alarmAction: IAlarmAction | undefined;
+    if (alarmEmail) {
+      this.alarmTopic = new Topic(this, 'AlarmTopic', { displayName: 'Blast task runner alarms', enforceSSL: true });
+      this.alarmTopic.addSubscription(new EmailSubscription(alarmEmail));
+      alarmAction = new SnsAction(this.alarmTopic);
+    }
+
+    this.table = new TaskTable(this, 'Tasks');
+    const { table } = this.table;
+    this.dispatcher = new Dispatcher(this, 'Dispatcher', { table, ...shared });
+    this.deadLetterHandler = new DeadLetterHandler(this, 'DeadLetterHandler', {
+      table,
+      mayMakeTasksReady: deadLettersMayMakeTasksReady(this.workflow, transient),
+      ...shared,
+    });
+
+    const runners = new Map(
+      transient.map((runner) => [
+        runner.taskName,
+        new TransientRunner(this, constructId(runner.taskName), {
+          runner,
+          table,
+          dispatcher: this.dispatcher,
+          deadLetterHandler: this.deadLetterHandler,
+          ...shared,
+          ...(alarmAction ? { alarmAction } : {}),
+        }),
+      ]),
+    );
+    this.transientRunners = [...runners.values()];
+    // Principle 6: a worker sends its successors straight to their queues, except to runners that start
+    // disabled, which it leaves ready markers for (lib/engine/transitions.ts announce).
+    const sendsStraightTo = (task: string) => runners.get(task)?.runner.initiallyEnabled === true;
+    for (const runner of this.transientRunners) {
+      for (const task of this.workflow.dependents.get(runner.taskName) ?? []) {
+        const successor = runners.get(task);
+        if (successor && sendsStraightTo(task)) runner.sendsTo(successor);
+      }
+    }
+
+    const firstTasks = readyTasks(this.workflow, {}).filter(sendsStraightTo);
+    this.systemRunners = system.map((runner) => {
+      const construct = new SystemRunner(this, constructId(runner.taskName), { runner, table, ...shared, ...(alarmAction ? { alarmAction } : {}) });
+      for (const task of firstTasks) {
+        const queue = runners.get(task)?.queue;
+        if (queue) construct.announcesTo(task, queue);
+      }
+      return construct;
+    });
+
+    const frameworkAlarms = [
+      functionErrorsAlarm(this, 'DispatcherErrors', this.dispatcher.handler.function, 'dispatcher', alarmAction),
+      functionErrorsAlarm(this, 'DeadLetterHandlerErrors', this.deadLetterHandler.handler.function, 'dead-letter-handler', alarmAction),
+    ];
+    this.dashboard = new TaskRunnersDashboard(this, 'Dashboard', {
+      transientRunners: this.transientRunners,
+      systemRunners: this.systemRunners,
+      dispatcher: this.dispatcher.handler.function,
+      deadLetterHandler: this.deadLetterHandler.handler.function,
+      alarms: [...this.transientRunners.flatMap((runner) => runner.alarms.all), ...this.systemRunners.map((runner) => runner.errorsAlarm), ...frameworkAlarms],
+    });
+
+    new CfnOutput(this, StackOutput.TableName, { value: table.tableName, description: 'The DynamoDB table of transients, registers and ready markers' });
+    new CfnOutput(this, StackOutput.TaskQueueUrls, {
+      value: this.toJsonString(Object.fromEntries(this.transientRunners.map((runner) => [runner.taskName, runner.queue.queueUrl]))),
+      description: 'JSON: task → URL of its SQS queue',
+    });
+    new CfnOutput(this, StackOutput.DeadLetterQueueUrls, {
+      value: this.toJsonString(Object.fromEntries(this.transientRunners.map((runner) => [runner.taskName, runner.deadLetterQueue.queueUrl]))),
+      description: 'JSON: task → URL of its dead-letter queue',
+    });
+    new CfnOutput(this, StackOutput.DashboardUrl, {
+      value: `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${this.dashboard.dashboard.dashboardName}`,
+      description: 'The CloudWatch dashboard',
+    });
+  }
+}

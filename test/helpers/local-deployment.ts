@@ -1,0 +1,376 @@
+/**
+ * A synthesized template deployed onto DynamoDB Local and the SQS emulator, as CloudFormation would deploy
+ * it on AWS: the table and the queues with the template's properties, every function's bundled asset in its
+ * own process with the template's environment (references resolved to the local names and ARNs) and its
+ * own credentials, every event source mapping polling with the function's credentials, and every schedule
+ * ready to fire its target with its input, provided the template lets EventBridge invoke that target.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { LAMBDA_TASK_ROOT } from '../../lib/constructs/handler-function';
+import { SqsEventSource } from '../../lib/local/event-source';
+import { localAwsEnv, localClientConfig } from '../../lib/local/services';
+import { FunctionHost } from './function-host';
+import { type CfnResource, type CfnTemplate, type IntrinsicResolver, resolveIntrinsics, resourcesOfType } from './template';
+
+const REGION = localAwsEnv.AWS_REGION;
+const ACCOUNT = '000000000000';
+
+export interface Endpoints {
+  readonly dynamodb: string;
+  readonly sqs: string;
+}
+
+export interface LocalDeploymentOptions {
+  readonly template: CfnTemplate;
+  /** The cloud assembly folder that holds the assets. */
+  readonly assemblyDir: string;
+  /** Prefixes every table, queue and function name, so deployments on the shared services never meet. */
+  readonly prefix: string;
+  /** Where the test itself reaches the services. */
+  readonly direct: Endpoints;
+  /** Where the functions reach them (e.g. recording proxies). */
+  readonly forFunctions: Endpoints;
+}
+
+export interface DeployedQueue {
+  readonly name: string;
+  readonly url: string;
+  readonly arn: string;
+}
+
+export interface DeployedFunction {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly arn: string;
+  /** The function's credentials: its access key id is its logical id. */
+  readonly accessKeyId: string;
+  /** Its POWERTOOLS_SERVICE_NAME: which handler it runs. */
+  readonly serviceName: string;
+  readonly timeoutMs: number;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly host: FunctionHost;
+}
+
+const props = <T extends z.ZodType>(resource: CfnResource, schema: T, resolver: IntrinsicResolver): z.infer<T> =>
+  schema.parse(resolveIntrinsics(resource.Properties ?? {}, resolver));
+
+const tableProps = z.strictObject({
+  KeySchema: z.array(z.strictObject({ AttributeName: z.string(), KeyType: z.enum(['HASH', 'RANGE']) })),
+  AttributeDefinitions: z.array(z.strictObject({ AttributeName: z.string(), AttributeType: z.enum(['S', 'N', 'B']) })),
+  BillingMode: z.literal('PAY_PER_REQUEST'),
+  GlobalSecondaryIndexes: z
+    .array(
+      z.strictObject({
+        IndexName: z.string(),
+        KeySchema: z.array(z.strictObject({ AttributeName: z.string(), KeyType: z.enum(['HASH', 'RANGE']) })),
+        Projection: z.strictObject({ ProjectionType: z.enum(['KEYS_ONLY', 'ALL', 'INCLUDE']), NonKeyAttributes: z.array(z.string()).optional() }),
+      }),
+    )
+    .optional(),
+  // Backups are AWS's business; nothing to emulate here.
+  PointInTimeRecoverySpecification: z.unknown().optional(),
+});
+
+const queueProps = z.strictObject({
+  VisibilityTimeout: z.number().int(),
+  MessageRetentionPeriod: z.number().int(),
+  RedrivePolicy: z.strictObject({ deadLetterTargetArn: z.string(), maxReceiveCount: z.number().int() }).optional(),
+  // Encryption at rest has no local counterpart.
+  SqsManagedSseEnabled: z.boolean().optional(),
+});
+
+const functionProps = z.looseObject({
+  Code: z.looseObject({ S3Key: z.string().regex(/^[0-9a-f]{64}\.zip$/) }),
+  Handler: z.string().regex(/^index\.handler$/),
+  MemorySize: z.number().int(),
+  Timeout: z.number().int(),
+  Environment: z.strictObject({ Variables: z.record(z.string(), z.string()) }).optional(),
+});
+
+const eventSourceProps = z.looseObject({
+  EventSourceArn: z.string(),
+  FunctionName: z.string(),
+  BatchSize: z.number().int(),
+  ScalingConfig: z.strictObject({ MaximumConcurrency: z.number().int() }),
+  // The event source emulation deletes only what the handler did not report as failed.
+  FunctionResponseTypes: z.tuple([z.literal('ReportBatchItemFailures')]),
+});
+
+const ruleProps = z.looseObject({
+  ScheduleExpression: z.string(),
+  State: z.enum(['ENABLED', 'DISABLED']),
+  Targets: z.array(z.looseObject({ Arn: z.string(), Input: z.string() })).length(1),
+});
+
+const permissionProps = z.looseObject({ Action: z.string(), FunctionName: z.string(), Principal: z.string(), SourceArn: z.string().optional() });
+
+interface Names {
+  tables: Map<string, string>;
+  queues: Map<string, DeployedQueue>;
+}
+
+/** Local names and ARNs for every reference a template makes. */
+const localResolver = (template: CfnTemplate, prefix: string, names: Names): IntrinsicResolver => {
+  const typeOf = (logicalId: string) => {
+    const type = template.Resources[logicalId]?.Type;
+    if (!type) throw new Error(`the template references ${logicalId}, which it does not define`);
+    return type;
+  };
+  const nameOf = (logicalId: string) => `${prefix}-${logicalId}`;
+  const pseudo: Record<string, string> = {
+    'AWS::Region': REGION,
+    'AWS::AccountId': ACCOUNT,
+    'AWS::Partition': 'aws',
+    'AWS::URLSuffix': 'amazonaws.com',
+    'AWS::StackName': prefix,
+  };
+  const table = (logicalId: string) => {
+    const name = names.tables.get(logicalId);
+    if (!name) throw new Error(`table ${logicalId} is referenced before it exists`);
+    return name;
+  };
+  const queue = (logicalId: string) => {
+    const found = names.queues.get(logicalId);
+    if (!found) throw new Error(`queue ${logicalId} is referenced before it exists`);
+    return found;
+  };
+  const logGroup = (logicalId: string) => `/aws/lambda/${nameOf(logicalId)}`;
+  return {
+    ref(logicalId) {
+      if (logicalId in pseudo) return pseudo[logicalId] ?? '';
+      switch (typeOf(logicalId)) {
+        case 'AWS::DynamoDB::Table':
+          return table(logicalId);
+        case 'AWS::SQS::Queue':
+          return queue(logicalId).url;
+        case 'AWS::Logs::LogGroup':
+          return logGroup(logicalId);
+        default:
+          return nameOf(logicalId);
+      }
+    },
+    getAtt(logicalId, attribute) {
+      const key = `${typeOf(logicalId)}.${attribute}`;
+      switch (key) {
+        case 'AWS::DynamoDB::Table.Arn':
+          return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${table(logicalId)}`;
+        case 'AWS::SQS::Queue.Arn':
+          return queue(logicalId).arn;
+        case 'AWS::SQS::Queue.QueueName':
+          return queue(logicalId).name;
+        case 'AWS::SQS::Queue.QueueUrl':
+          return queue(logicalId).url;
+        case 'AWS::Logs::LogGroup.Arn':
+          return `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${logGroup(logicalId)}:*`;
+        case 'AWS::Lambda::Function.Arn':
+          return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${nameOf(logicalId)}`;
+        case 'AWS::IAM::Role.Arn':
+          return `arn:aws:iam::${ACCOUNT}:role/${nameOf(logicalId)}`;
+        case 'AWS::Events::Rule.Arn':
+          return `arn:aws:events:${REGION}:${ACCOUNT}:rule/${nameOf(logicalId)}`;
+        default:
+          throw new Error(`Fn::GetAtt ${key} is not emulated`);
+      }
+    },
+  };
+};
+
+export class LocalDeployment {
+  private readonly sources: SqsEventSource[] = [];
+  private readonly clients: SQSClient[] = [];
+
+  private constructor(
+    readonly template: CfnTemplate,
+    readonly resolver: IntrinsicResolver,
+    readonly names: Names,
+    readonly functions: ReadonlyMap<string, DeployedFunction>,
+    private readonly options: LocalDeploymentOptions,
+  ) {}
+
+  static async deploy(options: LocalDeploymentOptions): Promise<LocalDeployment> {
+    const { template, prefix } = options;
+    const names: Names = { tables: new Map(), queues: new Map() };
+    const resolver = localResolver(template, prefix, names);
+    const dynamo = new DynamoDBClient(localClientConfig(options.direct.dynamodb));
+    const sqs = new SQSClient(localClientConfig(options.direct.sqs));
+    try {
+      for (const [logicalId, resource] of resourcesOfType(template, 'AWS::DynamoDB::Table')) {
+        const table = props(resource, tableProps, resolver);
+        const TableName = `${prefix}-${logicalId}`;
+        await dynamo.send(
+          new CreateTableCommand({
+            TableName,
+            KeySchema: table.KeySchema,
+            AttributeDefinitions: table.AttributeDefinitions,
+            BillingMode: table.BillingMode,
+            ...(table.GlobalSecondaryIndexes ? { GlobalSecondaryIndexes: table.GlobalSecondaryIndexes } : {}),
+          }),
+        );
+        names.tables.set(logicalId, TableName);
+      }
+
+      // Dead-letter queues first: the others' redrive policies name them.
+      const queues = resourcesOfType(template, 'AWS::SQS::Queue');
+      const ordered = [...queues.filter(([, queue]) => !queue.Properties?.RedrivePolicy), ...queues.filter(([, queue]) => queue.Properties?.RedrivePolicy)];
+      for (const [logicalId, resource] of ordered) {
+        const queue = props(resource, queueProps, resolver);
+        const name = `${prefix}-${logicalId}`;
+        const created = await sqs.send(
+          new CreateQueueCommand({
+            QueueName: name,
+            Attributes: {
+              VisibilityTimeout: String(queue.VisibilityTimeout),
+              MessageRetentionPeriod: String(queue.MessageRetentionPeriod),
+              ...(queue.RedrivePolicy ? { RedrivePolicy: JSON.stringify(queue.RedrivePolicy) } : {}),
+            },
+          }),
+        );
+        // A queue URL names the endpoint that serves it (the SDK sends there): the functions' endpoint.
+        const url = new URL(new URL(created.QueueUrl ?? '').pathname, options.forFunctions.sqs).href;
+        const attributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: created.QueueUrl, AttributeNames: ['QueueArn'] }));
+        names.queues.set(logicalId, { name, url, arn: attributes.Attributes?.QueueArn ?? '' });
+      }
+
+      const started = await Promise.allSettled(
+        resourcesOfType(template, 'AWS::Lambda::Function').map(async ([logicalId, resource]): Promise<DeployedFunction> => {
+          const fn = props(resource, functionProps, resolver);
+          // The code CloudFormation would fetch: the S3 key names the asset's hash, staged as asset.<hash>.
+          const assetDir = join(options.assemblyDir, `asset.${fn.Code.S3Key.replace(/\.zip$/, '')}`);
+          const modulePath = ['index.mjs', 'index.js'].map((file) => join(assetDir, file)).find((file) => existsSync(file));
+          if (!modulePath) throw new Error(`${logicalId}: the asset ${assetDir} has no index.mjs or index.js`);
+          // Lambda unpacks the asset at /var/task; here it stays where synth put it.
+          const variables = Object.fromEntries(
+            Object.entries(fn.Environment?.Variables ?? {}).map(([name, value]) => [name, value.startsWith(LAMBDA_TASK_ROOT) ? assetDir + value.slice(LAMBDA_TASK_ROOT.length) : value]),
+          );
+          const name = resolver.ref(logicalId);
+          const environment = {
+            ...variables,
+            AWS_LAMBDA_FUNCTION_NAME: name,
+            AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.MemorySize),
+            AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+            LAMBDA_TASK_ROOT: assetDir,
+            AWS_REGION: REGION,
+            AWS_DEFAULT_REGION: REGION,
+            AWS_ACCESS_KEY_ID: logicalId,
+            AWS_SECRET_ACCESS_KEY: 'local',
+            AWS_ENDPOINT_URL_DYNAMODB: options.forFunctions.dynamodb,
+            AWS_ENDPOINT_URL_SQS: options.forFunctions.sqs,
+            // Lambda runs Node 22, which the bundled SDK supports without a notice; these processes run this machine's Node.
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          };
+          const host = await FunctionHost.start({ modulePath, functionName: name, memoryMb: fn.MemorySize, environment });
+          return {
+            logicalId,
+            name,
+            arn: resolver.getAtt(logicalId, 'Arn'),
+            accessKeyId: logicalId,
+            serviceName: variables.POWERTOOLS_SERVICE_NAME ?? '',
+            timeoutMs: fn.Timeout * 1000,
+            environment,
+            host,
+          };
+        }),
+      );
+      const functions = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+      const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      if (failed) {
+        await Promise.all(functions.map((fn) => fn.host.stop()));
+        throw failed.reason;
+      }
+      return new LocalDeployment(template, resolver, names, new Map(functions.map((fn) => [fn.logicalId, fn])), options);
+    } finally {
+      dynamo.destroy();
+      sqs.destroy();
+    }
+  }
+
+  tableName(): string {
+    const [name] = this.names.tables.values();
+    if (!name) throw new Error('the template has no table');
+    return name;
+  }
+
+  queueByArn(arn: string): DeployedQueue | undefined {
+    return [...this.names.queues.values()].find((queue) => queue.arn === arn);
+  }
+
+  queueByUrl(url: string): DeployedQueue | undefined {
+    return [...this.names.queues.values()].find((queue) => queue.url === url);
+  }
+
+  functionNamed(nameOrArn: string): DeployedFunction {
+    const found = [...this.functions.values()].find((fn) => fn.name === nameOrArn || fn.arn === nameOrArn);
+    if (!found) throw new Error(`no function ${nameOrArn} in the template`);
+    return found;
+  }
+
+  /** Starts every event source mapping, polling with its function's own credentials. */
+  async startEventSources(): Promise<void> {
+    for (const [, resource] of resourcesOfType(this.template, 'AWS::Lambda::EventSourceMapping')) {
+      const mapping = props(resource, eventSourceProps, this.resolver);
+      const fn = this.functionNamed(mapping.FunctionName);
+      const queue = this.queueByArn(mapping.EventSourceArn);
+      if (!queue) throw new Error(`an event source mapping reads ${mapping.EventSourceArn}, which is no queue of the template`);
+      const sqs = new SQSClient({
+        ...localClientConfig(this.options.forFunctions.sqs),
+        credentials: { accessKeyId: fn.accessKeyId, secretAccessKey: 'local' },
+      });
+      this.clients.push(sqs);
+      // Lambda reads the queue's attributes when a mapping is created, with the function's role.
+      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: ['All'] }));
+      const source = new SqsEventSource({
+        sqs,
+        queueUrl: queue.url,
+        queueArn: queue.arn,
+        functionName: fn.name,
+        handler: (event: SQSEvent, context) => fn.host.invoke(event, context.getRemainingTimeInMillis()) as Promise<SQSBatchResponse>,
+        batchSize: mapping.BatchSize,
+        maxConcurrency: mapping.ScalingConfig.MaximumConcurrency,
+        timeoutMs: fn.timeoutMs,
+      });
+      source.start();
+      this.sources.push(source);
+    }
+  }
+
+  /**
+   * Fires every enabled schedule once: its target, invoked with the rule's input, as EventBridge does. A
+   * target the template gives EventBridge no permission to invoke is refused, as it would be on AWS.
+   */
+  async fireSchedules(): Promise<unknown[]> {
+    const permissions = resourcesOfType(this.template, 'AWS::Lambda::Permission').map(([, resource]) => props(resource, permissionProps, this.resolver));
+    const rules = resourcesOfType(this.template, 'AWS::Events::Rule').map(([logicalId, resource]) => ({
+      arn: this.resolver.getAtt(logicalId, 'Arn'),
+      rule: props(resource, ruleProps, this.resolver),
+    }));
+    return Promise.all(
+      rules
+        .filter(({ rule }) => rule.State === 'ENABLED')
+        .flatMap(({ arn, rule }) =>
+          rule.Targets.map((target) => {
+            const fn = this.functionNamed(target.Arn);
+            const allowed = permissions.some(
+              (permission) =>
+                permission.Action === 'lambda:InvokeFunction' &&
+                permission.Principal === 'events.amazonaws.com' &&
+                permission.SourceArn === arn &&
+                (permission.FunctionName === fn.arn || permission.FunctionName === fn.name),
+            );
+            if (!allowed) throw new Error(`the template does not let EventBridge rule ${arn} invoke ${fn.name}`);
+            return fn.host.invoke(JSON.parse(target.Input), fn.timeoutMs);
+          }),
+        ),
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.sources.map((source) => source.stop()));
+    this.clients.forEach((client) => client.destroy());
+    await Promise.all([...this.functions.values()].map((fn) => fn.host.stop()));
+  }
+}

@@ -1,0 +1,296 @@
+/**
+ * The code `cdk deploy` would upload, run as deployed. The app is synthesized with bundling (the cdk.out
+ * assets, not the TypeScript sources), its template deployed onto DynamoDB Local and the SQS emulator, each
+ * function's asset run in its own process with the template's environment and its own credentials, behind
+ * recording proxies. Blast's example transients then travel the whole workflow, a retry and dead letters
+ * included, and the IAM contract is checked: every call each function made is allowed by its policy in the
+ * template, and every action granted to a kind of function is used by one of them.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { App } from 'aws-cdk-lib';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { z } from 'zod';
+import { registry } from '../../functions/registry';
+import { createEngine, documentClient } from '../../lib/bootstrap';
+import { ProcessingStatus } from '../../lib/domain/workflow';
+import type { Engine } from '../../lib/engine/engine';
+import { resetRegister, updateTransient } from '../../lib/engine/transitions';
+import { ingestTransients } from '../../lib/engine/ingest';
+import { localClientConfig } from '../../lib/local/services';
+import { isTransientRunner } from '../../lib/runner';
+import { keys } from '../../lib/store/task-store';
+import type { TaskRunnersStack } from '../../lib/stacks/task-runners-stack';
+import { addTaskRunners } from '../../lib/stacks/task-runners-app';
+import { METRICS_NAMESPACE, ServiceName } from '../../lib/telemetry';
+import { readTransientFile } from '../../lib/transient-files';
+import { type RecordingProxy, startRecordingProxy } from '../helpers/aws-call-recorder';
+import { allows, grantsOf, requiredPermissions } from '../helpers/iam';
+import { LocalDeployment } from '../helpers/local-deployment';
+import { waitFor } from '../helpers/local-stack';
+import { logicalId } from '../helpers/stack';
+import { type CfnTemplate, cfnTemplateSchema, resolveIntrinsics } from '../helpers/template';
+
+const EXAMPLES = ['2010H', '2010ag', '2010ai'];
+/** Actions the Lambda service uses on the function's behalf to ship its logs; no handler code calls them. */
+const RUNTIME_ACTIONS = new Set(['logs:CreateLogStream', 'logs:PutLogEvents']);
+const SCHEDULE_TICK_MS = 2_000;
+
+describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
+  const outdir = mkdtempSync(join(tmpdir(), 'blast-cdk-out-'));
+  let stack: TaskRunnersStack;
+  let template: CfnTemplate;
+  let deployment: LocalDeployment;
+  let proxies: { dynamodb: RecordingProxy; sqs: RecordingProxy };
+  let engine: Engine;
+  let scheduling = true;
+  let ticking: Promise<void> = Promise.resolve();
+  const scheduleErrors: string[] = [];
+
+  const workerOf = (task: string) => {
+    const built = stack.transientRunners.find((candidate) => candidate.taskName === task);
+    if (!built) throw new Error(`no runner for "${task}"`);
+    return logicalId(built.worker.function);
+  };
+
+  beforeAll(async () => {
+    // The app exactly as `cdk synth` builds it (bin/app.ts), cdk-nag included, with the assets bundled.
+    const app = new App({ outdir });
+    stack = addTaskRunners(app, registry);
+    const assembly = app.synth();
+    template = cfnTemplateSchema.parse(assembly.getStackByName(stack.stackName).template);
+
+    const direct = { dynamodb: inject('dynamodbEndpoint'), sqs: inject('sqsEndpoint') };
+    const [dynamodb, sqs] = await Promise.all([startRecordingProxy('dynamodb', direct.dynamodb), startRecordingProxy('sqs', direct.sqs)]);
+    proxies = { dynamodb, sqs };
+    deployment = await LocalDeployment.deploy({
+      template,
+      assemblyDir: assembly.directory,
+      prefix: `b${process.pid.toString(36)}${Date.now().toString(36)}`,
+      direct,
+      forFunctions: { dynamodb: dynamodb.endpoint, sqs: sqs.endpoint },
+    });
+    engine = createEngine(
+      { tableName: deployment.tableName(), queueUrls: {}, deadLetterQueueArns: {}, fixturesDir: 'fixtures', retryBaseSeconds: 10 },
+      { serviceName: 'test', runners: registry, dynamo: new DynamoDBClient(localClientConfig(direct.dynamodb)), sqs: new SQSClient(localClientConfig(direct.sqs)) },
+    );
+    await deployment.startEventSources();
+    // EventBridge, shortened: every enabled schedule fires its target every tick.
+    ticking = (async () => {
+      while (scheduling) {
+        await deployment.fireSchedules().catch((error: unknown) => scheduleErrors.push(String(error)));
+        await new Promise((resolve) => setTimeout(resolve, SCHEDULE_TICK_MS));
+      }
+    })();
+  }, 240_000);
+
+  afterAll(async () => {
+    scheduling = false;
+    await ticking;
+    await deployment?.stop();
+    await Promise.all([proxies?.dynamodb.stop(), proxies?.sqs.stop()]);
+    rmSync(outdir, { recursive: true, force: true });
+  });
+
+  const finished = (names: readonly string[]) =>
+    waitFor(
+      `${names.join(', ')} to finish`,
+      async () => {
+        const records = await engine.store.getMany(names);
+        return records.length === names.length && records.every((record) => record.processingStatus !== ProcessingStatus.Processing) && records;
+      },
+      90_000,
+    );
+
+  it("runs Blast's example transients through the whole workflow, sending around a failed send", async () => {
+    // Prepare: Host match's first send to its successors' queue fails as if SQS refused it.
+    let injected = 0;
+    proxies.sqs.fault = (call) => {
+      if (injected > 0 || call.accessKeyId !== workerOf('Host match') || call.operation !== 'SendMessageBatch') return undefined;
+      injected++;
+      return { status: 400, type: 'com.amazonaws.sqs#QueueDoesNotExist', message: 'injected by the test', queryErrorCode: 'AWS.SimpleQueueService.NonExistentQueue' };
+    };
+    const examples = readTransientFile('fixtures/sample_transients.yaml').transients.filter((transient) => EXAMPLES.includes(transient.name));
+
+    // Act: ingest as the CLI does; the schedules' dispatcher runs send the first tasks
+    const ingested = await ingestTransients(engine, examples);
+    const records = await finished(EXAMPLES);
+
+    // Assess
+    expect(ingested.created).toBe(3);
+    const byName = new Map(records.map((record) => [record.transient.name, record]));
+    expect(byName.get('2010H')?.processingStatus).toBe(ProcessingStatus.Completed);
+    expect(byName.get('2010ag')?.processingStatus).toBe(ProcessingStatus.Completed);
+    for (const task of engine.workflow.order) expect(byName.get('2010H')?.registers[task]).toMatchObject({ status: 'processed', attempt: 1 });
+    expect(byName.get('2010ai')?.registers['Host match']?.status).toBe('no GHOST match');
+    expect(byName.get('2010ai')?.processingStatus).toBe(ProcessingStatus.Blocked);
+    expect(await engine.store.readOutput('2010H', 'Host information')).toMatchObject({ redshift: 0.015355, redshiftSource: 'host' });
+    // The refused send became a ready marker that a dispatcher run sent on.
+    expect(injected).toBe(1);
+    expect(proxies.dynamodb.calls.some((call) => call.accessKeyId === workerOf('Host match') && call.operation === 'BatchWriteItem')).toBe(true);
+    expect(scheduleErrors).toEqual([]);
+  }, 120_000);
+
+  it('retries a run that threw after the backoff, and records it when it succeeds', async () => {
+    // Prepare: Host information runs again for 2010ag, without the Host match output it needs
+    const doc = documentClient(new DynamoDBClient(localClientConfig(inject('dynamodbEndpoint'))));
+    const match = await engine.store.readOutput<Record<string, unknown>>('2010ag', 'Host match');
+    await doc.send(new DeleteCommand({ TableName: deployment.tableName(), Key: keys.output('2010ag', 'Host match') }));
+
+    // Act: reset the register, as a retrigger does; the dispatcher sends it, the runner throws
+    await updateTransient(engine, '2010ag', () => ({ 'Host information': resetRegister(engine.clock()) }));
+    const failed = await waitFor('the first attempt to fail', async () => {
+      const register = (await engine.store.get('2010ag'))?.registers['Host information'];
+      return register?.lastError !== undefined && register.status === 'not processed' && register;
+    });
+    await engine.store.saveOutput('2010ag', 'Host match', match ?? {}, 0);
+    const retried = await waitFor('the retry to succeed', async () => {
+      const record = await engine.store.get('2010ag');
+      return record?.registers['Host information']?.status === 'processed' && record.processingStatus === ProcessingStatus.Completed && record;
+    }, 60_000);
+
+    // Assess
+    expect(failed).toMatchObject({ attempt: 1 });
+    expect(failed.lastError).toMatch(/Host match.*saved no output/);
+    expect(retried.registers['Host information']).toMatchObject({ status: 'processed', attempt: 2 });
+    expect(retried.processingStatus).toBe(ProcessingStatus.Completed);
+    const delays = proxies.sqs.calls.filter((call) => call.accessKeyId === workerOf('Host information') && call.operation === 'ChangeMessageVisibility');
+    expect(delays.map((call) => call.body.VisibilityTimeout)).toEqual([expect.any(Number)]);
+    expect(delays[0]?.body.VisibilityTimeout).toBeGreaterThanOrEqual(5);
+  }, 90_000);
+
+  it('records the error status of a dead letter and keeps it for redrive, and files an unreadable one', async () => {
+    // Prepare: what SQS's redrive moves to the dead-letter queues after maxReceiveCount deliveries
+    const sqs = new SQSClient(localClientConfig(inject('sqsEndpoint')));
+    const deadLetterUrl = (task: string) => {
+      const built = stack.transientRunners.find((candidate) => candidate.taskName === task);
+      const queue = built && deployment.names.queues.get(logicalId(built.deadLetterQueue));
+      if (!queue) throw new Error(`no dead-letter queue for "${task}"`);
+      return queue.url;
+    };
+
+    // Act
+    await sqs.send(new SendMessageCommand({ QueueUrl: deadLetterUrl('Host information'), MessageBody: JSON.stringify({ transient: '2010ai', task: 'Host information', readyAt: 0 }) }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: deadLetterUrl('Host match'), MessageBody: 'not a task message' }));
+    const recorded = await waitFor('the dead letters to be recorded', async () => {
+      const [information, match] = await Promise.all([engine.store.deadLetters('Host information'), engine.store.deadLetters('Host match')]);
+      return information.records.length > 0 && match.records.length > 0 && { information: information.records, match: match.records };
+    });
+    sqs.destroy();
+
+    // Assess
+    expect((await engine.store.get('2010ai'))?.registers['Host information']).toMatchObject({ status: 'failed', deadLettered: true });
+    expect(recorded.information).toEqual([expect.objectContaining({ name: '2010ai', reason: expect.stringMatching(/recorded "failed"/) })]);
+    expect(recorded.match).toEqual([expect.objectContaining({ reason: expect.stringMatching(/not JSON/) })]);
+  }, 60_000);
+
+  describe('IAM contract', () => {
+    const callsByFunction = () =>
+      [...proxies.dynamodb.calls, ...proxies.sqs.calls]
+        .filter((call) => deployment.functions.has(call.accessKeyId))
+        .map((call) => ({
+          fn: deployment.functions.get(call.accessKeyId)?.logicalId ?? '',
+          call,
+          needs: requiredPermissions(
+            call,
+            (table) => `arn:aws:dynamodb:us-east-1:000000000000:table/${table}`,
+            (url) => deployment.queueByUrl(url)?.arn ?? `unknown queue ${url}`,
+          ),
+        }));
+
+    it('ran every function of the template', () => {
+      const ran = new Set(callsByFunction().map(({ fn }) => fn));
+      expect([...deployment.functions.keys()].filter((fn) => !ran.has(fn))).toEqual([]);
+    });
+
+    it('allowed every call a function made: its policy in the template grants the action on the resource', () => {
+      const grants = new Map([...deployment.functions.keys()].map((fn) => [fn, grantsOf(template, fn, deployment.resolver)]));
+      const calls = callsByFunction();
+      const denied = calls.flatMap(({ fn, call, needs }) =>
+        needs.filter((need) => !allows(grants.get(fn) ?? [], need.action, need.resource)).map((need) => `${fn} ${call.operation}: ${need.action} on ${need.resource}`),
+      );
+      expect(calls.length).toBeGreaterThan(100);
+      expect([...new Set(denied)]).toEqual([]);
+    });
+
+    it('used every action granted to each kind of function, outside the log shipping the Lambda service does', () => {
+      const kinds = new Map<string, { granted: Set<string>; used: Set<string> }>();
+      const kindOf = (fn: string) => {
+        const service = deployment.functions.get(fn)?.serviceName ?? 'unknown';
+        const kind = kinds.get(service) ?? { granted: new Set<string>(), used: new Set<string>() };
+        kinds.set(service, kind);
+        return kind;
+      };
+      for (const fn of deployment.functions.keys()) {
+        for (const grant of grantsOf(template, fn, deployment.resolver)) if (!RUNTIME_ACTIONS.has(grant.action)) kindOf(fn).granted.add(grant.action);
+      }
+      for (const { fn, needs } of callsByFunction()) for (const need of needs) kindOf(fn).used.add(need.action);
+
+      // Every kind of function the registry deploys; a system runner adds its own kind, whose grants its run must use.
+      const expectedKinds: string[] = [ServiceName.DeadLetter, ServiceName.Dispatcher, ServiceName.TransientWorker];
+      if (registry.some((candidate) => !isTransientRunner(candidate))) expectedKinds.push(ServiceName.SystemWorker);
+      expect([...kinds.keys()].sort()).toEqual(expectedKinds.sort());
+      const unused = [...kinds].flatMap(([service, { granted, used }]) => [...granted].filter((action) => !used.has(action)).map((action) => `${service}: ${action}`));
+      expect(unused).toEqual([]);
+    });
+  });
+
+  describe('Telemetry of the bundled handlers', () => {
+    const lines = () =>
+      [...deployment.functions.values()].flatMap((fn) =>
+        fn.host.output.map((line) => ({ fn, entry: z.record(z.string(), z.unknown()).parse(JSON.parse(line)) })),
+      );
+    const alarmQueries = z.array(
+      z.looseObject({
+        MetricStat: z
+          .looseObject({ Metric: z.looseObject({ Namespace: z.string(), MetricName: z.string(), Dimensions: z.array(z.looseObject({ Name: z.string(), Value: z.string() })) }) })
+          .optional(),
+      }),
+    );
+    const emfSchema = z.looseObject({
+      _aws: z.looseObject({ CloudWatchMetrics: z.array(z.looseObject({ Namespace: z.string(), Dimensions: z.array(z.array(z.string())) })) }),
+      service: z.string(),
+      task: z.string(),
+    });
+
+    it('writes only JSON lines: structured logs and EMF metric documents', () => {
+      expect(lines().length).toBeGreaterThan(0);
+    });
+
+    it('emits metrics in the namespace and with the dimensions the dashboard and the alarms read', () => {
+      const documents = lines().filter(({ entry }) => '_aws' in entry);
+      expect(documents.length).toBeGreaterThan(0);
+      const emitted = new Set<string>();
+      for (const { fn, entry } of documents) {
+        const emf = emfSchema.parse(entry);
+        expect(emf._aws.CloudWatchMetrics.map((set) => [set.Namespace, [...(set.Dimensions[0] ?? [])].sort()])).toEqual([[METRICS_NAMESPACE, ['service', 'task']]]);
+        expect(emf.service).toBe(fn.serviceName);
+        for (const name of Object.keys(entry).filter((key) => !['_aws', 'service', 'task'].includes(key))) emitted.add(`${name} ${emf.service} ${emf.task}`);
+      }
+      // Every handler metric an alarm reads for a task this run exercised was emitted under the same name and dimensions.
+      const alarmed = Object.values(template.Resources)
+        .filter((resource) => resource.Type === 'AWS::CloudWatch::Alarm')
+        .flatMap((resource) => alarmQueries.parse(resolveIntrinsics(resource.Properties?.Metrics ?? [], deployment.resolver)))
+        .flatMap((query) => (query.MetricStat?.Metric.Namespace === METRICS_NAMESPACE ? [query.MetricStat.Metric] : []))
+        .map((metric) => `${metric.MetricName} ${metric.Dimensions.find((d) => d.Name === 'service')?.Value} ${metric.Dimensions.find((d) => d.Name === 'task')?.Value}`);
+      for (const expected of ['Claimed transient-worker Host match', 'DeadLettered dead-letter Host information', 'Failures transient-worker Host information']) {
+        expect(alarmed).toContain(expected);
+        expect(emitted).toContain(expected);
+      }
+      expect(emitted).toContain('TransientsCompleted transient-worker workflow');
+      expect(emitted).toContain('Dispatched dispatcher Cutout download');
+    });
+
+    it('logs each run with its transient, task, status, attempt and duration', () => {
+      const finishedRuns = lines().filter(({ entry }) => entry.message === 'finished');
+      expect(finishedRuns.length).toBeGreaterThanOrEqual(EXAMPLES.length);
+      for (const { fn, entry } of finishedRuns) {
+        expect(entry).toMatchObject({ level: 'INFO', service: fn.serviceName, transient: expect.any(String), task: expect.any(String), status: expect.any(String), attempt: expect.any(Number), duration: expect.any(Number) });
+      }
+    });
+  });
+});

@@ -1,0 +1,261 @@
+/**
+ * The synthesized template for the real registry: for every runner exactly its function, queues, event
+ * sources, schedule and alarms with the settings the runner declares; IAM grants naming only the actions
+ * and resources each function uses; the table the store expects; the outputs the CLI reads.
+ */
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { registry } from '../../functions/registry';
+import { ENV } from '../../lib/config';
+import { constructId } from '../../lib/constructs/names';
+import { OLDEST_MESSAGE_PERIODS } from '../../lib/constructs/runner-alarms';
+import { RegistryValidationError } from '../../lib/domain/errors';
+import { RETENTION_SECONDS, VISIBILITY_TIMEOUT_FACTOR, slug } from '../../lib/queue/queue-settings';
+import { isTransientRunner } from '../../lib/runner';
+import { deadLetterSettings } from '../../lib/settings';
+import { createTableInput } from '../../lib/store/table';
+import { StackOutput } from '../../lib/cli/target';
+import { ServiceName } from '../../lib/telemetry';
+import { runner } from '../helpers/factories';
+import { grantLines, grantsOf } from '../helpers/iam';
+import { TEST_STACK, arnOf, countTypes, logicalId, refOf, resourcesUnder, synthStack } from '../helpers/stack';
+import { resolveIntrinsics, resolvedJson, resource, resourcesOfType, placeholders } from '../helpers/template';
+
+const deployed = synthStack(registry);
+const { stack, template, json } = deployed;
+const transientRunners = registry.filter(isTransientRunner);
+const table = stack.table.table;
+const runnerConstruct = (task: string) => {
+  const found = stack.transientRunners.find((candidate) => candidate.taskName === task);
+  if (!found) throw new Error(`no TransientRunner for "${task}"`);
+  return found;
+};
+const environmentOf = (functionId: string) =>
+  resource(json, functionId).Properties?.Environment as { Variables: Record<string, unknown> } | undefined;
+const lines = (grants: [string[], string[]][]) =>
+  grants.flatMap(([actions, resources]) => actions.flatMap((action) => resources.map((arn) => `${action} ${arn}`))).sort();
+
+describe('Stack: the table', () => {
+  it('is on demand, with point-in-time recovery and the keys and index the store uses', () => {
+    // Prepare
+    const local = createTableInput('local');
+
+    // Assess
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      KeySchema: local.KeySchema,
+      AttributeDefinitions: Match.arrayEquals(local.AttributeDefinitions.map((definition) => Match.objectEquals(definition))),
+      GlobalSecondaryIndexes: local.GlobalSecondaryIndexes.map((index) => Match.objectLike(index)),
+    });
+  });
+});
+
+describe('Stack: one set of resources per transient runner', () => {
+  it('has one function per runner plus the dispatcher and the dead-letter handler, and nothing else that runs', () => {
+    const n = transientRunners.length;
+    template.resourceCountIs('AWS::Lambda::Function', n + 2);
+    template.resourceCountIs('AWS::SQS::Queue', 2 * n);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2 * n);
+    template.resourceCountIs('AWS::Events::Rule', n);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * n + 2);
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it.each(transientRunners.map((candidate) => [candidate.taskName, candidate] as const))('"%s": exactly its function, queues, event source, schedule and alarms', (task, declared) => {
+    // Prepare
+    const built = runnerConstruct(task);
+    const functionId = logicalId(built.worker.function);
+    const queueId = logicalId(built.queue);
+    const deadLetterId = logicalId(built.deadLetterQueue);
+    const successors = (stack.workflow.dependents.get(task) ?? []).filter((next) => registry.find((r) => r.taskName === next)?.initiallyEnabled);
+
+    // Assess: what the construct holds
+    expect(countTypes(json, resourcesUnder(built))).toEqual({
+      'AWS::Lambda::Function': 1,
+      'AWS::IAM::Role': 1,
+      'AWS::IAM::Policy': 1,
+      'AWS::Logs::LogGroup': 1,
+      'AWS::SQS::Queue': 2,
+      'AWS::SQS::QueuePolicy': 2,
+      'AWS::Lambda::EventSourceMapping': 1,
+      'AWS::Events::Rule': 1,
+      'AWS::Lambda::Permission': 1,
+      'AWS::CloudWatch::Alarm': 3,
+    });
+    expect(resourcesUnder(built).every((id) => id.startsWith(constructId(task)))).toBe(true);
+
+    // The function: Node 22 on ARM64, the runner's memory and timeout, the handlers' environment
+    expect(resource(json, functionId).Properties).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      MemorySize: declared.memorySize,
+      Timeout: declared.timeoutSeconds,
+      LoggingConfig: { LogGroup: { Ref: logicalId(built.worker.logGroup) } },
+    });
+    const variables = environmentOf(functionId)?.Variables ?? {};
+    expect(variables).toMatchObject({
+      POWERTOOLS_SERVICE_NAME: ServiceName.TransientWorker,
+      NODE_OPTIONS: '--enable-source-maps',
+      [ENV.fixturesDir]: '/var/task/fixtures',
+      [ENV.tableName]: { Ref: logicalId(table) },
+    });
+    expect(resolvedJson(variables[ENV.queueUrls])).toEqual(
+      Object.fromEntries([task, ...successors].map((name) => [name, refOf(runnerConstruct(name).queue)])),
+    );
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+
+    // The queues: visibility six times the timeout, encrypted, TLS only, redrive after maxReceiveCount
+    expect(resource(json, queueId).Properties).toEqual({
+      VisibilityTimeout: VISIBILITY_TIMEOUT_FACTOR * declared.timeoutSeconds,
+      MessageRetentionPeriod: RETENTION_SECONDS,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [deadLetterId, 'Arn'] }, maxReceiveCount: declared.maxReceiveCount },
+    });
+    expect(resource(json, deadLetterId).Properties).toEqual({
+      VisibilityTimeout: VISIBILITY_TIMEOUT_FACTOR * deadLetterSettings.timeoutSeconds,
+      MessageRetentionPeriod: RETENTION_SECONDS,
+      SqsManagedSseEnabled: true,
+    });
+    for (const queue of [queueId, deadLetterId]) {
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: queue }],
+        PolicyDocument: {
+          Statement: [Match.objectLike({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })],
+        },
+      });
+    }
+
+    // The event sources: the worker on its queue, the dead-letter handler on its dead-letter queue
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      FunctionName: { Ref: functionId },
+      BatchSize: declared.batchSize,
+      ScalingConfig: { MaximumConcurrency: declared.maxConcurrency },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [deadLetterId, 'Arn'] },
+      FunctionName: { Ref: logicalId(stack.deadLetterHandler.handler.function) },
+      BatchSize: deadLetterSettings.batchSize,
+      ScalingConfig: { MaximumConcurrency: deadLetterSettings.maxConcurrency },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+
+    // The schedule: the runner's frequency and state, invoking the dispatcher with the task
+    expect(resource(json, logicalId(built.schedule.rule)).Properties).toMatchObject({
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [{ Arn: { 'Fn::GetAtt': [logicalId(stack.dispatcher.handler.function), 'Arn'] }, Input: JSON.stringify({ task }) }],
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [logicalId(stack.dispatcher.handler.function), 'Arn'] },
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [logicalId(built.schedule.rule), 'Arn'] },
+    });
+
+    // The alarms
+    const alarmNames = built.alarms.all.map((alarm) => resource(json, logicalId(alarm)).Properties?.AlarmName);
+    expect(alarmNames).toEqual(['dead-letters', 'oldest-message', 'error-rate'].map((what) => `${TEST_STACK}-${slug(task)}-${what}`));
+    expect(resource(json, logicalId(built.alarms.oldestMessage)).Properties).toMatchObject({
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Threshold: OLDEST_MESSAGE_PERIODS * declared.frequencySeconds,
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+    });
+  });
+});
+
+describe('Stack: least privilege', () => {
+  it('gives every role only its own policy: no managed policies, trusted by Lambda alone', () => {
+    for (const [, role] of resourcesOfType(json, 'AWS::IAM::Role')) {
+      expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
+      expect(role.Properties?.AssumeRolePolicyDocument).toEqual({
+        Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }],
+        Version: '2012-10-17',
+      });
+    }
+  });
+
+  it('names every action and every resource: no wildcard, no unconditional "*"', () => {
+    const functions = resourcesOfType(json, 'AWS::Lambda::Function');
+    const grants = functions.flatMap(([id]) => grantsOf(json, id));
+    expect(grants.length).toBeGreaterThan(0);
+    for (const grant of grants) {
+      expect(grant.action).not.toContain('*');
+      expect(grant.resource).toMatch(/^<[A-Za-z0-9]+\.Arn>$/);
+    }
+  });
+
+  it.each(transientRunners.map((candidate) => [candidate.taskName] as const))('the "%s" worker: the table, its own queue, its successors\' queues', (task) => {
+    const built = runnerConstruct(task);
+    const successors = (stack.workflow.dependents.get(task) ?? []).map(runnerConstruct);
+
+    expect(grantLines(grantsOf(json, logicalId(built.worker.function)))).toEqual(
+      lines([
+        [['logs:CreateLogStream', 'logs:PutLogEvents'], [arnOf(built.worker.logGroup)]],
+        [['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [arnOf(table)]],
+        [['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'], [arnOf(built.queue)]],
+        [['sqs:SendMessage'], successors.map((successor) => arnOf(successor.queue))],
+      ]),
+    );
+  });
+
+  it('the dispatcher: the ready markers and its lock, and sending to every runner\'s queue', () => {
+    const { handler } = stack.dispatcher;
+    expect(grantLines(grantsOf(json, logicalId(handler.function)))).toEqual(
+      lines([
+        [['logs:CreateLogStream', 'logs:PutLogEvents'], [arnOf(handler.logGroup)]],
+        [['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Query'], [arnOf(table)]],
+        [['sqs:SendMessage'], stack.transientRunners.map((built) => arnOf(built.queue))],
+      ]),
+    );
+    expect(resolvedJson(environmentOf(logicalId(handler.function))?.Variables[ENV.queueUrls])).toEqual(
+      Object.fromEntries(stack.transientRunners.map((built) => [built.taskName, refOf(built.queue)])),
+    );
+  });
+
+  it('the dead-letter handler: the register and the dead-letter record, and consuming every dead-letter queue', () => {
+    const { handler } = stack.deadLetterHandler;
+    expect(grantLines(grantsOf(json, logicalId(handler.function)))).toEqual(
+      lines([
+        [['logs:CreateLogStream', 'logs:PutLogEvents'], [arnOf(handler.logGroup)]],
+        [['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [arnOf(table)]],
+        [['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'], stack.transientRunners.map((built) => arnOf(built.deadLetterQueue))],
+      ]),
+    );
+    const variables = environmentOf(logicalId(handler.function))?.Variables ?? {};
+    expect(variables[ENV.queueUrls]).toBeUndefined();
+    expect(resolvedJson(variables[ENV.deadLetterQueues])).toEqual(
+      Object.fromEntries(stack.transientRunners.map((built) => [built.taskName, arnOf(built.deadLetterQueue)])),
+    );
+  });
+});
+
+describe('Stack: outputs', () => {
+  it('gives the CLI exactly the table name, the queue URLs, the dead-letter queue URLs and the dashboard URL', () => {
+    const outputs = json.Outputs ?? {};
+    expect(Object.keys(outputs).sort()).toEqual(Object.values(StackOutput).sort());
+    expect(outputs[StackOutput.TableName]?.Value).toEqual({ Ref: logicalId(table) });
+    expect(resolvedJson(outputs[StackOutput.TaskQueueUrls]?.Value)).toEqual(
+      Object.fromEntries(stack.transientRunners.map((built) => [built.taskName, refOf(built.queue)])),
+    );
+    expect(resolvedJson(outputs[StackOutput.DeadLetterQueueUrls]?.Value)).toEqual(
+      Object.fromEntries(stack.transientRunners.map((built) => [built.taskName, refOf(built.deadLetterQueue)])),
+    );
+    expect(resolveIntrinsics(outputs[StackOutput.DashboardUrl]?.Value, placeholders)).toBe(
+      `https://<Ref:AWS::Region>.console.aws.amazon.com/cloudwatch/home?region=<Ref:AWS::Region>#dashboards:name=${refOf(stack.dashboard.dashboard)}`,
+    );
+  });
+});
+
+describe('Stack: validation at synth', () => {
+  it('refuses a registry that breaks a rule, naming the runner and the field', () => {
+    const broken = [...registry, runner('Host match', { 'Host match': 'not processed' })];
+    expect(() => synthStack(broken)).toThrow(RegistryValidationError);
+    expect(() => synthStack(broken)).toThrow(/Host match/);
+  });
+});
