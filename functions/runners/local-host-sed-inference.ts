@@ -1,7 +1,6 @@
 import { StatusMessage, TaskName } from '../../lib/generated/fixtures';
 import { type TaskContext, TransientTaskRunner } from '../../lib/runner';
-import { type HostInformationOutput, type MwebvOutput, type PhotometryOutput, type ValidationOutput, requireOutput } from './outputs';
-import { inferSed } from './sed';
+import { fitAndSave } from './sed';
 import { localPhotometryValid } from './upstream';
 
 /** Stellar mass and star-formation rate within 2 kpc of the transient. */
@@ -14,16 +13,11 @@ export class LocalHostSedInference extends TransientTaskRunner {
   override readonly timeoutSeconds = 300;
   override readonly memorySize = 1024;
 
-  async process(_transient: unknown, context: TaskContext) {
-    const [photometry, validation, info, dust] = await Promise.all([
-      requireOutput<PhotometryOutput>(context, TaskName.LocalAperturePhotometry),
-      requireOutput<ValidationOutput>(context, TaskName.ValidateLocalPhotometry),
-      requireOutput<HostInformationOutput>(context, TaskName.HostInformation),
-      requireOutput<MwebvOutput>(context, TaskName.TransientMWEBV),
-    ]);
-    const sed = inferSed(photometry, validation.validFilters, info.luminosityDistanceMpc, info.redshift, dust.ebv);
-    if (!sed) return StatusMessage.NoValidPhot;
-    await context.save({ ...sed });
-    return StatusMessage.Processed;
+  process(_transient: unknown, context: TaskContext) {
+    return fitAndSave(context, {
+      photometry: TaskName.LocalAperturePhotometry,
+      validation: TaskName.ValidateLocalPhotometry,
+      dust: TaskName.TransientMWEBV,
+    });
   }
 }

@@ -1,5 +1,7 @@
 import { abMagToMicroJansky } from '../../lib/science/astro';
-import type { PhotometryOutput } from './outputs';
+import { StatusMessage } from '../../lib/generated/fixtures';
+import type { TaskContext } from '../../lib/runner';
+import { type PhotometryOutput, type ValidationOutput, requireOutput } from './outputs';
 
 /** Calibration error (5%) plus the sky-noise floor of a cutout, microjansky. */
 export const fluxError = (flux: number, floorMicroJansky: number) => Math.round((0.05 * flux + floorMicroJansky) * 1000) / 1000;
@@ -26,3 +28,12 @@ export const validFilters = (fluxes: PhotometryOutput['fluxes'], minSnr = 3): st
   Object.entries(fluxes)
     .filter(([, { flux, error }]) => flux / error >= minSnr)
     .map(([filter]) => filter);
+
+/** Validates a task's photometry: enough well-measured filters saves them and succeeds, else `tooFew`. */
+export const validatePhotometry = async (context: TaskContext, photometryTask: string, minFilters: number, tooFew: string) => {
+  const photometry = await requireOutput<PhotometryOutput>(context, photometryTask);
+  const output: ValidationOutput = { validFilters: validFilters(photometry.fluxes) };
+  if (output.validFilters.length < minFilters) return tooFew;
+  await context.save({ ...output });
+  return StatusMessage.Processed;
+};

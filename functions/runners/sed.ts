@@ -1,5 +1,7 @@
+import { StatusMessage, TaskName } from '../../lib/generated/fixtures';
+import type { TaskContext } from '../../lib/runner';
 import { extinctionCoefficients } from '../../lib/science/astro';
-import type { PhotometryOutput, SedOutput } from './outputs';
+import { type HostInformationOutput, type MwebvOutput, type PhotometryOutput, type SedOutput, type ValidationOutput, requireOutput } from './outputs';
 
 const CM_PER_MPC = 3.0857e24;
 const ERG_PER_MICROJANSKY = 1e-29; // erg s^-1 cm^-2 Hz^-1
@@ -36,4 +38,25 @@ export const inferSed = (
   const luminosity = uvFlux && 4 * Math.PI * (luminosityDistanceMpc * CM_PER_MPC) ** 2 * uvFlux * ERG_PER_MICROJANSKY;
   const logSfr = luminosity ? Math.round(Math.log10(1.4e-28 * luminosity) * 1000) / 1000 : undefined;
   return { logStellarMass, ...(logSfr === undefined ? {} : { logSfr }), fitFilters: [...valid] };
+};
+
+/** The tasks whose outputs one SED fit reads: an aperture's photometry, its validation, and the dust towards it. */
+export interface SedInputs {
+  readonly photometry: string;
+  readonly validation: string;
+  readonly dust: string;
+}
+
+/** Reads the inputs' outputs, fits, saves the fit, and returns the status to record. */
+export const fitAndSave = async (context: TaskContext, inputs: SedInputs) => {
+  const [photometry, validation, info, dust] = await Promise.all([
+    requireOutput<PhotometryOutput>(context, inputs.photometry),
+    requireOutput<ValidationOutput>(context, inputs.validation),
+    requireOutput<HostInformationOutput>(context, TaskName.HostInformation),
+    requireOutput<MwebvOutput>(context, inputs.dust),
+  ]);
+  const sed = inferSed(photometry, validation.validFilters, info.luminosityDistanceMpc, info.redshift, dust.ebv);
+  if (!sed) return StatusMessage.NoValidPhot;
+  await context.save({ ...sed });
+  return StatusMessage.Processed;
 };

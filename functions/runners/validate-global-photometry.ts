@@ -1,7 +1,6 @@
 import { StatusMessage, TaskName } from '../../lib/generated/fixtures';
 import { type TaskContext, TransientTaskRunner } from '../../lib/runner';
-import { type PhotometryOutput, type ValidationOutput, requireOutput } from './outputs';
-import { validFilters } from './photometry';
+import { validatePhotometry } from './photometry';
 import { hostKnown } from './upstream';
 
 /** SED fitting needs at least this many well-measured filters. */
@@ -19,11 +18,7 @@ export class ValidateGlobalPhotometry extends TransientTaskRunner {
   // Reads only what earlier tasks saved; it runs again when they do.
   override readonly usesTransientFields = [];
 
-  async process(_transient: unknown, context: TaskContext) {
-    const photometry = await requireOutput<PhotometryOutput>(context, TaskName.GlobalAperturePhotometry);
-    const output: ValidationOutput = { validFilters: validFilters(photometry.fluxes) };
-    if (output.validFilters.length < MIN_GLOBAL_FILTERS) return StatusMessage.NotEnoughFilters;
-    await context.save({ ...output });
-    return StatusMessage.Processed;
+  process(_transient: unknown, context: TaskContext) {
+    return validatePhotometry(context, TaskName.GlobalAperturePhotometry, MIN_GLOBAL_FILTERS, StatusMessage.NotEnoughFilters);
   }
 }

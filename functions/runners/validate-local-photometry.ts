@@ -1,7 +1,6 @@
 import { StatusMessage, TaskName } from '../../lib/generated/fixtures';
 import { type TaskContext, TransientTaskRunner } from '../../lib/runner';
-import { type PhotometryOutput, type ValidationOutput, requireOutput } from './outputs';
-import { validFilters } from './photometry';
+import { validatePhotometry } from './photometry';
 import { hostKnown } from './upstream';
 
 /** A local SED needs at least this many well-measured filters. */
@@ -18,11 +17,7 @@ export class ValidateLocalPhotometry extends TransientTaskRunner {
   // Reads only what earlier tasks saved; it runs again when they do.
   override readonly usesTransientFields = [];
 
-  async process(_transient: unknown, context: TaskContext) {
-    const photometry = await requireOutput<PhotometryOutput>(context, TaskName.LocalAperturePhotometry);
-    const output: ValidationOutput = { validFilters: validFilters(photometry.fluxes) };
-    if (output.validFilters.length < MIN_LOCAL_FILTERS) return StatusMessage.PhotValidFailed;
-    await context.save({ ...output });
-    return StatusMessage.Processed;
+  process(_transient: unknown, context: TaskContext) {
+    return validatePhotometry(context, TaskName.LocalAperturePhotometry, MIN_LOCAL_FILTERS, StatusMessage.PhotValidFailed);
   }
 }
