@@ -171,8 +171,16 @@ describe('Integration: TNS ingestion on the local runtime', () => {
     const tally = { processing: 0, blocked: 0, completed: 0 };
     for (const record of all) tally[processingStatus(runtime.engine.workflow, record.registers)]++;
 
-    const counts = await context().counts();
+    const expected = { waiting: 0, processing: 0, blocked: tally.blocked, completed: tally.completed, total: all.length };
 
-    expect(counts).toEqual({ waiting: 0, processing: 0, blocked: tally.blocked, completed: tally.completed, total: all.length });
+    // A worker moves the counters just after the register write that finished its transient: wait for the
+    // last ones to land, as the snapshot's next run would see them.
+    let counts = await context().counts();
+    await waitFor('the counters to take in the last status writes', async () => {
+      counts = await context().counts();
+      return JSON.stringify(counts) === JSON.stringify(expected);
+    }, 30_000).catch(() => undefined);
+
+    expect(counts).toEqual(expected);
   }, 240_000);
 });
