@@ -143,6 +143,24 @@ export const ScratchAccess = {
 } as const;
 export type ScratchAccess = (typeof ScratchAccess)[keyof typeof ScratchAccess];
 
+/**
+ * What a system runner does with the transients (the context methods it calls). The stack grants each
+ * one's table actions and queues, and the engine refuses a call the runner does not declare.
+ */
+export const SystemCapability = {
+  /** `context.ingest`: adds transients; their first tasks go out at once. */
+  Ingest: 'ingest',
+  /** `context.upsert`: adds transients and revises known ones, resetting and sending the affected tasks. */
+  Upsert: 'upsert',
+  /** `context.counts`: the transient counters. */
+  Counts: 'counts',
+  /** `context.processingStatuses`: the processing status of named transients. */
+  ProcessingStatuses: 'processingStatuses',
+  /** `context.readState` and `context.writeState`: the runner's checkpoint. */
+  State: 'state',
+} as const;
+export type SystemCapability = (typeof SystemCapability)[keyof typeof SystemCapability];
+
 /** Settings every runner may override; the defaults are Blast's and the stack's. */
 abstract class TaskRunner {
   /** Blast: `task_name`. A task of fixtures/setup_tasks.yaml for a transient runner. */
@@ -191,6 +209,8 @@ export abstract class TransientTaskRunner extends TaskRunner {
 }
 
 export abstract class SystemTaskRunner extends TaskRunner {
+  /** The context methods `process` calls beyond logs, metrics, secrets and scratch; the stack grants exactly these. */
+  readonly uses: readonly SystemCapability[] = [];
   /** Blast: `run_process()`. */
   abstract process(context: SystemTaskContext): Promise<void> | void;
 }

@@ -1,5 +1,5 @@
 import { ConfigError } from '../../lib/domain/errors';
-import { type SystemTaskContext, SystemTaskRunner } from '../../lib/runner';
+import { SystemCapability, type SystemTaskContext, SystemTaskRunner } from '../../lib/runner';
 import { TNS_SECRET_NAME } from '../../lib/tns/credentials';
 import { dailyFileDate } from '../../lib/tns/daily-file';
 import { ingestDailyFile, tnsClientFor } from '../../lib/tns/ingestion';
@@ -18,6 +18,8 @@ export class IngestMissedTnsTransients extends SystemTaskRunner {
   override readonly timeoutSeconds = 900;
   override readonly memorySize = 1024;
   override readonly secretNames = [TNS_SECRET_NAME];
+  // Upserts the rows; the checkpoint lets a run cut short resume.
+  override readonly uses = [SystemCapability.Upsert, SystemCapability.State];
 
   constructor(readonly daysBack = 1) {
     super();

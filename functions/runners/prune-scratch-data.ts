@@ -1,5 +1,5 @@
 import { ConfigError } from '../../lib/domain/errors';
-import { ScratchAccess, type SystemTaskContext, SystemTaskRunner } from '../../lib/runner';
+import { ScratchAccess, SystemCapability, type SystemTaskContext, SystemTaskRunner } from '../../lib/runner';
 import { pruneScratch } from '../../lib/scratch/prune';
 
 /**
@@ -12,6 +12,8 @@ export class PruneScratchData extends SystemTaskRunner {
   override readonly frequencySeconds = 3600;
   override readonly timeoutSeconds = 300;
   override readonly scratchAccess = [ScratchAccess.List, ScratchAccess.Delete];
+  // Keeps the data of transients still processing.
+  override readonly uses = [SystemCapability.ProcessingStatuses];
 
   constructor(readonly maxAgeHours = 24) {
     super();

@@ -1,4 +1,4 @@
-import { type SystemTaskContext, SystemTaskRunner } from '../../lib/runner';
+import { SystemCapability, type SystemTaskContext, SystemTaskRunner } from '../../lib/runner';
 
 /** The snapshot's metrics (dimension task = "Snapshot task register"), for the dashboard. */
 export const SnapshotMetric = {
@@ -18,6 +18,7 @@ export class SnapshotTaskRegister extends SystemTaskRunner {
   readonly taskName = 'Snapshot task register';
   override readonly timeoutSeconds = 30;
   override readonly memorySize = 256;
+  override readonly uses = [SystemCapability.Counts];
 
   async process(context: SystemTaskContext) {
     const counts = await context.counts();

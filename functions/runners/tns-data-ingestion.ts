@@ -1,5 +1,5 @@
 import { ConfigError } from '../../lib/domain/errors';
-import { type SystemTaskContext, SystemTaskRunner } from '../../lib/runner';
+import { SystemCapability, type SystemTaskContext, SystemTaskRunner } from '../../lib/runner';
 import { TNS_SECRET_NAME } from '../../lib/tns/credentials';
 import { ingestRecentFromTns, tnsClientFor } from '../../lib/tns/ingestion';
 
@@ -17,6 +17,7 @@ export class TnsDataIngestion extends SystemTaskRunner {
   // Waits for TNS's rate limit count against this.
   override readonly timeoutSeconds = 600;
   override readonly secretNames = [TNS_SECRET_NAME];
+  override readonly uses = [SystemCapability.Upsert];
 
   constructor(readonly intervalMinutes = 100) {
     super();

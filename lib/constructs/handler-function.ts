@@ -24,7 +24,7 @@ export const BUNDLED_FIXTURES = 'fixtures';
 export const RUNTIME = Runtime.NODEJS_22_X;
 
 /** The DynamoDB actions the handlers' code performs (TransactWriteItems is authorised per contained Put). */
-export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'BatchWriteItem';
+export type TableAction = 'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'BatchWriteItem';
 /** The SQS actions the handlers and their event source mappings perform (batch calls are authorised as these). */
 export type QueueAction = 'SendMessage' | 'ReceiveMessage' | 'DeleteMessage' | 'ChangeMessageVisibility' | 'GetQueueAttributes';
 /** What a Lambda event source mapping needs of its queue: poll, delete what succeeded, read the queue's settings. */
@@ -121,7 +121,8 @@ export class HandlerFunction extends Construct {
   /** Allows `actions` on the table itself (no index: no handler queries one). */
   grantTable(table: ITable, actions: readonly TableAction[]): void {
     if (actions.length === 0) return;
-    this.role.addToPrincipalPolicy(new PolicyStatement({ actions: actions.map((action) => `dynamodb:${action}`), resources: [table.tableArn] }));
+    const distinct = [...new Set(actions)].sort();
+    this.role.addToPrincipalPolicy(new PolicyStatement({ actions: distinct.map((action) => `dynamodb:${action}`), resources: [table.tableArn] }));
   }
 
   /** Allows `actions` on exactly these queues. */

@@ -3,9 +3,13 @@
  * run again because of it — those that read a changed field, and everything downstream of them (Blast's
  * retrigger "from the relevant stages"). Pure: the engine writes the result in one compare-and-set.
  */
-import { type Transient, TransientField } from '../runner';
+import { type AnyRunner, type Transient, TransientField, isTransientRunner } from '../runner';
 import { Status } from './catalog';
 import type { Register, Registers, Workflow } from './workflow';
+
+/** Each transient runner's declared `usesTransientFields`, by task. */
+export const fieldsUsedByTask = (runners: Iterable<AnyRunner>): ReadonlyMap<string, readonly TransientField[]> =>
+  new Map([...runners].filter(isTransientRunner).map((runner) => [runner.taskName, runner.usesTransientFields] as const));
 
 /** Stored and incoming data are the same: nothing to write. */
 export const sameTransientData = (stored: Transient, incoming: Transient): boolean =>
@@ -57,3 +61,22 @@ export const resetRegisters = (registers: Registers, tasks: readonly string[], n
       .filter((task) => (registers[task]?.status ?? Status.NotProcessed) !== Status.NotProcessed)
       .map((task) => [task, { status: Status.NotProcessed, lastModified: now }]),
   );
+
+/**
+ * The tasks a revision can make ready, for any transient, whatever its registers: a task that a change of
+ * one field resets and whose prerequisites among the reset tasks all ask for "not processed"; the others
+ * wait for a reset task to finish first. What an upsert may have to send at once.
+ */
+export const tasksReadyAfterRevision = (workflow: Workflow, fieldsUsed: ReadonlyMap<string, readonly TransientField[]>): string[] => {
+  const ready = new Set<string>();
+  // A change of several fields resets the union of what each resets, which makes no other task ready.
+  for (const field of Object.values(TransientField)) {
+    const reset = new Set(affectedTasks(workflow, fieldsUsed, [field]));
+    for (const task of reset) {
+      const spec = workflow.specs.get(task);
+      const waits = Object.entries(spec?.prerequisites ?? {}).some(([on, wanted]) => on !== task && reset.has(on) && wanted !== Status.NotProcessed);
+      if (spec && !waits) ready.add(task);
+    }
+  }
+  return workflow.order.filter((task) => ready.has(task));
+};

@@ -2,7 +2,7 @@
  * Principle 1: the registry and the fixtures are checked once, early (synth, local start, tests, `validate`).
  * Every problem is one line naming the runner, the field and the fixture file involved.
  */
-import { type AnyRunner, ScratchAccess, type TransientTaskRunner, isTransientRunner, transientFields } from '../runner';
+import { type AnyRunner, ScratchAccess, SystemCapability, type TransientTaskRunner, isTransientRunner, transientFields } from '../runner';
 import { type Catalog, Status, StatusType, statusTypeOf } from './catalog';
 import { RegistryValidationError } from './errors';
 import { type TaskSpec, type Workflow, buildWorkflow, dependencyEdges, topologicalOrder } from './workflow';
@@ -61,6 +61,7 @@ const checkSettings = (runner: AnyRunner, label: string, issues: string[]) => {
   };
   listed('scratchAccess', runner.scratchAccess, Object.values(ScratchAccess));
   if (isTransientRunner(runner)) listed('usesTransientFields', runner.usesTransientFields, transientFields);
+  else listed('uses', runner.uses, Object.values(SystemCapability));
   for (const name of runner.secretNames) {
     // Secrets Manager's rule for secret names.
     if (typeof name !== 'string' || !/^[\w/+=.@-]{1,512}$/.test(name)) issues.push(`${label}, field secretNames: "${String(name)}" is not a Secrets Manager secret name`);

@@ -4,7 +4,7 @@ import { toCounts } from '../domain/counts';
 import { ConfigError } from '../domain/errors';
 import { runnerLabel } from '../domain/validation';
 import { processingStatus } from '../domain/workflow';
-import { type ScratchStore, type SystemTaskContext, type SystemTaskRunner, isTransientRunner } from '../runner';
+import { type ScratchStore, SystemCapability, type SystemTaskContext, type SystemTaskRunner, isTransientRunner } from '../runner';
 import type { SecretSource } from '../secrets';
 import type { Engine } from './engine';
 import { ingestTransients } from './ingest';
@@ -29,15 +29,32 @@ const LOCK_SLACK_MS = 30_000;
 /** The context a system runner's `process` receives (tests build one to call the runners' functions directly). */
 export const systemTaskContext = (engine: Engine, runner: SystemTaskRunner, services: SystemServices, signal: AbortSignal): SystemTaskContext => {
   const task = runner.taskName;
+  // The stack grants a system runner's function only what its declaration names (lib/constructs/system-access.ts).
+  const declared = (capability: SystemCapability, method: string) => {
+    if (!runner.uses.includes(capability)) {
+      throw new ConfigError(`${runnerLabel(runner)} calls context.${method} but does not declare "${capability}" in uses, so the stack grants it no access`);
+    }
+  };
   return {
     signal,
     logger: engine.logger.createChild({ persistentKeys: { task } }),
     now: () => engine.clock(),
-    ingest: (transients) => ingestTransients(engine, transients, { announce: true }),
-    upsert: (transients, options) => upsertTransients(engine, transients, { announce: options?.announce ?? true }),
-    counts: async () => toCounts(await engine.store.readCounts()),
-    processingStatuses: async (names) =>
-      new Map((await engine.store.getMany(names)).map((record) => [record.transient.name, processingStatus(engine.workflow, record.registers)])),
+    ingest: async (transients) => {
+      declared(SystemCapability.Ingest, 'ingest');
+      return ingestTransients(engine, transients, { announce: true });
+    },
+    upsert: async (transients, options) => {
+      declared(SystemCapability.Upsert, 'upsert');
+      return upsertTransients(engine, transients, { announce: options?.announce ?? true });
+    },
+    counts: async () => {
+      declared(SystemCapability.Counts, 'counts');
+      return toCounts(await engine.store.readCounts());
+    },
+    processingStatuses: async (names) => {
+      declared(SystemCapability.ProcessingStatuses, 'processingStatuses');
+      return new Map((await engine.store.getMany(names)).map((record) => [record.transient.name, processingStatus(engine.workflow, record.registers)]));
+    },
     metric: (name, value, unit) => engine.metrics.add(task, name, value, unit),
     secret: (name, keys) => {
       if (!runner.secretNames.includes(name)) {
@@ -52,8 +69,14 @@ export const systemTaskContext = (engine: Engine, runner: SystemTaskRunner, serv
       if (!services.scratch) throw new ConfigError('SCRATCH_LOCATION is not set: the scratch data has no place (s3://bucket/prefix/ or a directory)');
       return services.scratch;
     },
-    readState: () => engine.store.readSystemState(task),
-    writeState: (state) => engine.store.writeSystemState(task, state, engine.clock()),
+    readState: async () => {
+      declared(SystemCapability.State, 'readState');
+      return engine.store.readSystemState(task);
+    },
+    writeState: async (state) => {
+      declared(SystemCapability.State, 'writeState');
+      await engine.store.writeSystemState(task, state, engine.clock());
+    },
   };
 };
 

@@ -4,9 +4,9 @@
  * resets the tasks reading a changed field (coordinates, redshift) and everything downstream of them; the
  * tasks that thereby become ready go out at once. Identical data writes nothing.
  */
-import { affectedTasks, changedFields, resetRegisters, sameTransientData } from '../domain/revision';
+import { affectedTasks, changedFields, fieldsUsedByTask, resetRegisters, sameTransientData } from '../domain/revision';
 import { describeTransientIssues, transientSchema } from '../domain/transient';
-import { type AnyRunner, type Transient, type TransientField, type UpsertSummary, isTransientRunner } from '../runner';
+import type { Transient, UpsertSummary } from '../runner';
 import { Metric } from '../telemetry';
 import type { TransientRecord } from '../store/task-store';
 import type { Engine } from './engine';
@@ -20,10 +20,6 @@ interface Revised {
   readonly written: boolean;
   readonly tasksReset: number;
 }
-
-/** Each transient runner's declared `usesTransientFields`, by task. */
-export const fieldsUsedByTask = (runners: Iterable<AnyRunner>): ReadonlyMap<string, readonly TransientField[]> =>
-  new Map([...runners].filter(isTransientRunner).map((runner) => [runner.taskName, runner.usesTransientFields] as const));
 
 /**
  * Brings one known transient up to date; returns whether anything was written and how many tasks were
@@ -77,13 +73,16 @@ export const upsertTransients = async (engine: Engine, input: readonly Transient
   const known = new Map((await engine.store.getMany(transients.map((transient) => transient.name))).map((record) => [record.transient.name, record]));
   const fresh = transients.filter((transient) => !known.has(transient.name));
   const ingested = fresh.length > 0 ? await ingestTransients(engine, fresh, options) : undefined;
-  // Ones created by another writer since they were read are revised like any known transient.
+  // Ones created by another writer since they were read are read again (in one batch, as the known ones
+  // were) and revised like any known transient.
   const raced = new Set(ingested?.existingNames ?? []);
+  if (raced.size > 0) for (const record of await engine.store.getMany([...raced])) known.set(record.transient.name, record);
   const candidates = transients.filter((transient) => known.has(transient.name) || raced.has(transient.name));
-  // Most reports repeat what is stored; those cost nothing more than the read above.
+  // Most reports repeat what is stored; those cost nothing more than the reads above. (One created meanwhile
+  // and deleted again before the second read is left for the next report to ingest.)
   const toRevise = candidates.filter((transient) => {
     const stored = known.get(transient.name);
-    return !stored || !sameTransientData(stored.transient, transient);
+    return stored !== undefined && !sameTransientData(stored.transient, transient);
   });
 
   let updated = 0;

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { text } from 'node:stream/consumers';
 import { strToU8, zipSync } from 'fflate';
 import { parse } from 'yaml';
 import { z } from 'zod';
@@ -129,14 +130,6 @@ export interface StandInRequest {
 
 const json = (id_code: number, id_message: string, data?: unknown) => JSON.stringify({ id_code, id_message, ...(data === undefined ? {} : { data }) });
 
-const readBody = (request: IncomingMessage): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-
 const DAILY_FILE = /^\/system\/files\/tns_public_objects\/tns_public_objects_(\d{8})\.csv\.zip$/;
 
 export class TnsStandIn {
@@ -240,7 +233,7 @@ export class TnsStandIn {
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = new URL(request.url ?? '/', this.url).pathname;
-    const form = new URLSearchParams(await readBody(request));
+    const form = new URLSearchParams(await text(request));
     let data: Record<string, unknown> | undefined;
     try {
       const parsed = fields.safeParse(JSON.parse(form.get('data') ?? 'null'));

@@ -1,7 +1,8 @@
 /**
  * The deployment, derived entirely from the registry and the fixtures: the table, the dispatcher, the
  * dead-letter handler, one TransientRunner per transient runner and one SystemRunner per system runner,
- * the sends each worker makes to its successors, the dashboard, the alarms and the outputs the CLI reads.
+ * the sends each worker makes to its successors, the scratch bucket when a runner uses scratch data, the
+ * dashboard, the alarms and the outputs the CLI reads.
  */
 import { join } from 'node:path';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
@@ -15,6 +16,7 @@ import type { Construct } from 'constructs';
 import { StackOutput } from '../cli/target';
 import { Status } from '../domain/catalog';
 import { assertValidRegistry } from '../domain/validation';
+import { fieldsUsedByTask, tasksReadyAfterRevision } from '../domain/revision';
 import { type Workflow, readyTasks } from '../domain/workflow';
 import { loadCatalog } from '../fixtures';
 import { type AnyRunner, type SystemTaskRunner, type TransientTaskRunner, isTransientRunner } from '../runner';
@@ -23,6 +25,7 @@ import { Dispatcher } from '../constructs/dispatcher';
 import { PROJECT_ROOT } from '../constructs/handler-function';
 import { constructId } from '../constructs/names';
 import { functionErrorsAlarm } from '../constructs/runner-alarms';
+import { ScratchBucket } from '../constructs/scratch-bucket';
 import { SystemRunner } from '../constructs/system-runner';
 import { TaskRunnersDashboard } from '../constructs/task-runners-dashboard';
 import { TaskTable } from '../constructs/task-table';
@@ -58,6 +61,8 @@ export class TaskRunnersStack extends Stack {
   readonly deadLetterHandler: DeadLetterHandler;
   readonly transientRunners: readonly TransientRunner[];
   readonly systemRunners: readonly SystemRunner[];
+  /** The scratch data, when some runner declares `scratchAccess`. */
+  readonly scratch?: ScratchBucket;
   readonly dashboard: TaskRunnersDashboard;
   readonly alarmTopic?: Topic;
 
@@ -111,15 +116,30 @@ export class TaskRunnersStack extends Stack {
       }
     }
 
-    const firstTasks = readyTasks(this.workflow, {}).filter(sendsStraightTo);
-    this.systemRunners = system.map((runner) => {
-      const construct = new SystemRunner(this, constructId(runner.taskName), { runner, table, ...shared, ...(alarmAction ? { alarmAction } : {}) });
-      for (const task of firstTasks) {
+    // What a system runner that ingests or revises transients may send at once: the first tasks of a new
+    // transient, and the tasks a revision can make ready (lib/domain/revision.ts).
+    const queuesOf = (tasks: readonly string[]) =>
+      new Map(tasks.filter(sendsStraightTo).flatMap((task) => {
         const queue = runners.get(task)?.queue;
-        if (queue) construct.announcesTo(task, queue);
-      }
-      return construct;
-    });
+        return queue ? [[task, queue] as const] : [];
+      }));
+    const readyQueues = {
+      ingested: queuesOf(readyTasks(this.workflow, {})),
+      revised: queuesOf(tasksReadyAfterRevision(this.workflow, fieldsUsedByTask(transient))),
+    };
+    if (system.some((runner) => runner.scratchAccess.length > 0)) this.scratch = new ScratchBucket(this, 'Scratch');
+    const { scratch } = this;
+    this.systemRunners = system.map(
+      (runner) =>
+        new SystemRunner(this, constructId(runner.taskName), {
+          runner,
+          table,
+          readyQueues,
+          ...(scratch ? { scratch } : {}),
+          ...shared,
+          ...(alarmAction ? { alarmAction } : {}),
+        }),
+    );
 
     const frameworkAlarms = [
       functionErrorsAlarm(this, 'DispatcherErrors', this.dispatcher.handler.function, 'dispatcher', alarmAction),

@@ -1,17 +1,27 @@
 /**
- * A recording proxy on loopback in front of DynamoDB Local or the SQS emulator. Every request is forwarded
- * unchanged; on the way it records who made it (the access key id of the SigV4 credential scope, one per
- * function), the operation (X-Amz-Target) and the parsed JSON body, so a test can tell which function made
- * which AWS call on which resource. A fault hook can answer a call with an error instead of forwarding it.
+ * A recording proxy on loopback in front of a local AWS service (DynamoDB Local, the SQS emulator, the S3
+ * emulator, the Secrets Manager stand-in). Every request is forwarded unchanged but for its Host header;
+ * on the way it records who made it (the access key id of the SigV4 credential scope, one per function),
+ * the operation (X-Amz-Target for the JSON protocols, the method and path for S3's REST one) and the body,
+ * so a test can tell which function made which AWS call on which resource. A fault hook can answer a call
+ * with an error instead of forwarding it.
  */
 import { type IncomingMessage, type ServerResponse, createServer, request } from 'node:http';
 
+export type RecordedService = 'dynamodb' | 'sqs' | 's3' | 'secretsmanager';
+
 export interface RecordedCall {
-  readonly service: 'dynamodb' | 'sqs';
+  readonly service: RecordedService;
   readonly accessKeyId: string;
-  /** The operation, e.g. `UpdateItem`, `SendMessageBatch`. */
+  /** The operation, e.g. `UpdateItem`, `SendMessageBatch`; for a REST call (S3), `METHOD path`. */
   readonly operation: string;
+  /** The parsed JSON body of a JSON-protocol call; empty for a REST call. */
   readonly body: Record<string, unknown>;
+  readonly method: string;
+  /** The request's path and query string. */
+  readonly path: string;
+  /** The raw body of a REST call (S3's XML), whose JSON `body` is empty; left out beyond 1 MB. */
+  readonly text?: string;
   /** Set when the fault hook answered instead of the service. */
   readonly injectedFault?: string;
 }
@@ -34,6 +44,7 @@ export interface RecordingProxy {
 }
 
 const CREDENTIAL = /Credential=([^/,\s]+)\//;
+const MAX_TEXT_BYTES = 1024 * 1024;
 
 const readBody = (incoming: IncomingMessage): Promise<Buffer> =>
   new Promise((resolve, reject) => {
@@ -49,7 +60,7 @@ const parseJson = (raw: Buffer): Record<string, unknown> => {
   return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
 };
 
-export const startRecordingProxy = (service: RecordedCall['service'], upstream: string): Promise<RecordingProxy> => {
+export const startRecordingProxy = (service: RecordedService, upstream: string): Promise<RecordingProxy> => {
   const target = new URL(upstream);
   const calls: RecordedCall[] = [];
   const proxy: { fault?: RecordingProxy['fault'] } = {};
@@ -57,11 +68,16 @@ export const startRecordingProxy = (service: RecordedCall['service'], upstream: 
   const handle = async (incoming: IncomingMessage, outgoing: ServerResponse) => {
     const raw = await readBody(incoming);
     const amzTarget = String(incoming.headers['x-amz-target'] ?? '');
+    const method = incoming.method ?? 'GET';
+    const path = incoming.url ?? '/';
     const call: RecordedCall = {
       service,
       accessKeyId: CREDENTIAL.exec(String(incoming.headers.authorization ?? ''))?.[1] ?? 'anonymous',
-      operation: amzTarget.slice(amzTarget.lastIndexOf('.') + 1) || `${incoming.method} ${incoming.url}`,
+      operation: amzTarget.slice(amzTarget.lastIndexOf('.') + 1) || `${method} ${path}`,
       body: amzTarget ? parseJson(raw) : {},
+      method,
+      path,
+      ...(!amzTarget && raw.length > 0 && raw.length <= MAX_TEXT_BYTES ? { text: raw.toString('utf8') } : {}),
     };
     const fault = proxy.fault?.(call);
     if (fault) {

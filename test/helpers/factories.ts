@@ -27,9 +27,21 @@ export const catalogOf = (tasks: readonly string[], extraErrors: readonly string
 type Process = (transient: Transient, context: TaskContext) => Promise<string> | string;
 type TransientSettings = Pick<
   TransientTaskRunner,
-  'frequencySeconds' | 'timeoutSeconds' | 'maxReceiveCount' | 'batchSize' | 'maxConcurrency' | 'readyShards' | 'memorySize' | 'initiallyEnabled' | 'secretNames'
+  | 'frequencySeconds'
+  | 'timeoutSeconds'
+  | 'maxReceiveCount'
+  | 'batchSize'
+  | 'maxConcurrency'
+  | 'readyShards'
+  | 'memorySize'
+  | 'initiallyEnabled'
+  | 'secretNames'
+  | 'usesTransientFields'
 >;
-type SystemSettings = Pick<SystemTaskRunner, 'frequencySeconds' | 'timeoutSeconds' | 'memorySize' | 'initiallyEnabled' | 'secretNames'>;
+type SystemSettings = Pick<
+  SystemTaskRunner,
+  'frequencySeconds' | 'timeoutSeconds' | 'memorySize' | 'initiallyEnabled' | 'secretNames' | 'scratchAccess' | 'uses'
+>;
 
 /** A transient runner declared inline, as a test needs it. */
 export const runner = (

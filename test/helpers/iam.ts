@@ -1,19 +1,37 @@
 /**
  * What a function may do according to a synthesized template: the Allow statements of the policies on its
- * role, flattened to (action, resource) grants, and IAM's wildcard matching to check a call against them.
+ * role, flattened to (action, resource, conditions) grants, and IAM's matching to check a call against them:
+ * wildcards in actions and resources, and the string conditions the stack writes (StringEquals, StringLike).
  */
+import type { RecordedCall } from './aws-call-recorder';
 import { z } from 'zod';
 import { type CfnTemplate, type IntrinsicResolver, placeholders, resolveIntrinsics, resource, resourcesOfType } from './template';
+
+/** The condition operators this check evaluates; a statement with any other is refused, not ignored. */
+const conditionOperators = ['StringEquals', 'StringLike'] as const;
+type ConditionOperator = (typeof conditionOperators)[number];
+
+export interface GrantCondition {
+  readonly operator: ConditionOperator;
+  /** A condition key, e.g. `s3:prefix`. */
+  readonly key: string;
+  /** The condition holds when the request's value for the key matches one of these. */
+  readonly values: readonly string[];
+}
 
 export interface Grant {
   readonly action: string;
   readonly resource: string;
+  /** Every one must hold for the grant to allow a request. */
+  readonly conditions: readonly GrantCondition[];
 }
 
+const stringOrList = z.union([z.string(), z.array(z.string())]);
 const statementSchema = z.strictObject({
   Effect: z.literal('Allow'),
-  Action: z.union([z.string(), z.array(z.string())]),
+  Action: stringOrList,
   Resource: z.unknown(),
+  Condition: z.partialRecord(z.enum(conditionOperators), z.record(z.string(), stringOrList)).optional(),
   Sid: z.string().optional(),
 });
 const policyDocumentSchema = z.looseObject({ Statement: z.array(statementSchema) });
@@ -27,8 +45,8 @@ export const roleOf = (template: CfnTemplate, functionId: string): string =>
   getAttSchema.parse(resource(template, functionId).Properties?.Role)['Fn::GetAtt'][0];
 
 /**
- * Every (action, resource) the function's role allows. Statements with conditions, denials, NotAction or
- * managed policies are refused by the schema, so nothing is silently left out of the check.
+ * Every (action, resource, conditions) the function's role allows. Statements with other conditions,
+ * denials, NotAction or managed policies are refused by the schema, so nothing is silently left out of the check.
  */
 export const grantsOf = (template: CfnTemplate, functionId: string, resolver: IntrinsicResolver = placeholders): Grant[] => {
   const roleId = roleOf(template, functionId);
@@ -41,28 +59,67 @@ export const grantsOf = (template: CfnTemplate, functionId: string, resolver: In
       .map(([, policy]) => policy.Properties?.PolicyDocument),
   ];
   return documents.flatMap((document) =>
-    policyDocumentSchema.parse(document).Statement.flatMap((statement) =>
-      list(statement.Action).flatMap((action) =>
-        list(statement.Resource).map((value) => ({ action, resource: String(resolveIntrinsics(value, resolver)) })),
-      ),
-    ),
+    policyDocumentSchema.parse(document).Statement.flatMap((statement) => {
+      const conditions = Object.entries(statement.Condition ?? {}).flatMap(([operator, keys]) =>
+        Object.entries(keys ?? {}).map(([key, values]) => ({
+          operator: operator as ConditionOperator,
+          key,
+          values: list(values).map((value) => String(resolveIntrinsics(value, resolver))),
+        })),
+      );
+      return list(statement.Action).flatMap((action) =>
+        list(statement.Resource).map((value) => ({ action, resource: String(resolveIntrinsics(value, resolver)), conditions })),
+      );
+    }),
   );
 };
 
-/** `action resource` lines, sorted: what a test compares. */
-export const grantLines = (grants: readonly Grant[]): string[] => [...new Set(grants.map((grant) => `${grant.action} ${grant.resource}`))].sort();
+/** `action resource [if operator key values]` lines, sorted: what a test compares. */
+export const grantLines = (grants: readonly Grant[]): string[] =>
+  [
+    ...new Set(
+      grants.map((grant) =>
+        [`${grant.action} ${grant.resource}`, ...grant.conditions.map((condition) => `if ${condition.operator} ${condition.key} ${condition.values.join(' ')}`)].join(' '),
+      ),
+    ),
+  ].sort();
 
 const wildcard = (pattern: string, flags: string) =>
   new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, flags);
 
-/** IAM matching: `*` any run of characters, `?` one; actions ignore case, resources do not. */
-export const allows = (grants: readonly Grant[], action: string, resourceArn: string): boolean =>
-  grants.some((grant) => wildcard(grant.action, 'i').test(action) && wildcard(grant.resource, '').test(resourceArn));
+/** A condition holds when the request has its key and its value matches one of the condition's values. */
+const holds = (condition: GrantCondition, context: Readonly<Record<string, string>>): boolean => {
+  const value = context[condition.key];
+  if (value === undefined) return false;
+  return condition.values.some((wanted) => (condition.operator === 'StringLike' ? wildcard(wanted, '').test(value) : wanted === value));
+};
+
+/**
+ * IAM matching: `*` any run of characters, `?` one; actions ignore case, resources do not; every condition
+ * of the grant must hold for the request's condition keys (`context`).
+ */
+export const allows = (grants: readonly Grant[], action: string, resourceArn: string, context: Readonly<Record<string, string>> = {}): boolean =>
+  grants.some(
+    (grant) =>
+      wildcard(grant.action, 'i').test(action) &&
+      wildcard(grant.resource, '').test(resourceArn) &&
+      grant.conditions.every((condition) => holds(condition, context)),
+  );
 
 /** What IAM checks for one recorded call: the actions it needs on the resources it names. */
 export interface RequiredPermission {
   readonly action: string;
   readonly resource: string;
+  /** The request's values of the condition keys the stack's grants test (e.g. `s3:prefix`). */
+  readonly context?: Readonly<Record<string, string>>;
+}
+
+/** Turns the names a request carries into ARNs, as IAM sees them. */
+export interface ArnResolver {
+  tableArn(name: string): string;
+  queueArn(url: string): string;
+  /** The full ARN (with its random suffix) of the secret a SecretId (name, partial or full ARN) names. */
+  secretArn(secretId: string): string;
 }
 
 const SQS_BATCH_ACTIONS: Record<string, string> = {
@@ -74,20 +131,61 @@ const TRANSACT_ACTIONS: Record<string, string> = { Put: 'PutItem', Update: 'Upda
 
 const named = z.looseObject({ TableName: z.string(), IndexName: z.string().optional() });
 
+const XML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+const xmlText = (text: string) =>
+  text.replace(/&(#x[0-9a-f]+|#\d+|\w+);/gi, (entity, name: string) =>
+    name.startsWith('#x') || name.startsWith('#X')
+      ? String.fromCodePoint(parseInt(name.slice(2), 16))
+      : name.startsWith('#')
+        ? String.fromCodePoint(Number(name.slice(1)))
+        : (XML_ENTITIES[name] ?? entity),
+  );
+
 /**
- * The permissions a DynamoDB or SQS call needs, as AWS's service authorization reference states them: a
- * batch is authorised as its single action, a transaction as each of its items, a query on an index against
- * the index's ARN. `tableArn` and `queueArn` turn the names in the request into ARNs.
+ * An S3 REST call (path-style, as the SDK addresses a loopback endpoint) as IAM authorises it: ListObjectsV2
+ * as s3:ListBucket on the bucket with its `s3:prefix`, DeleteObjects as s3:DeleteObject on each key, and
+ * the single-object calls on the object. Anything else is refused rather than guessed.
+ */
+const s3Permissions = (call: Pick<RecordedCall, 'method' | 'path' | 'text'>): RequiredPermission[] => {
+  const url = new URL(call.path, 'http://s3.invalid');
+  const [bucket = '', ...keyParts] = url.pathname.slice(1).split('/');
+  const bucketArn = `arn:aws:s3:::${decodeURIComponent(bucket)}`;
+  const key = keyParts.map(decodeURIComponent).join('/');
+  const query = url.searchParams;
+  if (bucket && !key && call.method === 'GET' && query.get('list-type') === '2') {
+    const prefix = query.get('prefix');
+    return [{ action: 's3:ListBucket', resource: bucketArn, context: prefix === null ? {} : { 's3:prefix': prefix } }];
+  }
+  if (bucket && !key && call.method === 'POST' && query.has('delete')) {
+    const keys = [...(call.text ?? '').matchAll(/<Key>([^<]*)<\/Key>/g)].map((match) => xmlText(match[1] ?? ''));
+    if (keys.length === 0) throw new Error(`DeleteObjects ${call.path} names no key`);
+    return keys.map((objectKey) => ({ action: 's3:DeleteObject', resource: `${bucketArn}/${objectKey}` }));
+  }
+  const objectActions: Record<string, string> = { GET: 's3:GetObject', HEAD: 's3:GetObject', PUT: 's3:PutObject', DELETE: 's3:DeleteObject' };
+  const action = objectActions[call.method];
+  if (bucket && key && action && [...query.keys()].every((name) => name === 'x-id')) return [{ action, resource: `${bucketArn}/${key}` }];
+  throw new Error(`the S3 call ${call.method} ${call.path} is not modelled by this check`);
+};
+
+/**
+ * The permissions a call needs, as AWS's service authorization reference states them: a DynamoDB batch is
+ * authorised as its single action, a transaction as each of its items, a query on an index against the
+ * index's ARN; an SQS batch as its single action; GetSecretValue against the secret's full ARN; S3 as above.
  */
 export const requiredPermissions = (
-  call: { service: 'dynamodb' | 'sqs'; operation: string; body: Record<string, unknown> },
-  tableArn: (name: string) => string,
-  queueArn: (url: string) => string,
+  call: Pick<RecordedCall, 'service' | 'operation' | 'body' | 'method' | 'path' | 'text'>,
+  arns: ArnResolver,
 ): RequiredPermission[] => {
+  if (call.service === 's3') return s3Permissions(call);
+  if (call.service === 'secretsmanager') {
+    const { SecretId } = z.looseObject({ SecretId: z.string() }).parse(call.body);
+    return [{ action: `secretsmanager:${call.operation}`, resource: arns.secretArn(SecretId) }];
+  }
   if (call.service === 'sqs') {
     const { QueueUrl } = z.looseObject({ QueueUrl: z.string() }).parse(call.body);
-    return [{ action: `sqs:${SQS_BATCH_ACTIONS[call.operation] ?? call.operation}`, resource: queueArn(QueueUrl) }];
+    return [{ action: `sqs:${SQS_BATCH_ACTIONS[call.operation] ?? call.operation}`, resource: arns.queueArn(QueueUrl) }];
   }
+  const { tableArn } = arns;
   switch (call.operation) {
     case 'BatchWriteItem':
     case 'BatchGetItem':

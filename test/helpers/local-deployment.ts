@@ -1,13 +1,16 @@
 /**
- * A synthesized template deployed onto DynamoDB Local and the SQS emulator, as CloudFormation would deploy
- * it on AWS: the table and the queues with the template's properties, every function's bundled asset in its
- * own process with the template's environment (references resolved to the local names and ARNs) and its
- * own credentials, every event source mapping polling with the function's credentials, and every schedule
- * ready to fire its target with its input, provided the template lets EventBridge invoke that target.
+ * A synthesized template deployed onto DynamoDB Local, the SQS emulator and the S3 emulator, as
+ * CloudFormation would deploy it on AWS: the table, the queues and the buckets with the template's
+ * properties, every function's bundled asset in its own process with the template's environment
+ * (references resolved to the local names and ARNs) and its own credentials, every event source mapping
+ * polling with the function's credentials, and every schedule ready to fire its target with its input,
+ * provided the template lets EventBridge invoke that target. Secrets are not the template's: they exist
+ * beforehand, as in AWS (here in the Secrets Manager stand-in the functions are pointed at).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
@@ -23,6 +26,10 @@ const ACCOUNT = '000000000000';
 export interface Endpoints {
   readonly dynamodb: string;
   readonly sqs: string;
+  /** Needed when the template has a bucket. */
+  readonly s3?: string;
+  /** Where the functions find Secrets Manager. @default none: a function that reads a secret fails */
+  readonly secretsManager?: string;
 }
 
 export interface LocalDeploymentOptions {
@@ -107,11 +114,20 @@ const ruleProps = z.looseObject({
   Targets: z.array(z.looseObject({ Arn: z.string(), Input: z.string() })).length(1),
 });
 
+const bucketProps = z.strictObject({
+  // Encryption at rest, public access, object ownership and expiry have no local counterpart.
+  BucketEncryption: z.unknown().optional(),
+  PublicAccessBlockConfiguration: z.unknown().optional(),
+  OwnershipControls: z.unknown().optional(),
+  LifecycleConfiguration: z.unknown().optional(),
+});
+
 const permissionProps = z.looseObject({ Action: z.string(), FunctionName: z.string(), Principal: z.string(), SourceArn: z.string().optional() });
 
 interface Names {
   tables: Map<string, string>;
   queues: Map<string, DeployedQueue>;
+  buckets: Map<string, string>;
 }
 
 /** Local names and ARNs for every reference a template makes. */
@@ -139,6 +155,11 @@ const localResolver = (template: CfnTemplate, prefix: string, names: Names): Int
     if (!found) throw new Error(`queue ${logicalId} is referenced before it exists`);
     return found;
   };
+  const bucket = (logicalId: string) => {
+    const name = names.buckets.get(logicalId);
+    if (!name) throw new Error(`bucket ${logicalId} is referenced before it exists`);
+    return name;
+  };
   const logGroup = (logicalId: string) => `/aws/lambda/${nameOf(logicalId)}`;
   return {
     ref(logicalId) {
@@ -148,6 +169,8 @@ const localResolver = (template: CfnTemplate, prefix: string, names: Names): Int
           return table(logicalId);
         case 'AWS::SQS::Queue':
           return queue(logicalId).url;
+        case 'AWS::S3::Bucket':
+          return bucket(logicalId);
         case 'AWS::Logs::LogGroup':
           return logGroup(logicalId);
         default:
@@ -165,6 +188,8 @@ const localResolver = (template: CfnTemplate, prefix: string, names: Names): Int
           return queue(logicalId).name;
         case 'AWS::SQS::Queue.QueueUrl':
           return queue(logicalId).url;
+        case 'AWS::S3::Bucket.Arn':
+          return `arn:aws:s3:::${bucket(logicalId)}`;
         case 'AWS::Logs::LogGroup.Arn':
           return `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${logGroup(logicalId)}:*`;
         case 'AWS::Lambda::Function.Arn':
@@ -183,6 +208,8 @@ const localResolver = (template: CfnTemplate, prefix: string, names: Names): Int
 export class LocalDeployment {
   private readonly sources: SqsEventSource[] = [];
   private readonly clients: SQSClient[] = [];
+  /** Rules an operator enabled or disabled since the deployment (`aws events enable-rule`), by logical id. */
+  private readonly ruleStates = new Map<string, boolean>();
 
   private constructor(
     readonly template: CfnTemplate,
@@ -194,11 +221,21 @@ export class LocalDeployment {
 
   static async deploy(options: LocalDeploymentOptions): Promise<LocalDeployment> {
     const { template, prefix } = options;
-    const names: Names = { tables: new Map(), queues: new Map() };
+    const names: Names = { tables: new Map(), queues: new Map(), buckets: new Map() };
     const resolver = localResolver(template, prefix, names);
     const dynamo = new DynamoDBClient(localClientConfig(options.direct.dynamodb));
     const sqs = new SQSClient(localClientConfig(options.direct.sqs));
+    const s3 = options.direct.s3 ? new S3Client({ ...localClientConfig(options.direct.s3), forcePathStyle: true }) : undefined;
     try {
+      for (const [logicalId, resource] of resourcesOfType(template, 'AWS::S3::Bucket')) {
+        props(resource, bucketProps, resolver);
+        if (!s3) throw new Error(`the template has bucket ${logicalId}, but no S3 endpoint was given`);
+        // Bucket names are lower case, at most 63 characters.
+        const Bucket = `${prefix}-${logicalId}`.toLowerCase().slice(0, 63);
+        await s3.send(new CreateBucketCommand({ Bucket }));
+        names.buckets.set(logicalId, Bucket);
+      }
+
       for (const [logicalId, resource] of resourcesOfType(template, 'AWS::DynamoDB::Table')) {
         const table = props(resource, tableProps, resolver);
         const TableName = `${prefix}-${logicalId}`;
@@ -260,6 +297,8 @@ export class LocalDeployment {
             AWS_SECRET_ACCESS_KEY: 'local',
             AWS_ENDPOINT_URL_DYNAMODB: options.forFunctions.dynamodb,
             AWS_ENDPOINT_URL_SQS: options.forFunctions.sqs,
+            ...(options.forFunctions.s3 ? { AWS_ENDPOINT_URL_S3: options.forFunctions.s3 } : {}),
+            ...(options.forFunctions.secretsManager ? { AWS_ENDPOINT_URL_SECRETS_MANAGER: options.forFunctions.secretsManager } : {}),
             // Lambda runs Node 22, which the bundled SDK supports without a notice; these processes run this machine's Node.
             AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           };
@@ -286,7 +325,20 @@ export class LocalDeployment {
     } finally {
       dynamo.destroy();
       sqs.destroy();
+      s3?.destroy();
     }
+  }
+
+  bucketName(logicalId: string): string {
+    const name = this.names.buckets.get(logicalId);
+    if (!name) throw new Error(`the template has no bucket ${logicalId}`);
+    return name;
+  }
+
+  /** Enables or disables a schedule, as an operator does with `aws events enable-rule` / `disable-rule`. */
+  setScheduleEnabled(ruleLogicalId: string, enabled: boolean): void {
+    if (this.template.Resources[ruleLogicalId]?.Type !== 'AWS::Events::Rule') throw new Error(`the template has no rule ${ruleLogicalId}`);
+    this.ruleStates.set(ruleLogicalId, enabled);
   }
 
   tableName(): string {
@@ -339,18 +391,19 @@ export class LocalDeployment {
   }
 
   /**
-   * Fires every enabled schedule once: its target, invoked with the rule's input, as EventBridge does. A
-   * target the template gives EventBridge no permission to invoke is refused, as it would be on AWS.
+   * Fires every enabled schedule once (as the template or an operator left it): its target, invoked with
+   * the rule's input, as EventBridge does. A target the template gives EventBridge no permission to invoke
+   * is refused, as it would be on AWS.
    */
   async fireSchedules(): Promise<unknown[]> {
     const permissions = resourcesOfType(this.template, 'AWS::Lambda::Permission').map(([, resource]) => props(resource, permissionProps, this.resolver));
-    const rules = resourcesOfType(this.template, 'AWS::Events::Rule').map(([logicalId, resource]) => ({
-      arn: this.resolver.getAtt(logicalId, 'Arn'),
-      rule: props(resource, ruleProps, this.resolver),
-    }));
+    const rules = resourcesOfType(this.template, 'AWS::Events::Rule').map(([logicalId, resource]) => {
+      const rule = props(resource, ruleProps, this.resolver);
+      return { arn: this.resolver.getAtt(logicalId, 'Arn'), rule, enabled: this.ruleStates.get(logicalId) ?? rule.State === 'ENABLED' };
+    });
     return Promise.all(
       rules
-        .filter(({ rule }) => rule.State === 'ENABLED')
+        .filter(({ enabled }) => enabled)
         .flatMap(({ arn, rule }) =>
           rule.Targets.map((target) => {
             const fn = this.functionNamed(target.Arn);

@@ -1,15 +1,20 @@
 /**
  * The code `cdk deploy` would upload, run as deployed. The app is synthesized with bundling (the cdk.out
- * assets, not the TypeScript sources), its template deployed onto DynamoDB Local and the SQS emulator, each
- * function's asset run in its own process with the template's environment and its own credentials, behind
- * recording proxies. Blast's example transients then travel the whole workflow, a retry and dead letters
- * included, and the IAM contract is checked: every call each function made is allowed by its policy in the
- * template, and every action granted to a kind of function is used by one of them.
+ * assets, not the TypeScript sources), its template deployed onto DynamoDB Local, the SQS emulator and the
+ * S3 emulator, each function's asset run in its own process with the template's environment and its own
+ * credentials, behind recording proxies; the TNS bot's secret waits in a Secrets Manager stand-in, as an
+ * operator would have created it, and points at the TNS stand-in. Blast's example transients then travel
+ * the whole workflow, a retry and dead letters included; the system runners ingest from TNS (live and from
+ * the daily file, revising a transient TNS changed), prune scratch data on S3 and count. The IAM contract
+ * is checked: every call each function made is allowed by its policy in the template, every action granted
+ * to a kind of function is used by one of them, and every action granted to a system runner (derived from
+ * its own declaration) is used by that runner.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { App } from 'aws-cdk-lib';
@@ -28,33 +33,63 @@ import type { TaskRunnersStack } from '../../lib/stacks/task-runners-stack';
 import { addTaskRunners } from '../../lib/stacks/task-runners-app';
 import { METRICS_NAMESPACE, ServiceName } from '../../lib/telemetry';
 import { readTransientFile } from '../../lib/transient-files';
+import { TnsStandIn, loadTnsObjects } from '../../lib/local/tns-stand-in';
+import { TNS_SECRET_NAME } from '../../lib/tns/credentials';
 import { type RecordingProxy, startRecordingProxy } from '../helpers/aws-call-recorder';
 import { allows, grantsOf, requiredPermissions } from '../helpers/iam';
 import { LocalDeployment } from '../helpers/local-deployment';
 import { waitFor } from '../helpers/local-stack';
+import { S3Emulator } from '../helpers/s3-emulator';
+import { SecretsManagerStandIn } from '../helpers/secrets-manager-stand-in';
 import { logicalId } from '../helpers/stack';
-import { type CfnTemplate, cfnTemplateSchema, resolveIntrinsics } from '../helpers/template';
+import { type CfnTemplate, cfnTemplateSchema, resolveIntrinsics, resourcesOfType } from '../helpers/template';
 
 const EXAMPLES = ['2010H', '2010ag', '2010ai'];
 /** Actions the Lambda service uses on the function's behalf to ship its logs; no handler code calls them. */
 const RUNTIME_ACTIONS = new Set(['logs:CreateLogStream', 'logs:PutLogEvents']);
 const SCHEDULE_TICK_MS = 2_000;
+const REGION = 'us-east-1';
+const ACCOUNT = '000000000000';
+const TNS_INGESTION = 'TNS data ingestion';
+const MISSED_INGESTION = 'Ingest missed TNS transients';
+const PRUNING = 'Prune scratch data';
+const SNAPSHOT = 'Snapshot task register';
+// From the TNS stand-in: one made public a minute ago (the live ingestion's), one three days ago (only in the daily file).
+const [LIVE, MISSED] = ['2011dt', '2011ox'].map((name) => {
+  const object = loadTnsObjects().find((candidate) => candidate.objname === name);
+  if (!object) throw new Error(`fixtures/tns/objects.yaml has no ${name}`);
+  return object;
+}) as [ReturnType<typeof loadTnsObjects>[number], ReturnType<typeof loadTnsObjects>[number]];
 
 describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
   const outdir = mkdtempSync(join(tmpdir(), 'blast-cdk-out-'));
   let stack: TaskRunnersStack;
   let template: CfnTemplate;
   let deployment: LocalDeployment;
-  let proxies: { dynamodb: RecordingProxy; sqs: RecordingProxy };
+  let proxies: { dynamodb: RecordingProxy; sqs: RecordingProxy; s3: RecordingProxy; secretsManager: RecordingProxy };
   let engine: Engine;
+  let s3Emulator: S3Emulator;
+  let secrets: SecretsManagerStandIn;
+  let tns: TnsStandIn;
   let scheduling = true;
   let ticking: Promise<void> = Promise.resolve();
+  let ticks = 0;
   const scheduleErrors: string[] = [];
 
   const workerOf = (task: string) => {
     const built = stack.transientRunners.find((candidate) => candidate.taskName === task);
     if (!built) throw new Error(`no runner for "${task}"`);
     return logicalId(built.worker.function);
+  };
+  const systemRunnerOf = (task: string) => {
+    const built = stack.systemRunners.find((candidate) => candidate.taskName === task);
+    if (!built) throw new Error(`no system runner "${task}"`);
+    return { fn: logicalId(built.handler.function), rule: logicalId(built.schedule.rule) };
+  };
+  /** Resolves once `count` more rounds of schedules have fired and every invocation they made has returned. */
+  const scheduleRounds = (count: number) => {
+    const target = ticks + count;
+    return waitFor(`${count} rounds of schedules`, async () => ticks >= target, 180_000);
   };
 
   beforeAll(async () => {
@@ -64,15 +99,28 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
     const assembly = app.synth();
     template = cfnTemplateSchema.parse(assembly.getStackByName(stack.stackName).template);
 
-    const direct = { dynamodb: inject('dynamodbEndpoint'), sqs: inject('sqsEndpoint') };
-    const [dynamodb, sqs] = await Promise.all([startRecordingProxy('dynamodb', direct.dynamodb), startRecordingProxy('sqs', direct.sqs)]);
-    proxies = { dynamodb, sqs };
+    // Each function signs with its logical id as access key; the S3 emulator checks keys, so it learns them.
+    [s3Emulator, secrets, tns] = await Promise.all([
+      S3Emulator.start(resourcesOfType(template, 'AWS::Lambda::Function').map(([id]) => id)),
+      SecretsManagerStandIn.start({ region: REGION, account: ACCOUNT }),
+      TnsStandIn.start({ objects: [LIVE, MISSED], publishedAt: (object) => Date.now() - (object === LIVE ? 60_000 : 3 * 86_400_000) }),
+    ]);
+    // What an operator does before enabling the TNS runners (README: Credentials).
+    secrets.createSecret(TNS_SECRET_NAME, tns.environment());
+    const direct = { dynamodb: inject('dynamodbEndpoint'), sqs: inject('sqsEndpoint'), s3: s3Emulator.endpoint, secretsManager: secrets.endpoint };
+    const [dynamodb, sqs, s3, secretsManager] = await Promise.all([
+      startRecordingProxy('dynamodb', direct.dynamodb),
+      startRecordingProxy('sqs', direct.sqs),
+      startRecordingProxy('s3', direct.s3),
+      startRecordingProxy('secretsmanager', direct.secretsManager),
+    ]);
+    proxies = { dynamodb, sqs, s3, secretsManager };
     deployment = await LocalDeployment.deploy({
       template,
       assemblyDir: assembly.directory,
       prefix: `b${process.pid.toString(36)}${Date.now().toString(36)}`,
       direct,
-      forFunctions: { dynamodb: dynamodb.endpoint, sqs: sqs.endpoint },
+      forFunctions: { dynamodb: dynamodb.endpoint, sqs: sqs.endpoint, s3: s3.endpoint, secretsManager: secretsManager.endpoint },
     });
     engine = createEngine(
       { tableName: deployment.tableName(), queueUrls: {}, deadLetterQueueArns: {}, fixturesDir: 'fixtures', retryBaseSeconds: 10 },
@@ -83,6 +131,7 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
     ticking = (async () => {
       while (scheduling) {
         await deployment.fireSchedules().catch((error: unknown) => scheduleErrors.push(String(error)));
+        ticks++;
         await new Promise((resolve) => setTimeout(resolve, SCHEDULE_TICK_MS));
       }
     })();
@@ -92,7 +141,8 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
     scheduling = false;
     await ticking;
     await deployment?.stop();
-    await Promise.all([proxies?.dynamodb.stop(), proxies?.sqs.stop()]);
+    await Promise.all([proxies?.dynamodb.stop(), proxies?.sqs.stop(), proxies?.s3.stop(), proxies?.secretsManager.stop()]);
+    await Promise.all([s3Emulator?.stop(), secrets?.stop(), tns?.stop()]);
     rmSync(outdir, { recursive: true, force: true });
   });
 
@@ -188,18 +238,106 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
     expect(recorded.match).toEqual([expect.objectContaining({ reason: expect.stringMatching(/not JSON/) })]);
   }, 60_000);
 
+  describe('System runners', () => {
+    it('ingests what TNS made public, with the bot\'s credentials read from Secrets Manager, and runs it through the workflow', async () => {
+      // Prepare
+      const runner = systemRunnerOf(TNS_INGESTION);
+
+      // Act: an operator enables the schedule once the secret is in place (it starts disabled, as in Blast)
+      deployment.setScheduleEnabled(runner.rule, true);
+      const [live] = await finished([LIVE.objname]);
+      deployment.setScheduleEnabled(runner.rule, false);
+      await scheduleRounds(2);
+
+      // Assess: the transient as TNS describes it, its workflow run, the secret read by that function alone
+      expect(live?.transient).toMatchObject({ name: LIVE.objname, raDeg: LIVE.radeg, decDeg: LIVE.decdeg });
+      expect(live?.registers['Cutout download']?.status).toBe('processed');
+      expect(await engine.store.get(MISSED.objname)).toBeUndefined();
+      expect(tns.requests.filter((request) => request.status === 401)).toEqual([]);
+      expect(tns.requests.map((request) => request.path)).toContain('/api/get/object');
+      const secretReaders = new Set(proxies.secretsManager.calls.map((call) => call.accessKeyId));
+      expect([...secretReaders]).toEqual([runner.fn]);
+      expect(scheduleErrors).toEqual([]);
+    }, 180_000);
+
+    it('ingests the daily file: a missed transient for the dispatcher, a revised one reset and sent around a failed send', async () => {
+      // Prepare: TNS refines the live transient's coordinates; the runner's first send to a queue fails
+      const runner = systemRunnerOf(MISSED_INGESTION);
+      const before = await engine.store.get(LIVE.objname);
+      const revisedRa = Number(LIVE.radeg) + 0.0003;
+      tns.revise(LIVE.objname, { radeg: revisedRa });
+      let injected = 0;
+      proxies.sqs.fault = (call) => {
+        if (injected > 0 || call.accessKeyId !== runner.fn || call.operation !== 'SendMessageBatch') return undefined;
+        injected++;
+        return { status: 400, type: 'com.amazonaws.sqs#QueueDoesNotExist', message: 'injected by the test', queryErrorCode: 'AWS.SimpleQueueService.NonExistentQueue' };
+      };
+
+      // Act
+      deployment.setScheduleEnabled(runner.rule, true);
+      const checkpoint = await waitFor('the daily file to be ingested', async () => {
+        const state = await engine.store.readSystemState(MISSED_INGESTION);
+        return state?.finished === true && state;
+      }, 120_000);
+      deployment.setScheduleEnabled(runner.rule, false);
+      const rerun = await waitFor('the revised transient to run again', async () => {
+        const record = await engine.store.get(LIVE.objname);
+        const cutout = record?.registers['Cutout download'];
+        return record?.processingStatus !== ProcessingStatus.Processing && (cutout?.lastModified ?? 0) > (before?.registers['Cutout download']?.lastModified ?? 0) && record;
+      }, 120_000);
+      const [missed] = await finished([MISSED.objname]);
+      await scheduleRounds(2);
+
+      // Assess
+      expect(checkpoint).toMatchObject({ rowsDone: 2 });
+      expect(rerun.transient.raDeg).toBe(revisedRa);
+      expect(rerun.registers['Cutout download']?.status).toBe('processed');
+      expect(missed?.transient).toMatchObject({ name: MISSED.objname, raDeg: MISSED.radeg });
+      // The refused send became a ready marker that a dispatcher run sent on.
+      expect(injected).toBe(1);
+      expect(proxies.dynamodb.calls.some((call) => call.accessKeyId === runner.fn && call.operation === 'BatchWriteItem')).toBe(true);
+      expect(scheduleErrors).toEqual([]);
+    }, 240_000);
+
+    it('prunes old scratch data under the prefix on S3 and keeps the recent and what lies outside it', async () => {
+      // Prepare: scratch data of a finished transient, one object old and one new, and an old object elsewhere
+      if (!stack.scratch) throw new Error('the stack has no scratch bucket, although a runner declares scratchAccess');
+      const { prefix } = stack.scratch;
+      const bucket = deployment.bucketName(logicalId(stack.scratch.bucket));
+      const s3 = new S3Client({ ...localClientConfig(s3Emulator.endpoint), forcePathStyle: true });
+      const old = new Date(Date.now() - 2 * 86_400_000);
+      const keys = { old: `${prefix}2010H/cutout.fits`, recent: `${prefix}2010H/sed.json`, outside: 'elsewhere/notes.txt' };
+      for (const key of Object.values(keys)) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'data' }));
+      s3Emulator.backdate(bucket, keys.old, old);
+      s3Emulator.backdate(bucket, keys.outside, old);
+      const listed = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((object) => object.Key).sort();
+
+      // Act: its hourly schedule fires every tick here
+      const remaining = await waitFor('the old scratch object to be pruned', async () => {
+        const keysNow = await listed();
+        return !keysNow.includes(keys.old) && keysNow;
+      }, 60_000);
+      s3.destroy();
+
+      // Assess
+      expect(remaining).toEqual([keys.outside, keys.recent].sort());
+      const pruner = systemRunnerOf(PRUNING).fn;
+      expect(proxies.s3.calls.filter((call) => call.accessKeyId !== pruner).map((call) => call.operation)).toEqual([]);
+    }, 90_000);
+  });
+
   describe('IAM contract', () => {
     const callsByFunction = () =>
-      [...proxies.dynamodb.calls, ...proxies.sqs.calls]
+      [...proxies.dynamodb.calls, ...proxies.sqs.calls, ...proxies.s3.calls, ...proxies.secretsManager.calls]
         .filter((call) => deployment.functions.has(call.accessKeyId))
         .map((call) => ({
           fn: deployment.functions.get(call.accessKeyId)?.logicalId ?? '',
           call,
-          needs: requiredPermissions(
-            call,
-            (table) => `arn:aws:dynamodb:us-east-1:000000000000:table/${table}`,
-            (url) => deployment.queueByUrl(url)?.arn ?? `unknown queue ${url}`,
-          ),
+          needs: requiredPermissions(call, {
+            tableArn: (table) => `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${table}`,
+            queueArn: (url) => deployment.queueByUrl(url)?.arn ?? `unknown queue ${url}`,
+            secretArn: (id) => secrets.find(id)?.arn ?? `unknown secret ${id}`,
+          }),
         }));
 
     it('ran every function of the template', () => {
@@ -211,7 +349,9 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
       const grants = new Map([...deployment.functions.keys()].map((fn) => [fn, grantsOf(template, fn, deployment.resolver)]));
       const calls = callsByFunction();
       const denied = calls.flatMap(({ fn, call, needs }) =>
-        needs.filter((need) => !allows(grants.get(fn) ?? [], need.action, need.resource)).map((need) => `${fn} ${call.operation}: ${need.action} on ${need.resource}`),
+        needs
+          .filter((need) => !allows(grants.get(fn) ?? [], need.action, need.resource, need.context))
+          .map((need) => `${fn} ${call.operation}: ${need.action} on ${need.resource}${need.context ? ` ${JSON.stringify(need.context)}` : ''}`),
       );
       expect(calls.length).toBeGreaterThan(100);
       expect([...new Set(denied)]).toEqual([]);
@@ -235,6 +375,18 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
       if (registry.some((candidate) => !isTransientRunner(candidate))) expectedKinds.push(ServiceName.SystemWorker);
       expect([...kinds.keys()].sort()).toEqual(expectedKinds.sort());
       const unused = [...kinds].flatMap(([service, { granted, used }]) => [...granted].filter((action) => !used.has(action)).map((action) => `${service}: ${action}`));
+      expect(unused).toEqual([]);
+    });
+
+    it('used every action granted to each system runner, derived from its own declaration, in that runner\'s own runs', () => {
+      const used = new Map<string, Set<string>>();
+      for (const { fn, needs } of callsByFunction()) for (const need of needs) used.set(fn, (used.get(fn) ?? new Set()).add(need.action));
+      const unused = stack.systemRunners.flatMap((built) => {
+        const fn = logicalId(built.handler.function);
+        const granted = new Set(grantsOf(template, fn, deployment.resolver).map((grant) => grant.action).filter((action) => !RUNTIME_ACTIONS.has(action)));
+        return [...granted].filter((action) => !used.get(fn)?.has(action)).map((action) => `${built.taskName}: ${action}`);
+      });
+      expect(stack.systemRunners.map((built) => built.taskName).sort()).toEqual([MISSED_INGESTION, PRUNING, SNAPSHOT, TNS_INGESTION].sort());
       expect(unused).toEqual([]);
     });
   });
@@ -283,6 +435,10 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
       }
       expect(emitted).toContain('TransientsCompleted transient-worker workflow');
       expect(emitted).toContain('Dispatched dispatcher Cutout download');
+      // The system runners' own: the snapshot's counts, TNS's requests, pruning's deletions.
+      expect(emitted).toContain(`TotalTransients system-worker ${SNAPSHOT}`);
+      expect(emitted).toContain(`TnsRequests system-worker ${TNS_INGESTION}`);
+      expect(emitted).toContain(`ScratchObjectsDeleted system-worker ${PRUNING}`);
     });
 
     it('logs each run with its transient, task, status, attempt and duration', () => {

@@ -6,7 +6,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../lib/config';
 import { deadLettersMayMakeTasksReady } from '../../lib/stacks/task-runners-stack';
-import { isTransientRunner } from '../../lib/runner';
+import { SystemCapability, isTransientRunner } from '../../lib/runner';
 import { ServiceName } from '../../lib/telemetry';
 import { runner, systemRunner, workflowOf } from '../helpers/factories';
 import { grantLines, grantsOf } from '../helpers/iam';
@@ -21,7 +21,9 @@ const measure = runner('Measure', { Fetch: 'processed', Measure: 'not processed'
   settings: { memorySize: 1024, timeoutSeconds: 120, batchSize: 5, maxConcurrency: 3, maxReceiveCount: 5, frequencySeconds: 300, initiallyEnabled: false },
 });
 const summarise = runner('Summarise', { Fetch: 'processed', Summarise: 'not processed' }, { settings: { secretNames: ['blast/summary-service'] } });
-const ingest = systemRunner('Ingest', { settings: { frequencySeconds: 600, secretNames: ['tns-bot'], timeoutSeconds: 300, memorySize: 256 } });
+const ingest = systemRunner('Ingest', {
+  settings: { frequencySeconds: 600, secretNames: ['tns-bot'], timeoutSeconds: 300, memorySize: 256, uses: [SystemCapability.Ingest] },
+});
 
 describe('Stack: runner settings', () => {
   const { stack, json, template } = synthStack([ingest, fetch, measure, summarise], { fixturesDir, alarmEmail: 'ops@example.org' });
@@ -89,8 +91,8 @@ describe('Stack: runner settings', () => {
       [
         `logs:CreateLogStream ${arnOf(system.handler.logGroup)}`,
         `logs:PutLogEvents ${arnOf(system.handler.logGroup)}`,
-        `dynamodb:BatchWriteItem ${arnOf(stack.table.table)}`,
-        `dynamodb:PutItem ${arnOf(stack.table.table)}`,
+        // Its run lock (PutItem, DeleteItem) and what ingesting writes (lib/constructs/system-runner.ts).
+        ...['BatchWriteItem', 'DeleteItem', 'PutItem', 'UpdateItem'].map((action) => `dynamodb:${action} ${arnOf(stack.table.table)}`),
         `sqs:SendMessage ${arnOf(built('Fetch').queue)}`,
         `secretsmanager:GetSecretValue ${tnsArn}-??????`,
       ].sort(),

@@ -15,6 +15,7 @@ import { isTransientRunner } from '../../lib/runner';
 import { deadLetterSettings } from '../../lib/settings';
 import { createTableInput } from '../../lib/store/table';
 import { StackOutput } from '../../lib/cli/target';
+import { TaskName } from '../../lib/generated/fixtures';
 import { ServiceName } from '../../lib/telemetry';
 import { runner } from '../helpers/factories';
 import { grantLines, grantsOf } from '../helpers/iam';
@@ -24,6 +25,7 @@ import { resolveIntrinsics, resolvedJson, resource, resourcesOfType, placeholder
 const deployed = synthStack(registry);
 const { stack, template, json } = deployed;
 const transientRunners = registry.filter(isTransientRunner);
+const systemRunners = registry.filter((candidate) => !isTransientRunner(candidate));
 const table = stack.table.table;
 const runnerConstruct = (task: string) => {
   const found = stack.transientRunners.find((candidate) => candidate.taskName === task);
@@ -56,12 +58,17 @@ describe('Stack: the table', () => {
 describe('Stack: one set of resources per transient runner', () => {
   it('has one function per runner plus the dispatcher and the dead-letter handler, and nothing else that runs', () => {
     const n = transientRunners.length;
-    template.resourceCountIs('AWS::Lambda::Function', n + 2);
+    const m = systemRunners.length;
+    expect(m).toBeGreaterThan(0);
+    template.resourceCountIs('AWS::Lambda::Function', n + m + 2);
     template.resourceCountIs('AWS::SQS::Queue', 2 * n);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2 * n);
-    template.resourceCountIs('AWS::Events::Rule', n);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * n + 2);
+    template.resourceCountIs('AWS::Events::Rule', n + m);
+    // Per transient runner three; per system runner its errors; the dispatcher's and the dead-letter handler's errors.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * n + m + 2);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    // The scratch data that pruning works on.
+    template.resourceCountIs('AWS::S3::Bucket', 1);
   });
 
   it.each(transientRunners.map((candidate) => [candidate.taskName, candidate] as const))('"%s": exactly its function, queues, event source, schedule and alarms', (task, declared) => {
@@ -183,11 +190,39 @@ describe('Stack: least privilege', () => {
   it('names every action and every resource: no wildcard, no unconditional "*"', () => {
     const functions = resourcesOfType(json, 'AWS::Lambda::Function');
     const grants = functions.flatMap(([id]) => grantsOf(json, id));
+    const secretNames = new Set(registry.flatMap((candidate) => candidate.secretNames));
     expect(grants.length).toBeGreaterThan(0);
     for (const grant of grants) {
       expect(grant.action).not.toContain('*');
-      expect(grant.resource).toMatch(/^<[A-Za-z0-9]+\.Arn>$/);
+      // A resource of this stack; a secret the registry names (Secrets Manager appends six random characters);
+      // the scratch objects under their prefix.
+      const secret = /^arn:<Ref:AWS::Partition>:secretsmanager:<Ref:AWS::Region>:<Ref:AWS::AccountId>:secret:(.+)-\?{6}$/.exec(grant.resource);
+      if (secret) expect(secretNames).toContain(secret[1]);
+      else expect(grant.resource).toMatch(/^<[A-Za-z0-9]+\.Arn>(\/scratch\/\*)?$/);
     }
+  });
+
+  it('lets each system runner do what its declaration says and no more', () => {
+    const linesOf = (task: string) => {
+      const built = stack.systemRunners.find((candidate) => candidate.taskName === task);
+      if (!built) throw new Error(`no system runner "${task}"`);
+      return grantLines(grantsOf(json, logicalId(built.handler.function))).filter((line) => !line.startsWith('logs:'));
+    };
+    const tableLines = (...actions: string[]) => actions.map((action) => `dynamodb:${action} ${arnOf(table)}`);
+    const tnsSecret = 'secretsmanager:GetSecretValue arn:<Ref:AWS::Partition>:secretsmanager:<Ref:AWS::Region>:<Ref:AWS::AccountId>:secret:blast/tns-bot-??????';
+    // A new transient's first task, and the first task a revised redshift resets (the one that reads it).
+    const sends = [TaskName.CutoutDownload, TaskName.HostInformation].map((task) => `sqs:SendMessage ${arnOf(runnerConstruct(task).queue)}`);
+    if (!stack.scratch) throw new Error('no scratch bucket');
+    const bucket = arnOf(stack.scratch.bucket);
+
+    expect(linesOf('TNS data ingestion')).toEqual([...tableLines('BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'PutItem', 'UpdateItem'), tnsSecret, ...sends].sort());
+    expect(linesOf('Ingest missed TNS transients')).toEqual(
+      [...tableLines('BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'), tnsSecret, ...sends].sort(),
+    );
+    expect(linesOf('Prune scratch data')).toEqual(
+      [...tableLines('BatchGetItem', 'DeleteItem', 'PutItem'), `s3:DeleteObject ${bucket}/scratch/*`, `s3:ListBucket ${bucket} if StringLike s3:prefix scratch/*`].sort(),
+    );
+    expect(linesOf('Snapshot task register')).toEqual(tableLines('BatchGetItem', 'DeleteItem', 'PutItem'));
   });
 
   it.each(transientRunners.map((candidate) => [candidate.taskName] as const))('the "%s" worker: the table, its own queue, its successors\' queues', (task) => {

@@ -71,6 +71,16 @@ describe('Function: runSystemTask', () => {
     );
   });
 
+  it('refuses a context method the runner does not declare in uses, since the stack would grant it no access', async () => {
+    const engine = await engineOnLocalTable(registry, 'fixtures');
+    // Pruning declares processingStatuses only.
+    const context = systemTaskContext(engine, new PruneScratchData(), { secrets: noSecrets }, new AbortController().signal);
+    await expect(context.counts()).rejects.toThrow(/runner .*Prune scratch data.* calls context\.counts but does not declare "counts" in uses/);
+    await expect(context.upsert([sampleTransient('never')])).rejects.toThrow(ConfigError);
+    expect(await engine.store.get('never')).toBeUndefined();
+    expect(await context.processingStatuses(['never'])).toEqual(new Map());
+  });
+
   it('says where to point SCRATCH_LOCATION when it is not set', async () => {
     const engine = await engineOnLocalTable(registry, 'fixtures');
     const context = systemTaskContext(engine, new PruneScratchData(), { secrets: noSecrets }, new AbortController().signal);

@@ -1,12 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { registry } from '../../functions/registry';
-import { fieldsUsedByTask } from '../../lib/engine/upsert';
-import { affectedTasks, changedFields, resetRegisters, sameTransientData, withDescendants } from '../../lib/domain/revision';
+import {
+  affectedTasks,
+  changedFields,
+  fieldsUsedByTask,
+  resetRegisters,
+  sameTransientData,
+  tasksReadyAfterRevision,
+  withDescendants,
+} from '../../lib/domain/revision';
 import { validateRegistry } from '../../lib/domain/validation';
+import { newlyReady } from '../../lib/domain/workflow';
 import { loadCatalog } from '../../lib/fixtures';
 import { TaskName } from '../../lib/generated/fixtures';
 import { TransientField } from '../../lib/runner';
-import { diamondRunners, registers, sampleTransient, workflowOf } from '../helpers/factories';
+import { diamondRunners, registers, runner, sampleTransient, workflowOf } from '../helpers/factories';
 
 const { workflow } = validateRegistry(loadCatalog('fixtures'), registry);
 const fieldsUsed = fieldsUsedByTask(registry);
@@ -80,5 +88,43 @@ describe('Function: resetRegisters', () => {
       B: { status: 'not processed', lastModified: 42 },
       D: { status: 'not processed', lastModified: 42 },
     });
+  });
+});
+
+describe('Function: tasksReadyAfterRevision', () => {
+  it('names the first task (coordinates) and Host information (redshift): the roots of what a revision resets', () => {
+    expect(tasksReadyAfterRevision(workflow, fieldsUsed)).toEqual([TaskName.CutoutDownload, TaskName.HostInformation]);
+  });
+
+  it('covers every task a revision can make ready, whatever the registers were', () => {
+    // Prepare: every task settled, each field changed in turn
+    const settled = registers(Object.fromEntries(workflow.order.map((task) => [task, 'processed'])));
+    const possible = new Set(tasksReadyAfterRevision(workflow, fieldsUsed));
+
+    for (const field of [TransientField.Coordinates, TransientField.Redshift]) {
+      // Act
+      const after = { ...settled, ...resetRegisters(settled, affectedTasks(workflow, fieldsUsed, [field]), 1) };
+      const ready = newlyReady(workflow, settled, after, Object.keys(after));
+
+      // Assess
+      expect(ready.length).toBeGreaterThan(0);
+      for (const task of ready) expect(possible).toContain(task);
+    }
+  });
+
+  it('includes a task that waits for a reset task to be "not processed"', () => {
+    // Prepare: C runs while B has not; a redshift change resets B (and C, which depends on it)
+    const runners = [
+      runner('A', {}, { settings: { usesTransientFields: [TransientField.Coordinates] } }),
+      runner('B', { A: 'processed' }, { settings: { usesTransientFields: [TransientField.Redshift] } }),
+      runner('C', { A: 'processed', B: 'not processed' }, { settings: { usesTransientFields: [] } }),
+    ];
+    // Act + Assess
+    expect(tasksReadyAfterRevision(workflowOf(runners), fieldsUsedByTask(runners))).toEqual(['A', 'B', 'C']);
+  });
+
+  it('makes nothing ready when no runner reads the transient data', () => {
+    const runners = [runner('A', {}, { settings: { usesTransientFields: [] } })];
+    expect(tasksReadyAfterRevision(workflowOf(runners), fieldsUsedByTask(runners))).toEqual([]);
   });
 });

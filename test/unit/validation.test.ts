@@ -89,6 +89,15 @@ describe('Function: validateRegistry', () => {
     expect(issuesOf(runners, ['A', 'B', 'C'])).toEqual([]);
   });
 
+  it('reports a system runner whose uses names no context method', () => {
+    class Misdeclared extends SystemTaskRunner {
+      readonly taskName = 'Misdeclared';
+      override readonly uses = ['count'] as unknown as SystemTaskRunner['uses'];
+      process() {}
+    }
+    expect(issuesOf([...diamondRunners(), new Misdeclared()])).toEqual([expect.stringMatching(/^runner Misdeclared \("Misdeclared"\), field uses: .*"count"/)]);
+  });
+
   it('reports a system runner given a transient task', () => {
     class Wrong extends SystemTaskRunner {
       readonly taskName = 'A';
