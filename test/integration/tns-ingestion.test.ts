@@ -17,13 +17,14 @@ import { type SystemServices, systemTaskContext } from '../../lib/engine/system'
 import { TaskName } from '../../lib/generated/fixtures';
 import type { LocalRuntime } from '../../lib/local/runtime';
 import { TnsStandIn, dailyCsv, loadTnsObjects } from '../../lib/local/tns-stand-in';
-import type { SystemTaskContext } from '../../lib/runner';
+import { type SystemTaskContext, isTransientRunner } from '../../lib/runner';
 import { dailyFileDate } from '../../lib/tns/daily-file';
 import { DailyOutcome, ingestDailyFile, tnsClientFor } from '../../lib/tns/ingestion';
 import { startTestRuntime, waitFor } from '../helpers/local-stack';
 
 const TNS_INGESTION = 'TNS data ingestion';
 const MISSED_INGESTION = 'Ingest missed TNS transients';
+const SNAPSHOT = 'Snapshot task register';
 const objects = loadTnsObjects();
 const names = objects.map((object) => object.objname);
 
@@ -36,6 +37,13 @@ describe('Integration: TNS ingestion on the local runtime', () => {
     const runner = registry.find((candidate) => candidate.taskName === MISSED_INGESTION);
     if (!(runner instanceof IngestMissedTnsTransients)) throw new Error('the registry has no missed TNS ingestion');
     return systemTaskContext(runtime.engine, runner, services, signal);
+  };
+
+  /** What the count snapshot reads. */
+  const counts = () => {
+    const runner = registry.find((candidate) => candidate.taskName === SNAPSHOT);
+    if (!runner || isTransientRunner(runner)) throw new Error('the registry has no count snapshot');
+    return systemTaskContext(runtime.engine, runner, services, new AbortController().signal).counts();
   };
 
   const records = async (wanted: readonly string[]) =>
@@ -175,12 +183,12 @@ describe('Integration: TNS ingestion on the local runtime', () => {
 
     // A worker moves the counters just after the register write that finished its transient: wait for the
     // last ones to land, as the snapshot's next run would see them.
-    let counts = await context().counts();
+    let read = await counts();
     await waitFor('the counters to take in the last status writes', async () => {
-      counts = await context().counts();
-      return JSON.stringify(counts) === JSON.stringify(expected);
+      read = await counts();
+      return JSON.stringify(read) === JSON.stringify(expected);
     }, 30_000).catch(() => undefined);
 
-    expect(counts).toEqual(expected);
+    expect(read).toEqual(expected);
   }, 240_000);
 });
