@@ -51,6 +51,11 @@ export const recordDeadLetter = async (engine: Engine, delivery: Delivery, sourc
     const status = register?.status ?? Status.NotProcessed;
     deliveries = register?.attempt ?? 0;
     recorded = undefined;
+    // Already recorded by an earlier run of this handler whose reply was lost (or a second copy of the message).
+    if (register?.deadLettered) {
+      recorded = register;
+      return undefined;
+    }
     if (status === Status.Processing) {
       recorded = {
         status: Status.TimeLimitExceeded,
