@@ -14,7 +14,7 @@ export const AWS_MAX_ATTEMPTS = 5;
 export const awsClientConfig = {
   maxAttempts: AWS_MAX_ATTEMPTS,
   retryMode: 'standard',
-  requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
+  requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
 } as const;
 
 const attemptsOf = (value: unknown): number => {

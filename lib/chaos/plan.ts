@@ -88,7 +88,7 @@ export const defaultFaultRates: Readonly<Record<Fault, number>> = {
   [Fault.PartialSendFailure]: 0.05,
   [Fault.DuplicateSend]: 0.05,
   [Fault.DelayedSend]: 0.05,
-  [Fault.Throttle]: 0.03,
+  [Fault.Throttle]: 0.02,
   [Fault.LostResponse]: 0.01,
   [Fault.Contention]: 0.2,
 };

@@ -187,6 +187,8 @@ const run = async (
     logger.error('runner returned an invalid status; recording its failed status', { returned: status, status: runner.failedStatusMessage });
     return { status: runner.failedStatusMessage, error: reason };
   } catch (thrown) {
+    // Past the deadline (its save was refused): Lambda would have stopped the run; nothing is recorded.
+    if (thrown instanceof DeadlinePassedError) throw thrown;
     const error = coerceError(thrown);
     engine.metrics.add(task, Metric.Failures);
     const finalAttempt = delivery.receiveCount >= runner.maxReceiveCount;
