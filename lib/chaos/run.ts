@@ -17,7 +17,7 @@ import { finalState, pendingMessages, readyMarkers } from './observe';
 
 export interface ChaosRunOptions {
   readonly transients: readonly Transient[];
-  /** The operator's actions; none when all zero. */
+  /** How often the driver reprocesses, retriggers or deletes a transient mid-run (default: defaultDriverRates). */
   readonly operator?: DriverRates;
   /** Send one poison message of each kind. */
   readonly poison?: boolean;
@@ -76,7 +76,10 @@ export const runUnderChaos = async (runtime: LocalRuntime, options: ChaosRunOpti
   const names = options.transients.map((transient) => transient.name);
   const started = Date.now();
 
-  await ingestTransients(engine, options.transients, { announce: true });
+  // Half the transients go out at once, half are left to the dispatcher, so both paths meet the faults.
+  const announced = options.transients.filter((_, index) => index % 2 === 0);
+  await ingestTransients(engine, announced, { announce: true });
+  await ingestTransients(engine, options.transients.filter((_, index) => index % 2 === 1), { announce: false });
   if (options.poison && names[0]) await driver.sendPoison(names[0]);
   const settled = await waitUntilSettled(runtime, names, {
     timeoutMs: options.timeoutMs,

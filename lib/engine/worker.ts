@@ -45,7 +45,8 @@ const MAX_RETRY_DELAY_SECONDS = 900;
 
 /** A claim identifies its delivery: the message (so a redelivery knows its own work) and the attempt. */
 const claimId = (delivery: Delivery) => `${delivery.messageId.slice(0, 8)}.${delivery.receiveCount}`;
-const sameMessage = (claim: string | undefined, delivery: Delivery) => claim?.startsWith(`${delivery.messageId.slice(0, 8)}.`) ?? false;
+/** Whether a register's claim was made by a delivery of this message (any attempt). */
+export const sameMessage = (claim: string | undefined, delivery: Pick<Delivery, 'messageId'>) => claim?.startsWith(`${delivery.messageId.slice(0, 8)}.`) ?? false;
 
 /** Exponential backoff with jitter: about base·2^(attempt-1) seconds, between half and all of it. */
 export const retryDelaySeconds = (baseSeconds: number, attempt: number, random: () => number = Math.random): number => {
