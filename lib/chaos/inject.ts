@@ -109,8 +109,9 @@ export const withStoreFaults = (store: TaskStore, doc: DynamoDBDocumentClient, p
 
   return {
     ...store,
-    async claim(name, spec, register, now) {
-      const result = await store.claim(name, spec, register, now);
+    async claim(...args) {
+      const [name, spec, register] = args;
+      const result = await store.claim(...args);
       // A claim refused by its own earlier landing (a lost reply) is the worker's claim all the same.
       const own = !result.ok && result.current?.registers[spec.task]?.claim === register.claim && result.current?.registers[spec.task]?.status === Status.Processing;
       const record = result.ok ? result.record : own ? result.current : undefined;
@@ -119,13 +120,14 @@ export const withStoreFaults = (store: TaskStore, doc: DynamoDBDocumentClient, p
       }
       return result;
     },
-    async settle(name, task, claim, register) {
+    async settle(...args) {
+      const [name, task, claim, register] = args;
       const target = { key: `${name}/${task}`, subject: `${name}/${task}`, attempt: register.attempt ?? 1 };
       if (plan.hits(Fault.CrashBeforeSettle, target)) {
         recordFault(journal, Fault.CrashBeforeSettle, target);
         throw new InjectedCrashError(`injected crash of the worker before it recorded "${register.status}" for ${name}/${task}`);
       }
-      const result = await store.settle(name, task, claim, register);
+      const result = await store.settle(...args);
       journal?.record({
         type: 'settle',
         transient: name,
@@ -138,13 +140,14 @@ export const withStoreFaults = (store: TaskStore, doc: DynamoDBDocumentClient, p
       });
       return result;
     },
-    async replace(name, expectedVersion, registers, status) {
+    async replace(...args) {
+      const [name, , registers] = args;
       const target = { key: `replace ${name}`, subject: name, attempt: calls.next(`replace ${name}`) };
       if (plan.hits(Fault.Contention, target)) {
         recordFault(journal, Fault.Contention, target);
         await competingWrite(name);
       }
-      const result = await store.replace(name, expectedVersion, registers, status);
+      const result = await store.replace(...args);
       if (result.ok) {
         const statuses = Object.fromEntries(Object.entries(registers).flatMap(([task, register]) => (register ? [[task, register.status]] : [])));
         journal?.record({ type: 'write', transient: name, statuses, version: result.record.version, at: Date.now() });

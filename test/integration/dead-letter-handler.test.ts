@@ -20,7 +20,7 @@ const withRegisterA = async (name: string, register: Register) => {
   const engine = await engineOnLocalTable(runners, fixtures, { queues: recordingQueues(['A', 'B']).queues });
   await ingestTransients(engine, [sampleTransient(name)]);
   const before = await engine.store.get(name);
-  await engine.store.replace(name, before?.version ?? 0, { A: register }, 'processing');
+  await engine.store.replace(name, { version: before?.version ?? 0, processingStatus: 'processing' }, { A: register }, 'processing');
   return engine;
 };
 
