@@ -54,20 +54,19 @@ export const sendFaults = [Fault.PartialSendFailure, Fault.DuplicateSend, Fault.
 export const callFaults = [Fault.Throttle, Fault.LostResponse] as const;
 
 const rate = z.number().min(0).max(1);
-const faultSetting = z.union([
+const aimedSetting = z.strictObject({
   rate,
-  z.strictObject({
-    rate,
-    /** Only the first N tries of the same work (delivery attempts, SDK attempts, calls) are hit. */
-    firstTries: z.number().int().positive().optional(),
-    /** Only work whose subject matches this regular expression: "transient/task", or the transient alone for an item's AWS calls. */
-    match: z.string().optional(),
-  }),
-]);
+  /** Only the first N tries of the same work (delivery attempts, SDK attempts, calls) are hit. */
+  firstTries: z.number().int().positive().optional(),
+  /** Only work whose subject matches this regular expression: "transient/task", or the transient alone for an item's AWS calls. */
+  match: z.string().optional(),
+});
+/** A rate, an aimed setting, or several aimed settings of which the first whose match and firstTries apply decides. */
+const faultSetting = z.union([rate, aimedSetting, z.array(aimedSetting).min(1)]);
 
 export const faultPlanSchema = z.strictObject({
   seed: z.number().int(),
-  /** Fault → rate (0–1), or {rate, firstTries, match}. Faults left out are not injected. */
+  /** Fault → rate (0–1), or {rate, firstTries, match}, or a list of those. Faults left out are not injected. */
   faults: z.partialRecord(z.enum(faults), faultSetting).default({}),
   /** Appends what happened (runs, claims, completions, resets, faults) to this file, for the invariant checks. */
   journal: z.string().optional(),
@@ -106,12 +105,16 @@ export const parseFaultPlan = (text: string, source: string): FaultPlanSpec => {
     throw new ConfigError(`${source} is not a fault plan: ${issues}`);
   }
   for (const [fault, setting] of Object.entries(parsed.data.faults)) {
-    if (typeof setting !== 'object' || setting.match === undefined) continue;
-    try {
-      new RegExp(setting.match);
-    } catch (cause) {
-      throw new ConfigError(`${source}: faults.${fault}.match is not a regular expression`, { cause });
-    }
+    const aimed = typeof setting === 'number' ? [] : [setting].flat();
+    aimed.forEach(({ match }, index) => {
+      if (match === undefined) return;
+      try {
+        new RegExp(match);
+      } catch (cause) {
+        const path = Array.isArray(setting) ? `faults.${fault}.${index}.match` : `faults.${fault}.match`;
+        throw new ConfigError(`${source}: ${path} is not a regular expression`, { cause });
+      }
+    });
   }
   return parsed.data;
 };
@@ -136,21 +139,18 @@ interface Setting {
 }
 
 export class FaultPlan {
-  private readonly settings: ReadonlyMap<Fault, Setting>;
+  private readonly settings: ReadonlyMap<Fault, readonly Setting[]>;
 
   constructor(readonly spec: FaultPlanSpec) {
     this.settings = new Map(
-      Object.entries(spec.faults).map(([fault, setting]) => {
-        const full = typeof setting === 'number' ? { rate: setting } : setting;
-        return [
-          fault as Fault,
-          {
-            rate: full.rate,
-            firstTries: full.firstTries ?? Number.POSITIVE_INFINITY,
-            ...(full.match === undefined ? {} : { match: new RegExp(full.match) }),
-          },
-        ];
-      }),
+      Object.entries(spec.faults).map(([fault, setting]) => [
+        fault as Fault,
+        (typeof setting === 'number' ? [{ rate: setting }] : [setting].flat()).map((full) => ({
+          rate: full.rate,
+          firstTries: full.firstTries ?? Number.POSITIVE_INFINITY,
+          ...(full.match === undefined ? {} : { match: new RegExp(full.match) }),
+        })),
+      ]),
     );
   }
 
@@ -160,14 +160,15 @@ export class FaultPlan {
 
   /** Whether any of these faults may be injected at all (so layers that cannot see them stay out of the way). */
   injects(...candidates: readonly Fault[]): boolean {
-    return candidates.some((fault) => (this.settings.get(fault)?.rate ?? 0) > 0);
+    return candidates.some((fault) => (this.settings.get(fault) ?? []).some((setting) => setting.rate > 0));
   }
 
+  /** The first of the fault's settings whose match and firstTries take this target. */
   private applies(fault: Fault, target: Target): Setting | undefined {
-    const setting = this.settings.get(fault);
-    if (!setting || setting.rate <= 0 || target.attempt > setting.firstTries) return undefined;
-    if (setting.match && !(target.subject !== undefined && setting.match.test(target.subject))) return undefined;
-    return setting;
+    return (this.settings.get(fault) ?? []).find(
+      (setting) =>
+        setting.rate > 0 && target.attempt <= setting.firstTries && (!setting.match || (target.subject !== undefined && setting.match.test(target.subject))),
+    );
   }
 
   /** The one fault of `group` that hits this target, if any: one draw, split by the faults' rates. */

@@ -42,6 +42,18 @@ describe('Function: FaultPlan', () => {
   ])('%s decides %#', (_case, setting, target, expected) => {
     expect(new FaultPlan({ seed: 5, faults: { [Fault.CrashBeforeSettle]: setting } }).hits(Fault.CrashBeforeSettle, target)).toBe(expected);
   });
+
+  it('takes, of several aimed settings, the first whose match and firstTries apply', () => {
+    // Prepare: "a" fails its first two tries, "b" every try
+    const plan = new FaultPlan({ seed: 5, faults: { [Fault.RunnerThrows]: [{ rate: 1, firstTries: 2, match: '^a/' }, { rate: 1, match: '^b/' }] } });
+    const hits = (subject: string, attempt: number) => plan.hits(Fault.RunnerThrows, { key: subject, subject, attempt });
+
+    // Assess
+    expect([1, 2, 3].map((attempt) => hits('a/A', attempt))).toEqual([true, true, false]);
+    expect([1, 2, 3].map((attempt) => hits('b/A', attempt))).toEqual([true, true, true]);
+    expect(hits('c/A', 1)).toBe(false);
+    expect(plan.injects(Fault.RunnerThrows)).toBe(true);
+  });
 });
 
 describe('Function: parseFaultPlan', () => {
@@ -59,6 +71,8 @@ describe('Function: parseFaultPlan', () => {
     ['an unknown fault', '{"seed": 1, "faults": {"meteor": 0.5}}', /faults: Unrecognized key: "meteor"/],
     ['a rate above 1', '{"seed": 1, "faults": {"throttle": 2}}', /faults\.throttle: Too big/],
     ['a match that is no regular expression', '{"seed": 1, "faults": {"throttle": {"rate": 1, "match": "("}}}', /faults\.throttle\.match is not a regular expression/],
+    ['a listed match that is no regular expression', '{"seed": 1, "faults": {"throttle": [{"rate": 1}, {"rate": 1, "match": "("}]}}', /faults\.throttle\.1\.match is not a regular expression/],
+    ['an empty list of settings', '{"seed": 1, "faults": {"throttle": []}}', /faults\.throttle/],
   ])('rejects %s with a ConfigError that says what is wrong', (_case, text, message) => {
     expect(() => parseFaultPlan(text, 'CHAOS_PLAN')).toThrow(ConfigError);
     expect(() => parseFaultPlan(text, 'CHAOS_PLAN')).toThrow(message);
