@@ -37,8 +37,8 @@ export const INVALID_STATUS = 'not a status (injected)';
 /** How long past its deadline an overrunning runner keeps going. */
 const OVERRUN_MS = 1_500;
 
-const recordFault = (journal: Journal | undefined, fault: Fault, target: Target) =>
-  journal?.record({ type: 'fault', fault, key: target.key, attempt: target.attempt, at: Date.now() });
+const recordFault = (journal: Journal | undefined, fault: Fault, target: Target, detail?: string) =>
+  journal?.record({ type: 'fault', fault, key: target.key, attempt: target.attempt, ...(detail === undefined ? {} : { detail }), at: Date.now() });
 
 /** The runner with faults around its `process`, its runs journalled, and the plan's timeout if it sets one. */
 export const withRunnerFaults = (runner: TransientTaskRunner, plan: FaultPlan, journal?: Journal): TransientTaskRunner => {
@@ -232,8 +232,12 @@ export const injectCallFaults = (client: DynamoDBClient | SQSClient, service: Se
     const target: Target = { key: `${key} #${call}`, attempt, ...(subject === undefined ? {} : { subject }) };
     const fault = plan.choose(callFaults, target);
     if (!fault) return next(args);
+    if (fault === Fault.Throttle) {
+      const error = throttlingError(service, `injected throttling of ${key}`, plan.pick(0, 1, fault, target));
+      recordFault(journal, fault, target, error.name);
+      throw error;
+    }
     recordFault(journal, fault, target);
-    if (fault === Fault.Throttle) throw throttlingError(service, `injected throttling of ${key}`, plan.pick(0, 1, fault, target));
     await next(args);
     throw lostResponseError(`injected: the response of ${key} was lost`);
   };

@@ -10,7 +10,8 @@ import { ConfigError } from '../domain/errors';
 
 const name = z.string();
 export const journalEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('fault'), fault: z.string(), key: z.string(), attempt: z.number(), at: z.number() }),
+  /** An injected fault; `detail` names what exactly (e.g. which throttling exception). */
+  z.object({ type: z.literal('fault'), fault: z.string(), key: z.string(), attempt: z.number(), detail: z.string().optional(), at: z.number() }),
   /** A runner began; `deadline` is when its function would have been stopped at the latest. */
   z.object({ type: z.literal('run-start'), transient: name, task: name, runId: z.string(), at: z.number(), deadline: z.number() }),
   z.object({ type: z.literal('run-end'), transient: name, task: name, runId: z.string(), at: z.number() }),
