@@ -14,7 +14,7 @@ import { INVALID_STATUS } from '../../lib/chaos/inject';
 import { type JournalEvent, readJournal } from '../../lib/chaos/journal';
 import { Fault, type FaultPlanSpec } from '../../lib/chaos/plan';
 import { checkRun, waitUntilSettled } from '../../lib/chaos/run';
-import { ProcessingStatus } from '../../lib/domain/workflow';
+import { ProcessingStatus, type Register } from '../../lib/domain/workflow';
 import { ingestTransients } from '../../lib/engine/ingest';
 import { deadLettersOf, reprocess, retrigger } from '../../lib/engine/operations';
 import { lambdaContext } from '../../lib/local/lambda-context';
@@ -42,6 +42,7 @@ const process = (task: string) => async (transient: { name: string }, context: {
   }
   return 'processed';
 };
+const RETRY_BASE_SECONDS = 2;
 // Timeouts long enough for a loaded machine, short enough that a redelivery (6 × timeout) comes back in 24 s.
 const settings = { timeoutSeconds: 4, maxReceiveCount: 3 };
 runners.push(
@@ -56,7 +57,10 @@ const plan = (journal: string): FaultPlanSpec => ({
   seed: 7,
   journal,
   faults: {
-    [Fault.RunnerThrows]: { rate: 1, firstTries: 2, match: '^throws/' },
+    [Fault.RunnerThrows]: [
+      { rate: 1, firstTries: 2, match: '^throws/' },
+      { rate: 1, match: '^exhausted/A$' },
+    ],
     [Fault.RunnerGivesUp]: { rate: 1, match: '^gives-up/' },
     [Fault.InvalidStatus]: { rate: 1, match: '^invalid/' },
     [Fault.Overrun]: { rate: 1, firstTries: 1, match: '^overrun/D$' },
@@ -73,6 +77,8 @@ const plan = (journal: string): FaultPlanSpec => ({
 
 /** Ingested at the start, and running side by side; the timing-sensitive ones are ingested by their own tests. */
 const scenarios = [
+  'throws',
+  'exhausted',
   'gives-up',
   'invalid',
   'overrun',
@@ -87,6 +93,8 @@ const scenarios = [
 describe('Integration: named chaos scenarios', () => {
   let runtime: LocalRuntime;
   let journal: string;
+  /** The first register of "throws" seen waiting for its retry (watched from the start, as it passes quickly). */
+  let waitingForRetry: Promise<Register>;
   const names = [...scenarios, 'dispatch'];
   /** Ingests a transient whose test watches it from its very start. */
   const start = async (name: string) => {
@@ -112,12 +120,19 @@ describe('Integration: named chaos scenarios', () => {
     journal = join(mkdtempSync(join(tmpdir(), 'chaos-')), 'journal.jsonl');
     runtime = await startTestRuntime(runners, {
       fixturesDir: fixturesWithTasks(['A', 'B', 'C', 'D']),
-      retryBaseSeconds: 1,
+      // Retry delays of 1–2 s, then 2–4 s: long enough to see them grow, short enough for the suite.
+      retryBaseSeconds: RETRY_BASE_SECONDS,
       tickMs: 1_000,
       chaos: plan(journal),
     });
     runtime.run();
     await ingestTransients(runtime.engine, scenarios.map((name) => sampleTransient(name)), { announce: true });
+    waitingForRetry = waitFor('a task of throws to wait for its retry', async () => {
+      const found = await record('throws');
+      return Object.values(found?.registers ?? {}).find((register) => register?.lastError && register.status === 'not processed');
+    });
+    // Awaited by its test; a failure before then must not count as unhandled.
+    waitingForRetry.catch(() => undefined);
     // Left to the dispatcher, whose first run dies between sending and deleting its markers.
     await ingestTransients(runtime.engine, [sampleTransient('dispatch')], { announce: false });
   });
@@ -172,17 +187,40 @@ describe('Integration: named chaos scenarios', () => {
     expect(events().filter((event) => event.type === 'settle' && event.transient === 'held-delete' && event.ok && event.at > deletedAt)).toEqual([]);
   });
 
-  it('a runner that throws is retried after a growing delay, showing the attempt and error meanwhile', async () => {
-    await start('throws');
-    const waiting = await waitFor('a task to wait for its retry', async () => {
-      const found = await record('throws');
-      return Object.values(found?.registers ?? {}).find((register) => register?.lastError && register.status === 'not processed');
-    });
+  it('a runner that throws is retried after a delay, showing the attempt and error meanwhile, and may then succeed', async () => {
+    const waiting = await waitingForRetry;
     const final = await finished('throws');
 
     expect(waiting).toMatchObject({ attempt: expect.any(Number), lastError: expect.stringMatching(/InjectedRunnerError: injected failure of [ABCD] on attempt [12]/) });
     expect(final.processingStatus).toBe(ProcessingStatus.Completed);
     for (const task of ['A', 'B', 'C', 'D']) expect(final.registers[task]).toMatchObject({ status: 'processed', attempt: 3 });
+  });
+
+  it('a runner that throws on every attempt is retried after growing delays, and its failed status recorded at maxReceiveCount', async () => {
+    const final = await finished('exhausted');
+    const all = events();
+    // A second message for the task (the ingest's send racing a dispatcher run) runs attempts of its own.
+    const runs = runsOf(all, 'exhausted', 'A').flatMap((event) => (event.type === 'run-start' ? [event] : []));
+    const settles = all.flatMap((event) => (event.type === 'settle' && event.transient === 'exhausted' && event.task === 'A' ? [event] : []));
+    const messages = [...new Set(runs.map((event) => event.runId.split('.')[0]))];
+
+    // Each message's attempts ran in turn, each recorded: a retry waiting in "not processed", or at the third the failed status.
+    expect(settles.filter((event) => event.status === 'failed')).toEqual([expect.objectContaining({ ok: true, runId: expect.stringMatching(/\.3$/) })]);
+    for (const message of messages) {
+      const own = runs.filter((event) => event.runId.startsWith(`${message}.`));
+      expect(own.map((event) => event.runId)).toEqual(own.map((_, index) => `${message}.${index + 1}`));
+      for (const [index, run] of own.entries()) {
+        if (index === 0) continue;
+        // The message stayed away at least half of base·2^(attempt-1) seconds after its failure: 1 s, then 2 s.
+        const failedAt = settles.find((event) => event.runId === `${message}.${index}`);
+        expect(failedAt).toMatchObject({ status: 'not processed', ok: true });
+        expect(run.at - (failedAt?.at ?? Number.POSITIVE_INFINITY)).toBeGreaterThanOrEqual(RETRY_BASE_SECONDS * 2 ** (index - 1) * 500 - 50);
+      }
+    }
+    expect(final.registers.A).toMatchObject({ status: 'failed', attempt: 3, lastError: expect.stringMatching(/InjectedRunnerError: injected failure of A on attempt 3/) });
+    expect(final.processingStatus).toBe(ProcessingStatus.Blocked);
+    // Recorded by the worker on the last attempt, not left to the dead-letter queue.
+    expect((await deadLettersOf(runtime.engine, 'A')).filter((letter) => letter.name === 'exhausted')).toEqual([]);
   });
 
   it('a non-retryable error records the failed status at once', async () => {
@@ -240,7 +278,9 @@ describe('Integration: named chaos scenarios', () => {
   it('throttled DynamoDB calls are retried by the SDK', async () => {
     const final = await finished('throttled');
     expect(final.processingStatus).toBe(ProcessingStatus.Completed);
-    expect(faultsOf(events(), Fault.Throttle).length).toBeGreaterThanOrEqual(4);
+    const throttled = faultsOf(events(), Fault.Throttle);
+    expect(throttled.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(throttled.map((event) => event.type === 'fault' && event.detail))).toEqual(new Set(['ProvisionedThroughputExceededException', 'ThrottlingException']));
   });
 
   it('calls whose response is lost are retried, and a claim that landed is recognised as the worker\'s own', async () => {
