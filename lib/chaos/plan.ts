@@ -83,13 +83,13 @@ export const defaultFaultRates: Readonly<Record<Fault, number>> = {
   [Fault.InvalidStatus]: 0.01,
   [Fault.Overrun]: 0.02,
   [Fault.CrashBeforeSettle]: 0.03,
-  [Fault.DispatcherCrash]: 0.2,
+  [Fault.DispatcherCrash]: 0.5,
   [Fault.PartialSendFailure]: 0.05,
   [Fault.DuplicateSend]: 0.05,
   [Fault.DelayedSend]: 0.05,
   [Fault.Throttle]: 0.02,
   [Fault.LostResponse]: 0.01,
-  [Fault.Contention]: 0.2,
+  [Fault.Contention]: 0.5,
 };
 
 export const parseFaultPlan = (text: string, source: string): FaultPlanSpec => {
