@@ -42,6 +42,12 @@ const positiveInteger = (text: string) => {
   return value;
 };
 
+const wholeNumber = (text: string) => {
+  const value = Number(text);
+  if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(value)) throw new InvalidArgumentError('expected a whole number');
+  return value;
+};
+
 const program = new Command()
   .name('blast-tasks')
   .description("Blast's task runners on AWS Lambda: run them locally, check them, operate them")
@@ -144,7 +150,8 @@ program
   .option('--timeout <seconds>', 'give up if not finished by then', positiveInteger, 600)
   .option('--keep-running', 'leave the local stack up afterwards for the CLI and tests (see --state-file)', false)
   .option('--tns-local', 'ingest from a local TNS stand-in through "TNS data ingestion" instead of the transients file', false)
-  .action(async (options: { transients: string; tick: number; timeout: number; keepRunning: boolean; tnsLocal: boolean }) => {
+  .option('--chaos <seed>', 'inject the faults this seed decides, then check the invariants (see README, Reliability)', wholeNumber)
+  .action(async (options: { transients: string; tick: number; timeout: number; keepRunning: boolean; tnsLocal: boolean; chaos?: number }) => {
     const { stateFile, fixtures } = globals();
     process.exitCode = await startLocal({
       runners: registry,
@@ -156,6 +163,7 @@ program
       tnsLocal: options.tnsLocal,
       stateFile,
       logFile: join(dirname(stateFile), 'handlers.log'),
+      ...(options.chaos === undefined ? {} : { chaosSeed: options.chaos }),
     });
   });
 

@@ -8,7 +8,7 @@ import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createEngine } from '../lib/bootstrap';
 import { loadConfig } from '../lib/config';
-import { processDelivery } from '../lib/engine/worker';
+import { handleDelivery } from '../lib/engine/worker';
 import { deadlineOf, publishMetrics, toDelivery } from '../lib/middleware';
 import { ServiceName } from '../lib/telemetry';
 import { registry } from './registry';
@@ -16,7 +16,7 @@ import { registry } from './registry';
 const engine = createEngine(loadConfig(process.env), { serviceName: ServiceName.TransientWorker, runners: registry });
 
 const onRecord = (record: SQSRecord, context: Context) =>
-  processDelivery(engine, toDelivery(record), { deadline: deadlineOf(context), logger: engine.logger });
+  handleDelivery(engine, toDelivery(record), { deadline: deadlineOf(context), logger: engine.logger });
 
 // A processor per invocation: it holds the batch's results, and the local runtime runs invocations concurrently.
 export const handler = middy((event: SQSEvent, context: Context) =>

@@ -2,6 +2,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { awsClientConfig, countRetries } from './aws-clients';
+import { withFaults } from './chaos/inject';
 import type { Config } from './config';
 import { assertValidRegistry } from './domain/validation';
 import { type Engine, runnersByTask } from './engine/engine';
@@ -26,15 +28,22 @@ export const documentClient = (client: DynamoDBClient) =>
 
 export const createEngine = (config: Config, options: EngineOptions): Engine => {
   const workflow = assertValidRegistry(loadCatalog(config.fixturesDir), options.runners);
-  const doc = documentClient(options.dynamo ?? new DynamoDBClient({}));
-  return {
+  const metrics = new TaskMetrics(options.serviceName);
+  const dynamo = options.dynamo ?? new DynamoDBClient(awsClientConfig);
+  const sqs = options.sqs ?? new SQSClient(awsClientConfig);
+  countRetries(dynamo, 'DynamoDB', metrics);
+  countRetries(sqs, 'SQS', metrics);
+  const doc = documentClient(dynamo);
+  const engine: Engine = {
     workflow,
     runners: runnersByTask(options.runners),
     store: taskStore(doc, config.tableName, options.capacityMeter),
-    queues: taskQueues(options.sqs ?? new SQSClient({}), config.queueUrls, options.queueMeter),
+    queues: taskQueues(sqs, config.queueUrls, options.queueMeter, config.deadLetterQueueUrls),
     clock: options.clock ?? Date.now,
     logger: createLogger(options.serviceName),
-    metrics: new TaskMetrics(options.serviceName),
+    metrics,
     retryBaseSeconds: config.retryBaseSeconds,
   };
+  // Opt-in fault injection (CHAOS_PLAN): the chaos suite and `npm start -- --chaos SEED`.
+  return config.chaos ? withFaults(engine, { dynamo, sqs, doc }, config.chaos) : engine;
 };

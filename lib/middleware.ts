@@ -15,6 +15,7 @@ export const toDelivery = (record: SQSRecord): Delivery => ({
   receiptHandle: record.receiptHandle,
   body: record.body,
   receiveCount: Math.max(1, Number(record.attributes?.ApproximateReceiveCount) || 1),
+  source: record.eventSourceARN,
 });
 
 /** Epoch ms at which the invocation will be cut off. */

@@ -24,6 +24,8 @@ export type TaskLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 export interface TaskContext {
   /** 1 on the first delivery, then the SQS receive count. */
   readonly attempt: number;
+  /** Identifies this run: the claim it holds on the task (in logs, and in the chaos suite's journal). */
+  readonly runId: string;
   /** Aborted shortly before the function's timeout, so long work can stop cleanly. */
   readonly signal: AbortSignal;
   readonly logger: TaskLogger;

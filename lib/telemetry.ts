@@ -40,6 +40,10 @@ export const Metric = {
   /** Completions refused because a reset or a takeover replaced their claim. */
   StaleCompletions: 'StaleCompletions',
   DeadLettered: 'DeadLettered',
+  /** Unreadable messages, or for an unknown runner or transient, moved to the dead-letter queue at once. */
+  PoisonMessages: 'PoisonMessages',
+  /** Extra attempts the AWS SDK made (throttling, timeouts), with the service (DynamoDB, SQS) as the dimension. */
+  AwsRetries: 'AwsRetries',
   /** Time from a task becoming ready to its claim. */
   ReadyToClaim: 'ReadyToClaim',
   Ingested: 'Ingested',

@@ -89,6 +89,8 @@ export class TransientRunner extends Construct {
       environment: {
         [ENV.tableName]: props.table.tableName,
         [ENV.queueUrls]: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.queueUrls) }),
+        // A poison message (unreadable, an unknown runner or transient) goes to its dead-letter queue at once.
+        [ENV.deadLetterQueueUrls]: Stack.of(this).toJsonString({ [runner.taskName]: this.deadLetterQueue.queueUrl }),
       },
     });
     // UpdateItem: claim, settle, processing status; GetItem/PutItem: earlier tasks' outputs and this one's;
@@ -96,6 +98,8 @@ export class TransientRunner extends Construct {
     this.worker.grantTable(props.table, ['UpdateItem', 'GetItem', 'PutItem', 'BatchWriteItem']);
     // The mapping polls and deletes; the worker itself delays a failed run's retry (ChangeMessageVisibility).
     this.worker.grantQueues([this.queue], [...CONSUME_ACTIONS, 'ChangeMessageVisibility']);
+    // Poison messages, sent as they are to its own dead-letter queue (lib/engine/worker.ts handleDelivery).
+    this.worker.grantQueues([this.deadLetterQueue], ['SendMessage']);
     this.worker.readSecrets(runner.secretNames, runnerLabel(runner));
     this.eventSource = new EventSourceMapping(this, 'QueueSource', {
       target: this.worker.function,

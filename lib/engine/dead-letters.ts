@@ -10,7 +10,7 @@ import type { Register } from '../domain/workflow';
 import { Metric } from '../telemetry';
 import { type Engine, transientRunner } from './engine';
 import { updateTransient } from './transitions';
-import type { Delivery } from './worker';
+import { type Delivery, sameMessage } from './worker';
 
 /** Where dead letters whose body names no runner are filed. */
 export const UNROUTABLE = 'unroutable';
@@ -46,11 +46,21 @@ export const recordDeadLetter = async (engine: Engine, delivery: Delivery, sourc
   if (!runner) return file(sourceTask ?? UNROUTABLE, name, `no transient runner is registered for task "${task}"`);
 
   let recorded: Register | undefined;
+  let othersHold = false;
   const change = await updateTransient(engine, name, (record) => {
     const register = record.registers[task];
     const status = register?.status ?? Status.NotProcessed;
     deliveries = register?.attempt ?? 0;
     recorded = undefined;
+    // Already recorded by an earlier run of this handler whose reply was lost (or a second copy of the message).
+    if (register?.deadLettered) {
+      recorded = register;
+      return undefined;
+    }
+    // Another message's delivery holds the task (a live run, or a retry it is waiting for): it finishes the job.
+    othersHold =
+      register?.claim !== undefined && !sameMessage(register.claim, delivery) && (status !== Status.Processing || (register.leaseUntil ?? 0) >= now);
+    if (othersHold) return undefined;
     if (status === Status.Processing) {
       recorded = {
         status: Status.TimeLimitExceeded,
@@ -71,6 +81,7 @@ export const recordDeadLetter = async (engine: Engine, delivery: Delivery, sourc
     return recorded ? { [task]: recorded } : undefined;
   });
   if (!change) return file(task, name, 'unknown transient: it was never ingested or has been deleted');
+  if (!recorded && othersHold) return file(task, name, `nothing recorded: another message's delivery holds the task ("${change.after.registers[task]?.status}")`);
   if (!recorded) return file(task, name, `nothing recorded: the task was already "${change.after.registers[task]?.status}"`);
   return file(task, name, `recorded "${recorded.status}": ${recorded.lastError}`);
 };

@@ -75,6 +75,12 @@ const followChange = async (engine: Engine, before: Registers, after: TransientR
 };
 
 /**
+ * Stores the processing status the registers of `record` give, if it differs from the stored one (for a
+ * redelivery whose worker died before doing so); nothing is announced.
+ */
+export const recordProcessingStatus = (engine: Engine, record: TransientRecord): Promise<void> => followChange(engine, record.registers, record, [], {});
+
+/**
  * Keeps the counters (principle: the count snapshot reads no transient). Written only when a transient
  * changes bucket — ingested, first task finished, completed, blocked, reset — never per task run.
  */

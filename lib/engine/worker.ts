@@ -12,7 +12,7 @@ import type { TaskContext, TaskLogger, TransientTaskRunner } from '../runner';
 import type { TransientRecord } from '../store/task-store';
 import { Metric } from '../telemetry';
 import { type Engine, transientRunner } from './engine';
-import { afterChange, announce } from './transitions';
+import { afterChange, announce, recordProcessingStatus } from './transitions';
 
 /** What the worker needs of an SQS record. */
 export interface Delivery {
@@ -21,6 +21,8 @@ export interface Delivery {
   readonly body: string;
   /** SQS ApproximateReceiveCount: 1 on the first delivery. */
   readonly receiveCount: number;
+  /** ARN of the queue it came from (the record's eventSourceARN). */
+  readonly source?: string;
 }
 
 /** The delivery must come back later; the record is reported as a batch item failure. */
@@ -43,7 +45,8 @@ const MAX_RETRY_DELAY_SECONDS = 900;
 
 /** A claim identifies its delivery: the message (so a redelivery knows its own work) and the attempt. */
 const claimId = (delivery: Delivery) => `${delivery.messageId.slice(0, 8)}.${delivery.receiveCount}`;
-const sameMessage = (claim: string | undefined, delivery: Delivery) => claim?.startsWith(`${delivery.messageId.slice(0, 8)}.`) ?? false;
+/** Whether a register's claim was made by a delivery of this message (any attempt). */
+export const sameMessage = (claim: string | undefined, delivery: Pick<Delivery, 'messageId'>) => claim?.startsWith(`${delivery.messageId.slice(0, 8)}.`) ?? false;
 
 /** Exponential backoff with jitter: about base·2^(attempt-1) seconds, between half and all of it. */
 export const retryDelaySeconds = (baseSeconds: number, attempt: number, random: () => number = Math.random): number => {
@@ -59,6 +62,28 @@ export interface WorkerOptions {
   /** The invocation's logger; each delivery logs through a child carrying its transient and task. */
   readonly logger: Logger;
 }
+
+/**
+ * Handles one SQS record. A poison message (unreadable, an unknown runner or transient), which no retry can
+ * fix, goes to its queue's dead-letter queue at once, with the reason logged, and is acknowledged, so it
+ * neither fails the rest of its batch nor comes back. Where no dead-letter queue is known it is reported as
+ * failed, and SQS moves it there after maxReceiveCount deliveries.
+ */
+export const handleDelivery = async (engine: Engine, delivery: Delivery, options: WorkerOptions): Promise<void> => {
+  try {
+    await processDelivery(engine, delivery, options);
+  } catch (error) {
+    if (!(error instanceof PoisonMessageError)) throw error;
+    const task = delivery.source === undefined ? undefined : await engine.queues.deadLetter(delivery.source, delivery.body);
+    options.logger.error(task ? 'poison message moved to the dead-letter queue' : 'poison message; no dead-letter queue configured, failing it', {
+      reason: error.message,
+      messageId: delivery.messageId,
+      source: delivery.source,
+    });
+    if (!task) throw error;
+    engine.metrics.add(task, Metric.PoisonMessages);
+  }
+};
 
 /** Handles one delivery. Returns normally when the message may be deleted; throws to have it delivered again. */
 export const processDelivery = async (engine: Engine, delivery: Delivery, options: WorkerOptions): Promise<void> => {
@@ -77,7 +102,11 @@ export const processDelivery = async (engine: Engine, delivery: Delivery, option
     claim: claimId(delivery),
     leaseUntil: claimedAt + runner.timeoutSeconds * 1000 + LEASE_SLACK_MS,
   };
-  const claimed = await engine.store.claim(name, spec, claim, claimedAt);
+  let claimed = await engine.store.claim(name, spec, claim, claimedAt);
+  // A claim whose response was lost (a timeout the SDK retried) is refused the second time by itself.
+  if (!claimed.ok && claimed.current?.registers[task]?.claim === claimId(delivery) && claimed.current.registers[task]?.status === Status.Processing) {
+    claimed = { ok: true, record: claimed.current };
+  }
   if (!claimed.ok) return refusedClaim(engine, delivery, task, claimed.current, log);
 
   engine.metrics.add(task, Metric.Claimed);
@@ -143,6 +172,7 @@ const run = async (
   const timer = setTimeout(() => abort.abort(new Error('function timeout approaching')), Math.max(0, deadline - engine.clock() - 1_000));
   const context: TaskContext = {
     attempt: delivery.receiveCount,
+    runId: claimId(delivery),
     signal: abort.signal,
     logger,
     output: (from) => engine.store.readOutput(name, from),
@@ -158,6 +188,8 @@ const run = async (
     logger.error('runner returned an invalid status; recording its failed status', { returned: status, status: runner.failedStatusMessage });
     return { status: runner.failedStatusMessage, error: reason };
   } catch (thrown) {
+    // Past the deadline (its save was refused): Lambda would have stopped the run; nothing is recorded.
+    if (thrown instanceof DeadlinePassedError) throw thrown;
     const error = coerceError(thrown);
     engine.metrics.add(task, Metric.Failures);
     const finalAttempt = delivery.receiveCount >= runner.maxReceiveCount;
@@ -198,6 +230,8 @@ const refusedClaim = async (
       return spec !== undefined && isReady(spec, current.registers);
     });
     if (successors.length > 0) await announce(engine, current.transient, successors, engine.clock());
+    // Its worker may also have died before recording the processing status.
+    await recordProcessingStatus(engine, current);
     log.info('redelivered after its run finished; successors re-sent', { status: register.status, successors });
     return;
   }

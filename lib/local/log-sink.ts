@@ -1,15 +1,14 @@
 /**
- * The handlers write JSON logs and EMF metrics to stdout, as in Lambda (where CloudWatch collects them).
- * Locally they go to a file instead, so that the progress display stays readable.
+ * The handlers write JSON logs and EMF metrics to stdout, and warnings and errors to stderr, as in Lambda
+ * (where CloudWatch collects both). Locally they go to a file instead, so that the progress display stays
+ * readable.
  */
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-export const redirectJsonLogs = (file: string): (() => void) => {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, '');
-  const original = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+const divert = (stream: NodeJS.WriteStream, file: string): (() => void) => {
+  const original = stream.write.bind(stream);
+  stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
     const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
     if (text.startsWith('{')) {
       appendFileSync(file, text.endsWith('\n') ? text : `${text}\n`);
@@ -18,8 +17,15 @@ export const redirectJsonLogs = (file: string): (() => void) => {
       return true;
     }
     return original(chunk, ...(rest as []));
-  }) as typeof process.stdout.write;
+  }) as typeof stream.write;
   return () => {
-    process.stdout.write = original;
+    stream.write = original;
   };
+};
+
+export const redirectJsonLogs = (file: string): (() => void) => {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, '');
+  const restore = [divert(process.stdout, file), divert(process.stderr, file)];
+  return () => restore.forEach((undo) => undo());
 };

@@ -22,7 +22,7 @@ export interface LocalQueue {
 export interface LocalResources {
   readonly tableName: string;
   readonly queues: readonly LocalQueue[];
-  /** TABLE_NAME, TASK_QUEUE_URLS and TASK_DEAD_LETTER_QUEUE_ARNS for the handlers. */
+  /** TABLE_NAME, TASK_QUEUE_URLS, TASK_DEAD_LETTER_QUEUE_ARNS and TASK_DEAD_LETTER_QUEUE_URLS for the handlers. */
   readonly env: Record<string, string>;
 }
 
@@ -79,6 +79,7 @@ export const createResources = async (
       [ENV.tableName]: tableName,
       [ENV.queueUrls]: JSON.stringify(Object.fromEntries(queues.map((queue) => [queue.task, queue.url]))),
       [ENV.deadLetterQueues]: JSON.stringify(Object.fromEntries(queues.map((queue) => [queue.task, queue.deadLetterArn]))),
+      [ENV.deadLetterQueueUrls]: JSON.stringify(Object.fromEntries(queues.map((queue) => [queue.task, queue.deadLetterUrl]))),
     },
   };
 };

@@ -6,9 +6,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
+import { writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { createEngine } from '../bootstrap';
+import { withPlanTimeouts } from '../chaos/inject';
+import { Fault, type FaultPlanSpec } from '../chaos/plan';
 import { ENV, loadConfig } from '../config';
 import type { Engine } from '../engine/engine';
 import { slug } from '../queue/queue-settings';
@@ -52,6 +55,12 @@ const startBoth = async (): Promise<[LocalService, LocalService]> => {
   throw dynamodb.status === 'rejected' ? dynamodb.reason : (sqs as PromiseRejectedResult).reason;
 };
 
+/** The operator's side of a fault plan: it journals, and meets competing writers, but crashes nothing. */
+const operatorPlan = (plan: FaultPlanSpec): FaultPlanSpec => ({
+  ...plan,
+  faults: plan.faults[Fault.Contention] === undefined ? {} : { [Fault.Contention]: plan.faults[Fault.Contention] },
+});
+
 export interface LocalRuntimeOptions {
   readonly runners: readonly AnyRunner[];
   readonly fixturesDir?: string;
@@ -61,6 +70,11 @@ export interface LocalRuntimeOptions {
   readonly retryBaseSeconds?: number;
   /** Already running DynamoDB Local and SQS emulator endpoints (the tests share one of each); left running on stop. */
   readonly endpoints?: { readonly dynamodb: string; readonly sqs: string };
+  /**
+   * A fault plan for the handlers (CHAOS_PLAN): the chaos suite and `npm start -- --chaos SEED`. The
+   * runtime's own engine (ingest, operator actions) journals but injects nothing.
+   */
+  readonly chaos?: FaultPlanSpec;
   /** Called after every invocation of a queue's function. */
   readonly onInvocation?: (functionName: string, outcome: { records: number; failed: number; error?: Error }) => void;
   /** More environment for the handlers (e.g. the TNS stand-in's URL and bot), set before they load. */
@@ -83,7 +97,7 @@ export class LocalRuntime {
     readonly resources: LocalResources,
     readonly engine: Engine,
     readonly handlers: Handlers,
-    private readonly sqs: SQSClient,
+    readonly sqs: SQSClient,
     private readonly options: LocalRuntimeOptions,
   ) {}
 
@@ -97,7 +111,8 @@ export class LocalRuntime {
       const dynamo = new DynamoDBClient(localClientConfig(dynamodb.endpoint));
       // Many pollers share this client; the SDK's default of 50 sockets would queue them.
       const sqs = new SQSClient({ ...localClientConfig(sqsService.endpoint), requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 512 }) } });
-      const resources = await createResources(dynamo, sqs, options.runners, options.prefix ?? 'blast');
+      const runners = options.chaos ? withPlanTimeouts(options.runners, options.chaos) : options.runners;
+      const resources = await createResources(dynamo, sqs, runners, options.prefix ?? 'blast');
       Object.assign(process.env, localAwsEnv, resources.env, {
         AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
         AWS_ENDPOINT_URL_SQS: sqsService.endpoint,
@@ -106,9 +121,16 @@ export class LocalRuntime {
         ...(options.retryBaseSeconds === undefined ? {} : { [ENV.retryBaseSeconds]: String(options.retryBaseSeconds) }),
         ...options.environment,
       });
+      if (options.chaos?.journal) writeFileSync(options.chaos.journal, '');
+      if (options.chaos) process.env[ENV.chaosPlan] = JSON.stringify(options.chaos);
+      else delete process.env[ENV.chaosPlan];
       const handlers = await importHandlers();
-      const engine = createEngine(loadConfig(process.env), { serviceName: 'local-runtime', runners: options.runners, dynamo, sqs });
-      return new LocalRuntime(dynamodb, sqsService, resources, engine, handlers, sqs, options);
+      const config = loadConfig(process.env);
+      const engine = createEngine(
+        { ...config, ...(config.chaos ? { chaos: operatorPlan(config.chaos) } : {}) },
+        { serviceName: 'local-runtime', runners, dynamo, sqs },
+      );
+      return new LocalRuntime(dynamodb, sqsService, resources, engine, handlers, sqs, { ...options, runners });
     } catch (error) {
       await Promise.all([dynamodb.stop(), sqsService.stop()]);
       throw error;
@@ -173,6 +195,16 @@ export class LocalRuntime {
     const runner = this.options.runners.find((candidate) => candidate.taskName === task && !isTransientRunner(candidate));
     if (!runner) return Promise.reject(new Error(`no system runner "${task}" is registered`));
     return this.handlers.systemWorker({ task }, lambdaContext(slug(task), runner.timeoutSeconds * 1000, runner.memorySize));
+  }
+
+  /** The fault plan the handlers run under, if any. */
+  get chaos(): FaultPlanSpec | undefined {
+    return this.options.chaos;
+  }
+
+  /** Every queue's URL, dead-letter queues included. */
+  queueUrls(): string[] {
+    return this.resources.queues.flatMap((queue) => [queue.url, queue.deadLetterUrl]);
   }
 
   /** Endpoints and names for the CLI and tests (`--keep-running`). */

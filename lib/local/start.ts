@@ -3,11 +3,14 @@
  * when every transient is completed or blocked. `--keep-running` leaves it up for the CLI and the tests.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { type FaultPlanSpec, defaultFaultRates } from '../chaos/plan';
+import { renderChaosReport } from '../chaos/report';
+import { runUnderChaos } from '../chaos/run';
 import { assertValidRegistry } from '../domain/validation';
 import { ingestTransients } from '../engine/ingest';
 import { loadCatalog } from '../fixtures';
-import type { AnyRunner } from '../runner';
+import type { AnyRunner, Transient } from '../runner';
 import { readTransientFile } from '../transient-files';
 import { ProcessingStatus, processingStatus } from '../domain/workflow';
 import { redirectJsonLogs } from './log-sink';
@@ -31,10 +34,22 @@ export interface StartOptions {
   readonly logFile: string;
   /** Ingest from a local TNS stand-in through the TNS data ingestion runner instead of the transients file. */
   readonly tnsLocal?: boolean;
+  /** Run under the fault plan of this seed (`--chaos SEED`), then check the invariants. */
+  readonly chaosSeed?: number;
 }
 
 /** The runner `--tns-local` enables and runs at once (then on its schedule). */
 export const TNS_INGESTION_TASK = 'TNS data ingestion';
+
+/** Runner timeout under `--chaos`: a run that dies comes back after 6 × 10 s instead of 6 minutes. */
+export const CHAOS_TIMEOUT_SECONDS = 10;
+
+export const chaosPlanFor = (seed: number, stateFile: string): FaultPlanSpec => ({
+  seed,
+  faults: { ...defaultFaultRates },
+  journal: join(dirname(stateFile), 'chaos-journal.jsonl'),
+  timeoutSeconds: CHAOS_TIMEOUT_SECONDS,
+});
 
 const print = (line = '') => process.stdout.write(`${line}\n`);
 
@@ -43,6 +58,10 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
   print(`${colors.green('✓')} registry and fixtures valid: ${workflow.order.length} tasks, ${options.runners.length} runners`);
   const { transients, errors } = options.tnsLocal ? { transients: [], errors: [] } : readTransientFile(options.transientsFile);
   for (const error of errors) print(colors.red(`${options.transientsFile}: row ${error.row}${error.line ? ` (line ${error.line})` : ''}: ${error.message}`));
+  if (options.tnsLocal && options.chaosSeed !== undefined) {
+    print(colors.red('--chaos runs over the transients file; it cannot be combined with --tns-local'));
+    return 1;
+  }
   if (options.tnsLocal && !options.runners.some((runner) => runner.taskName === TNS_INGESTION_TASK)) {
     print(colors.red(`--tns-local needs the "${TNS_INGESTION_TASK}" system runner in the registry`));
     return 1;
@@ -70,6 +89,8 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    const chaos = options.chaosSeed === undefined ? undefined : chaosPlanFor(options.chaosSeed, options.stateFile);
+    if (chaos) mkdirSync(dirname(options.stateFile), { recursive: true });
     if (options.tnsLocal) {
       tns = await TnsStandIn.start({ throttleEvery: 7 });
       print(`TNS stand-in ${tns.url} · bot "${localTnsCredentials.botName}" · ${loadTnsObjects().length} objects made public in the last hour`);
@@ -79,11 +100,13 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
       fixturesDir: options.fixturesDir,
       tickMs: options.tickMs,
       ...(tns ? { environment: tns.environment(), enable: [TNS_INGESTION_TASK] } : {}),
+      ...(chaos ? { chaos, retryBaseSeconds: 1 } : {}),
     });
     const info = runtime.describe();
     print(`DynamoDB Local ${info.dynamodbEndpoint} · SQS emulator ${info.sqsEndpoint} · table ${info.tableName}`);
     print(`schedules: one 60 s period lasts ${options.tickMs} ms here · handler logs and metrics: ${options.logFile}`);
     runtime.run();
+    if (chaos) return await startUnderChaos(runtime, chaos, transients, options);
     const started = Date.now();
     let names = transients.map((transient) => transient.name);
     if (tns) {
@@ -139,4 +162,36 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
   } finally {
     await stop();
   }
+};
+
+/** `--chaos SEED`: the same pipeline with the seed's faults and operator actions, then the invariant checks. */
+const startUnderChaos = async (runtime: LocalRuntime, chaos: FaultPlanSpec, transients: readonly Transient[], options: StartOptions): Promise<number> => {
+  const { workflow } = runtime.engine;
+  print(
+    colors.yellow(
+      `chaos: seed ${chaos.seed}, runner timeouts ${CHAOS_TIMEOUT_SECONDS} s, faults injected by the handlers, operator actions and poison messages by a driver`,
+    ),
+  );
+  let lastPrinted = -Infinity;
+  const report = await runUnderChaos(runtime, {
+    transients,
+    poison: true,
+    timeoutMs: options.timeoutSeconds * 1000,
+    onProgress: (records, elapsed) => {
+      if (elapsed - lastPrinted < 2_000) return;
+      lastPrinted = elapsed;
+      print(renderTaskProgress(workflow, records, elapsed).at(-1)?.trim());
+    },
+  });
+  print(
+    report.settled
+      ? `\nall ${transients.length} transients finished and every queue drained in ${(report.elapsedMs / 1000).toFixed(1)} s\n`
+      : colors.red(`\ngave up after ${options.timeoutSeconds} s with work still pending\n`),
+  );
+  renderTransientTable(workflow, report.records).forEach((line) => print(line));
+  const deleted = transients.length - report.records.length;
+  if (deleted > 0) print(colors.dim(`  (${deleted} deleted mid-run by the chaos driver)`));
+  print();
+  renderChaosReport(report).forEach((line) => print(line));
+  return report.settled && report.violations.length === 0 ? 0 : 1;
 };

@@ -2,7 +2,7 @@
  * The SQS adapter: one queue per transient runner. Sends in batches of ten (SendMessageBatch), retries the
  * entries SQS refused, and reports what still failed so that the caller keeps that work's ready marker.
  */
-import { ChangeMessageVisibilityCommand, SQSClient, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SQSClient, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { TaskMessage } from '../domain/messages';
 
 /** Counts SQS requests in 64 KB billing chunks (for the benchmark's cost figures). */
@@ -13,7 +13,16 @@ export interface QueueMeter {
 const billingChunks = (bytes: number) => Math.max(1, Math.ceil(bytes / 65536));
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export const taskQueues = (sqs: SQSClient, urls: Readonly<Record<string, string>>, meter?: QueueMeter) => {
+/** The name at the end of a queue's URL or ARN. */
+export const queueNameOf = (urlOrArn: string) => urlOrArn.slice(Math.max(urlOrArn.lastIndexOf('/'), urlOrArn.lastIndexOf(':')) + 1);
+
+export const taskQueues = (
+  sqs: SQSClient,
+  urls: Readonly<Record<string, string>>,
+  meter?: QueueMeter,
+  /** Task → URL of its queue's dead-letter queue, where poison messages go at once. */
+  deadLetterUrls: Readonly<Record<string, string>> = {},
+) => {
   const urlOf = (task: string) => urls[task];
 
   /** Sends the messages to the task's queue; returns those that could not be sent. */
@@ -49,6 +58,19 @@ export const taskQueues = (sqs: SQSClient, urls: Readonly<Record<string, string>
       if (!QueueUrl) return;
       meter?.request('ChangeMessageVisibility', 1);
       await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: Math.round(seconds) }));
+    },
+    /**
+     * Sends a message as it is to the dead-letter queue of the queue it came from (by ARN). Returns that
+     * queue's task, or undefined when no dead-letter queue is configured for it.
+     */
+    async deadLetter(sourceArn: string, body: string): Promise<string | undefined> {
+      const source = queueNameOf(sourceArn);
+      const task = Object.keys(urls).find((candidate) => queueNameOf(urls[candidate] ?? '') === source);
+      const QueueUrl = task === undefined ? undefined : deadLetterUrls[task];
+      if (task === undefined || QueueUrl === undefined) return undefined;
+      meter?.request('SendMessage', billingChunks(body.length));
+      await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body }));
+      return task;
     },
   };
 };

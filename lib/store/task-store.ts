@@ -525,16 +525,19 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
       };
     },
 
-    /** A lease on dispatching one task, so overlapping dispatcher runs never send the same marker twice. */
+    /**
+     * A lease on dispatching one task, so overlapping dispatcher runs never send the same marker twice. The
+     * owner may take it again (its first put landed but the reply was lost and the SDK sent it again).
+     */
     async acquireLock(task: string, owner: string, now: number, leaseMs: number): Promise<boolean> {
       try {
         const result = await doc.send(
           new PutCommand({
             TableName,
             Item: { ...keys.lock(task), owner, until: now + leaseMs },
-            ConditionExpression: 'attribute_not_exists(pk) OR #until < :now',
-            ExpressionAttributeNames: { '#until': 'until' },
-            ExpressionAttributeValues: { ':now': now },
+            ConditionExpression: 'attribute_not_exists(pk) OR #until < :now OR #owner = :owner',
+            ExpressionAttributeNames: { '#until': 'until', '#owner': 'owner' },
+            ExpressionAttributeValues: { ':now': now, ':owner': owner },
             ReturnConsumedCapacity,
           }),
         );

@@ -34,6 +34,7 @@ export const recordingQueues = (tasks: readonly string[], refuse: (message: Task
       return refused;
     },
     retryLater: async () => undefined,
+    deadLetter: async () => undefined,
   };
   return { queues, sent };
 };

@@ -216,26 +216,35 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
   it('records the error status of a dead letter and keeps it for redrive, and files an unreadable one', async () => {
     // Prepare: what SQS's redrive moves to the dead-letter queues after maxReceiveCount deliveries
     const sqs = new SQSClient(localClientConfig(inject('sqsEndpoint')));
-    const deadLetterUrl = (task: string) => {
+    const queueUrl = (task: string, which: 'queue' | 'deadLetterQueue') => {
       const built = stack.transientRunners.find((candidate) => candidate.taskName === task);
-      const queue = built && deployment.names.queues.get(logicalId(built.deadLetterQueue));
-      if (!queue) throw new Error(`no dead-letter queue for "${task}"`);
+      const queue = built && deployment.names.queues.get(logicalId(built[which]));
+      if (!queue) throw new Error(`no ${which} for "${task}"`);
       return queue.url;
     };
 
-    // Act
-    await sqs.send(new SendMessageCommand({ QueueUrl: deadLetterUrl('Host information'), MessageBody: JSON.stringify({ transient: '2010ai', task: 'Host information', readyAt: 0 }) }));
-    await sqs.send(new SendMessageCommand({ QueueUrl: deadLetterUrl('Host match'), MessageBody: 'not a task message' }));
+    // Act: two dead letters as SQS moves them, and a poison message the Host match worker moves at once
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl('Host information', 'deadLetterQueue'), MessageBody: JSON.stringify({ transient: '2010ai', task: 'Host information', readyAt: 0 }) }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl('Host match', 'deadLetterQueue'), MessageBody: 'not a task message' }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl('Host match', 'queue'), MessageBody: JSON.stringify({ transient: 'never-ingested', task: 'Host match', readyAt: 0 }) }));
     const recorded = await waitFor('the dead letters to be recorded', async () => {
       const [information, match] = await Promise.all([engine.store.deadLetters('Host information'), engine.store.deadLetters('Host match')]);
-      return information.records.length > 0 && match.records.length > 0 && { information: information.records, match: match.records };
+      return information.records.length > 0 && match.records.length > 1 && { information: information.records, match: match.records };
     });
     sqs.destroy();
 
     // Assess
     expect((await engine.store.get('2010ai'))?.registers['Host information']).toMatchObject({ status: 'failed', deadLettered: true });
     expect(recorded.information).toEqual([expect.objectContaining({ name: '2010ai', reason: expect.stringMatching(/recorded "failed"/) })]);
-    expect(recorded.match).toEqual([expect.objectContaining({ reason: expect.stringMatching(/not JSON/) })]);
+    expect(recorded.match).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ reason: expect.stringMatching(/not JSON/) }),
+        expect.objectContaining({ name: 'never-ingested', reason: expect.stringMatching(/unknown transient/), receiveCount: 1 }),
+      ]),
+    );
+    // The worker sent it there itself, on its first delivery (its SendMessage grant is checked by the IAM contract below).
+    const moved = proxies.sqs.calls.filter((call) => call.accessKeyId === workerOf('Host match') && call.operation === 'SendMessage');
+    expect(moved.map((call) => call.body.QueueUrl)).toEqual([queueUrl('Host match', 'deadLetterQueue')]);
   }, 60_000);
 
   describe('System runners', () => {

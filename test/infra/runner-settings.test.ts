@@ -55,8 +55,9 @@ describe('Stack: runner settings', () => {
     const fetcher = built('Fetch');
     expect(Object.keys(resolvedJson(variables(logicalId(fetcher.worker.function))[ENV.queueUrls]) as object)).toEqual(['Fetch', 'Summarise']);
     expect(grantLines(grantsOf(json, logicalId(fetcher.worker.function))).filter((line) => line.startsWith('sqs:SendMessage'))).toEqual([
+      `sqs:SendMessage ${arnOf(built('Fetch').deadLetterQueue)}`,
       `sqs:SendMessage ${arnOf(built('Summarise').queue)}`,
-    ]);
+    ].sort());
     // ... which the dispatcher sends once the schedule is enabled.
     expect(Object.keys(resolvedJson(variables(logicalId(stack.dispatcher.handler.function))[ENV.queueUrls]) as object)).toContain('Measure');
   });

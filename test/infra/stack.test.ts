@@ -225,7 +225,7 @@ describe('Stack: least privilege', () => {
     expect(linesOf('Snapshot task register')).toEqual(tableLines('BatchGetItem', 'DeleteItem', 'PutItem'));
   });
 
-  it.each(transientRunners.map((candidate) => [candidate.taskName] as const))('the "%s" worker: the table, its own queue, its successors\' queues', (task) => {
+  it.each(transientRunners.map((candidate) => [candidate.taskName] as const))('the "%s" worker: the table, its own queue and dead-letter queue, its successors\' queues', (task) => {
     const built = runnerConstruct(task);
     const successors = (stack.workflow.dependents.get(task) ?? []).map(runnerConstruct);
 
@@ -234,9 +234,11 @@ describe('Stack: least privilege', () => {
         [['logs:CreateLogStream', 'logs:PutLogEvents'], [arnOf(built.worker.logGroup)]],
         [['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [arnOf(table)]],
         [['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'], [arnOf(built.queue)]],
-        [['sqs:SendMessage'], successors.map((successor) => arnOf(successor.queue))],
+        [['sqs:SendMessage'], [...successors.map((successor) => arnOf(successor.queue)), arnOf(built.deadLetterQueue)]],
       ]),
     );
+    // Poison messages go to its own dead-letter queue at once, and only there.
+    expect(resolvedJson(environmentOf(logicalId(built.worker.function))?.Variables[ENV.deadLetterQueueUrls])).toEqual({ [task]: refOf(built.deadLetterQueue) });
   });
 
   it('the dispatcher: the ready markers and its lock, and sending to every runner\'s queue', () => {

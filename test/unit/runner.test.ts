@@ -9,6 +9,7 @@ import { sampleTransient } from '../helpers/factories';
 
 const context = (): TaskContext => ({
   attempt: 1,
+  runId: 'a1b2c3d4.1',
   signal: new AbortController().signal,
   logger: { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() },
   output: async () => undefined,

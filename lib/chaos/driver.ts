@@ -1,0 +1,83 @@
+/**
+ * The faults that come from outside the handlers: an operator who reprocesses, retriggers or deletes a
+ * transient while its tasks run, and poison messages (not JSON, not a task message, an unknown runner, an
+ * unknown transient) sent straight to the queues. Decided by the seed, like the engine's faults.
+ */
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { Status } from '../domain/catalog';
+import type { Engine } from '../engine/engine';
+import { reprocess, retrigger } from '../engine/operations';
+import type { TransientRecord } from '../store/task-store';
+import type { Journal } from './journal';
+import { OperatorFault, hashUnit } from './plan';
+
+export interface DriverRates {
+  /** Share of transients reprocessed (once) while one of their tasks runs. */
+  readonly reprocess: number;
+  readonly retrigger: number;
+  readonly delete: number;
+}
+
+export const defaultDriverRates: DriverRates = { reprocess: 0.06, retrigger: 0.06, delete: 0.03 };
+
+/** The kinds of poison message, each as a body for a queue of `task`. */
+export const poisonMessages = (transient: string, task: string, now: number) => [
+  { kind: 'not JSON', body: `{"transient": "${transient}", "task": ` },
+  { kind: 'not a task message', body: JSON.stringify({ transient, readyAt: 'yesterday' }) },
+  { kind: 'an unknown runner', body: JSON.stringify({ transient, task: 'No such runner', readyAt: now }) },
+  { kind: 'an unknown transient', body: JSON.stringify({ transient: 'no-such-transient', task, readyAt: now }) },
+];
+
+export class ChaosDriver {
+  private readonly acted = new Set<string>();
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly sqs: SQSClient,
+    private readonly queueUrls: Readonly<Record<string, string>>,
+    private readonly seed: number,
+    private readonly rates: DriverRates,
+    private readonly journal: Journal,
+  ) {}
+
+  /** Sends one poison message of each kind, each to a queue the seed picks. */
+  async sendPoison(transient: string): Promise<void> {
+    const tasks = Object.keys(this.queueUrls);
+    const kinds = poisonMessages(transient, '', 0).length;
+    for (let index = 0; index < kinds; index++) {
+      const task = tasks[Math.floor(hashUnit(this.seed, 'poison', index) * tasks.length)];
+      const QueueUrl = task === undefined ? undefined : this.queueUrls[task];
+      const poison = task === undefined ? undefined : poisonMessages(transient, task, this.engine.clock())[index];
+      if (task === undefined || QueueUrl === undefined || !poison) continue;
+      await this.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: poison.body }));
+      this.journal.record({ type: 'action', action: OperatorFault.Poison, detail: `${poison.kind} to the ${task} queue`, at: Date.now() });
+    }
+  }
+
+  /**
+   * Acts on transients with a task running, each at most once: the seed decides whether an operator
+   * reprocesses, retriggers or deletes it now.
+   */
+  async step(records: readonly TransientRecord[]): Promise<void> {
+    for (const record of records) {
+      const name = record.transient.name;
+      if (this.acted.has(name)) continue;
+      const running = Object.entries(record.registers).filter(([, register]) => register?.status === Status.Processing).map(([task]) => task);
+      if (running.length === 0) continue;
+      this.acted.add(name);
+      const draw = hashUnit(this.seed, 'operator', name);
+      const { reprocess: r, retrigger: t, delete: d } = this.rates;
+      const detail = `while ${running.join(', ')} ran`;
+      if (draw < r) {
+        this.journal.record({ type: 'action', action: OperatorFault.Reprocess, transient: name, detail, at: Date.now() });
+        await reprocess(this.engine, name);
+      } else if (draw < r + t) {
+        this.journal.record({ type: 'action', action: OperatorFault.Retrigger, transient: name, detail, at: Date.now() });
+        await retrigger(this.engine, name);
+      } else if (draw < r + t + d) {
+        // The journalled store records the deletion itself.
+        await this.engine.store.deleteTransient(name);
+      }
+    }
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * The invariants every chaos run must keep, checked over its journal and the state it left behind. Pure:
+ * what to read is gathered elsewhere (lib/chaos/observe.ts), so each rule is tested on hand-made histories.
+ */
+import { Status, StatusType, isFinalType, statusTypeOf } from '../domain/catalog';
+import { PoisonMessageError } from '../domain/errors';
+import { parseTaskMessage } from '../domain/messages';
+import { ProcessingStatus, type Workflow, processingStatus, progressPercent, statusOf } from '../domain/workflow';
+import type { DeadLetterRecord, TransientRecord } from '../store/task-store';
+import type { JournalEvent } from './journal';
+import { OperatorFault } from './plan';
+
+export const Invariant = {
+  OneRunAtATime: 'no two runs at once',
+  FixtureStatuses: 'registers end in fixture statuses, none "processing"',
+  NoStaleCompletion: 'no completion older than a reset',
+  EffectivelyOnce: 'no finished task run again',
+  DeadLettersAccounted: 'every dead letter accounted for',
+  StatusAgrees: 'progress and processing status agree with the registers',
+  NothingLost: 'every transient completed or blocked, every queue drained',
+} as const;
+export type Invariant = (typeof Invariant)[keyof typeof Invariant];
+
+export interface Violation {
+  readonly invariant: Invariant;
+  readonly transient?: string;
+  readonly task?: string;
+  readonly detail: string;
+}
+
+/** What a run left behind, read once its queues are drained and its dead letters handled. */
+export interface FinalState {
+  /** The transients the run ingested. */
+  readonly names: readonly string[];
+  /** Those still in the table. */
+  readonly records: readonly TransientRecord[];
+  readonly deadLetters: readonly DeadLetterRecord[];
+  /** Names by processing status, as the processing-status index (`list --status`) returns them. */
+  readonly listed: ReadonlyMap<ProcessingStatus, ReadonlySet<string>>;
+  /** Messages still in the task queues and dead-letter queues (visible, in flight or delayed). */
+  readonly pendingMessages: number;
+  /** Ready markers still waiting for the dispatcher. */
+  readonly readyMarkers: number;
+}
+
+interface Run {
+  readonly runId: string;
+  readonly start: number;
+  /** When it ended, or when its function would have been stopped, whichever came first. */
+  readonly end: number;
+}
+
+type Transition =
+  | { readonly kind: 'claim'; readonly runId: string; readonly version: number }
+  | { readonly kind: 'settle'; readonly runId: string; readonly version: number; readonly status: string }
+  | { readonly kind: 'write'; readonly version: number; readonly status: string };
+
+interface History {
+  readonly runs: Map<string, { start?: number; end?: number; deadline?: number }>;
+  readonly transitions: Transition[];
+}
+
+const pairKey = (transient: string, task: string) => JSON.stringify([transient, task]);
+
+const histories = (events: readonly JournalEvent[]) => {
+  const byPair = new Map<string, History & { transient: string; task: string }>();
+  const history = (transient: string, task: string) => {
+    const key = pairKey(transient, task);
+    let found = byPair.get(key);
+    if (!found) {
+      found = { transient, task, runs: new Map(), transitions: [] };
+      byPair.set(key, found);
+    }
+    return found;
+  };
+  for (const event of events) {
+    switch (event.type) {
+      case 'run-start':
+      case 'run-end': {
+        const { runs } = history(event.transient, event.task);
+        const run = runs.get(event.runId) ?? {};
+        if (event.type === 'run-start') Object.assign(run, { start: event.at, deadline: event.deadline });
+        else run.end = event.at;
+        runs.set(event.runId, run);
+        break;
+      }
+      case 'claim':
+        history(event.transient, event.task).transitions.push({ kind: 'claim', runId: event.runId, version: event.version });
+        break;
+      case 'settle':
+        if (event.ok && event.version !== undefined) {
+          history(event.transient, event.task).transitions.push({ kind: 'settle', runId: event.runId, version: event.version, status: event.status });
+        }
+        break;
+      case 'write':
+        for (const [task, status] of Object.entries(event.statuses)) {
+          history(event.transient, task).transitions.push({ kind: 'write', version: event.version, status });
+        }
+        break;
+    }
+  }
+  for (const found of byPair.values()) found.transitions.sort((a, b) => a.version - b.version);
+  return [...byPair.values()];
+};
+
+const describeTransition = (transition: Transition) =>
+  transition.kind === 'claim'
+    ? `the claim of run ${transition.runId} (version ${transition.version})`
+    : transition.kind === 'settle'
+      ? `run ${transition.runId}'s "${transition.status}" (version ${transition.version})`
+      : `a reset or dead letter writing "${transition.status}" (version ${transition.version})`;
+
+/** Claims, completions and resets of one (transient, task) in the order the item recorded them. */
+const checkTransitions = (workflow: Workflow, transient: string, task: string, transitions: readonly Transition[]): Violation[] => {
+  const violations: Violation[] = [];
+  let status: string = Status.NotProcessed;
+  let holder: string | undefined;
+  let last: Transition | undefined;
+  for (const transition of transitions) {
+    if (transition.kind === 'claim') {
+      if (isFinalType(statusTypeOf(workflow.catalog, status))) {
+        violations.push({
+          invariant: Invariant.EffectivelyOnce,
+          transient,
+          task,
+          detail: `run ${transition.runId} claimed it after it had finished "${status}" (${last ? describeTransition(last) : 'at ingest'}), with no reset in between`,
+        });
+      }
+      status = Status.Processing;
+      holder = transition.runId;
+    } else if (transition.kind === 'settle') {
+      if (holder !== transition.runId) {
+        violations.push({
+          invariant: Invariant.NoStaleCompletion,
+          transient,
+          task,
+          detail: `run ${transition.runId} recorded "${transition.status}" over ${last ? describeTransition(last) : 'the state at ingest'}, written after its claim`,
+        });
+      }
+      status = transition.status;
+    } else {
+      status = transition.status;
+      holder = undefined;
+    }
+    last = transition;
+  }
+  return violations;
+};
+
+/** Runs of one (transient, task) that overlapped, unless a reset took the first one's claim away in between. */
+const checkOverlaps = (transient: string, task: string, history: History): Violation[] => {
+  const claims = new Map(history.transitions.flatMap((transition) => (transition.kind === 'claim' ? [[transition.runId, transition.version]] : [])));
+  const writes = history.transitions.filter((transition) => transition.kind === 'write').map((transition) => transition.version);
+  const runs: Run[] = [...history.runs].flatMap(([runId, run]) => {
+    if (run.start === undefined || run.deadline === undefined) return [];
+    return [{ runId, start: run.start, end: Math.min(run.end ?? run.deadline, run.deadline) }];
+  });
+  runs.sort((a, b) => a.start - b.start);
+  const violations: Violation[] = [];
+  for (let i = 0; i < runs.length; i++) {
+    for (let j = i + 1; j < runs.length; j++) {
+      const first = runs[i];
+      const second = runs[j];
+      if (!first || !second || second.start >= first.end) continue;
+      const from = claims.get(first.runId) ?? Number.NEGATIVE_INFINITY;
+      const to = claims.get(second.runId) ?? Number.POSITIVE_INFINITY;
+      if (writes.some((version) => version > from && version < to)) continue;
+      violations.push({
+        invariant: Invariant.OneRunAtATime,
+        transient,
+        task,
+        detail: `runs ${first.runId} and ${second.runId} ran at once (${second.start - first.start} ms apart) with no reset in between`,
+      });
+    }
+  }
+  return violations;
+};
+
+const checkRegisters = (workflow: Workflow, record: TransientRecord, listed: FinalState['listed']): Violation[] => {
+  const violations: Violation[] = [];
+  const transient = record.transient.name;
+  for (const task of workflow.order) {
+    const status = statusOf(record.registers, task);
+    const type = statusTypeOf(workflow.catalog, status);
+    if (type === undefined || type === StatusType.Warning) {
+      violations.push({
+        invariant: Invariant.FixtureStatuses,
+        transient,
+        task,
+        detail: type === undefined ? `"${status}" is not a status of ${workflow.catalog.statusFile}` : `still "${status}" after the queues drained`,
+      });
+    }
+  }
+  for (const task of Object.keys(record.registers)) {
+    if (!workflow.specs.has(task)) violations.push({ invariant: Invariant.FixtureStatuses, transient, task, detail: 'a register for a task no runner works on' });
+  }
+  const computed = processingStatus(workflow, record.registers);
+  if (record.processingStatus !== computed) {
+    violations.push({ invariant: Invariant.StatusAgrees, transient, detail: `stored processing status "${record.processingStatus}", registers say "${computed}"` });
+  }
+  for (const [status, names] of listed) {
+    if (names.has(transient) !== (status === computed)) {
+      violations.push({
+        invariant: Invariant.StatusAgrees,
+        transient,
+        detail: `the processing-status index ${names.has(transient) ? 'lists' : 'does not list'} it as "${status}"; its registers say "${computed}"`,
+      });
+    }
+  }
+  const progress = progressPercent(workflow, record.registers);
+  if (computed !== ProcessingStatus.Processing && progress !== 100) {
+    violations.push({ invariant: Invariant.StatusAgrees, transient, detail: `"${computed}" at ${progress}% progress` });
+  }
+  if (computed === ProcessingStatus.Processing) {
+    violations.push({ invariant: Invariant.NothingLost, transient, detail: 'still processing after the queues drained: some ready task was lost' });
+  }
+  return violations;
+};
+
+const checkDeadLetter = (
+  workflow: Workflow,
+  letter: DeadLetterRecord,
+  records: ReadonlyMap<string, TransientRecord>,
+  deleted: ReadonlySet<string>,
+): Violation | undefined => {
+  const fail = (detail: string): Violation => ({ invariant: Invariant.DeadLettersAccounted, transient: letter.name, task: letter.task, detail });
+  let message;
+  try {
+    message = parseTaskMessage(letter.body);
+  } catch (error) {
+    if (!(error instanceof PoisonMessageError)) throw error;
+    return letter.reason.trim() === '' ? fail('an unreadable message kept with no reason') : undefined;
+  }
+  if (!workflow.specs.has(message.task)) return letter.reason.includes(message.task) ? undefined : fail(`a message for unknown task "${message.task}" kept as "${letter.reason}"`);
+  const record = records.get(message.transient);
+  // A transient deleted after its dead letter was recorded took its register with it.
+  if (!record && deleted.has(message.transient)) return undefined;
+  if (!record) return /unknown transient/.test(letter.reason) ? undefined : fail(`transient "${message.transient}" is gone, but the record says "${letter.reason}"`);
+  const register = record.registers[message.task];
+  const status = statusOf(record.registers, message.task);
+  const recorded = /^recorded "(.*?)"/.exec(letter.reason)?.[1];
+  if (recorded !== undefined) {
+    if (status !== recorded || !register?.deadLettered || statusTypeOf(workflow.catalog, status) !== StatusType.Error) {
+      return fail(`the record says it recorded "${recorded}", the register shows "${status}"${register?.deadLettered ? '' : ' (not marked as dead-lettered)'}`);
+    }
+    return undefined;
+  }
+  if (/^nothing recorded/.test(letter.reason) && isFinalType(statusTypeOf(workflow.catalog, status))) return undefined;
+  return fail(`the record says "${letter.reason}", the register shows "${status}"`);
+};
+
+/** Every violation of the invariants in a run's journal and final state; none when the run was sound. */
+export const checkInvariants = (workflow: Workflow, events: readonly JournalEvent[], state: FinalState): Violation[] => {
+  const violations: Violation[] = [];
+  for (const history of histories(events)) {
+    violations.push(...checkTransitions(workflow, history.transient, history.task, history.transitions));
+    violations.push(...checkOverlaps(history.transient, history.task, history));
+  }
+  const records = new Map(state.records.map((record) => [record.transient.name, record]));
+  const deleted = new Set(events.flatMap((event) => (event.type === 'action' && event.action === OperatorFault.Delete && event.transient ? [event.transient] : [])));
+  for (const name of state.names) {
+    const record = records.get(name);
+    if (record) violations.push(...checkRegisters(workflow, record, state.listed));
+    else if (!deleted.has(name)) violations.push({ invariant: Invariant.NothingLost, transient: name, detail: 'missing from the table, though nobody deleted it' });
+  }
+  for (const letter of state.deadLetters) {
+    const violation = checkDeadLetter(workflow, letter, records, deleted);
+    if (violation) violations.push(violation);
+  }
+  if (state.pendingMessages > 0) violations.push({ invariant: Invariant.NothingLost, detail: `${state.pendingMessages} messages still in the queues` });
+  if (state.readyMarkers > 0) violations.push({ invariant: Invariant.NothingLost, detail: `${state.readyMarkers} ready markers never dispatched` });
+  return violations;
+};

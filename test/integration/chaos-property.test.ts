@@ -1,0 +1,133 @@
+/**
+ * The property: whatever the workflow, the transients and the faults, a chaos run keeps every invariant.
+ * fast-check draws small workflows (within the fixtures' statuses), science outcomes, fault plans and
+ * operator actions; each case runs the real handlers on DynamoDB Local and the SQS emulator. A failing case
+ * names its fast-check seed and fault plan: CHAOS_PROPERTY_SEED replays the draw, CHAOS_PROPERTY_RUNS sets
+ * how many cases run (default 3, bounded for `npm test`).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Fault, type FaultPlanSpec, hashUnit } from '../../lib/chaos/plan';
+import { runUnderChaos } from '../../lib/chaos/run';
+import type { LocalRuntime } from '../../lib/local/runtime';
+import { sampleTransient } from '../helpers/factories';
+import { fixturesWithTasks, startTestRuntime } from '../helpers/local-stack';
+
+interface RunnerSpec {
+  readonly task: string;
+  readonly prerequisites: Record<string, string>;
+  readonly process: (transient: { name: string }) => Promise<string>;
+}
+const SETTINGS = { timeoutSeconds: 2, maxReceiveCount: 3 };
+
+/**
+ * Gives the handlers a registry of these runners. They load a fresh module graph for each case (so that
+ * they read the registry and the environment at import, as in Lambda), and their runners must be built
+ * from that graph's runner classes: hence a factory, run inside it.
+ */
+const useRegistry = (specs: readonly RunnerSpec[]) => {
+  vi.resetModules();
+  vi.doMock('../../functions/registry', async () => {
+    const factories = await import('../helpers/factories');
+    return { registry: specs.map((spec) => factories.runner(spec.task, spec.prerequisites, { process: spec.process, settings: SETTINGS })) };
+  });
+};
+
+import { runner } from '../helpers/factories';
+
+const RUNS = Number(process.env.CHAOS_PROPERTY_RUNS ?? 3);
+const SEED = process.env.CHAOS_PROPERTY_SEED === undefined ? undefined : Number(process.env.CHAOS_PROPERTY_SEED);
+
+/** Task i waits for a non-empty subset of the tasks before it (task 0 for none), or is a root. */
+const workflowArbitrary = fc.integer({ min: 2, max: 4 }).chain((size) =>
+  fc.tuple(
+    fc.constant(size),
+    fc.tuple(...Array.from({ length: size }, (_, i) => (i === 0 ? fc.constant<number[]>([]) : fc.subarray(Array.from({ length: i }, (_, j) => j))))),
+  ),
+);
+
+const rate = fc.constantFrom(0, 0.1, 0.3);
+const planArbitrary = fc.record({
+  seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+  faults: fc.record({
+    [Fault.RunnerThrows]: rate,
+    [Fault.RunnerGivesUp]: fc.constantFrom(0, 0.05),
+    [Fault.InvalidStatus]: fc.constantFrom(0, 0.05),
+    // Runs that die cost a visibility timeout each: kept rarer.
+    [Fault.Overrun]: fc.constantFrom(0, 0.05),
+    [Fault.CrashBeforeSettle]: fc.constantFrom(0, 0.1),
+    [Fault.DispatcherCrash]: rate,
+    [Fault.PartialSendFailure]: rate,
+    [Fault.DuplicateSend]: rate,
+    [Fault.DelayedSend]: rate,
+    [Fault.Throttle]: fc.constantFrom(0, 0.05),
+    [Fault.LostResponse]: fc.constantFrom(0, 0.05),
+    [Fault.Contention]: rate,
+  }),
+});
+
+const caseArbitrary = fc.record({
+  workflow: workflowArbitrary,
+  transients: fc.integer({ min: 1, max: 3 }),
+  /** Share of runs whose science says no ("no GHOST match"). */
+  scienceErrors: fc.constantFrom(0, 0.2),
+  plan: planArbitrary,
+  operator: fc.record({ reprocess: fc.constantFrom(0, 0.3), retrigger: fc.constantFrom(0, 0.3), delete: fc.constantFrom(0, 0.2) }),
+  poison: fc.boolean(),
+});
+
+describe('Property: chaos keeps the invariants', () => {
+  let runtime: LocalRuntime | undefined;
+  afterEach(async () => {
+    await runtime?.stop();
+    runtime = undefined;
+  });
+
+  it(
+    'for any small workflow, transients, fault plan and operator actions',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(caseArbitrary, async ({ workflow: [size, waits], transients, scienceErrors, plan, operator, poison }) => {
+          // Prepare: the drawn registry, loaded afresh by the handlers (they read it at import, as in Lambda).
+          const tasks = Array.from({ length: size }, (_, i) => `T${i + 1}`);
+          const specs: RunnerSpec[] = tasks.map((task, i) => ({
+            task,
+            prerequisites: Object.fromEntries((waits[i] ?? []).map((j) => [tasks[j] ?? '', 'processed'])),
+            // Some work that takes a while (so that runs that wrongly overlap do overlap), then the science's verdict.
+            process: async (transient) => {
+              await sleep(50 + Math.floor(200 * hashUnit(plan.seed, 'work', transient.name, task)));
+              return hashUnit(plan.seed, transient.name, task) < scienceErrors ? 'no GHOST match' : 'processed';
+            },
+          }));
+          const runners = specs.map((spec) => runner(spec.task, spec.prerequisites, { process: spec.process, settings: SETTINGS }));
+          useRegistry(specs);
+          const spec: FaultPlanSpec = { ...plan, journal: join(mkdtempSync(join(tmpdir(), 'chaos-property-')), 'journal.jsonl') };
+          await runtime?.stop();
+          runtime = await startTestRuntime(runners, { fixturesDir: fixturesWithTasks(tasks), retryBaseSeconds: 1, tickMs: 1_000, chaos: spec });
+          runtime.run();
+
+          // Act
+          const report = await runUnderChaos(runtime, {
+            transients: Array.from({ length: transients }, (_, i) => sampleTransient(`p${i}`)),
+            operator,
+            poison,
+            timeoutMs: 120_000,
+          });
+          await runtime.stop();
+          runtime = undefined;
+
+          // Assess
+          const replay = `fault plan ${JSON.stringify(spec)}, workflow ${JSON.stringify(waits)}`;
+          expect(report.settled, `the run did not settle in time (${replay})`).toBe(true);
+          expect(report.violations, replay).toEqual([]);
+        }),
+        { numRuns: RUNS, ...(SEED === undefined ? {} : { seed: SEED }), endOnFailure: true },
+      );
+    },
+    RUNS * 240_000,
+  );
+});

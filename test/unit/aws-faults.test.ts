@@ -1,0 +1,142 @@
+/**
+ * The SDK-level layers on real AWS SDK clients whose HTTP handler is a stand-in: the retry budget and its
+ * metric, throttling and lost responses inside the SDK's retry loop, and refused, duplicated and delayed
+ * SendMessageBatch entries.
+ */
+import { createHash } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it, vi } from 'vitest';
+import { AWS_MAX_ATTEMPTS, countRetries } from '../../lib/aws-clients';
+import { documentClient } from '../../lib/bootstrap';
+import { injectCallFaults, injectSendFaults } from '../../lib/chaos/inject';
+import type { JournalEvent } from '../../lib/chaos/journal';
+import { Fault, FaultPlan } from '../../lib/chaos/plan';
+import { Metric, TaskMetrics } from '../../lib/telemetry';
+
+interface Exchange {
+  readonly target: string;
+  readonly body: Record<string, unknown>;
+}
+
+/** An HTTP handler that answers from `reply` and remembers every request. */
+const standIn = (reply: (exchange: Exchange, index: number) => { status: number; body: unknown }) => {
+  const exchanges: Exchange[] = [];
+  const handler = {
+    handle: async (request: { headers: Record<string, string>; body?: unknown }) => {
+      const exchange = { target: request.headers['x-amz-target'] ?? '', body: JSON.parse(String(request.body ?? '{}')) as Record<string, unknown> };
+      exchanges.push(exchange);
+      const { status, body } = reply(exchange, exchanges.length - 1);
+      return { response: { statusCode: status, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: Buffer.from(JSON.stringify(body)) } };
+    },
+  };
+  return { handler, exchanges };
+};
+
+const config = { region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: AWS_MAX_ATTEMPTS } as const;
+const journalOf = (events: JournalEvent[]) => ({ record: (event: JournalEvent) => events.push(event) });
+
+describe('Function: countRetries', () => {
+  it('counts the extra attempts of a throttled call in AwsRetries', async () => {
+    // Prepare: DynamoDB throttles twice, then answers.
+    const { handler, exchanges } = standIn((_exchange, index) =>
+      index < 2 ? { status: 400, body: { __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', message: 'slow down' } } : { status: 200, body: {} },
+    );
+    const client = new DynamoDBClient({ ...config, requestHandler: handler as never });
+    const metrics = new TaskMetrics('test');
+    const add = vi.spyOn(metrics, 'add');
+    countRetries(client, 'DynamoDB', metrics);
+
+    // Act
+    const output = await documentClient(client).send(new GetCommand({ TableName: 't', Key: { pk: 'T#sn', sk: 'STATE' } }));
+
+    // Assess
+    expect(exchanges).toHaveLength(3);
+    expect(output.$metadata.attempts).toBe(3);
+    expect(add).toHaveBeenCalledWith('DynamoDB', Metric.AwsRetries, 2);
+  });
+
+  it(`gives up after ${AWS_MAX_ATTEMPTS} attempts and still counts the retries`, async () => {
+    const { handler, exchanges } = standIn(() => ({ status: 400, body: { __type: 'ThrottlingException', message: 'slow down' } }));
+    const client = new DynamoDBClient({ ...config, requestHandler: handler as never });
+    const metrics = new TaskMetrics('test');
+    const add = vi.spyOn(metrics, 'add');
+    countRetries(client, 'DynamoDB', metrics);
+
+    await expect(documentClient(client).send(new GetCommand({ TableName: 't', Key: { pk: 'T#sn', sk: 'STATE' } }))).rejects.toThrow('slow down');
+
+    expect(exchanges).toHaveLength(AWS_MAX_ATTEMPTS);
+    expect(add).toHaveBeenCalledWith('DynamoDB', Metric.AwsRetries, AWS_MAX_ATTEMPTS - 1);
+  }, 60_000);
+});
+
+describe('Function: injectCallFaults', () => {
+  it('throttles the first attempt of a call on the matched item before it is sent, and the SDK retries it', async () => {
+    const { handler, exchanges } = standIn(() => ({ status: 200, body: {} }));
+    const client = new DynamoDBClient({ ...config, requestHandler: handler as never });
+    const events: JournalEvent[] = [];
+    injectCallFaults(client, 'DynamoDB', new FaultPlan({ seed: 1, faults: { [Fault.Throttle]: { rate: 1, firstTries: 1, match: '^sn$' } } }), journalOf(events));
+    const doc = documentClient(client);
+
+    const hit = await doc.send(new GetCommand({ TableName: 't', Key: { pk: 'T#sn', sk: 'STATE' } }));
+    const missed = await doc.send(new GetCommand({ TableName: 't', Key: { pk: 'T#other', sk: 'STATE' } }));
+
+    expect(hit.$metadata.attempts).toBe(2);
+    expect(missed.$metadata.attempts).toBe(1);
+    expect(exchanges).toHaveLength(2);
+    expect(events).toEqual([expect.objectContaining({ type: 'fault', fault: Fault.Throttle, key: 'GetItem T#sn #1', attempt: 1 })]);
+  });
+
+  it('loses the response of a call that landed: the service sees it twice', async () => {
+    const { handler, exchanges } = standIn(() => ({ status: 200, body: {} }));
+    const client = new DynamoDBClient({ ...config, requestHandler: handler as never });
+    injectCallFaults(client, 'DynamoDB', new FaultPlan({ seed: 1, faults: { [Fault.LostResponse]: { rate: 1, firstTries: 1 } } }));
+
+    const output = await documentClient(client).send(new GetCommand({ TableName: 't', Key: { pk: 'T#sn', sk: 'STATE' } }));
+
+    expect(output.$metadata.attempts).toBe(2);
+    expect(exchanges.map((exchange) => exchange.target)).toEqual(['DynamoDB_20120810.GetItem', 'DynamoDB_20120810.GetItem']);
+  });
+});
+
+describe('Function: injectSendFaults', () => {
+  const entries = ['a', 'b', 'c'].map((name, index) => ({ Id: String(index), MessageBody: JSON.stringify({ transient: name, task: 'A', readyAt: 1 }) }));
+  const sqsStandIn = () =>
+    standIn((exchange) => ({
+      status: 200,
+      body: {
+        Successful: ((exchange.body.Entries ?? []) as { Id: string; MessageBody: string }[]).map((entry) => ({
+          Id: entry.Id,
+          MessageId: `m-${entry.Id}`,
+          MD5OfMessageBody: createHash('md5').update(entry.MessageBody).digest('hex'),
+        })),
+      },
+    }));
+  const send = async (faults: ConstructorParameters<typeof FaultPlan>[0]['faults']) => {
+    const { handler, exchanges } = sqsStandIn();
+    const client = new SQSClient({ ...config, requestHandler: handler as never });
+    injectSendFaults(client, new FaultPlan({ seed: 1, faults }));
+    const output = await client.send(new SendMessageBatchCommand({ QueueUrl: 'https://sqs.us-east-1.amazonaws.com/1/q', Entries: entries }));
+    return { output, sent: exchanges.map((exchange) => exchange.body.Entries as { Id: string; MessageBody: string; DelaySeconds?: number }[]) };
+  };
+
+  it('refuses the matched entries, reporting them as Failed, and sends the rest', async () => {
+    const { output, sent } = await send({ [Fault.PartialSendFailure]: { rate: 1, match: '^b/' } });
+    expect(sent.map((batch) => batch.map((entry) => entry.Id))).toEqual([['0', '2']]);
+    expect(output.Failed).toEqual([expect.objectContaining({ Id: '1', SenderFault: false })]);
+  });
+
+  it('sends the matched entries a second time', async () => {
+    const { sent } = await send({ [Fault.DuplicateSend]: { rate: 1, match: '^a/' } });
+    expect(sent.map((batch) => batch.map((entry) => entry.MessageBody))).toEqual([entries.map((entry) => entry.MessageBody), [entries[0]?.MessageBody]]);
+  });
+
+  it('delays the matched entries by one to five seconds', async () => {
+    const { sent } = await send({ [Fault.DelayedSend]: { rate: 1, match: '^c/' } });
+    const delays = sent[0]?.map((entry) => entry.DelaySeconds);
+    expect(delays?.slice(0, 2)).toEqual([undefined, undefined]);
+    expect(delays?.[2]).toBeGreaterThanOrEqual(1);
+    expect(delays?.[2]).toBeLessThanOrEqual(5);
+  });
+});

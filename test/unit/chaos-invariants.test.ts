@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { type FinalState, Invariant, checkInvariants } from '../../lib/chaos/invariants';
+import type { JournalEvent } from '../../lib/chaos/journal';
+import { OperatorFault } from '../../lib/chaos/plan';
+import { ProcessingStatus, type Registers } from '../../lib/domain/workflow';
+import type { DeadLetterRecord, TransientRecord } from '../../lib/store/task-store';
+import { diamondRunners, registers, sampleTransient, workflowOf } from '../helpers/factories';
+
+const workflow = workflowOf(diamondRunners());
+const done = registers({ A: 'processed', B: 'processed', C: 'processed', D: 'processed' });
+
+const transientRecord = (name: string, regs: Registers, status: ProcessingStatus = ProcessingStatus.Completed): TransientRecord => ({
+  transient: sampleTransient(name),
+  registers: regs,
+  version: 10,
+  processingStatus: status,
+  createdAt: 0,
+});
+
+/** A final state in which every named transient is completed and listed so. */
+const state = (records: TransientRecord[], overrides: Partial<FinalState> = {}): FinalState => ({
+  names: records.map((record) => record.transient.name),
+  records,
+  deadLetters: [],
+  listed: new Map([
+    [ProcessingStatus.Completed, new Set(records.filter((r) => r.processingStatus === ProcessingStatus.Completed).map((r) => r.transient.name))],
+    [ProcessingStatus.Blocked, new Set(records.filter((r) => r.processingStatus === ProcessingStatus.Blocked).map((r) => r.transient.name))],
+    [ProcessingStatus.Processing, new Set<string>()],
+  ]),
+  pendingMessages: 0,
+  readyMarkers: 0,
+  ...overrides,
+});
+
+const run = (runId: string, start: number, end: number, task = 'A', transient = 'sn'): JournalEvent[] => [
+  { type: 'run-start', transient, task, runId, at: start, deadline: start + 1_000 },
+  { type: 'run-end', transient, task, runId, at: end },
+];
+const claim = (runId: string, version: number, task = 'A'): JournalEvent => ({ type: 'claim', transient: 'sn', task, runId, version, at: 0 });
+const settle = (runId: string, version: number, status = 'processed', task = 'A'): JournalEvent => ({
+  type: 'settle',
+  transient: 'sn',
+  task,
+  runId,
+  status,
+  ok: true,
+  version,
+  at: 0,
+});
+const reset = (version: number, task = 'A'): JournalEvent => ({ type: 'write', transient: 'sn', statuses: { [task]: 'not processed' }, version, at: 0 });
+const invariantsOf = (events: JournalEvent[], final: FinalState) => checkInvariants(workflow, events, final).map((violation) => violation.invariant);
+
+describe('Function: checkInvariants', () => {
+  it('finds nothing wrong in a sound history: a retry, a reset with its run in flight, a refused stale result', () => {
+    // Prepare: r1 fails and waits, r2 runs; a reset drops r3's claim while it runs; r4 runs; r3's result is refused.
+    const events: JournalEvent[] = [
+      claim('r1', 1),
+      ...run('r1', 0, 10),
+      settle('r1', 2, 'not processed'),
+      claim('r2', 3),
+      ...run('r2', 100, 110),
+      settle('r2', 4),
+      reset(5),
+      claim('r3', 6),
+      ...run('r3', 200, 900),
+      reset(7),
+      claim('r4', 8),
+      ...run('r4', 300, 310),
+      settle('r4', 9),
+      { type: 'settle', transient: 'sn', task: 'A', runId: 'r3', status: 'processed', ok: false, at: 900 },
+    ];
+
+    // Act
+    const violations = checkInvariants(workflow, events, state([transientRecord('sn', done)]));
+
+    // Assess
+    expect(violations).toEqual([]);
+  });
+
+  it('reports two runs at once with no reset between their claims', () => {
+    const events = [claim('r1', 1), claim('r2', 2), ...run('r1', 0, 500), ...run('r2', 100, 200)];
+    expect(invariantsOf(events, state([transientRecord('sn', done)]))).toContain(Invariant.OneRunAtATime);
+  });
+
+  it('counts a run that outlived its deadline as over at the deadline', () => {
+    // r1 ran on past its 1 s deadline (Lambda would have stopped it); r2 took over after the lease.
+    const events = [claim('r1', 1), claim('r2', 2), ...run('r1', 0, 5_000), ...run('r2', 1_500, 1_600)];
+    expect(invariantsOf(events, state([transientRecord('sn', done)]))).toEqual([]);
+  });
+
+  it('reports a completion recorded over a reset that came after its claim', () => {
+    const events = [claim('r1', 1), reset(2), settle('r1', 3)];
+    expect(invariantsOf(events, state([transientRecord('sn', done)]))).toEqual([Invariant.NoStaleCompletion]);
+  });
+
+  it('reports a task claimed again after it finished, with no reset in between', () => {
+    const events = [claim('r1', 1), settle('r1', 2), claim('r2', 3), settle('r2', 4)];
+    expect(invariantsOf(events, state([transientRecord('sn', done)]))).toEqual([Invariant.EffectivelyOnce]);
+  });
+
+  it.each([
+    ['a status not in the fixtures', { ...done, D: { status: 'banana' } }],
+    ['a register left "processing"', { ...done, D: { status: 'processing' } }],
+  ])('reports %s', (_case, regs) => {
+    const record = transientRecord('sn', regs, ProcessingStatus.Processing);
+    expect(invariantsOf([], state([record]))).toContain(Invariant.FixtureStatuses);
+  });
+
+  it('reports a stored processing status, or an index entry, that disagrees with the registers', () => {
+    const stale = transientRecord('sn', done, ProcessingStatus.Processing);
+    const violations = checkInvariants(workflow, [], state([stale], { listed: new Map([[ProcessingStatus.Processing, new Set(['sn'])]]) }));
+    expect(violations.map((violation) => violation.invariant)).toEqual([Invariant.StatusAgrees, Invariant.StatusAgrees]);
+    expect(violations[0]?.detail).toBe('stored processing status "processing", registers say "completed"');
+  });
+
+  it('reports lost work: a transient still processing, one missing, messages or markers left', () => {
+    const waiting = transientRecord('waiting', registers({ A: 'processed' }), ProcessingStatus.Processing);
+    const final = state([waiting], { names: ['waiting', 'vanished'], pendingMessages: 2, readyMarkers: 1 });
+    expect(invariantsOf([], final).filter((invariant) => invariant === Invariant.NothingLost)).toHaveLength(4);
+  });
+
+  it('does not miss a transient the driver deleted', () => {
+    const deleted: JournalEvent = { type: 'action', action: OperatorFault.Delete, transient: 'gone', at: 0 };
+    expect(invariantsOf([deleted], state([], { names: ['gone'] }))).toEqual([]);
+  });
+
+  const letter = (body: unknown, reason: string): DeadLetterRecord => ({
+    task: 'A',
+    name: 'sn',
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    reason,
+    receiveCount: 3,
+    messageId: 'm',
+    at: 0,
+  });
+  const message = { transient: 'sn', task: 'A', readyAt: 1 };
+
+  it.each([
+    ['a recorded error status the register shows', letter(message, 'recorded "failed": boom'), { ...done, A: { status: 'failed', deadLettered: true } }, true],
+    ['a recorded status the register does not show', letter(message, 'recorded "failed": boom'), done, false],
+    ['nothing recorded over a finished task', letter(message, 'nothing recorded: the task was already "processed"'), done, true],
+    ['an unreadable message kept with its reason', letter('{oops', 'message body is not JSON: {oops'), done, true],
+    ['a message for an unknown task', letter({ ...message, task: 'Z' }, 'no transient runner is registered for task "Z"'), done, true],
+  ])('dead letters: %s', (_case, deadLetter, regs, accounted) => {
+    const record = transientRecord('sn', regs, regs === done ? ProcessingStatus.Completed : ProcessingStatus.Blocked);
+    const violations = invariantsOf([], state([record], { deadLetters: [deadLetter] }));
+    expect(violations.includes(Invariant.DeadLettersAccounted)).toBe(!accounted);
+  });
+});
