@@ -47,6 +47,7 @@ export const recordDeadLetter = async (engine: Engine, delivery: Delivery, sourc
 
   let recorded: Register | undefined;
   let othersHold = false;
+  let resetSince = false;
   const change = await updateTransient(engine, name, (record) => {
     const register = record.registers[task];
     const status = register?.status ?? Status.NotProcessed;
@@ -61,6 +62,10 @@ export const recordDeadLetter = async (engine: Engine, delivery: Delivery, sourc
     othersHold =
       register?.claim !== undefined && !sameMessage(register.claim, delivery) && (status !== Status.Processing || (register.leaseUntil ?? 0) >= now);
     if (othersHold) return undefined;
+    // The task was reset (retrigger, reprocess, a revision, a redrive) after this message was sent: the message
+    // belongs to the attempt the reset discarded, and the reset's own message carries the task on.
+    resetSince = status === Status.NotProcessed && register?.claim === undefined && message.readyAt < (register?.lastModified ?? 0);
+    if (resetSince) return undefined;
     if (status === Status.Processing) {
       recorded = {
         status: Status.TimeLimitExceeded,
@@ -81,6 +86,7 @@ export const recordDeadLetter = async (engine: Engine, delivery: Delivery, sourc
     return recorded ? { [task]: recorded } : undefined;
   });
   if (!change) return file(task, name, 'unknown transient: it was never ingested or has been deleted');
+  if (!recorded && resetSince) return file(task, name, 'nothing recorded: the task was reset after this message was sent');
   if (!recorded && othersHold) return file(task, name, `nothing recorded: another message's delivery holds the task ("${change.after.registers[task]?.status}")`);
   if (!recorded) return file(task, name, `nothing recorded: the task was already "${change.after.registers[task]?.status}"`);
   return file(task, name, `recorded "${recorded.status}": ${recorded.lastError}`);

@@ -54,6 +54,31 @@ describe('Integration: recordDeadLetter', () => {
     expect((await engine.store.deadLetters('A')).records).toEqual([expect.objectContaining({ name: 'sn', reason })]);
   });
 
+  it('leaves a task reset after the message was sent to the message of the reset', async () => {
+    // Prepare: the message was sent at 1; a retrigger reset the task at 2
+    const reset: Register = { status: 'not processed', lastModified: 2 };
+    const engine = await withRegisterA('sn', reset);
+
+    // Act
+    const reason = await recordDeadLetter(engine, delivery('sn'));
+
+    // Assess
+    expect(reason).toBe('nothing recorded: the task was reset after this message was sent');
+    expect((await engine.store.get('sn'))?.registers.A).toEqual(reset);
+  });
+
+  it('records the failed status over a task that no delivery could claim since it became ready', async () => {
+    // Prepare: ready at 1, when the message was sent; every delivery failed before its claim
+    const engine = await withRegisterA('sn', { status: 'not processed', lastModified: 1 });
+
+    // Act
+    const reason = await recordDeadLetter(engine, delivery('sn'));
+
+    // Assess
+    expect(reason).toMatch(/^recorded "failed"/);
+    expect((await engine.store.get('sn'))?.registers.A).toMatchObject({ status: 'failed', deadLettered: true });
+  });
+
   it('handles the same dead letter twice as once', async () => {
     const engine = await withRegisterA('sn', { status: 'processing', claim: 'deadbeef.3', leaseUntil: 1, attempt: 3 });
 
