@@ -28,6 +28,11 @@ export interface Register {
   readonly lastError?: string;
   /** Set when the dead-letter handler recorded this status; a redriven message may claim the task again. */
   readonly deadLettered?: boolean;
+  /**
+   * Epoch milliseconds until which a retry is waiting: only the message that failed (its claim) may take the
+   * task before then, so another copy of it cannot skip the backoff.
+   */
+  readonly retryAt?: number;
 }
 
 export type Registers = Readonly<Record<string, Register | undefined>>;

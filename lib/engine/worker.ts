@@ -125,6 +125,7 @@ export const processDelivery = async (engine: Engine, delivery: Delivery, option
     // Kept after the run so that a redelivery of this message recognises its own finished work.
     claim: claimId(delivery),
     ...(outcome.error ? { lastError: outcome.error } : {}),
+    ...(outcome.retryIn === undefined ? {} : { retryAt: finishedAt + outcome.retryIn * 1000 }),
   };
   const result = await engine.store.settle(name, task, claimId(delivery), settled);
   if (!result.ok) {

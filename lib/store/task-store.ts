@@ -103,6 +103,7 @@ interface StoredRegister {
   l?: number;
   e?: string;
   dl?: boolean;
+  ra?: number;
 }
 
 // Short attribute names keep the item, written on every claim and completion, inside one write unit.
@@ -115,6 +116,7 @@ const encodeRegister = (register: Register): StoredRegister => ({
   l: register.leaseUntil,
   e: register.lastError,
   dl: register.deadLettered || undefined,
+  ra: register.retryAt,
 });
 
 const decodeRegister = (stored: StoredRegister): Register => ({
@@ -126,6 +128,7 @@ const decodeRegister = (stored: StoredRegister): Register => ({
   ...(stored.l === undefined ? {} : { leaseUntil: stored.l }),
   ...(stored.e === undefined ? {} : { lastError: stored.e }),
   ...(stored.dl ? { deadLettered: true } : {}),
+  ...(stored.ra === undefined ? {} : { retryAt: stored.ra }),
 });
 
 type Item = Record<string, unknown>;
@@ -324,9 +327,14 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
     claim(name: string, spec: TaskSpec, register: Register, now: number): Promise<WriteResult> {
       return conditionalUpdate(name, 'claim', (x) => {
         const own = (...field: string[]) => x.path('r', spec.task, ...field);
+        // A waiting retry holds the task for its own message (claims are `<message id prefix>.<attempt>`).
+        const ownMessage = (register.claim ?? '').split('.')[0] ?? '';
         const ownClaimable = or(
           `attribute_not_exists(${own()})`,
-          `${own('s')} = ${x.value(Status.NotProcessed)}`,
+          and(
+            `${own('s')} = ${x.value(Status.NotProcessed)}`,
+            or(`attribute_not_exists(${own('ra')})`, `${own('ra')} <= ${x.value(now)}`, `begins_with(${own('c')}, ${x.value(`${ownMessage}.`)})`),
+          ),
           and(`${own('s')} = ${x.value(Status.Processing)}`, `${own('l')} < ${x.value(now)}`),
         );
         const prerequisites = Object.entries(spec.prerequisites)

@@ -33,14 +33,16 @@ describe('Function: taskStore', () => {
     const spec = toTaskSpec(runner('Host information', { 'Host match': 'processed', 'Host MWEBV': 'not processed' }));
 
     // Act
-    await store.claim('sn', spec, { status: 'processing', claim: 'c1', leaseUntil: 9_000 }, 1_000);
+    await store.claim('sn', spec, { status: 'processing', claim: 'c1.2', leaseUntil: 9_000 }, 1_000);
 
     // Assess
     const [call] = dynamo.commandCalls(UpdateCommand);
     const input = call?.args[0].input ?? {};
     expect(readable(input)).toBe(
       '(attribute_exists(pk)) AND ' +
-        '((attribute_not_exists(r.Host information)) OR (r.Host information.s = "not processed") OR ' +
+        '((attribute_not_exists(r.Host information)) OR ' +
+        // A waiting retry: only its own message (c1) before its time.
+        '((r.Host information.s = "not processed") AND ((attribute_not_exists(r.Host information.ra)) OR (r.Host information.ra <= 1000) OR (begins_with(r.Host information.c, "c1.")))) OR ' +
         '((r.Host information.s = "processing") AND (r.Host information.l < 1000))) AND ' +
         '(r.Host match.s = "processed") AND ' +
         '((attribute_not_exists(r.Host MWEBV)) OR (r.Host MWEBV.s = "not processed"))',
