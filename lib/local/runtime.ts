@@ -69,6 +69,11 @@ export interface LocalRuntimeOptions {
   readonly enable?: readonly string[];
   /** Where scratch data goes (SCRATCH_LOCATION) unless `environment` says. @default .blast-local/scratch */
   readonly scratchDir?: string;
+  /**
+   * Loads the handlers once the environment is set; defaults to importing functions/. The benchmark passes
+   * esbuild bundles of the same entry points instead, as Lambda runs them: one module instance per function.
+   */
+  readonly loadHandlers?: () => Promise<Handlers>;
 }
 
 export class LocalRuntime {
@@ -106,7 +111,7 @@ export class LocalRuntime {
         ...(options.retryBaseSeconds === undefined ? {} : { [ENV.retryBaseSeconds]: String(options.retryBaseSeconds) }),
         ...options.environment,
       });
-      const handlers = await importHandlers();
+      const handlers = await (options.loadHandlers ?? importHandlers)();
       const engine = createEngine(loadConfig(process.env), { serviceName: 'local-runtime', runners: options.runners, dynamo, sqs });
       return new LocalRuntime(dynamodb, sqsService, resources, engine, handlers, sqs, options);
     } catch (error) {
