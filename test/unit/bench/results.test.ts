@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import type { PipelineResult } from '../../../bench/pipeline-protocol';
+import { localLimitExecutionsPerSecond, runFigures } from '../../../bench/results';
+import type { UsageLine } from '../../../bench/wire-meter';
+
+const line = (operation: string, kind: string, tally: Partial<UsageLine>): UsageLine => ({
+  operation,
+  kind,
+  requests: 0,
+  units: 0,
+  items: 0,
+  failed: 0,
+  empty: 0,
+  ms: 0,
+  ...tally,
+});
+const usage = (invocations: number, gbSeconds: number) => ({ invocations, billedMs: 0, gbSeconds });
+
+describe('Function: localLimitExecutionsPerSecond', () => {
+  it('adds the time per execution of two conditional updates and one queue cycle', () => {
+    // 200 updates/s → 10 ms per execution; 200 cycles/s → 5 ms: 15 ms per execution
+    expect(localLimitExecutionsPerSecond({ conditionalUpdatesPerSecond: 200, queueCyclesPerSecond: 200 })).toBeCloseTo(1000 / 15);
+  });
+});
+
+describe('Function: runFigures', () => {
+  it("counts the framework's units per execution, leaving out the runners' outputs, idle probes and empty receives", () => {
+    // Prepare
+    const pipeline = {
+      executions: 10,
+      functions: { worker: usage(10, 0.2), dispatching: usage(1, 0.1), idleDispatch: usage(50, 5), deadLetter: usage(0, 0) },
+      chainLatenciesMs: [10, 20, 30],
+      logBytes: 1000,
+      emfBytes: 500,
+    } as unknown as PipelineResult;
+    const dynamodb = [
+      line('UpdateItem', 'transient', { units: 22 }),
+      line('TransactWriteItems', 'transaction', { units: 6 }),
+      line('PutItem', 'output', { units: 10 }),
+      line('GetItem', 'output', { units: 14 }),
+      line('Query', 'ready', { units: 2 }),
+      line('Query', 'ready (empty)', { units: 40 }),
+    ];
+    const sqs = [line('SendMessageBatch', 'q', { units: 10 }), line('ReceiveMessage', 'q', { units: 30, empty: 20 })];
+
+    // Act
+    const figures = runFigures({ pipeline, dynamodb, sqs });
+
+    // Assess
+    expect(figures.wruPerExecution).toBeCloseTo(2.8);
+    expect(figures.rruPerExecution).toBeCloseTo(0.2);
+    expect(figures.scienceWruPerExecution).toBeCloseTo(1);
+    expect(figures.scienceRruPerExecution).toBeCloseTo(1.4);
+    expect(figures.sqsRequestsPerExecution).toBeCloseTo(2);
+    expect(figures.emptyReceivesPerExecution).toBeCloseTo(2);
+    expect(figures.usage.lambda).toEqual({ invocations: 11, gbSeconds: expect.closeTo(0.3) });
+    expect(figures.latencyP50Ms).toBe(20);
+    expect(figures.logBytesPerExecution).toBe(150);
+  });
+});

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { coveredMs, invocationLedger, timedRunners } from '../../../bench/runner-time';
+import { TransientTaskRunner, isTransientRunner } from '../../../lib/runner';
+import { runner } from '../../helpers/factories';
+import { sampleTransient } from '../../helpers/factories';
+
+describe('Function: coveredMs', () => {
+  it('counts overlapping runs once, and only within the invocation', () => {
+    expect(
+      coveredMs(
+        [
+          [0, 10],
+          [5, 15],
+          [20, 30],
+          [95, 120],
+        ],
+        2,
+        100,
+      ),
+    ).toBe(13 + 10 + 5);
+  });
+});
+
+describe('Function: timedRunners', () => {
+  it("records each process() call in the current invocation's ledger and keeps the runner's declarations", async () => {
+    // Prepare
+    const [timed] = timedRunners([runner('A', { A: 'not processed' }, { process: async () => 'processed', settings: { batchSize: 3 } })]);
+    if (!timed || !isTransientRunner(timed)) throw new Error('expected a transient runner');
+    const ledger = { runnerIntervals: [] as [number, number][] };
+
+    // Act
+    const status = await invocationLedger().run(ledger, () => timed.process(sampleTransient(), {} as never));
+
+    // Assess
+    expect(status).toBe('processed');
+    expect(timed).toBeInstanceOf(TransientTaskRunner);
+    expect(timed).toMatchObject({ taskName: 'A', batchSize: 3, prerequisites: { A: 'not processed' } });
+    expect(ledger.runnerIntervals).toHaveLength(1);
+    expect(ledger.runnerIntervals[0]?.[1]).toBeGreaterThanOrEqual(ledger.runnerIntervals[0]?.[0] ?? Infinity);
+  });
+});
