@@ -38,6 +38,14 @@ export const usdPerMillionExecutions = (usage: FrameworkUsage): CostBreakdown =>
   return { dynamodb, sqs, lambda, total: dynamodb + sqs + lambda };
 };
 
+/**
+ * The latency of one call from a Lambda function to the service in its region, typical rather than worst:
+ * DynamoDB advertises single-digit milliseconds; SQS sends and receives take longer. An assumption, used to
+ * project the time the framework waits on its calls from the local stand-ins' latency (which grows with this
+ * machine's load) to AWS's.
+ */
+export const AWS_CALL_LATENCY_MS = { dynamodb: 10, sqs: 20 } as const;
+
 /** SQS bills each 64 KB chunk of a call's payload as one request. */
 export const billedSqsRequests = (payloadBytes: number): number => Math.max(1, Math.ceil(payloadBytes / prices.sqs.billedChunkBytes));
 

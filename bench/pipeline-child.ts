@@ -22,12 +22,12 @@ import { DEAD_LETTER_FUNCTION } from '../lib/settings';
 import { decodeTransient, keys } from '../lib/store/task-store';
 import { Metric } from '../lib/telemetry';
 import { importBundledHandlers } from './bundle';
-import { gbSeconds } from './cost';
+import { AWS_CALL_LATENCY_MS, gbSeconds } from './cost';
 import { captureStdout } from './emf';
 import { itemSize } from './item-size';
 import { registry as noopRegistry } from './noop-registry';
 import { type FunctionUsage, type PipelineJob, type PipelineResult, pipelineJobSchema } from './pipeline-protocol';
-import { type InvocationLedger, coveredMs, invocationLedger } from './runner-time';
+import { type InvocationLedger, type InvocationTime, invocationLedger, invocationTime, watchServiceCalls } from './runner-time';
 import { syntheticTransients } from './transients';
 
 const job: PipelineJob = pipelineJobSchema.parse(JSON.parse(process.argv[2] ?? '{}'));
@@ -35,32 +35,38 @@ const runners = job.registry === 'noop' ? noopRegistry : exampleRegistry;
 const transients = syntheticTransients(job.transients);
 const names = transients.map((transient) => transient.name);
 
-const usage = (): FunctionUsage => ({ invocations: 0, billedMs: 0, gbSeconds: 0 });
+const usage = (): FunctionUsage => ({ invocations: 0, billedMs: 0, gbSeconds: 0, localMs: 0, waitMs: 0, computeMs: 0 });
 const functions = { worker: usage(), dispatching: usage(), idleDispatch: usage(), deadLetter: usage() };
-const bill = (into: FunctionUsage, durationMs: number, context: Context) => {
+const hostOf = (endpoint: string) => new URL(endpoint).host;
+const awsLatencyMs = (host: string) => (host === hostOf(job.endpoints.sqs) || host === hostOf(job.directSqs) ? AWS_CALL_LATENCY_MS.sqs : AWS_CALL_LATENCY_MS.dynamodb);
+const bill = (into: FunctionUsage, time: InvocationTime, context: Context) => {
   into.invocations++;
-  into.billedMs += Math.ceil(durationMs);
-  into.gbSeconds += gbSeconds(durationMs, Number(context.memoryLimitInMB));
+  into.billedMs += Math.ceil(time.projectedMs);
+  into.gbSeconds += gbSeconds(time.projectedMs, Number(context.memoryLimitInMB));
+  into.localMs += time.wallMs - time.runnerMs;
+  into.waitMs += time.waitMs;
+  into.computeMs += time.computeMs;
 };
 
 /**
  * Times each invocation as Lambda bills it, less the time the runners' own work covered (their science is
- * not the framework's). The dispatcher's are split by whether it sent anything: idle ticks are a fixed cost.
+ * not the framework's), with the framework's waits projected to AWS's latency. The dispatcher's invocations
+ * are split by whether it sent anything: idle ticks are a fixed cost.
  */
 const timed = (handlers: Handlers): Handlers => {
   const ledger = invocationLedger();
+  watchServiceCalls();
   const wrap =
     <E, R>(handler: (event: E, context: Context) => Promise<R>, account: (result: R | undefined) => FunctionUsage) =>
     async (event: E, context: Context): Promise<R> => {
-      const entry: InvocationLedger = { runnerIntervals: [] };
+      const entry: InvocationLedger = { runnerIntervals: [], calls: [] };
       const started = performance.now();
       let result: R | undefined;
       try {
         result = await ledger.run(entry, () => handler(event, context));
         return result;
       } finally {
-        const ended = performance.now();
-        bill(account(result), ended - started - coveredMs(entry.runnerIntervals, started, ended), context);
+        bill(account(result), invocationTime(entry, started, performance.now(), awsLatencyMs), context);
       }
     };
   const dispatchedOf = (result: unknown) => z.looseObject({ dispatched: z.number() }).safeParse(result).data?.dispatched ?? 0;

@@ -24,7 +24,16 @@ export const pipelineJobSchema = z.strictObject({
 });
 export type PipelineJob = z.infer<typeof pipelineJobSchema>;
 
-const functionUsage = z.strictObject({ invocations: z.number(), billedMs: z.number(), gbSeconds: z.number() });
+const functionUsage = z.strictObject({
+  invocations: z.number(),
+  /** The framework's time, projected to AWS's service latency, rounded up per invocation as Lambda bills. */
+  billedMs: z.number(),
+  gbSeconds: z.number(),
+  /** The framework's time as measured here (no runner work), and its split into waiting and computing. */
+  localMs: z.number(),
+  waitMs: z.number(),
+  computeMs: z.number(),
+});
 export type FunctionUsage = z.infer<typeof functionUsage>;
 
 export const pipelineResultSchema = z.strictObject({

@@ -1,6 +1,7 @@
 /** The benchmark's readable table, its breakdowns, and the one-line JSON that ends the output. */
 import type { Measurements, RunFigures, Summary } from './results';
 import { GOALS, idleMonthlyUsd, localLimitExecutionsPerSecond } from './results';
+import { AWS_CALL_LATENCY_MS } from './cost';
 import { PRICES_CHECKED_ON } from './prices';
 
 const mark = (met: boolean) => (met ? '✓' : '✗ MISSED');
@@ -81,7 +82,9 @@ export const renderReport = (m: Measurements, summary: Summary, chained: RunFigu
       pair('DynamoDB read units (framework)', (f) => num(f.rruPerExecution, 3)),
       pair("runners' own outputs: write / read units", (f) => `${num(f.scienceWruPerExecution, 2)} / ${num(f.scienceRruPerExecution, 2)}`),
       pair('SQS requests billed (empty receives apart)', (f) => `${num(f.sqsRequestsPerExecution, 2)} (${num(f.emptyReceivesPerExecution, 2)})`),
-      pair('Lambda invocations / worker ms per invocation', (f) => `${num(f.invocationsPerExecution, 2)} / ${num(f.workerMsPerInvocation, 0)}`),
+      pair('Lambda invocations per execution', (f) => num(f.invocationsPerExecution, 2)),
+      pair('worker ms here: waiting + computing', (f) => `${num(f.workerLocalMsPerInvocation, 0)}: ${num(f.workerWaitMsPerInvocation, 0)} + ${num(f.workerComputeMsPerInvocation, 0)}`),
+      pair('worker ms billed, waits at AWS latency', (f) => num(f.workerMsPerInvocation, 0)),
       pair('cost: DynamoDB + SQS + Lambda = total', (f) => `${usd(f.cost.dynamodb)} + ${usd(f.cost.sqs)} + ${usd(f.cost.lambda)} = ${usd(f.cost.total)}`),
       pair('handler logs and metrics (CloudWatch Logs)', (f) => `${num(f.logBytesPerExecution, 0)} B`),
       pair('DynamoDB Local UpdateItem / emulator send, average', (f) => `${ms(f.updateItemMs)} / ${ms(f.sendMs)}`),
@@ -100,6 +103,7 @@ export const renderReport = (m: Measurements, summary: Summary, chained: RunFigu
       `(${num(throughput.executions / (throughput.wallMs / 1000), 1)}/s overall; the rate above is the steady middle, 10% to 90% done).`,
     `Memory run: ${num(memory.dispatched)} sent in ${num(memory.ms / 1000, 1)} s over ${memory.invocations} invocation(s), ${num(memory.itemsRead)} markers read.`,
     `Prices: AWS list prices, us-east-1, checked ${PRICES_CHECKED_ON} (bench/prices.ts). Step Functions is a lower bound: one transition and one Lambda request per task.`,
+    `Lambda time: the framework's own (runners' work left out), its waits on DynamoDB and SQS scaled to ${AWS_CALL_LATENCY_MS.dynamodb} and ${AWS_CALL_LATENCY_MS.sqs} ms a call (bench/cost.ts).`,
   );
   return lines;
 };

@@ -50,7 +50,11 @@ export interface RunFigures {
   readonly sqsRequestsPerExecution: number;
   readonly emptyReceivesPerExecution: number;
   readonly invocationsPerExecution: number;
+  /** The framework's time per worker invocation, projected to AWS; and as measured here, waiting and computing. */
   readonly workerMsPerInvocation: number;
+  readonly workerLocalMsPerInvocation: number;
+  readonly workerWaitMsPerInvocation: number;
+  readonly workerComputeMsPerInvocation: number;
   readonly usage: FrameworkUsage;
   readonly cost: CostBreakdown;
   readonly latencyP50Ms: number;
@@ -87,6 +91,9 @@ export const runFigures = ({ pipeline, dynamodb, sqs }: MeteredRun): RunFigures 
     emptyReceivesPerExecution: per(sumLines(sqs, 'empty')),
     invocationsPerExecution: per(usage.lambda.invocations),
     workerMsPerInvocation: functions.worker.billedMs / Math.max(1, functions.worker.invocations),
+    workerLocalMsPerInvocation: functions.worker.localMs / Math.max(1, functions.worker.invocations),
+    workerWaitMsPerInvocation: functions.worker.waitMs / Math.max(1, functions.worker.invocations),
+    workerComputeMsPerInvocation: functions.worker.computeMs / Math.max(1, functions.worker.invocations),
     usage,
     cost: usdPerMillionExecutions(usage),
     latencyP50Ms: percentile(pipeline.chainLatenciesMs, 50),

@@ -46,7 +46,7 @@ export interface Scale {
 }
 
 export const SCALES: Record<'quick' | 'full', Scale> = {
-  quick: { readTransients: 10_000, readyShare: 0.01, backlog: 10_000, throughputTransients: 40, latencyWindowSeconds: 20, limitMs: 3_000 },
+  quick: { readTransients: 10_000, readyShare: 0.01, backlog: 10_000, throughputTransients: 40, latencyWindowSeconds: 15, limitMs: 3_000 },
   full: { readTransients: 100_000, readyShare: 0.01, backlog: 100_000, throughputTransients: 200, latencyWindowSeconds: 60, limitMs: 8_000 },
 };
 

@@ -14,7 +14,7 @@ const line = (operation: string, kind: string, tally: Partial<UsageLine>): Usage
   ms: 0,
   ...tally,
 });
-const usage = (invocations: number, gbSeconds: number) => ({ invocations, billedMs: 0, gbSeconds });
+const usage = (invocations: number, gbSeconds: number) => ({ invocations, billedMs: 0, gbSeconds, localMs: 0, waitMs: 0, computeMs: 0 });
 
 describe('Function: localLimitExecutionsPerSecond', () => {
   it('adds the time per execution of two conditional updates and one queue cycle', () => {
