@@ -38,8 +38,11 @@ export interface CapturedOutput {
   restore(): void;
 }
 
-/** Replaces process.stdout.write and process.stderr.write until `restore()`. */
-export const captureStdout = (onMetrics: (document: MetricsDocument) => void): CapturedOutput => {
+/**
+ * Replaces process.stdout.write and process.stderr.write until `restore()`. Only EMF lines that `wanted`
+ * accepts are parsed (a cheap test on the raw line), the others merely counted.
+ */
+export const captureStdout = (onMetrics: (document: MetricsDocument) => void, wanted: (line: string) => boolean = () => true): CapturedOutput => {
   const counts = { logBytes: 0, emfBytes: 0 };
   const restores = [process.stdout, process.stderr].map((stream) => {
     const original = stream.write.bind(stream);
@@ -49,10 +52,11 @@ export const captureStdout = (onMetrics: (document: MetricsDocument) => void): C
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
       for (const line of lines) {
-        const metrics = parseEmf(line);
-        if (metrics) {
+        const emf = line.startsWith('{') && line.includes('"_aws"');
+        const metrics = emf && wanted(line) ? parseEmf(line) : undefined;
+        if (emf) {
           counts.emfBytes += Buffer.byteLength(line) + 1;
-          onMetrics(metrics);
+          if (metrics) onMetrics(metrics);
         } else if (line.startsWith('{')) {
           counts.logBytes += Buffer.byteLength(line) + 1;
         } else {

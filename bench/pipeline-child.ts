@@ -27,7 +27,7 @@ import { captureStdout } from './emf';
 import { itemSize } from './item-size';
 import { registry as noopRegistry } from './noop-registry';
 import { type FunctionUsage, type PipelineJob, type PipelineResult, pipelineJobSchema } from './pipeline-protocol';
-import { type InvocationLedger, type InvocationTime, invocationLedger, invocationTime, watchServiceCalls } from './runner-time';
+import { type InvocationLedger, type InvocationTime, invocationLedger, invocationTime, watchConcurrency, watchServiceCalls } from './runner-time';
 import { syntheticTransients } from './transients';
 
 const job: PipelineJob = pipelineJobSchema.parse(JSON.parse(process.argv[2] ?? '{}'));
@@ -94,19 +94,26 @@ const chained = new Set(
     .map((runner) => runner.taskName),
 );
 
-const output = captureStdout((metrics) => {
-  if (metrics.task === WORKFLOW_DIMENSION) finished += metrics.sum(Metric.TransientsCompleted) + metrics.sum(Metric.TransientsBlocked);
-  if (metrics.task && chained.has(metrics.task)) chainLatenciesMs.push(...metrics.values(Metric.ReadyToClaim));
-});
+const workflowMetrics = `"task":"${WORKFLOW_DIMENSION}"`;
+const output = captureStdout(
+  (metrics) => {
+    if (metrics.task === WORKFLOW_DIMENSION) finished += metrics.sum(Metric.TransientsCompleted) + metrics.sum(Metric.TransientsBlocked);
+    if (metrics.task && chained.has(metrics.task)) chainLatenciesMs.push(...metrics.values(Metric.ReadyToClaim));
+  },
+  (line) => job.instrument || line.includes(workflowMetrics),
+);
 
+const dynamodbCalls = watchConcurrency(new URL(job.endpoints.dynamodb).host);
 let started = Date.now();
 const runtime = await LocalRuntime.start({
   runners,
   tickMs: job.tickMs,
   prefix: job.prefix,
   endpoints: job.endpoints,
-  loadHandlers: async () =>
-    timed(await importBundledHandlers(job.bundleDir, job.prefix, job.chaining ? {} : { 'transient-worker': { [ENV.queueUrls]: '{}' } })),
+  loadHandlers: async () => {
+    const handlers = await importBundledHandlers(job.bundleDir, job.prefix, job.chaining ? {} : { 'transient-worker': { [ENV.queueUrls]: '{}' } });
+    return job.instrument ? timed(handlers) : handlers;
+  },
   onInvocation: (functionName, outcome) => {
     if (functionName !== DEAD_LETTER_FUNCTION) completions.push({ at: Date.now() - started, count: outcome.records - outcome.failed });
   },
@@ -140,10 +147,12 @@ try {
   if (job.ingest.mode === 'bulk') {
     await ingestTransients(runtime.engine, transients, { announce: false });
     started = Date.now();
+    dynamodbCalls.reset();
     runtime.run();
   } else {
     runtime.run();
     started = Date.now();
+    dynamodbCalls.reset();
     const gapMs = 1000 / job.ingest.perSecond;
     for (const [index, transient] of transients.entries()) {
       await sleep(Math.max(0, started + index * gapMs - Date.now()));
@@ -157,6 +166,8 @@ try {
     await sleep(20);
   }
   const wallMs = Date.now() - started;
+  const dynamodbConcurrency = dynamodbCalls.average();
+  dynamodbCalls.stop();
 
   const items = await readItems();
   const records = items.map((item) => decodeTransient(unmarshall(item)));
@@ -182,6 +193,7 @@ try {
     logBytes: output.logBytes,
     emfBytes: output.emfBytes,
     dispatched,
+    dynamodbConcurrency,
     cpuMs: (() => {
       const used = process.cpuUsage(cpuAtStart);
       return (used.user + used.system) / 1000;

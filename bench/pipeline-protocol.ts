@@ -21,6 +21,11 @@ export const pipelineJobSchema = z.strictObject({
   chaining: z.boolean(),
   tickMs: z.number().int().positive(),
   timeoutMs: z.number().int().positive(),
+  /**
+   * Time every invocation and its calls, and read every metric (for cost and latency). Off for the throughput
+   * run, whose figure should not pay for that bookkeeping (AsyncLocalStorage slows every promise a little).
+   */
+  instrument: z.boolean().default(true),
 });
 export type PipelineJob = z.infer<typeof pipelineJobSchema>;
 
@@ -58,6 +63,8 @@ export const pipelineResultSchema = z.strictObject({
   logBytes: z.number(),
   emfBytes: z.number(),
   dispatched: z.number(),
+  /** DynamoDB calls in flight on average while the work ran: the concurrency the pipeline kept. */
+  dynamodbConcurrency: z.number(),
   /** CPU time of the child (handlers, emulated event sources and schedules) from the start to the end. */
   cpuMs: z.number(),
   /** Sizes of the transient items once finished, as DynamoDB bills them (bytes). */

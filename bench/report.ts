@@ -4,6 +4,7 @@ import { GOALS, idleMonthlyUsd, localLimitExecutionsPerSecond } from './results'
 import { AWS_CALL_LATENCY_MS } from './cost';
 import { PRICES_CHECKED_ON } from './prices';
 
+const SENDERS_NOTE = "a runner's batch size and maximum concurrency";
 const mark = (met: boolean) => (met ? '✓' : '✗ MISSED');
 const num = (value: number, digits = 0) => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const usd = (value: number) => `$${num(value, 2)}`;
@@ -98,7 +99,8 @@ export const renderReport = (m: Measurements, summary: Summary, chained: RunFigu
     `Idle schedules (nothing ready) cost about ${usd(idleMonthlyUsd(m.chained, runners, runners))} a month on AWS, whatever the executions.`,
     `Local limit: ${m.localLimits
       .map((limit) => `${num(limit.conditionalUpdatesPerSecond, 0)} conditional updates/s and ${num(limit.queueCyclesPerSecond, 0)} queue cycles/s → ${num(localLimitExecutionsPerSecond(limit), 1)} executions/s`)
-      .join('; then ')}; the higher is used.`,
+      .join('; then ')}; the higher is used. The store's rate at ${m.storeConcurrency} calls in flight, the pipeline's average ` +
+      `(${num(throughput.dynamodbConcurrency, 1)}); the queue's through the local event source with ${SENDERS_NOTE}.`,
     `Throughput run: ${num(throughput.transients)} transients, ${num(throughput.executions)} executions in ${num(throughput.wallMs / 1000, 1)} s ` +
       `(${num(throughput.executions / (throughput.wallMs / 1000), 1)}/s overall; the rate above is the steady middle, 10% to 90% done).`,
     `Memory run: ${num(memory.dispatched)} sent in ${num(memory.ms / 1000, 1)} s over ${memory.invocations} invocation(s), ${num(memory.itemsRead)} markers read.`,

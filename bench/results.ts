@@ -23,6 +23,8 @@ export interface Measurements {
   readonly readAmplification: ReadAmplification;
   readonly throughput: PipelineResult;
   readonly localLimits: readonly LocalLimit[];
+  /** DynamoDB calls the pipeline kept in flight, at which the store's rate was measured. */
+  readonly storeConcurrency: number;
   readonly chained: MeteredRun;
   readonly scheduleOnly: MeteredRun;
   readonly chainIngestPerSecond: number;

@@ -56,6 +56,8 @@ const WORK_DIR = '.blast-local/bench';
 const TICK_MS = 1_000;
 /** Chaining latency is measured at this share of the local limit, so that it is not queueing time. */
 const LATENCY_LOAD = 0.25;
+/** Concurrent senders in the queue measurement: the SDK's default socket pool, which one function's client shares. */
+const SENDERS = 50;
 /** The runner whose ready index is measured: the first task, where bulk ingests land, with its shards. */
 const DISPATCH_TASK = 'Cutout download';
 
@@ -121,7 +123,7 @@ const runBenchmark = async (mode: 'quick' | 'full'): Promise<Measurements> => {
     const sqsMeter = new SqsMeter();
     const [dynamoProxy, sqsProxy] = await Promise.all([startRecordingProxy(dynamodb.endpoint, dynamoMeter), startRecordingProxy(sqs.endpoint, sqsMeter)]);
     try {
-      type Job = Omit<PipelineJob, 'directDynamodb' | 'directSqs' | 'tickMs' | 'bundleDir'>;
+      type Job = Omit<PipelineJob, 'directDynamodb' | 'directSqs' | 'tickMs' | 'bundleDir' | 'instrument'> & { instrument?: boolean };
       const pipeline = (job: Job) =>
         runChild(
           'bench/pipeline-child.ts',
@@ -136,25 +138,22 @@ const runBenchmark = async (mode: 'quick' | 'full'): Promise<Measurements> => {
         return { pipeline: result, dynamodb: dynamoMeter.lines(), sqs: sqsMeter.lines() };
       };
       const transientRunners = noopRegistry.filter(isTransientRunner);
-      const limit = (phase: string, durationMs = scale.limitMs): Promise<LocalLimit> =>
+      const limit = (phase: string, storeConcurrency: number, durationMs = scale.limitMs): Promise<LocalLimit> =>
         measureLocalLimit({
           dynamodbEndpoint: dynamodb.endpoint,
           sqsEndpoint: sqs.endpoint,
           runners: noopRegistry,
           fixturesDir: FIXTURES,
           durationMs,
-          // The handlers share one SDK client per function, whose pool allows 50 concurrent requests.
-          storeConcurrency: 50,
-          senders: 50,
+          storeConcurrency,
+          senders: SENDERS,
           pollers: Math.max(...transientRunners.map((runner) => runner.maxConcurrency)),
           batchSize: Math.max(...transientRunners.map((runner) => runner.batchSize)),
           prefix: `${prefix}${phase}`,
         });
 
       progress('warming up DynamoDB Local and the emulator');
-      await limit('w', 1_500);
-      progress('measuring the local limit (store conditional updates, queue cycles)');
-      const before = await limit('a');
+      await limit('w', SENDERS, 1_500);
       progress(`throughput: ${scale.throughputTransients} transients through the whole pipeline with no-op runners`);
       const throughput = await pipeline({
         registry: 'noop',
@@ -164,9 +163,14 @@ const runBenchmark = async (mode: 'quick' | 'full'): Promise<Measurements> => {
         ingest: { mode: 'bulk' },
         chaining: true,
         timeoutMs: 600_000,
+        instrument: false,
       });
-      progress('measuring the local limit again');
-      const after = await limit('b');
+      // The store's rate at the concurrency the pipeline kept, measured twice, the higher taken, so that a
+      // passing load from elsewhere on the machine does not lower the limit.
+      const storeConcurrency = Math.max(1, Math.round(throughput.dynamodbConcurrency));
+      progress(`local limit at the pipeline's concurrency (${storeConcurrency} DynamoDB calls in flight), twice`);
+      const before = await limit('a', storeConcurrency);
+      const after = await limit('b', storeConcurrency);
       const limitPerSecond = Math.max(localLimitExecutionsPerSecond(before), localLimitExecutionsPerSecond(after));
       const executionsPerTransient = exampleRegistry.filter(isTransientRunner).length;
       const chainIngestPerSecond = Math.min(2, Math.max(0.2, (LATENCY_LOAD * limitPerSecond) / executionsPerTransient));
@@ -211,6 +215,7 @@ const runBenchmark = async (mode: 'quick' | 'full'): Promise<Measurements> => {
         readAmplification,
         throughput,
         localLimits: [before, after],
+        storeConcurrency,
         chained,
         scheduleOnly,
         chainIngestPerSecond,

@@ -71,6 +71,42 @@ export const watchServiceCalls = (): void => {
   });
 };
 
+/**
+ * Counts the HTTP calls in flight to one host, sampled every few milliseconds: the concurrency a process
+ * really keeps against a service, for a limit measured at the same concurrency.
+ */
+export const watchConcurrency = (host: string, everyMs = 5) => {
+  let inFlight = 0;
+  let samples = 0;
+  let total = 0;
+  const counted = new WeakSet<object>();
+  subscribe('http.client.request.start', (message) => {
+    const request = (message as { request?: ClientRequest }).request;
+    if (request && String(request.getHeader('host')) === host) {
+      counted.add(request);
+      inFlight++;
+    }
+  });
+  subscribe('http.client.response.finish', (message) => {
+    const request = (message as { request?: ClientRequest }).request;
+    if (request && counted.has(request)) inFlight--;
+  });
+  const timer = setInterval(() => {
+    samples++;
+    total += inFlight;
+  }, everyMs);
+  timer.unref();
+  return {
+    /** Average calls in flight since `reset`. */
+    average: () => (samples > 0 ? total / samples : 0),
+    reset: () => {
+      samples = 0;
+      total = 0;
+    },
+    stop: () => clearInterval(timer),
+  };
+};
+
 /** The same runners, each process() call timed into the current invocation's ledger. */
 export const timedRunners = (runners: readonly AnyRunner[]): AnyRunner[] =>
   runners.map((runner) => {
