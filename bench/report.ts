@@ -41,7 +41,7 @@ export const renderReport = (m: Measurements, summary: Summary, chained: RunFigu
         `≤ ${num(GOALS.wruPerFloor.max * summary.wruFloor, 1)} (${GOALS.wruPerFloor.max}× floor)`,
         mark(goals.wruPerFloor),
       ],
-      ['DynamoDB read units per execution', num(summary.rruPerExecution, 3), `dispatching by scan: ${num(reads.naive.readUnits / Math.max(1, reads.naive.dispatched), 1)} per transient sent`, '', ''],
+      ['DynamoDB read units per execution', num(summary.rruPerExecution, 3), `naive scan per tick: ${num(reads.naive.readUnits / Math.max(1, reads.naive.dispatched), 1)} per dispatch`, '', ''],
       [
         'Chaining latency p50 / p99',
         `${ms(summary.chainLatencyP50Ms)} / ${ms(summary.chainLatencyP99Ms)}`,
