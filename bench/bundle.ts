@@ -88,8 +88,45 @@ export const importBundledHandlers = async (
   };
   // One at a time: each import reads the environment as its overrides leave it.
   const dispatcher = await load('dispatcher');
-  const transientWorker = await load('transient-worker');
+  const transientWorker = (await load('transient-worker')) as Handlers['transientWorker'];
   const systemWorker = await load('system-worker');
   const deadLetter = await load('dead-letter');
-  return { dispatcher, transientWorker: transientWorker as Handlers['transientWorker'], systemWorker, deadLetter: deadLetter as Handlers['deadLetter'] };
+  return { dispatcher, transientWorker, systemWorker, deadLetter: deadLetter as Handlers['deadLetter'] };
+};
+
+const taskOfBody = (body: string | undefined): string | undefined => {
+  try {
+    const task: unknown = JSON.parse(body ?? '').task;
+    return typeof task === 'string' ? task : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * One worker function per runner, as the stack deploys them: each runner's invocations go to a module
+ * instance (and so an engine and SDK clients) of their own, chosen by the task their messages name. Anything
+ * unreadable goes to `fallback`, which reports it as Lambda's would.
+ */
+export const workerPerTask = async (
+  dir: string,
+  instance: string,
+  tasks: readonly string[],
+  fallback: Handlers['transientWorker'],
+  env: Record<string, string> = {},
+): Promise<Handlers['transientWorker']> => {
+  const workers = new Map<string, Handlers['transientWorker']>();
+  for (const task of tasks) {
+    const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
+    Object.assign(process.env, env);
+    try {
+      workers.set(task, (await importHandler(dir, 'transient-worker', `${instance}-${task}`)) as Handlers['transientWorker']);
+    } finally {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+  }
+  return (event, context) => (workers.get(taskOfBody(event.Records[0]?.body) ?? '') ?? fallback)(event, context);
 };

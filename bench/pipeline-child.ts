@@ -21,7 +21,7 @@ import { isTransientRunner } from '../lib/runner';
 import { DEAD_LETTER_FUNCTION } from '../lib/settings';
 import { decodeTransient, keys } from '../lib/store/task-store';
 import { Metric } from '../lib/telemetry';
-import { importBundledHandlers } from './bundle';
+import { importBundledHandlers, workerPerTask } from './bundle';
 import { AWS_CALL_LATENCY_MS, gbSeconds } from './cost';
 import { captureStdout } from './emf';
 import { itemSize } from './item-size';
@@ -86,6 +86,7 @@ let dispatched = 0;
 let finished = 0;
 const chainLatenciesMs: number[] = [];
 const completions: { at: number; count: number }[] = [];
+const transientTasks = new Set(runners.filter(isTransientRunner).map((runner) => runner.taskName));
 /** Tasks that wait for another: their ReadyToClaim runs from a predecessor's completion write to their claim. */
 const chained = new Set(
   runners
@@ -111,7 +112,10 @@ const runtime = await LocalRuntime.start({
   prefix: job.prefix,
   endpoints: job.endpoints,
   loadHandlers: async () => {
-    const handlers = await importBundledHandlers(job.bundleDir, job.prefix, job.chaining ? {} : { 'transient-worker': { [ENV.queueUrls]: '{}' } });
+    const workerEnv: Record<string, string> = job.chaining ? {} : { [ENV.queueUrls]: '{}' };
+    const shared = await importBundledHandlers(job.bundleDir, job.prefix, { 'transient-worker': workerEnv });
+    const transientWorker = await workerPerTask(job.bundleDir, job.prefix, [...transientTasks], shared.transientWorker, workerEnv);
+    const handlers = { ...shared, transientWorker };
     return job.instrument ? timed(handlers) : handlers;
   },
   onInvocation: (functionName, outcome) => {
