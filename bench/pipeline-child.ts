@@ -36,7 +36,7 @@ const transients = syntheticTransients(job.transients);
 const names = transients.map((transient) => transient.name);
 
 const usage = (): FunctionUsage => ({ invocations: 0, billedMs: 0, gbSeconds: 0, localMs: 0, waitMs: 0, computeMs: 0 });
-const functions = { worker: usage(), dispatching: usage(), idleDispatch: usage(), deadLetter: usage() };
+const functions = { worker: usage(), dispatching: usage(), idleDispatch: usage(), deadLetter: usage(), system: usage() };
 const hostOf = (endpoint: string) => new URL(endpoint).host;
 const awsLatencyMs = (host: string) => (host === hostOf(job.endpoints.sqs) || host === hostOf(job.directSqs) ? AWS_CALL_LATENCY_MS.sqs : AWS_CALL_LATENCY_MS.dynamodb);
 const bill = (into: FunctionUsage, time: InvocationTime, context: Context) => {
@@ -51,7 +51,7 @@ const bill = (into: FunctionUsage, time: InvocationTime, context: Context) => {
 /**
  * Times each invocation as Lambda bills it, less the time the runners' own work covered (their science is
  * not the framework's), with the framework's waits projected to AWS's latency. The dispatcher's invocations
- * are split by whether it sent anything: idle ticks are a fixed cost.
+ * are split by whether it sent anything: idle ticks are a fixed cost, as are the system runners' scheduled runs.
  */
 const timed = (handlers: Handlers): Handlers => {
   const ledger = invocationLedger();
@@ -77,7 +77,7 @@ const timed = (handlers: Handlers): Handlers => {
       return sent > 0 ? functions.dispatching : functions.idleDispatch;
     }),
     transientWorker: wrap(handlers.transientWorker, () => functions.worker),
-    systemWorker: handlers.systemWorker,
+    systemWorker: wrap(handlers.systemWorker, () => functions.system),
     deadLetter: wrap(handlers.deadLetter, () => functions.deadLetter),
   };
 };

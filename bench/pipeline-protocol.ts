@@ -58,6 +58,8 @@ export const pipelineResultSchema = z.strictObject({
     dispatching: functionUsage,
     idleDispatch: functionUsage,
     deadLetter: functionUsage,
+    /** Scheduled system runners (the snapshot): a cost per tick, kept apart from the executions. */
+    system: functionUsage,
   }),
   /** Bytes the handlers wrote to stdout: JSON logs and EMF metrics (CloudWatch Logs in Lambda). */
   logBytes: z.number(),

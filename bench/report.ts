@@ -1,6 +1,6 @@
 /** The benchmark's readable table, its breakdowns, and the one-line JSON that ends the output. */
 import type { Measurements, RunFigures, Summary } from './results';
-import { GOALS, idleMonthlyUsd, localLimitExecutionsPerSecond } from './results';
+import { GOALS, idleMonthlyUsd, localLimitExecutionsPerSecond, systemMonthlyUsd } from './results';
 import { AWS_CALL_LATENCY_MS } from './cost';
 import { PRICES_CHECKED_ON } from './prices';
 
@@ -97,6 +97,8 @@ export const renderReport = (m: Measurements, summary: Summary, chained: RunFigu
     `Ingest for the latency runs: ${num(m.chainIngestPerSecond, 2)} transients/s (a quarter of the local limit). ` +
       `Finished items: ${num(m.chained.pipeline.itemBytes.mean, 0)} B on average, ${num(m.chained.pipeline.itemBytes.max, 0)} B at most.`,
     `Idle schedules (nothing ready) cost about ${usd(idleMonthlyUsd(m.chained, runners, runners))} a month on AWS, whatever the executions.`,
+    `Scheduled system runners (${m.systemRunners.names.join(', ')}): about ${usd(systemMonthlyUsd(m.chained, m.systemRunners.runsPerMonth))} a month on AWS ` +
+      `(${num(m.systemRunners.runsPerMonth)} runs; ${m.chained.pipeline.functions.system.invocations} here), left out of the figures per execution.`,
     `Local limit: ${m.localLimits
       .map((limit) => `${num(limit.conditionalUpdatesPerSecond, 0)} conditional updates/s and ${num(limit.queueCyclesPerSecond, 0)} queue cycles/s → ${num(localLimitExecutionsPerSecond(limit), 1)} executions/s`)
       .join('; then ')}; the higher is used. The store's rate at ${m.storeConcurrency} calls in flight, the pipeline's average ` +

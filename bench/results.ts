@@ -9,7 +9,7 @@ import type { ReadAmplification } from './read-amplification';
 import { type CostBreakdown, type FrameworkUsage, stepFunctionsUsdPerMillion, usdPerMillionExecutions } from './cost';
 import { prices } from './prices';
 import { percentile, round, steadyRate } from './stats';
-import { DYNAMODB_READS, DYNAMODB_WRITES, EMPTY, type UsageLine, sumLines } from './wire-meter';
+import { DYNAMODB_READS, DYNAMODB_WRITES, EMPTY, SYSTEM, type UsageLine, sumLines } from './wire-meter';
 
 /** A pipeline run through the recording proxies, with what they counted. */
 export interface MeteredRun {
@@ -29,6 +29,8 @@ export interface Measurements {
   readonly scheduleOnly: MeteredRun;
   readonly chainIngestPerSecond: number;
   readonly memory: DispatcherMemory;
+  /** The system runners enabled on a schedule, and their runs in a 30-day month at their frequencies. */
+  readonly systemRunners: { readonly names: readonly string[]; readonly runsPerMonth: number };
   /** Write units of the smallest item that holds a finished transient's state, as DynamoDB Local bills its PutItem. */
   readonly floorItemWriteUnits: number;
   readonly floorItemBytes: number;
@@ -40,8 +42,14 @@ export interface Measurements {
 const isScience = (line: UsageLine) => line.kind === 'output';
 /** Queries that found nothing: a schedule's idle probes, a cost per tick rather than per execution. */
 const isIdleProbe = (line: UsageLine) => line.kind.endsWith(EMPTY);
-const frameworkWrite = (line: UsageLine) => DYNAMODB_WRITES.has(line.operation) && !isScience(line);
-const frameworkRead = (line: UsageLine) => DYNAMODB_READS.has(line.operation) && !isScience(line) && !isIdleProbe(line);
+/**
+ * The scheduled system runners' work (their locks and checkpoints, the counters the snapshot reads): a cost per
+ * schedule tick, not per execution. Locally a 60 s schedule fires every second, which would weigh it sixty
+ * times over against the executions; it is priced a month at the registry's frequencies instead.
+ */
+export const isSystemRun = (line: UsageLine) => line.kind === SYSTEM || (line.kind === 'counts' && DYNAMODB_READS.has(line.operation));
+const frameworkWrite = (line: UsageLine) => DYNAMODB_WRITES.has(line.operation) && !isScience(line) && !isSystemRun(line);
+const frameworkRead = (line: UsageLine) => DYNAMODB_READS.has(line.operation) && !isScience(line) && !isIdleProbe(line) && !isSystemRun(line);
 
 export interface RunFigures {
   readonly executions: number;
@@ -197,4 +205,19 @@ export const idleMonthlyUsd = (run: MeteredRun, runners: number, probesPerTick: 
   // An empty strongly consistent query is billed one read unit, DynamoDB's minimum, whatever DynamoDB Local reports.
   const probeUsd = (probesPerTick / runners) * prices.dynamodb.usdPerMillionReadUnits * 1e-6;
   return ticksPerMonth * (prices.lambda.usdPerMillionRequests * 1e-6 + gbSecondsPerTick * prices.lambda.usdPerGbSecond + probeUsd);
+};
+
+/**
+ * What the scheduled system runners cost a month on AWS, `runsPerMonth` runs (from their frequencies) at the
+ * average run measured: its DynamoDB units and its Lambda request and time.
+ */
+export const systemMonthlyUsd = (run: MeteredRun, runsPerMonth: number): number => {
+  const system = run.pipeline.functions.system;
+  if (system.invocations === 0) return 0;
+  const units = (operations: ReadonlySet<string>) => sumLines(run.dynamodb, 'units', (line) => isSystemRun(line) && operations.has(line.operation));
+  const usdPerRun =
+    (units(DYNAMODB_WRITES) * prices.dynamodb.usdPerMillionWriteUnits + units(DYNAMODB_READS) * prices.dynamodb.usdPerMillionReadUnits) * 1e-6 / system.invocations +
+    prices.lambda.usdPerMillionRequests * 1e-6 +
+    (system.gbSeconds / system.invocations) * prices.lambda.usdPerGbSecond;
+  return runsPerMonth * usdPerRun;
 };

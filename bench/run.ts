@@ -80,6 +80,15 @@ const floorItem = (): WireItem => {
   };
 };
 
+/** The system runners that run on their schedule from deployment on, and how often that is in a 30-day month. */
+const scheduledSystemRunners = () => {
+  const scheduled = exampleRegistry.filter((runner) => !isTransientRunner(runner) && runner.initiallyEnabled);
+  return {
+    names: scheduled.map((runner) => runner.taskName),
+    runsPerMonth: scheduled.reduce((total, runner) => total + (30 * 24 * 3600) / runner.frequencySeconds, 0),
+  };
+};
+
 const measureFloorItem = async (endpoint: string, prefix: string) => {
   const dynamo = new DynamoDBClient(localClientConfig(endpoint));
   const TableName = `${prefix}-floor`;
@@ -119,7 +128,7 @@ const runBenchmark = async (mode: 'quick' | 'full'): Promise<Measurements> => {
   try {
     const [dynamodb, sqs] = await Promise.all([startDynamoDbLocal(), startSqsEmulator()]);
     services.push(dynamodb, sqs);
-    const dynamoMeter = new DynamoDbMeter();
+    const dynamoMeter = new DynamoDbMeter(new Set(exampleRegistry.filter((runner) => !isTransientRunner(runner)).map((runner) => runner.taskName)));
     const sqsMeter = new SqsMeter();
     const [dynamoProxy, sqsProxy] = await Promise.all([startRecordingProxy(dynamodb.endpoint, dynamoMeter), startRecordingProxy(sqs.endpoint, sqsMeter)]);
     try {
@@ -220,6 +229,7 @@ const runBenchmark = async (mode: 'quick' | 'full'): Promise<Measurements> => {
         scheduleOnly,
         chainIngestPerSecond,
         memory,
+        systemRunners: scheduledSystemRunners(),
         floorItemWriteUnits: floor.writeUnits,
         floorItemBytes: floor.bytes,
         loadAverage: { start: startLoad, end: loadavg()[0] ?? 0, cores: cpus().length },

@@ -183,32 +183,42 @@ const dynamoResponse = z.looseObject({
   __type: z.string().optional(),
 });
 
-/** The kind of item a key names: `transient`, `output` (a runner's saved results), or its key prefix. */
-export const itemKind = (pk: string | undefined, sk: string | undefined): string => {
+/** Kind of a system runner's own items (its lock, its checkpoint). */
+export const SYSTEM = 'system';
+/** Key prefixes of items that belong to one task: its lock and its checkpoint (`LOCK#<task>`, `SYS#<task>`). */
+const TASK_ITEMS = new Set(['LOCK', 'SYS']);
+
+/**
+ * The kind of item a key names: `transient`, `output` (a runner's saved results), `system` (the lock or the
+ * checkpoint of one of `systemTasks`), or its key prefix.
+ */
+export const itemKind = (pk: string | undefined, sk: string | undefined, systemTasks: ReadonlySet<string> = new Set()): string => {
   if (pk === undefined) return 'unknown';
   const prefix = pk.split('#')[0] ?? pk;
   if (prefix === 'T') return sk?.startsWith('OUT#') ? 'output' : 'transient';
+  if (TASK_ITEMS.has(prefix) && systemTasks.has(pk.slice(prefix.length + 1))) return SYSTEM;
   return prefix.toLowerCase();
 };
 
-const kindOfRequest = (operation: string, body: z.infer<typeof dynamoRequest>): string => {
+const kindOfRequest = (operation: string, body: z.infer<typeof dynamoRequest>, systemTasks: ReadonlySet<string>): string => {
+  const itemKindOf = (pk: string | undefined, sk: string | undefined) => itemKind(pk, sk, systemTasks);
   const key = body.Key ?? body.Item;
-  if (key) return itemKind(key.pk?.S, key.sk?.S);
+  if (key) return itemKindOf(key.pk?.S, key.sk?.S);
   if (operation === 'Scan') return 'table scan';
   if (operation === 'TransactWriteItems') return 'transaction';
   if (operation === 'Query') {
     if (body.IndexName) return `index ${body.IndexName}`;
     const placeholder = /=\s*(:[A-Za-z0-9_]+)/.exec(body.KeyConditionExpression ?? '')?.[1];
-    return itemKind(placeholder ? body.ExpressionAttributeValues?.[placeholder]?.S : undefined, undefined);
+    return itemKindOf(placeholder ? body.ExpressionAttributeValues?.[placeholder]?.S : undefined, undefined);
   }
   const batch = Object.values(body.RequestItems ?? {})[0];
   if (Array.isArray(batch)) {
     const first = batch[0];
     const item = first?.PutRequest?.Item ?? first?.DeleteRequest?.Key;
-    return itemKind(item?.pk?.S, item?.sk?.S);
+    return itemKindOf(item?.pk?.S, item?.sk?.S);
   }
   const firstKey = batch?.Keys[0];
-  return itemKind(firstKey?.pk?.S, firstKey?.sk?.S);
+  return itemKindOf(firstKey?.pk?.S, firstKey?.sk?.S);
 };
 
 const itemsTouched = (operation: string, request: z.infer<typeof dynamoRequest>, response: z.infer<typeof dynamoResponse>): number => {
@@ -239,13 +249,16 @@ export class DynamoDbMeter implements Meter {
   private readonly tallies = new Tallies();
   readonly problems = this.tallies.problems;
 
+  /** `systemTasks`: the system runners, whose locks and checkpoints are filed as `system`. */
+  constructor(private readonly systemTasks: ReadonlySet<string> = new Set()) {}
+
   record({ target, status, requestBody, responseBody, ms }: Exchange): void {
     const operation = target.split('.')[1] ?? target;
     if (!DYNAMODB_READS.has(operation) && !DYNAMODB_WRITES.has(operation)) return;
     try {
       const body = dynamoRequest.parse(parseJson(requestBody));
       const response = dynamoResponse.parse(parseJson(responseBody));
-      const kind = kindOfRequest(operation, body);
+      const kind = kindOfRequest(operation, body, this.systemTasks);
       if (status >= 400) {
         const refused = response.__type?.endsWith('ConditionalCheckFailedException') ?? false;
         this.tallies.add(operation, kind, { requests: 1, failed: 1, units: refused ? refusedWriteUnits(response.Item) : 0, ms });

@@ -22,6 +22,14 @@ describe('Function: itemKind', () => {
   ])('%s / %s is a %s item', (pk, sk, kind) => {
     expect(itemKind(pk, sk)).toBe(kind);
   });
+
+  it.each([
+    ['LOCK#Snapshot task register', 'LOCK', 'system'],
+    ['SYS#Snapshot task register', 'STATE', 'system'],
+    ['LOCK#Host match', 'LOCK', 'lock'],
+  ])("%s / %s of the system runners' meter is a %s item", (pk, sk, kind) => {
+    expect(itemKind(pk, sk, new Set(['Snapshot task register']))).toBe(kind);
+  });
 });
 
 describe('Class: DynamoDbMeter', () => {
