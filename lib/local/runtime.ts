@@ -83,6 +83,11 @@ export interface LocalRuntimeOptions {
   readonly enable?: readonly string[];
   /** Where scratch data goes (SCRATCH_LOCATION) unless `environment` says. @default .blast-local/scratch */
   readonly scratchDir?: string;
+  /**
+   * Loads the handlers once the environment is set; defaults to importing functions/. The benchmark passes
+   * esbuild bundles of the same entry points instead, as Lambda runs them: one module instance per function.
+   */
+  readonly loadHandlers?: () => Promise<Handlers>;
 }
 
 export class LocalRuntime {
@@ -124,7 +129,7 @@ export class LocalRuntime {
       if (options.chaos?.journal) writeFileSync(options.chaos.journal, '');
       if (options.chaos) process.env[ENV.chaosPlan] = JSON.stringify(options.chaos);
       else delete process.env[ENV.chaosPlan];
-      const handlers = await importHandlers();
+      const handlers = await (options.loadHandlers ?? importHandlers)();
       const config = loadConfig(process.env);
       const engine = createEngine(
         { ...config, ...(config.chaos ? { chaos: operatorPlan(config.chaos) } : {}) },

@@ -34,6 +34,8 @@ export const STATUS_INDEX_SHARDS = 8;
 export const STATUS_INDEX = 'byProcessingStatus';
 /** Items the transient counters are spread over, so no single item takes every status change. */
 export const COUNTER_SHARDS = 8;
+/** BatchWriteItem calls of one write sent side by side. */
+const BATCH_WRITES_IN_PARALLEL = 4;
 
 export const keys = {
   transient: (name: string) => ({ pk: `T#${name}`, sk: 'STATE' }),
@@ -134,7 +136,8 @@ const decodeRegister = (stored: StoredRegister): Register => ({
 type Item = Record<string, unknown>;
 type BatchWriteRequests = NonNullable<BatchWriteCommandInput['RequestItems']>[string];
 
-const decodeTransient = (item: Item): TransientRecord => {
+/** A transient item as read (plain JavaScript values) to the record the engine works with. */
+export const decodeTransient = (item: Item): TransientRecord => {
   const stored = (item.r ?? {}) as Record<string, StoredRegister>;
   return {
     transient: {
@@ -650,9 +653,13 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
     },
   };
 
-  /** BatchWriteItem in groups of 25, retrying unprocessed items with backoff as AWS advises. */
+  /**
+   * BatchWriteItem in groups of 25, a few groups at a time (the dispatcher deletes a round of sent markers
+   * at once), retrying unprocessed items with backoff as AWS advises.
+   */
   const batchWrite = async (requests: BatchWriteRequests, operation: string) => {
-    for (const group of chunk(requests, 25)) {
+    const groups = chunk(requests, 25);
+    const writeGroup = async (group: BatchWriteRequests) => {
       let pending: BatchWriteRequests | undefined = group;
       for (let attempt = 0; pending && pending.length > 0; attempt++) {
         const result: BatchWriteCommandOutput = await doc.send(
@@ -662,7 +669,13 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
         pending = result.UnprocessedItems?.[TableName];
         if (pending?.length) await pause(Math.min(1000, 25 * 2 ** attempt));
       }
-    }
+    };
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(BATCH_WRITES_IN_PARALLEL, groups.length) }, async () => {
+        for (let group = groups[next++]; group; group = groups[next++]) await writeGroup(group);
+      }),
+    );
   };
 
   return store;
