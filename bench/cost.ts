@@ -47,7 +47,7 @@ export const usdPerMillionExecutions = (usage: FrameworkUsage): CostBreakdown =>
 export const AWS_CALL_LATENCY_MS = { dynamodb: 10, sqs: 20 } as const;
 
 /** SQS bills each 64 KB chunk of a call's payload as one request. */
-export const billedSqsRequests = (payloadBytes: number): number => Math.max(1, Math.ceil(payloadBytes / prices.sqs.billedChunkBytes));
+export { billingChunks as billedSqsRequests } from '../lib/queue/task-queues';
 
 /** Lambda bills memory × duration rounded up to the millisecond. */
 export const gbSeconds = (durationMs: number, memoryMb: number): number => (Math.ceil(durationMs) / 1000) * (memoryMb / 1024);

@@ -14,9 +14,8 @@ export const prices = {
   },
   sqs: {
     source: 'https://aws.amazon.com/sqs/pricing/',
-    /** Standard queues, first 100 billion requests a month; each 64 KB chunk of a payload is one request. */
+    /** Standard queues, first 100 billion requests a month; each 64 KB chunk of a payload is one request (lib/queue/task-queues.ts billingChunks). */
     usdPerMillionRequests: 0.4,
-    billedChunkBytes: 64 * 1024,
   },
   lambda: {
     source: 'https://aws.amazon.com/lambda/pricing/',

@@ -6,6 +6,7 @@
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, DeleteQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createEngine, documentClient } from '../lib/bootstrap';
+import { chunk, forEachLimited } from '../lib/concurrency';
 import { Status } from '../lib/domain/catalog';
 import { ProcessingStatus, type Registers, isReady } from '../lib/domain/workflow';
 import { dispatchReady } from '../lib/engine/dispatch';
@@ -85,15 +86,10 @@ export const measureReadAmplification = async (options: ReadAmplificationOptions
     const waitingEntries = entries.filter((entry) => entry.markers.length > 0);
     const finishedEntries = entries.filter((entry) => entry.markers.length === 0);
     const ready = waitingEntries.length;
-    const chunks = [waitingEntries, finishedEntries].flatMap((list) =>
-      Array.from({ length: Math.ceil(list.length / CREATE_CHUNK) }, (_, index) => list.slice(index * CREATE_CHUNK, (index + 1) * CREATE_CHUNK)),
-    );
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: CREATE_CONCURRENCY }, async () => {
-        for (let chunk = chunks[next++]; chunk; chunk = chunks[next++]) await setup.store.create(chunk, started);
-      }),
-    );
+    const chunks = [waitingEntries, finishedEntries].flatMap((list) => chunk(list, CREATE_CHUNK));
+    await forEachLimited(chunks, CREATE_CONCURRENCY, async (entries) => {
+      await setup.store.create(entries, started);
+    });
     const setupMs = Date.now() - started;
 
     const engine = createEngine(config, { serviceName: 'bench', runners: options.runners, dynamo: metered, sqs });

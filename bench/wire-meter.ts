@@ -10,6 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { billedSqsRequests } from './cost';
 import { type WireItem, itemSize, wireItemSchema, writeUnitsFor } from './item-size';
+import { queueNameOf } from '../lib/queue/task-queues';
 
 export interface Exchange {
   /** The X-Amz-Target header: `DynamoDB_20120810.UpdateItem`, `AmazonSQS.SendMessageBatch`. */
@@ -301,7 +302,7 @@ export class SqsMeter implements Meter {
     if (SQS_CONTROL.has(action)) return;
     try {
       const body = sqsRequest.parse(parseJson(requestBody));
-      const queue = (body.QueueUrl ?? '').split('/').at(-1) ?? '';
+      const queue = queueNameOf(body.QueueUrl ?? '');
       if (status >= 400) {
         this.tallies.add(action, queue, { requests: 1, units: 1, failed: 1, ms });
         return;

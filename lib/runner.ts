@@ -180,8 +180,6 @@ abstract class TaskRunner {
    * read access to exactly these and passes their ARNs; locally they come from environment variables.
    */
   readonly secretNames: readonly string[] = [];
-  /** What the runner does with the scratch data (SCRATCH_LOCATION); the stack grants exactly this. */
-  readonly scratchAccess: readonly ScratchAccess[] = [];
 }
 
 export abstract class TransientTaskRunner extends TaskRunner {
@@ -213,6 +211,8 @@ export abstract class TransientTaskRunner extends TaskRunner {
 export abstract class SystemTaskRunner extends TaskRunner {
   /** The context methods `process` calls beyond logs, metrics, secrets and scratch; the stack grants exactly these. */
   readonly uses: readonly SystemCapability[] = [];
+  /** What the runner does with the scratch data (`context.scratch()`, SCRATCH_LOCATION); the stack grants exactly this. */
+  readonly scratchAccess: readonly ScratchAccess[] = [];
   /** Blast: `run_process()`. */
   abstract process(context: SystemTaskContext): Promise<void> | void;
 }

@@ -17,11 +17,11 @@ import { RequestThrottled, type SQSClient, type SendMessageBatchCommandInput, ty
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { FinalizeRequestMiddleware } from '@smithy/types';
 import { z } from 'zod';
-import { Status } from '../domain/catalog';
 import { NonRetryableTaskError, TaskRunnerError } from '../domain/errors';
 import type { Engine } from '../engine/engine';
 import { type AnyRunner, type TaskContext, type Transient, type TransientTaskRunner, isTransientRunner } from '../runner';
 import { type TaskStore, keys } from '../store/task-store';
+import { queueNameOf } from '../queue/task-queues';
 import { type Journal, fileJournal } from './journal';
 import { CallCounter, Fault, FaultPlan, OperatorFault, type FaultPlanSpec, type Target, callFaults, runnerFaults, sendFaults } from './plan';
 
@@ -112,11 +112,8 @@ export const withStoreFaults = (store: TaskStore, doc: DynamoDBDocumentClient, p
     async claim(...args) {
       const [name, spec, register] = args;
       const result = await store.claim(...args);
-      // A claim refused by its own earlier landing (a lost reply) is the worker's claim all the same.
-      const own = !result.ok && result.current?.registers[spec.task]?.claim === register.claim && result.current?.registers[spec.task]?.status === Status.Processing;
-      const record = result.ok ? result.record : own ? result.current : undefined;
-      if (record && register.claim !== undefined) {
-        journal?.record({ type: 'claim', transient: name, task: spec.task, runId: register.claim, version: record.version, at: Date.now() });
+      if (result.ok && register.claim !== undefined) {
+        journal?.record({ type: 'claim', transient: name, task: spec.task, runId: register.claim, version: result.record.version, at: Date.now() });
       }
       return result;
     },
@@ -183,7 +180,6 @@ const callInput = z.looseObject({
 const messageBody = z.looseObject({ transient: z.string(), task: z.string() });
 
 const transientOfKey = (pk: string | undefined) => (pk?.startsWith('T#') ? pk.slice(2) : undefined);
-const lastSegment = (url: string) => url.slice(url.lastIndexOf('/') + 1);
 
 const callTarget = (commandName: string, input: unknown): { key: string; subject?: string } => {
   const parsed = callInput.safeParse(input);
@@ -191,7 +187,7 @@ const callTarget = (commandName: string, input: unknown): { key: string; subject
   if (!parsed.success) return { key: operation };
   const pk = parsed.data.Key?.pk.S;
   const transient = transientOfKey(pk);
-  const on = pk ?? (parsed.data.QueueUrl ? lastSegment(parsed.data.QueueUrl) : parsed.data.TableName);
+  const on = pk ?? (parsed.data.QueueUrl ? queueNameOf(parsed.data.QueueUrl) : parsed.data.TableName);
   return { key: `${operation} ${on ?? ''}`, ...(transient === undefined ? {} : { subject: transient }) };
 };
 
@@ -256,7 +252,7 @@ export const injectSendFaults = (client: SQSClient, plan: FaultPlan, journal?: J
     (next, context) => async (args) => {
       if (context.commandName !== 'SendMessageBatchCommand') return next(args);
       const input = args.input as SendMessageBatchCommandInput;
-      const queue = lastSegment(input.QueueUrl ?? '');
+      const queue = queueNameOf(input.QueueUrl ?? '');
       const failed: NonNullable<SendMessageBatchCommandOutput['Failed']> = [];
       const entries: NonNullable<SendMessageBatchCommandInput['Entries']> = [];
       const duplicates: NonNullable<SendMessageBatchCommandInput['Entries']> = [];

@@ -4,6 +4,7 @@
  * only whole transients and running it again adds the rest without touching those already there.
  */
 import { Presets, SingleBar } from 'cli-progress';
+import { chunk } from '../concurrency';
 import type { Engine } from '../engine/engine';
 import { ingestTransients } from '../engine/ingest';
 import { type RowError, readTransientFile } from '../transient-files';
@@ -31,9 +32,6 @@ export interface IngestFileResult {
 
 export const describeRowError = (file: string, error: RowError) => `✗ ${file}: row ${error.row}${error.line ? ` (line ${error.line})` : ''}: ${error.message}`;
 
-const chunksOf = <T>(items: readonly T[], size: number): T[][] =>
-  Array.from({ length: Math.ceil(items.length / size) }, (_, index) => items.slice(index * size, (index + 1) * size));
-
 export const ingestFile = async (engine: Engine, file: string, options: IngestFileOptions): Promise<IngestFileResult> => {
   const { transients, errors } = readTransientFile(file);
   for (const error of errors) options.stream.write(`${describeRowError(file, error)}\n`);
@@ -54,7 +52,7 @@ export const ingestFile = async (engine: Engine, file: string, options: IngestFi
   bar?.start(transients.length, 0);
   let created = 0;
   let existing = 0;
-  const chunks = chunksOf(transients, CHUNK);
+  const chunks = chunk(transients, CHUNK);
   let next = 0;
   let failure: { error: unknown } | undefined;
   const worker = async () => {

@@ -59,9 +59,11 @@ const checkSettings = (runner: AnyRunner, label: string, issues: string[]) => {
       if (typeof value !== 'string' || !allowed.includes(value)) issues.push(`${label}, field ${field}: "${String(value)}" is not one of ${allowed.join(', ')}`);
     }
   };
-  listed('scratchAccess', runner.scratchAccess, Object.values(ScratchAccess));
   if (isTransientRunner(runner)) listed('usesTransientFields', runner.usesTransientFields, transientFields);
-  else listed('uses', runner.uses, Object.values(SystemCapability));
+  else {
+    listed('uses', runner.uses, Object.values(SystemCapability));
+    listed('scratchAccess', runner.scratchAccess, Object.values(ScratchAccess));
+  }
   for (const name of runner.secretNames) {
     // Secrets Manager's rule for secret names.
     if (typeof name !== 'string' || !/^[\w/+=.@-]{1,512}$/.test(name)) issues.push(`${label}, field secretNames: "${String(name)}" is not a Secrets Manager secret name`);

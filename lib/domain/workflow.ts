@@ -37,6 +37,12 @@ export interface Register {
 
 export type Registers = Readonly<Record<string, Register | undefined>>;
 
+/**
+ * A claim names the delivery that holds a task: `<message id prefix>.<attempt>` (lib/engine/worker.ts). The
+ * message part lets a redelivery, a waiting retry and the dead-letter handler recognise their own work.
+ */
+export const messageOfClaim = (claim: string): string => claim.split('.')[0] ?? claim;
+
 export const ProcessingStatus = {
   Processing: 'processing',
   Blocked: 'blocked',

@@ -60,7 +60,9 @@ export const recordDeadLetter = async (engine: Engine, delivery: Delivery, sourc
     }
     // Another message's delivery holds the task (a live run, or a retry it is waiting for): it finishes the job.
     othersHold =
-      register?.claim !== undefined && !sameMessage(register.claim, delivery) && (status !== Status.Processing || (register.leaseUntil ?? 0) >= now);
+      register?.claim !== undefined &&
+      !sameMessage(register.claim, delivery) &&
+      (status === Status.NotProcessed || (status === Status.Processing && (register.leaseUntil ?? 0) >= now));
     if (othersHold) return undefined;
     // The task was reset (retrigger, reprocess, a revision, a redrive) after this message was sent: the message
     // belongs to the attempt the reset discarded, and the reset's own message carries the task on.

@@ -8,6 +8,7 @@ import { affectedTasks, changedFields, fieldsUsedByTask, resetRegisters, sameTra
 import { describeTransientIssues, transientSchema } from '../domain/transient';
 import type { Transient, UpsertSummary } from '../runner';
 import { Metric } from '../telemetry';
+import { forEachLimited } from '../concurrency';
 import type { TransientRecord } from '../store/task-store';
 import type { Engine } from './engine';
 import { type IngestOptions, ingestTransients } from './ingest';
@@ -48,17 +49,6 @@ export const reviseTransientData = async (
   return { written: true, tasksReset: change.changed.length };
 };
 
-/** Runs `work` over `items`, at most `limit` at a time. */
-const forEachLimited = async <T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> => {
-  let next = 0;
-  const lane = async () => {
-    for (let index = next++; index < items.length; index = next++) {
-      const item = items[index];
-      if (item !== undefined) await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-};
 
 export const upsertTransients = async (engine: Engine, input: readonly Transient[], options: IngestOptions = {}): Promise<UpsertSummary> => {
   const rejected: { name: string; reason: string }[] = [];
@@ -77,7 +67,7 @@ export const upsertTransients = async (engine: Engine, input: readonly Transient
   // were) and revised like any known transient.
   const raced = new Set(ingested?.existingNames ?? []);
   if (raced.size > 0) for (const record of await engine.store.getMany([...raced])) known.set(record.transient.name, record);
-  const candidates = transients.filter((transient) => known.has(transient.name) || raced.has(transient.name));
+  const candidates = transients.filter((transient) => known.has(transient.name));
   // Most reports repeat what is stored; those cost nothing more than the reads above. (One created meanwhile
   // and deleted again before the second read is left for the next report to ingest.)
   const toRevise = candidates.filter((transient) => {

@@ -7,7 +7,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { Status, StatusType, isFinalType, statusTypeOf } from '../domain/catalog';
 import { NonRetryableTaskError, PoisonMessageError, TaskRunnerError, coerceError } from '../domain/errors';
 import { parseTaskMessage } from '../domain/messages';
-import { type Register, isReady } from '../domain/workflow';
+import { type Register, isReady, messageOfClaim } from '../domain/workflow';
 import type { TaskContext, TaskLogger, TransientTaskRunner } from '../runner';
 import type { TransientRecord } from '../store/task-store';
 import { Metric } from '../telemetry';
@@ -46,7 +46,8 @@ const MAX_RETRY_DELAY_SECONDS = 900;
 /** A claim identifies its delivery: the message (so a redelivery knows its own work) and the attempt. */
 const claimId = (delivery: Delivery) => `${delivery.messageId.slice(0, 8)}.${delivery.receiveCount}`;
 /** Whether a register's claim was made by a delivery of this message (any attempt). */
-export const sameMessage = (claim: string | undefined, delivery: Pick<Delivery, 'messageId'>) => claim?.startsWith(`${delivery.messageId.slice(0, 8)}.`) ?? false;
+export const sameMessage = (claim: string | undefined, delivery: Pick<Delivery, 'messageId'>) =>
+  claim !== undefined && messageOfClaim(claim) === delivery.messageId.slice(0, 8);
 
 /** Exponential backoff with jitter: about base·2^(attempt-1) seconds, between half and all of it. */
 export const retryDelaySeconds = (baseSeconds: number, attempt: number, random: () => number = Math.random): number => {
@@ -102,11 +103,7 @@ export const processDelivery = async (engine: Engine, delivery: Delivery, option
     claim: claimId(delivery),
     leaseUntil: claimedAt + runner.timeoutSeconds * 1000 + LEASE_SLACK_MS,
   };
-  let claimed = await engine.store.claim(name, spec, claim, claimedAt);
-  // A claim whose response was lost (a timeout the SDK retried) is refused the second time by itself.
-  if (!claimed.ok && claimed.current?.registers[task]?.claim === claimId(delivery) && claimed.current.registers[task]?.status === Status.Processing) {
-    claimed = { ok: true, record: claimed.current };
-  }
+  const claimed = await engine.store.claim(name, spec, claim, claimedAt);
   if (!claimed.ok) return refusedClaim(engine, delivery, task, claimed.current, log);
 
   engine.metrics.add(task, Metric.Claimed);

@@ -10,7 +10,8 @@ export interface QueueMeter {
   request(operation: string, chunks: number): void;
 }
 
-const billingChunks = (bytes: number) => Math.max(1, Math.ceil(bytes / 65536));
+/** SQS bills each 64 KB chunk of a request's payload as one request. */
+export const billingChunks = (bytes: number) => Math.max(1, Math.ceil(bytes / 65536));
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The name at the end of a queue's URL or ARN. */

@@ -23,9 +23,10 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { chunk, forEachLimited } from '../concurrency';
 import { Status } from '../domain/catalog';
 import { type CountBucket, type CountDelta, countBuckets } from '../domain/counts';
-import { type ProcessingStatus, type Register, type Registers, type TaskSpec } from '../domain/workflow';
+import { type ProcessingStatus, type Register, type Registers, type TaskSpec, messageOfClaim } from '../domain/workflow';
 import type { Transient } from '../runner';
 import { ExpressionBuilder, and, or } from './expressions';
 
@@ -193,12 +194,6 @@ export interface CreateResult {
   readonly existing: string[];
 }
 
-const chunk = <T>(items: readonly T[], size: number): T[][] => {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
-};
-
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?: CapacityMeter) => {
@@ -327,11 +322,11 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
      * prerequisite at that instant. A "processing" register whose lease has run out (its run died) may be
      * claimed again.
      */
-    claim(name: string, spec: TaskSpec, register: Register, now: number): Promise<WriteResult> {
-      return conditionalUpdate(name, 'claim', (x) => {
+    async claim(name: string, spec: TaskSpec, register: Register, now: number): Promise<WriteResult> {
+      const result = await conditionalUpdate(name, 'claim', (x) => {
         const own = (...field: string[]) => x.path('r', spec.task, ...field);
         // A waiting retry holds the task for its own message (claims are `<message id prefix>.<attempt>`).
-        const ownMessage = (register.claim ?? '').split('.')[0] ?? '';
+        const ownMessage = messageOfClaim(register.claim ?? '');
         const ownClaimable = or(
           `attribute_not_exists(${own()})`,
           and(
@@ -352,6 +347,10 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
           condition: and(`attribute_exists(${x.path('pk')})`, ownClaimable, ...prerequisites),
         };
       });
+      if (result.ok || !result.current) return result;
+      // Refused by its own earlier landing (a reply lost, the call sent again): the claim is held all the same.
+      const held = result.current.registers[spec.task];
+      return register.claim !== undefined && held?.claim === register.claim && held.status === Status.Processing ? { ok: true, record: result.current } : result;
     },
 
     /** Replaces a register held by `claim`; refused if the claim was lost (a reset, a takeover, a deletion). */
@@ -658,7 +657,6 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
    * at once), retrying unprocessed items with backoff as AWS advises.
    */
   const batchWrite = async (requests: BatchWriteRequests, operation: string) => {
-    const groups = chunk(requests, 25);
     const writeGroup = async (group: BatchWriteRequests) => {
       let pending: BatchWriteRequests | undefined = group;
       for (let attempt = 0; pending && pending.length > 0; attempt++) {
@@ -670,12 +668,7 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
         if (pending?.length) await pause(Math.min(1000, 25 * 2 ** attempt));
       }
     };
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: Math.min(BATCH_WRITES_IN_PARALLEL, groups.length) }, async () => {
-        for (let group = groups[next++]; group; group = groups[next++]) await writeGroup(group);
-      }),
-    );
+    await forEachLimited(chunk(requests, 25), BATCH_WRITES_IN_PARALLEL, writeGroup);
   };
 
   return store;

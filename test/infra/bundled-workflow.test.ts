@@ -224,7 +224,7 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
     };
 
     // Act: two dead letters as SQS moves them, and a poison message the Host match worker moves at once
-    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl('Host information', 'deadLetterQueue'), MessageBody: JSON.stringify({ transient: '2010ai', task: 'Host information', readyAt: 0 }) }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl('Host information', 'deadLetterQueue'), MessageBody: JSON.stringify({ transient: '2010ai', task: 'Host information', readyAt: Date.now() }) }));
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl('Host match', 'deadLetterQueue'), MessageBody: 'not a task message' }));
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl('Host match', 'queue'), MessageBody: JSON.stringify({ transient: 'never-ingested', task: 'Host match', readyAt: 0 }) }));
     const recorded = await waitFor('the dead letters to be recorded', async () => {

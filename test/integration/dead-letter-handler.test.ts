@@ -54,6 +54,16 @@ describe('Integration: recordDeadLetter', () => {
     expect((await engine.store.deadLetters('A')).records).toEqual([expect.objectContaining({ name: 'sn', reason })]);
   });
 
+  it("says a task another message finished was already finished", async () => {
+    const finished: Register = { status: 'processed', claim: 'cafe0000.1', attempt: 1, lastModified: 5 };
+    const engine = await withRegisterA('sn', finished);
+
+    const reason = await recordDeadLetter(engine, delivery('sn'));
+
+    expect(reason).toBe('nothing recorded: the task was already "processed"');
+    expect((await engine.store.get('sn'))?.registers.A).toEqual(finished);
+  });
+
   it('leaves a task reset after the message was sent to the message of the reset', async () => {
     // Prepare: the message was sent at 1; a retrigger reset the task at 2
     const reset: Register = { status: 'not processed', lastModified: 2 };

@@ -71,6 +71,18 @@ describe('Function: taskStore', () => {
     });
   });
 
+  it('holds a claim refused by its own earlier landing (a reply lost, the call sent again), and no other', async () => {
+    const current = { pk: 'T#sn', sk: 'STATE', name: 'sn', ra: 1, dec: 2, ts: '2020-01-01T00:00:00.000Z', ver: 4, ps: 'processing', r: { A: { s: 'processing', c: 'x.1', l: 5 } } };
+    dynamo.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'refused', $metadata: {}, Item: marshall(current) }));
+    const spec = toTaskSpec(runner('A', {}));
+
+    const own = await store.claim('sn', spec, { status: 'processing', claim: 'x.1' }, 1);
+    const nextAttempt = await store.claim('sn', spec, { status: 'processing', claim: 'x.2' }, 1);
+
+    expect(own).toEqual({ ok: true, record: expect.objectContaining({ version: 4 }) });
+    expect(nextAttempt).toMatchObject({ ok: false });
+  });
+
   it('lets other errors (throttling, outages) through, so the delivery is retried', async () => {
     dynamo.on(UpdateCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     await expect(store.claim('sn', toTaskSpec(runner('A', {})), { status: 'processing' }, 1)).rejects.toThrow('Rate exceeded');
