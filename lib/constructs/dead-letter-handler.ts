@@ -3,7 +3,7 @@
  * message that used up its deliveries it records the error status in the transient's register and keeps
  * the message as a dead-letter record in the table, from which `dlq redrive` sends it again.
  */
-import { Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { Lazy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
@@ -40,12 +40,11 @@ export class DeadLetterHandler extends Construct {
       entry: 'functions/dead-letter.ts',
       serviceName: ServiceName.DeadLetter,
       description: 'Blast dead-letter handler: records the error status of messages that used up their deliveries',
-      memorySize: deadLetterSettings.memorySize,
-      timeout: Duration.seconds(deadLetterSettings.timeoutSeconds),
+      settings: deadLetterSettings,
+      table: props.table,
       fixturesDir: props.fixturesDir,
-      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      logRetention: props.logRetention,
       environment: {
-        [ENV.tableName]: props.table.tableName,
         [ENV.deadLetterQueues]: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.queueArns) }),
       },
     });

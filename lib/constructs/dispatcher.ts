@@ -3,7 +3,7 @@
  * task's ready markers and sends them to the runner's queue. It may send to every runner's queue and
  * nowhere else, and uses the table only for the ready markers and its lock.
  */
-import { Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { Lazy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -33,12 +33,11 @@ export class Dispatcher extends Construct {
       entry: 'functions/dispatcher.ts',
       serviceName: ServiceName.Dispatcher,
       description: 'Blast dispatcher: sends the ready transients of the scheduled task to its queue',
-      memorySize: dispatcherSettings.memorySize,
-      timeout: Duration.seconds(dispatcherSettings.timeoutSeconds),
+      settings: dispatcherSettings,
+      table: props.table,
       fixturesDir: props.fixturesDir,
-      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      logRetention: props.logRetention,
       environment: {
-        [ENV.tableName]: props.table.tableName,
         [ENV.queueUrls]: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.queueUrls) }),
       },
     });

@@ -40,13 +40,14 @@ export interface HandlerFunctionProps {
   /** The handler's Powertools service name (lib/telemetry.ts ServiceName): the `service` of its logs and metrics. */
   readonly serviceName: string;
   readonly description: string;
-  /** Memory in MB. */
-  readonly memorySize: number;
-  readonly timeout: Duration;
+  /** Memory in MB and timeout in seconds: a runner's own, or the dispatcher's or dead-letter handler's settings. */
+  readonly settings: { readonly memorySize: number; readonly timeoutSeconds: number };
+  /** The task table: every handler works on it, and finds it in TABLE_NAME. */
+  readonly table: ITable;
   /** The fixture files' folder on this machine, copied into the asset. */
   readonly fixturesDir: string;
   /** @default RetentionDays.ONE_MONTH */
-  readonly logRetention?: RetentionDays;
+  readonly logRetention?: RetentionDays | undefined;
   /** Further environment variables. */
   readonly environment?: Readonly<Record<string, string>>;
 }
@@ -58,9 +59,9 @@ export class HandlerFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
     super(scope, id);
-    const timeoutSeconds = props.timeout.toSeconds();
+    const { memorySize, timeoutSeconds } = props.settings;
     if (timeoutSeconds < 1 || timeoutSeconds > 900) throw new Error(`${this.node.path}: timeout ${timeoutSeconds} s is outside Lambda's 1–900 s`);
-    if (props.memorySize < 128 || props.memorySize > 10_240) throw new Error(`${this.node.path}: memorySize ${props.memorySize} MB is outside Lambda's 128–10240 MB`);
+    if (memorySize < 128 || memorySize > 10_240) throw new Error(`${this.node.path}: memorySize ${memorySize} MB is outside Lambda's 128–10240 MB`);
 
     this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH });
     // Its own role rather than the default one, whose managed policy may write to any log group.
@@ -78,8 +79,8 @@ export class HandlerFunction extends Construct {
       depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
       runtime: RUNTIME,
       architecture: Architecture.ARM_64,
-      memorySize: props.memorySize,
-      timeout: props.timeout,
+      memorySize,
+      timeout: Duration.seconds(timeoutSeconds),
       description: props.description,
       role: this.role,
       logGroup: this.logGroup,
@@ -88,6 +89,7 @@ export class HandlerFunction extends Construct {
         // Stack traces in logs point into the TypeScript sources (the asset carries the source map).
         NODE_OPTIONS: '--enable-source-maps',
         [ENV.fixturesDir]: `${LAMBDA_TASK_ROOT}/${BUNDLED_FIXTURES}`,
+        [ENV.tableName]: props.table.tableName,
         ...props.environment,
       },
       bundling: {

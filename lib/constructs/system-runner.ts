@@ -5,7 +5,7 @@
  * its run lock, the queues of the tasks those capabilities can make ready, its `secretNames` and its
  * `scratchAccess`.
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import type { Alarm, IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -111,12 +111,11 @@ export class SystemRunner extends Construct {
       entry: 'functions/system-worker.ts',
       serviceName: ServiceName.SystemWorker,
       description: `Blast system runner "${runner.taskName}"`,
-      memorySize: runner.memorySize,
-      timeout: Duration.seconds(runner.timeoutSeconds),
+      settings: runner,
+      table: props.table,
       fixturesDir: props.fixturesDir,
-      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      logRetention: props.logRetention,
       environment: {
-        [ENV.tableName]: props.table.tableName,
         // Ingested and revised transients' ready tasks go out at once (lib/engine/transitions.ts announce).
         ...(sendsTo.size > 0
           ? { [ENV.queueUrls]: Stack.of(this).toJsonString(Object.fromEntries([...sendsTo].map(([task, queue]) => [task, queue.queueUrl]))) }

@@ -82,12 +82,11 @@ export class TransientRunner extends Construct {
       entry: 'functions/transient-worker.ts',
       serviceName: ServiceName.TransientWorker,
       description: `Blast runner "${runner.taskName}"`,
-      memorySize: runner.memorySize,
-      timeout: Duration.seconds(runner.timeoutSeconds),
+      settings: runner,
+      table: props.table,
       fixturesDir: props.fixturesDir,
-      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      logRetention: props.logRetention,
       environment: {
-        [ENV.tableName]: props.table.tableName,
         [ENV.queueUrls]: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.queueUrls) }),
         // A poison message (unreadable, an unknown runner or transient) goes to its dead-letter queue at once.
         [ENV.deadLetterQueueUrls]: Stack.of(this).toJsonString({ [runner.taskName]: this.deadLetterQueue.queueUrl }),
