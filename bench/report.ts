@@ -1,6 +1,7 @@
 /** The benchmark's readable table, its breakdowns, and the one-line JSON that ends the output. */
 import type { Measurements, RunFigures, Summary } from './results';
-import { GOALS, idleMonthlyUsd, localLimitExecutionsPerSecond, systemMonthlyUsd } from './results';
+import { GOALS, fastestRun, idleMonthlyUsd, localLimitExecutionsPerSecond, systemMonthlyUsd } from './results';
+import { steadyRate } from './stats';
 import { AWS_CALL_LATENCY_MS } from './cost';
 import { PRICES_CHECKED_ON } from './prices';
 
@@ -16,7 +17,8 @@ const table = (rows: readonly (readonly string[])[]): string[] => {
 };
 
 export const renderReport = (m: Measurements, summary: Summary, chained: RunFigures, scheduleOnly: RunFigures): string[] => {
-  const { readAmplification: reads, memory, throughput } = m;
+  const { readAmplification: reads, memory } = m;
+  const throughput = fastestRun(m.throughputRuns).run;
   const goals = summary.goalsMet;
   const lines: string[] = [];
   lines.push(
@@ -101,10 +103,11 @@ export const renderReport = (m: Measurements, summary: Summary, chained: RunFigu
       `(${num(m.systemRunners.runsPerMonth)} runs; ${m.chained.pipeline.functions.system.invocations} here), left out of the figures per execution.`,
     `Local limit: ${m.localLimits
       .map((limit) => `${num(limit.conditionalUpdatesPerSecond, 0)} conditional updates/s and ${num(limit.queueCyclesPerSecond, 0)} queue cycles/s → ${num(localLimitExecutionsPerSecond(limit), 1)} executions/s`)
-      .join('; then ')}; the higher is used. The store's rate at ${m.storeConcurrency} calls in flight, the pipeline's average ` +
-      `(${num(throughput.dynamodbConcurrency, 1)}); the queue's through the local event source with ${SENDERS_NOTE}.`,
-    `Throughput run: ${num(throughput.transients)} transients, ${num(throughput.executions)} executions in ${num(throughput.wallMs / 1000, 1)} s ` +
-      `(${num(throughput.executions / (throughput.wallMs / 1000), 1)}/s overall; the rate above is the steady middle, 10% to 90% done).`,
+      .join('; then ')}; the higher is used. The store's rate at ${m.storeConcurrency} calls in flight, the first throughput run's average ` +
+      `(${num(m.throughputRuns[0]?.dynamodbConcurrency ?? 0, 1)}); the queue's through the local event source with ${SENDERS_NOTE}.`,
+    `Throughput runs: ${m.throughputRuns.map((run) => `${num(steadyRate(run.completions), 1)}/s`).join(' and ')} in the steady middle (10% to 90% done), ` +
+      `alternating with the local limit's; the higher is used. It ran ${num(throughput.transients)} transients, ${num(throughput.executions)} executions ` +
+      `in ${num(throughput.wallMs / 1000, 1)} s (${num(throughput.executions / (throughput.wallMs / 1000), 1)}/s overall).`,
     `Memory run: ${num(memory.dispatched)} sent in ${num(memory.ms / 1000, 1)} s over ${memory.invocations} invocation(s), ${num(memory.itemsRead)} markers read.`,
     `Prices: AWS list prices, us-east-1, checked ${PRICES_CHECKED_ON} (bench/prices.ts). Step Functions is a lower bound: one transition and one Lambda request per task.`,
     `Lambda time: the framework's own (runners' work left out), its waits on DynamoDB and SQS scaled to ${AWS_CALL_LATENCY_MS.dynamodb} and ${AWS_CALL_LATENCY_MS.sqs} ms a call (bench/cost.ts).`,

@@ -21,7 +21,8 @@ export interface MeteredRun {
 export interface Measurements {
   readonly mode: 'quick' | 'full';
   readonly readAmplification: ReadAmplification;
-  readonly throughput: PipelineResult;
+  /** The throughput runs with no-op runners, alternating with the local limit's runs. */
+  readonly throughputRuns: readonly PipelineResult[];
   readonly localLimits: readonly LocalLimit[];
   /** DynamoDB calls the pipeline kept in flight, at which the store's rate was measured. */
   readonly storeConcurrency: number;
@@ -114,6 +115,14 @@ export const runFigures = ({ pipeline, dynamodb, sqs }: MeteredRun): RunFigures 
   };
 };
 
+/** The throughput run with the higher steady rate, as the local limit takes its higher run. */
+export const fastestRun = (runs: readonly PipelineResult[]): { run: PipelineResult; executionsPerSecond: number } => {
+  const rated = runs.map((run) => ({ run, executionsPerSecond: steadyRate(run.completions) }));
+  const [first, ...rest] = rated;
+  if (!first) throw new Error('no throughput run to rate');
+  return rest.reduce((best, next) => (next.executionsPerSecond > best.executionsPerSecond ? next : best), first);
+};
+
 /** Conditional updates every execution needs at least: its claim and its completion. */
 export const UPDATES_PER_EXECUTION = 2;
 
@@ -161,7 +170,7 @@ export const summarise = (m: Measurements): { summary: Summary; chained: RunFigu
   const readAmplification = m.readAmplification.ours.itemsRead / m.readAmplification.ours.dispatched;
   const naiveReadAmplification = m.readAmplification.naive.itemsRead / m.readAmplification.naive.dispatched;
   const wruFloor = UPDATES_PER_EXECUTION * m.floorItemWriteUnits;
-  const executionsPerSecond = steadyRate(m.throughput.completions);
+  const { executionsPerSecond } = fastestRun(m.throughputRuns);
   const limit = Math.max(...m.localLimits.map(localLimitExecutionsPerSecond));
   const throughputRatio = executionsPerSecond / limit;
   const usd = chained.cost.total;

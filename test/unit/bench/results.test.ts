@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PipelineResult } from '../../../bench/pipeline-protocol';
-import { type MeteredRun, localLimitExecutionsPerSecond, runFigures, systemMonthlyUsd } from '../../../bench/results';
+import { type MeteredRun, fastestRun, localLimitExecutionsPerSecond, runFigures, systemMonthlyUsd } from '../../../bench/results';
 import { prices } from '../../../bench/prices';
 import type { UsageLine } from '../../../bench/wire-meter';
 
@@ -21,6 +21,19 @@ describe('Function: localLimitExecutionsPerSecond', () => {
   it('adds the time per execution of two conditional updates and one queue cycle', () => {
     // 200 updates/s → 10 ms per execution; 200 cycles/s → 5 ms: 15 ms per execution
     expect(localLimitExecutionsPerSecond({ conditionalUpdatesPerSecond: 200, queueCyclesPerSecond: 200 })).toBeCloseTo(1000 / 15);
+  });
+});
+
+describe('Function: fastestRun', () => {
+  it('takes the run with the higher steady rate, whichever came first', () => {
+    // 100 executions, one per 10 ms (100/s), and one per 20 ms (50/s)
+    const run = (gapMs: number) => ({ completions: Array.from({ length: 100 }, (_, i) => ({ at: i * gapMs, count: 1 })) }) as unknown as PipelineResult;
+    const slow = run(20);
+    const fast = run(10);
+
+    expect(fastestRun([slow, fast])).toEqual({ run: fast, executionsPerSecond: expect.closeTo(100, 0) });
+    expect(fastestRun([fast, slow]).run).toBe(fast);
+    expect(() => fastestRun([])).toThrow('no throughput run');
   });
 });
 
