@@ -49,13 +49,20 @@ export const announce = async (engine: Engine, transient: Transient, tasks: read
 };
 
 /**
- * After a settle: announces what `after` made ready, records a changed processing status, and moves the
- * transient between the counters' buckets when the settle or the status write moved it.
+ * After a settle: announces what `after` made ready, records a changed processing status (unless the
+ * settle wrote it), and moves the transient between the counters' buckets when the settle or the status
+ * write moved it. `before` is the transient as the settle found it.
  */
-export const afterChange = async (engine: Engine, before: Registers, after: TransientRecord, changed: readonly string[]): Promise<void> => {
+export const afterChange = async (
+  engine: Engine,
+  before: Pick<TransientRecord, 'registers' | 'processingStatus'>,
+  after: TransientRecord,
+  changed: readonly string[],
+): Promise<void> => {
   const { workflow } = engine;
-  const settled = addMove({}, bucketOf(workflow, after.processingStatus, before), bucketOf(workflow, after.processingStatus, after.registers));
-  await followChange(engine, before, after, changed, settled);
+  if (after.processingStatus !== before.processingStatus) countFinished(engine, after.processingStatus);
+  const settled = addMove({}, bucketOf(workflow, before.processingStatus, before.registers), bucketOf(workflow, after.processingStatus, after.registers));
+  await followChange(engine, before.registers, after, changed, settled);
 };
 
 const followChange = async (engine: Engine, before: Registers, after: TransientRecord, changed: readonly string[], delta: CountDelta) => {

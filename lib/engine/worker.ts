@@ -7,10 +7,10 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { Status, StatusType, isFinalType, statusTypeOf } from '../domain/catalog';
 import { NonRetryableTaskError, PoisonMessageError, TaskRunnerError, coerceError } from '../domain/errors';
 import { parseTaskMessage } from '../domain/messages';
-import { type Register, isReady, messageOfClaim } from '../domain/workflow';
+import { type Register, isReady, messageOfClaim, processingStatus } from '../domain/workflow';
 import type { TaskContext, TaskLogger, TransientTaskRunner } from '../runner';
 import type { TransientRecord } from '../store/task-store';
-import { Metric } from '../telemetry';
+import { Metric, withKeys } from '../telemetry';
 import { type Engine, transientRunner } from './engine';
 import { afterChange, announce, recordProcessingStatus } from './transitions';
 
@@ -93,7 +93,7 @@ export const processDelivery = async (engine: Engine, delivery: Delivery, option
   const spec = engine.workflow.specs.get(message.task);
   if (!runner || !spec) throw new PoisonMessageError(`no transient runner is registered for task "${message.task}"`);
   const { transient: name, task } = message;
-  const log = options.logger.createChild({ persistentKeys: { transient: name, task, attempt: delivery.receiveCount, messageId: delivery.messageId } });
+  const log = withKeys(options.logger, { transient: name, task, attempt: delivery.receiveCount, messageId: delivery.messageId });
 
   const claimedAt = engine.clock();
   const claim: Register = {
@@ -108,7 +108,8 @@ export const processDelivery = async (engine: Engine, delivery: Delivery, option
 
   engine.metrics.add(task, Metric.Claimed);
   engine.metrics.add(task, Metric.ReadyToClaim, Math.max(0, claimedAt - message.readyAt));
-  log.info('claimed', { status: Status.Processing });
+  // One info line per run ('finished' or 'will retry'): each line costs CloudWatch Logs ingestion.
+  log.debug('claimed', { status: Status.Processing });
   const outcome = await run(engine, runner, claimed.record, delivery, claimedAt, options.deadline, log);
   assertBeforeDeadline(engine, options.deadline, 'the run finished');
   const finishedAt = engine.clock();
@@ -124,7 +125,11 @@ export const processDelivery = async (engine: Engine, delivery: Delivery, option
     ...(outcome.error ? { lastError: outcome.error } : {}),
     ...(outcome.retryIn === undefined ? {} : { retryAt: finishedAt + outcome.retryIn * 1000 }),
   };
-  const result = await engine.store.settle(name, task, claimId(delivery), settled);
+  const before = claimed.record;
+  // The last task of a transient writes its new processing status with its result, in one write.
+  const status = processingStatus(engine.workflow, { ...before.registers, [task]: settled });
+  const derived = status === before.processingStatus ? undefined : { status, version: before.version };
+  const result = await engine.store.settle(name, task, claimId(delivery), settled, derived);
   if (!result.ok) {
     engine.metrics.add(task, Metric.StaleCompletions);
     log.warn('result dropped: the claim was lost to a reset, a takeover or a deletion', { status: outcome.status, duration });
@@ -143,7 +148,10 @@ export const processDelivery = async (engine: Engine, delivery: Delivery, option
   }
   const type = statusTypeOf(engine.workflow.catalog, outcome.status);
   engine.metrics.add(task, type === StatusType.Success ? Metric.CompletedSuccess : Metric.CompletedError);
-  await afterChange(engine, { ...result.record.registers, [task]: claim }, result.record, [task]);
+  const settledFrom = result.statusWritten
+    ? before
+    : { registers: { ...result.record.registers, [task]: claim }, processingStatus: result.record.processingStatus };
+  await afterChange(engine, settledFrom, result.record, [task]);
 };
 
 interface Outcome {

@@ -189,6 +189,9 @@ const isConditionFailure = (error: unknown): error is ConditionalCheckFailedExce
 /** The conditional-write outcome the caller needs: the new image, or the image that refused the write. */
 export type WriteResult = { ok: true; record: TransientRecord } | { ok: false; current: TransientRecord | undefined };
 
+/** A settle's outcome; `statusWritten`: the derived processing status went into the same write. */
+export type SettleResult = { ok: true; record: TransientRecord; statusWritten: boolean } | { ok: false; current: TransientRecord | undefined };
+
 export interface CreateResult {
   readonly created: string[];
   readonly existing: string[];
@@ -353,12 +356,43 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
       return register.claim !== undefined && held?.claim === register.claim && held.status === Status.Processing ? { ok: true, record: result.current } : result;
     },
 
-    /** Replaces a register held by `claim`; refused if the claim was lost (a reset, a takeover, a deletion). */
-    settle(name: string, task: string, claim: string, register: Register): Promise<WriteResult> {
-      return conditionalUpdate(name, 'settle', (x) => ({
-        update: `SET ${x.path('r', task)} = ${x.value(encodeRegister(register))} ADD ${x.path('ver')} ${x.value(1)}`,
-        condition: `${x.path('r', task, 'c')} = ${x.value(claim)}`,
+    /**
+     * Replaces a register held by `claim`; refused if the claim was lost (a reset, a takeover, a deletion).
+     * Given `derived`, the processing status the registers will give as computed from the image at its
+     * `version`, that status is written in the same write if nothing has written since (a transient's last
+     * task, as a rule); otherwise the register is settled alone and `statusWritten` says so.
+     */
+    async settle(
+      name: string,
+      task: string,
+      claim: string,
+      register: Register,
+      derived?: { readonly status: ProcessingStatus; readonly version: number },
+    ): Promise<SettleResult> {
+      const plain = async (): Promise<SettleResult> => {
+        const result = await conditionalUpdate(name, 'settle', (x) => ({
+          update: `SET ${x.path('r', task)} = ${x.value(encodeRegister(register))} ADD ${x.path('ver')} ${x.value(1)}`,
+          condition: `${x.path('r', task, 'c')} = ${x.value(claim)}`,
+        }));
+        return result.ok ? { ...result, statusWritten: false } : result;
+      };
+      if (!derived) return plain();
+      const result = await conditionalUpdate(name, 'settle', (x) => ({
+        update:
+          `SET ${x.path('r', task)} = ${x.value(encodeRegister(register))}, ${x.path('ps')} = ${x.value(derived.status)}, ` +
+          `${x.path('pst')} = ${x.value(statusIndexKey(derived.status, name))}, ${x.path('dv')} = ${x.value(derived.version + 1)} ` +
+          `ADD ${x.path('ver')} ${x.value(1)}`,
+        condition: and(`${x.path('r', task, 'c')} = ${x.value(claim)}`, `${x.path('ver')} = ${x.value(derived.version)}`),
       }));
+      if (result.ok) return { ...result, statusWritten: true };
+      const held = result.current?.registers[task];
+      if (held?.claim !== claim) return result;
+      // Refused by its own earlier landing (a reply lost, the call sent again): settled, status and all.
+      if (held.status === register.status && held.lastModified === register.lastModified && result.current) {
+        return { ok: true, record: result.current, statusWritten: result.current.processingStatus === derived.status };
+      }
+      // Another register changed since: the status is left to be derived from the new image.
+      return plain();
     },
 
     /**

@@ -59,6 +59,58 @@ describe('Function: taskStore', () => {
     expect(readable(input)).toBe('r.Host match.c = "abcd.2"');
   });
 
+  it("writes a transient's new processing status with its last result, only if nothing else wrote since", async () => {
+    dynamo.on(UpdateCommand).resolves({ Attributes: { name: 'sn', ps: 'completed', ver: 8, r: {} } });
+
+    const result = await store.settle('sn', 'Host match', 'abcd.2', { status: 'processed' }, { status: 'completed', version: 7 });
+
+    const input = firstUpdate();
+    expect(readable(input)).toBe('(r.Host match.c = "abcd.2") AND (ver = 7)');
+    expect(Object.values(input.ExpressionAttributeNames ?? {})).toEqual(expect.arrayContaining(['ps', 'pst', 'dv']));
+    expect(Object.values(input.ExpressionAttributeValues ?? {})).toEqual(expect.arrayContaining(['completed', 8]));
+    expect(result).toMatchObject({ ok: true, statusWritten: true });
+  });
+
+  describe('a settle with its status refused', () => {
+    const refusedBy = (register: Record<string, unknown>) =>
+      new ConditionalCheckFailedException({
+        message: 'refused',
+        $metadata: {},
+        Item: marshall({ pk: 'T#sn', sk: 'STATE', name: 'sn', ra: 1, dec: 2, ts: '2020-01-01T00:00:00.000Z', ver: 9, ps: 'processing', r: { A: register } }),
+      });
+    const settled = { status: 'processed', lastModified: 50 };
+
+    it('settles alone when another register changed since, leaving the status to the new image', async () => {
+      dynamo.on(UpdateCommand).rejectsOnce(refusedBy({ s: 'processing', c: 'x.1', l: 5 })).resolves({ Attributes: { name: 'sn', ps: 'processing', ver: 10, r: {} } });
+
+      const result = await store.settle('sn', 'A', 'x.1', settled, { status: 'completed', version: 7 });
+
+      const retry = dynamo.commandCalls(UpdateCommand)[1]?.args[0].input;
+      if (!retry) throw new Error('no second UpdateItem was sent');
+      expect(readable(retry)).toBe('r.A.c = "x.1"');
+      expect(Object.values(retry.ExpressionAttributeNames ?? {})).not.toContain('ps');
+      expect(result).toMatchObject({ ok: true, statusWritten: false });
+    });
+
+    it('is settled when its own earlier landing refused it (a reply lost, the call sent again)', async () => {
+      dynamo.on(UpdateCommand).rejects(refusedBy({ s: 'processed', t: 50, c: 'x.1' }));
+
+      const result = await store.settle('sn', 'A', 'x.1', settled, { status: 'processing', version: 7 });
+
+      expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(1);
+      expect(result).toMatchObject({ ok: true, statusWritten: true });
+    });
+
+    it('is refused when the claim was lost', async () => {
+      dynamo.on(UpdateCommand).rejects(refusedBy({ s: 'processing', c: 'y.1', l: 5 }));
+
+      const result = await store.settle('sn', 'A', 'x.1', settled, { status: 'completed', version: 7 });
+
+      expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(1);
+      expect(result).toMatchObject({ ok: false });
+    });
+  });
+
   it('returns the item that refused a claim, decoded', async () => {
     const current = { pk: 'T#sn', sk: 'STATE', name: 'sn', ra: 1, dec: 2, ts: '2020-01-01T00:00:00.000Z', ver: 4, ps: 'processing', r: { A: { s: 'processing', c: 'x.1', l: 5 } } };
     dynamo.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'refused', $metadata: {}, Item: marshall(current) }));
