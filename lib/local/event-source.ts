@@ -2,7 +2,8 @@
  * The Lambda SQS event source mapping, emulated: receive a batch, invoke the handler with an SQSEvent,
  * delete the records that succeeded (partial batch responses), leave the rest to come back after their
  * visibility timeout (and to the dead-letter queue after maxReceiveCount). One poller long-polls for
- * the first message; while messages keep coming, more pollers join, up to the maximum concurrency.
+ * the first message, for up to 20 s as Lambda's pollers do; while messages keep coming, more pollers join,
+ * up to the maximum concurrency.
  */
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -41,12 +42,17 @@ const toRecord = (message: Message, queueArn: string): SQSRecord => ({
   awsRegion: 'us-east-1',
 });
 
+/** SQS's longest wait; the emulator ends the poll when it is aborted (see sqs-emulator-process.ts). */
+const LONG_POLL_SECONDS = 20;
+
 export class SqsEventSource {
   private running = false;
   private pollers = 0;
   /** Pollers inside an invocation, not receiving. */
   private invoking = 0;
   private readonly loops = new Set<Promise<void>>();
+  /** Ends the long polls in flight when the source stops. */
+  private readonly polls = new AbortController();
 
   constructor(private readonly options: EventSourceOptions) {}
 
@@ -58,6 +64,7 @@ export class SqsEventSource {
   /** Stops polling and waits for the invocations in flight to finish. */
   async stop(): Promise<void> {
     this.running = false;
+    this.polls.abort();
     await Promise.all([...this.loops]);
   }
 
@@ -77,13 +84,15 @@ export class SqsEventSource {
           const result = await sqs.send(
             new ReceiveMessageCommand({
               QueueUrl: queueUrl,
-              // The leader waits for the first message and takes it at once; helpers take whole batches.
-              MaxNumberOfMessages: leader ? 1 : batchSize,
-              WaitTimeSeconds: leader ? 1 : 0,
+              // The leader waits for messages; helpers take what is there. Either gets what is there at once,
+              // up to a batch.
+              MaxNumberOfMessages: batchSize,
+              WaitTimeSeconds: leader ? LONG_POLL_SECONDS : 0,
               // The emulator reads the older parameter name for system attributes.
               AttributeNames: ['All'],
               MessageSystemAttributeNames: ['All'],
             }),
+            { abortSignal: this.polls.signal },
           );
           messages = result.Messages ?? [];
         } catch {
