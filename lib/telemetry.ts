@@ -3,6 +3,8 @@
  * task as the dimension. One Metrics instance per task aggregates an invocation into one EMF document.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { LogAttributes, LogItemExtraInput } from '@aws-lambda-powertools/logger/types';
+import type { TaskLogger } from './runner';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 
 export const METRICS_NAMESPACE = 'BlastTaskRunners';
@@ -63,6 +65,26 @@ const units: Readonly<Partial<Record<string, Unit>>> = {
 };
 
 export const createLogger = (serviceName: string) => new Logger({ serviceName });
+
+/**
+ * The logger with `keys` on every line: what a child logger gives, without building one for every message
+ * a worker handles (a child copies the whole logger).
+ */
+export const withKeys = (logger: Logger, keys: LogAttributes): TaskLogger => {
+  // A lone error or string is logged under the key Powertools gives it on its own.
+  const attributes = (extra: LogItemExtraInput): LogAttributes[] => {
+    const [first] = extra;
+    if (first instanceof Error) return [keys, { error: first }];
+    if (typeof first === 'string') return [keys, { extra: first }];
+    return [keys, ...(extra as LogAttributes[])];
+  };
+  return {
+    debug: (message, ...extra) => logger.debug(message, ...attributes(extra)),
+    info: (message, ...extra) => logger.info(message, ...attributes(extra)),
+    warn: (message, ...extra) => logger.warn(message, ...attributes(extra)),
+    error: (message, ...extra) => logger.error(message, ...attributes(extra)),
+  };
+};
 
 export class TaskMetrics {
   private readonly byTask = new Map<string, Metrics>();
