@@ -60,7 +60,7 @@ const errorText = (error: Error) => `${error.name}: ${error.message}`.slice(0, M
 export interface WorkerOptions {
   /** Epoch ms by which the invocation must be done (Lambda: now + getRemainingTimeInMillis()). */
   readonly deadline: number;
-  /** The invocation's logger; each delivery logs through a child carrying its transient and task. */
+  /** The invocation's logger; each delivery's lines carry its transient, task, attempt and message id. */
   readonly logger: Logger;
 }
 
@@ -128,7 +128,8 @@ export const processDelivery = async (engine: Engine, delivery: Delivery, option
   const before = claimed.record;
   // The last task of a transient writes its new processing status with its result, in one write.
   const status = processingStatus(engine.workflow, { ...before.registers, [task]: settled });
-  const derived = status === before.processingStatus ? undefined : { status, version: before.version };
+  const derived =
+    outcome.retryIn === undefined && status !== before.processingStatus ? { status, from: before.processingStatus, version: before.version } : undefined;
   const result = await engine.store.settle(name, task, claimId(delivery), settled, derived);
   if (!result.ok) {
     engine.metrics.add(task, Metric.StaleCompletions);
@@ -148,10 +149,13 @@ export const processDelivery = async (engine: Engine, delivery: Delivery, option
   }
   const type = statusTypeOf(engine.workflow.catalog, outcome.status);
   engine.metrics.add(task, type === StatusType.Success ? Metric.CompletedSuccess : Metric.CompletedError);
-  const settledFrom = result.statusWritten
-    ? before
-    : { registers: { ...result.record.registers, [task]: claim }, processingStatus: result.record.processingStatus };
-  await afterChange(engine, settledFrom, result.record, [task]);
+  // A settle that wrote the status moved the transient from the claim's image to that image with this result
+  // (the reply to a resent write may carry later writes, which count their own moves).
+  const [from, to] =
+    result.statusWritten && derived
+      ? [before, { ...result.record, registers: { ...before.registers, [task]: settled }, processingStatus: derived.status }]
+      : [{ registers: { ...result.record.registers, [task]: claim }, processingStatus: result.record.processingStatus }, result.record];
+  await afterChange(engine, from, to, [task]);
 };
 
 interface Outcome {

@@ -1,11 +1,12 @@
 /**
  * The Lambda SQS event source mapping, emulated: receive a batch, invoke the handler with an SQSEvent,
  * delete the records that succeeded (partial batch responses), leave the rest to come back after their
- * visibility timeout (and to the dead-letter queue after maxReceiveCount). One poller long-polls for
- * the first message, for up to 20 s as Lambda's pollers do; while messages keep coming, more pollers join,
- * up to the maximum concurrency.
+ * visibility timeout (and to the dead-letter queue after maxReceiveCount). One poller long-polls, for up
+ * to 20 s as Lambda's pollers do, and takes up to a batch as soon as there are messages; while messages
+ * keep coming, more pollers join, up to the maximum concurrency.
  */
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { setMaxListeners } from 'node:events';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { lambdaContext, withTimeout } from './lambda-context';
 
@@ -52,12 +53,15 @@ export class SqsEventSource {
   private invoking = 0;
   private readonly loops = new Set<Promise<void>>();
   /** Ends the long polls in flight when the source stops. */
-  private readonly polls = new AbortController();
+  private polls = new AbortController();
 
   constructor(private readonly options: EventSourceOptions) {}
 
   start(): void {
     this.running = true;
+    this.polls = new AbortController();
+    // Every poller's receive listens to it; up to the maximum concurrency of them at once.
+    setMaxListeners(this.options.maxConcurrency + 1, this.polls.signal);
     this.spawn(true);
   }
 
@@ -84,8 +88,7 @@ export class SqsEventSource {
           const result = await sqs.send(
             new ReceiveMessageCommand({
               QueueUrl: queueUrl,
-              // The leader waits for messages; helpers take what is there. Either gets what is there at once,
-              // up to a batch.
+              // The leader waits for messages, helpers do not; either takes what is there at once, up to a batch.
               MaxNumberOfMessages: batchSize,
               WaitTimeSeconds: leader ? LONG_POLL_SECONDS : 0,
               // The emulator reads the older parameter name for system attributes.

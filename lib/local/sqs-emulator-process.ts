@@ -20,9 +20,10 @@ const CORRECTIONS: readonly { readonly why: string; readonly from: string; reado
     from: 'let n=Number(t.record.attributes.ApproximateReceiveCount)+1;',
     to: 'let n=Number(t.record.attributes.ApproximateReceiveCount)+(i?0:1);',
   },
-  // A long poll keeps waiting after its caller has gone, and takes (hides) the next messages for nobody. SQS
-  // ends a receive whose connection closed; the event source aborts its long polls when it stops. The request's
-  // liveness is passed down to the loop that waits for messages, which gives up once the socket is gone.
+  // A long poll keeps waiting after its caller has gone, then takes (hides) the next messages for nobody until
+  // their visibility timeout. The event source aborts its long polls when it stops, so the request's liveness is
+  // passed down to the loop that waits for messages, which gives up once the socket is gone. (Messages taken in
+  // the instant before the socket closed are still lost to their visibility timeout, as SQS may lose them too.)
   {
     why: 'a long poll outliving its connection',
     from: 'a=yield this.foundQueue.receive({VisibilityTimeout:e,WaitTimeSeconds:i,MaxNumberOfMessages:r})',

@@ -359,15 +359,17 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
     /**
      * Replaces a register held by `claim`; refused if the claim was lost (a reset, a takeover, a deletion).
      * Given `derived`, the processing status the registers will give as computed from the image at its
-     * `version`, that status is written in the same write if nothing has written since (a transient's last
-     * task, as a rule); otherwise the register is settled alone and `statusWritten` says so.
+     * `version` (whose status was `from`), that status is written in the same write if nothing has written
+     * since (a transient's last task, as a rule); otherwise the register is settled alone and `statusWritten`
+     * says so. A write refused by its own earlier landing (a reply lost, the call sent again) is settled with
+     * its status; `record` is then the current image, which may carry later writes.
      */
     async settle(
       name: string,
       task: string,
       claim: string,
       register: Register,
-      derived?: { readonly status: ProcessingStatus; readonly version: number },
+      derived?: { readonly status: ProcessingStatus; readonly from: ProcessingStatus; readonly version: number },
     ): Promise<SettleResult> {
       const plain = async (): Promise<SettleResult> => {
         const result = await conditionalUpdate(name, 'settle', (x) => ({
@@ -382,16 +384,18 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
           `SET ${x.path('r', task)} = ${x.value(encodeRegister(register))}, ${x.path('ps')} = ${x.value(derived.status)}, ` +
           `${x.path('pst')} = ${x.value(statusIndexKey(derived.status, name))}, ${x.path('dv')} = ${x.value(derived.version + 1)} ` +
           `ADD ${x.path('ver')} ${x.value(1)}`,
-        condition: and(`${x.path('r', task, 'c')} = ${x.value(claim)}`, `${x.path('ver')} = ${x.value(derived.version)}`),
+        // The status too, as `replace` checks it, so that the counters learn the true previous status.
+        condition: and(
+          `${x.path('r', task, 'c')} = ${x.value(claim)}`,
+          `${x.path('ver')} = ${x.value(derived.version)}`,
+          `${x.path('ps')} = ${x.value(derived.from)}`,
+        ),
       }));
       if (result.ok) return { ...result, statusWritten: true };
       const held = result.current?.registers[task];
-      if (held?.claim !== claim) return result;
-      // Refused by its own earlier landing (a reply lost, the call sent again): settled, status and all.
-      if (held.status === register.status && held.lastModified === register.lastModified && result.current) {
-        return { ok: true, record: result.current, statusWritten: result.current.processingStatus === derived.status };
-      }
-      // Another register changed since: the status is left to be derived from the new image.
+      if (held?.claim !== claim || !result.current) return result;
+      if (held.status === register.status && held.lastModified === register.lastModified) return { ok: true, record: result.current, statusWritten: true };
+      // Another write landed since the claim: the status is left to be derived from the new image.
       return plain();
     },
 

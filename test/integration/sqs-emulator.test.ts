@@ -11,7 +11,7 @@ import {
   SQSClient,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { localClientConfig } from '../../lib/local/services';
 
 describe('Integration: the SQS emulator', () => {
@@ -30,14 +30,17 @@ describe('Integration: the SQS emulator', () => {
       { abortSignal },
     );
 
-  beforeAll(async () => {
-    const created = await sqs.send(new CreateQueueCommand({ QueueName: `emulator-${Date.now().toString(36)}`, Attributes: { VisibilityTimeout: '30' } }));
+  // A queue of its own for each test: a message one test leaves hidden must not reach the next.
+  let queues = 0;
+  beforeEach(async () => {
+    queues += 1;
+    const created = await sqs.send(
+      new CreateQueueCommand({ QueueName: `emulator-${Date.now().toString(36)}-${queues}`, Attributes: { VisibilityTimeout: '30' } }),
+    );
     queueUrl = created.QueueUrl ?? '';
   });
-  afterAll(async () => {
-    await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
-    sqs.destroy();
-  });
+  afterEach(() => sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl })));
+  afterAll(() => sqs.destroy());
 
   it('ends a long poll whose caller went away, so the next message goes to the next receive', async () => {
     // Prepare: a long poll, abandoned as the event source abandons its polls when it stops

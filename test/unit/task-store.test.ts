@@ -62,10 +62,10 @@ describe('Function: taskStore', () => {
   it("writes a transient's new processing status with its last result, only if nothing else wrote since", async () => {
     dynamo.on(UpdateCommand).resolves({ Attributes: { name: 'sn', ps: 'completed', ver: 8, r: {} } });
 
-    const result = await store.settle('sn', 'Host match', 'abcd.2', { status: 'processed' }, { status: 'completed', version: 7 });
+    const result = await store.settle('sn', 'Host match', 'abcd.2', { status: 'processed' }, { status: 'completed', from: 'processing', version: 7 });
 
     const input = firstUpdate();
-    expect(readable(input)).toBe('(r.Host match.c = "abcd.2") AND (ver = 7)');
+    expect(readable(input)).toBe('(r.Host match.c = "abcd.2") AND (ver = 7) AND (ps = "processing")');
     expect(Object.values(input.ExpressionAttributeNames ?? {})).toEqual(expect.arrayContaining(['ps', 'pst', 'dv']));
     expect(Object.values(input.ExpressionAttributeValues ?? {})).toEqual(expect.arrayContaining(['completed', 8]));
     expect(result).toMatchObject({ ok: true, statusWritten: true });
@@ -83,7 +83,7 @@ describe('Function: taskStore', () => {
     it('settles alone when another register changed since, leaving the status to the new image', async () => {
       dynamo.on(UpdateCommand).rejectsOnce(refusedBy({ s: 'processing', c: 'x.1', l: 5 })).resolves({ Attributes: { name: 'sn', ps: 'processing', ver: 10, r: {} } });
 
-      const result = await store.settle('sn', 'A', 'x.1', settled, { status: 'completed', version: 7 });
+      const result = await store.settle('sn', 'A', 'x.1', settled, { status: 'completed', from: 'processing', version: 7 });
 
       const retry = dynamo.commandCalls(UpdateCommand)[1]?.args[0].input;
       if (!retry) throw new Error('no second UpdateItem was sent');
@@ -92,10 +92,11 @@ describe('Function: taskStore', () => {
       expect(result).toMatchObject({ ok: true, statusWritten: false });
     });
 
-    it('is settled when its own earlier landing refused it (a reply lost, the call sent again)', async () => {
+    it('is settled, status and all, when its own earlier landing refused it (a reply lost, the call sent again)', async () => {
+      // Its status write landed too, whatever the image says now (a reset may have landed since).
       dynamo.on(UpdateCommand).rejects(refusedBy({ s: 'processed', t: 50, c: 'x.1' }));
 
-      const result = await store.settle('sn', 'A', 'x.1', settled, { status: 'processing', version: 7 });
+      const result = await store.settle('sn', 'A', 'x.1', settled, { status: 'completed', from: 'processing', version: 7 });
 
       expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(1);
       expect(result).toMatchObject({ ok: true, statusWritten: true });
@@ -104,7 +105,7 @@ describe('Function: taskStore', () => {
     it('is refused when the claim was lost', async () => {
       dynamo.on(UpdateCommand).rejects(refusedBy({ s: 'processing', c: 'y.1', l: 5 }));
 
-      const result = await store.settle('sn', 'A', 'x.1', settled, { status: 'completed', version: 7 });
+      const result = await store.settle('sn', 'A', 'x.1', settled, { status: 'completed', from: 'processing', version: 7 });
 
       expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(1);
       expect(result).toMatchObject({ ok: false });
