@@ -58,7 +58,7 @@ export const measureDispatcherMemory = async (options: DispatcherMemoryOptions):
     );
     // The dispatcher reads the ready index only, so the backlog is its markers: one per waiting transient.
     const started = Date.now();
-    const markers = syntheticTransients(options.backlog).map((transient) => markerFor(engine, transient, options.task, started));
+    const markers = syntheticTransients(options.backlog).map((transient) => markerFor(engine, transient, options.task, started, 0));
     let next = 0;
     await Promise.all(
       Array.from({ length: PUT_CONCURRENCY }, async () => {

@@ -210,7 +210,7 @@ try {
   const sqs = new SQSClient(localClientConfig(job.directSqs));
   await Promise.all([
     dynamo.send(new DeleteTableCommand({ TableName: runtime.resources.tableName })),
-    ...runtime.resources.queues.flatMap((queue) => [queue.url, queue.deadLetterUrl]).map((QueueUrl) => sqs.send(new DeleteQueueCommand({ QueueUrl }))),
+    ...runtime.queueUrls().map((QueueUrl) => sqs.send(new DeleteQueueCommand({ QueueUrl }))),
   ]);
   sqs.destroy();
   dynamo.destroy();

@@ -8,7 +8,8 @@ import { CreateQueueCommand, DeleteQueueCommand, SQSClient } from '@aws-sdk/clie
 import { createEngine, documentClient } from '../lib/bootstrap';
 import { chunk, forEachLimited } from '../lib/concurrency';
 import { Status } from '../lib/domain/catalog';
-import { ProcessingStatus, type Registers, isReady } from '../lib/domain/workflow';
+import { CountBucket } from '../lib/domain/counts';
+import { type Registers, isReady } from '../lib/domain/workflow';
 import { dispatchReady } from '../lib/engine/dispatch';
 import { transientRunner } from '../lib/engine/engine';
 import { markerFor } from '../lib/engine/transitions';
@@ -79,8 +80,8 @@ export const measureReadAmplification = async (options: ReadAmplificationOptions
     const started = Date.now();
     const entries = syntheticTransients(options.transients).map((transient, index) =>
       index % every === 0
-        ? { transient, registers: waiting, status: ProcessingStatus.Processing, markers: [markerFor(setup, transient, options.task, started)] }
-        : { transient, registers: finished, status: ProcessingStatus.Completed, markers: [] },
+        ? { transient, registers: waiting, bucket: CountBucket.Waiting, markers: [markerFor(setup, transient, options.task, started, 0)] }
+        : { transient, registers: finished, bucket: CountBucket.Completed, markers: [] },
     );
     // Written apart, the finished ones (no marker) fill whole transactions of a hundred.
     const waitingEntries = entries.filter((entry) => entry.markers.length > 0);

@@ -20,7 +20,7 @@ const engine = createEngine(loadConfig(process.env), { serviceName: ServiceName.
 
 export const handler = middy(async (event: unknown, context: Context) => {
   const { task } = parseScheduleEvent(event);
-  const result = await dispatchReady(engine, task, { owner: context.awsRequestId, deadline: deadlineOf(context) - STOP_MARGIN_MS });
+  const result = await dispatchReady(engine, task, { owner: context.awsRequestId, deadline: deadlineOf(context, engine.clock) - STOP_MARGIN_MS });
   engine.logger.info('dispatch finished', { ...result });
   return result;
 })

@@ -14,6 +14,7 @@ import { IngestMissedTnsTransients } from './runners/ingest-missed-tns-transient
 import { LocalAperturePhotometry } from './runners/local-aperture-photometry';
 import { LocalHostSedInference } from './runners/local-host-sed-inference';
 import { PruneScratchData } from './runners/prune-scratch-data';
+import { RecountTransients } from './runners/recount-transients';
 import { SnapshotTaskRegister } from './runners/snapshot-task-register';
 import { TnsDataIngestion } from './runners/tns-data-ingestion';
 import { TransientMwebv } from './runners/transient-mwebv';
@@ -38,4 +39,5 @@ export const registry: readonly AnyRunner[] = [
   new IngestMissedTnsTransients(),
   new PruneScratchData(),
   new SnapshotTaskRegister(),
+  new RecountTransients(),
 ];

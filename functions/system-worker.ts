@@ -16,7 +16,7 @@ const engine = createEngine(config, { serviceName: ServiceName.SystemWorker, run
 const services = createSystemServices(config, process.env);
 
 export const handler = middy((event: unknown, context: Context) =>
-  runSystemTask(engine, parseScheduleEvent(event).task, { deadline: deadlineOf(context), services }),
+  runSystemTask(engine, parseScheduleEvent(event).task, { deadline: deadlineOf(context, engine.clock), services }),
 )
   .use(injectLambdaContext(engine.logger, { resetKeys: true }))
   .use(publishMetrics(engine.metrics));

@@ -16,7 +16,7 @@ import { registry } from './registry';
 const engine = createEngine(loadConfig(process.env), { serviceName: ServiceName.TransientWorker, runners: registry });
 
 const onRecord = (record: SQSRecord, context: Context) =>
-  handleDelivery(engine, toDelivery(record), { deadline: deadlineOf(context), logger: engine.logger });
+  handleDelivery(engine, toDelivery(record), { deadline: deadlineOf(context, engine.clock), logger: engine.logger });
 
 // A processor per invocation: it holds the batch's results, and the local runtime runs invocations concurrently.
 export const handler = middy((event: SQSEvent, context: Context) =>

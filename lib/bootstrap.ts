@@ -2,7 +2,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { awsClientConfig, countRetries } from './aws-clients';
+import { awsClientConfig, countRetries, retryOnlyThrottling } from './aws-clients';
 import { withFaults } from './chaos/inject';
 import type { Config } from './config';
 import { assertValidRegistry } from './domain/validation';
@@ -10,7 +10,7 @@ import { type Engine, runnersByTask } from './engine/engine';
 import { loadCatalog } from './fixtures';
 import { type QueueMeter, taskQueues } from './queue/task-queues';
 import type { AnyRunner } from './runner';
-import { type CapacityMeter, taskStore } from './store/task-store';
+import { type CapacityMeter, isCounterWrite, taskStore } from './store/task-store';
 import { TaskMetrics, createLogger } from './telemetry';
 
 export interface EngineOptions {
@@ -33,6 +33,7 @@ export const createEngine = (config: Config, options: EngineOptions): Engine => 
   const sqs = options.sqs ?? new SQSClient(awsClientConfig);
   countRetries(dynamo, 'DynamoDB', metrics);
   countRetries(sqs, 'SQS', metrics);
+  retryOnlyThrottling(dynamo, isCounterWrite);
   const doc = documentClient(dynamo);
   const engine: Engine = {
     workflow,
@@ -45,5 +46,5 @@ export const createEngine = (config: Config, options: EngineOptions): Engine => 
     retryBaseSeconds: config.retryBaseSeconds,
   };
   // Opt-in fault injection (CHAOS_PLAN): the chaos suite and `npm start -- --chaos SEED`.
-  return config.chaos ? withFaults(engine, { dynamo, sqs, doc }, config.chaos) : engine;
+  return config.chaos ? withFaults(engine, { dynamo, sqs, doc }, config.chaos, options.serviceName) : engine;
 };

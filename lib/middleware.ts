@@ -18,5 +18,8 @@ export const toDelivery = (record: SQSRecord): Delivery => ({
   source: record.eventSourceARN,
 });
 
-/** Epoch ms at which the invocation will be cut off. */
-export const deadlineOf = (context: { getRemainingTimeInMillis(): number }) => Date.now() + context.getRemainingTimeInMillis();
+/**
+ * Epoch ms at which the invocation will be cut off, by `clock` (the engine's): every deadline check compares it
+ * with the same clock, whatever that clock's offset from other hosts'.
+ */
+export const deadlineOf = (context: { getRemainingTimeInMillis(): number }, clock: () => number) => clock() + context.getRemainingTimeInMillis();

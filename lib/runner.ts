@@ -31,13 +31,18 @@ export interface TaskContext {
   readonly logger: TaskLogger;
   /** What an earlier task saved for this transient (undefined if it saved nothing). */
   output<T extends object = Record<string, unknown>>(task: string): Promise<T | undefined>;
-  /** Stores this task's results for later tasks; a later save replaces an earlier one. */
+  /**
+   * Stores this run's results for later tasks; a later save of the same run replaces an earlier one. Later tasks
+   * read the results of the run whose status the register recorded, never those of a run whose claim was lost.
+   */
   save(data: Record<string, unknown>): Promise<void>;
 }
 
 export interface IngestSummary {
   readonly created: number;
   readonly existing: number;
+  /** Transients refused as they are (invalid, or over DynamoDB's limits), each with the reason; the rest were ingested. */
+  readonly rejected: readonly { readonly name: string; readonly reason: string }[];
 }
 
 export interface UpsertSummary {
@@ -73,6 +78,18 @@ export interface TransientCounts {
 }
 
 /** One scratch object (an S3 object under the scratch prefix, or a file under the scratch directory). */
+/** What a recount found and did. */
+export interface RecountSummary {
+  /** The counters before the recount. */
+  readonly before: TransientCounts;
+  /** What the processing-status index holds. */
+  readonly counted: TransientCounts;
+  /** Counter shards set to what was counted. */
+  readonly repaired: number;
+  /** Counter shards left for the next recount because moves kept landing on them. */
+  readonly busy: number;
+}
+
 export interface ScratchObject {
   /** Path below the scratch root, '/'-separated; by convention it starts with the transient's name. */
   readonly key: string;
@@ -106,6 +123,11 @@ export interface SystemTaskContext {
   upsert(transients: readonly Transient[], options?: UpsertOptions): Promise<UpsertSummary>;
   /** Transients by state, from counters kept as statuses change (a few reads, whatever the table's size). */
   counts(): Promise<TransientCounts>;
+  /**
+   * Recounts the transients by state from the processing-status index (its size in reads, never the table's)
+   * and repairs counter shards that drifted; shards with moves landing throughout are left for the next recount.
+   */
+  recount(): Promise<RecountSummary>;
   /** The processing status of each named transient that exists (unknown names are left out). */
   processingStatuses(names: readonly string[]): Promise<ReadonlyMap<string, ProcessingStatus>>;
   /** Records a metric (CloudWatch EMF) under this runner's task dimension. */
@@ -160,6 +182,8 @@ export const SystemCapability = {
   ProcessingStatuses: 'processingStatuses',
   /** `context.readState` and `context.writeState`: the runner's checkpoint. */
   State: 'state',
+  /** `context.recount`: recounts the transient counters from the processing-status index and repairs them. */
+  Recount: 'recount',
 } as const;
 export type SystemCapability = (typeof SystemCapability)[keyof typeof SystemCapability];
 

@@ -51,6 +51,8 @@ export const Metric = {
   Ingested: 'Ingested',
   TransientsCompleted: 'TransientsCompleted',
   TransientsBlocked: 'TransientsBlocked',
+  /** Counter moves that failed (a timeout or an outage after the state write); the recount repairs them. */
+  CountMovesLost: 'CountMovesLost',
   /** Known transients whose data changed (TNS revised them). */
   Updated: 'Updated',
   /** Registers sent back to "not processed" because coordinates or redshift changed. */

@@ -5,9 +5,11 @@
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Status } from '../domain/catalog';
+import { deleteTransient } from '../engine/counts';
 import type { Engine } from '../engine/engine';
 import { reprocess, retrigger } from '../engine/operations';
 import type { TransientRecord } from '../store/task-store';
+import { InvocationKilledError, asInvocation } from './invocation';
 import type { Journal } from './journal';
 import { OperatorFault, hashUnit } from './plan';
 
@@ -26,7 +28,14 @@ export const poisonMessages = (transient: string, task: string, now: number) => 
   { kind: 'not a task message', body: JSON.stringify({ transient, readyAt: 'yesterday' }) },
   { kind: 'an unknown runner', body: JSON.stringify({ transient, task: 'No such runner', readyAt: now }) },
   { kind: 'an unknown transient', body: JSON.stringify({ transient: 'no-such-transient', task, readyAt: now }) },
+  // DynamoDB refuses a key over 1,024 bytes (a ValidationException on every attempt, were it tried).
+  { kind: 'a name over the key limit', body: JSON.stringify({ transient: `${transient}-${'x'.repeat(1_100)}`, task, readyAt: now }) },
+  // Near SQS's message size limit; far more than a task message is.
+  { kind: 'a body near the size limit', body: JSON.stringify({ transient, task, readyAt: now, padding: 'x'.repeat(200_000) }) },
 ];
+
+/** How long the driver waits for an operator action before it counts it as a process that died. */
+const ACTION_TIMEOUT_MS = 30_000;
 
 export class ChaosDriver {
   private readonly acted = new Set<string>();
@@ -70,14 +79,34 @@ export class ChaosDriver {
       const detail = `while ${running.join(', ')} ran`;
       if (draw < r) {
         this.journal.record({ type: 'action', action: OperatorFault.Reprocess, transient: name, detail, at: Date.now() });
-        await reprocess(this.engine, name);
+        await this.act(() => reprocess(this.engine, name));
       } else if (draw < r + t) {
         this.journal.record({ type: 'action', action: OperatorFault.Retrigger, transient: name, detail, at: Date.now() });
-        await retrigger(this.engine, name);
+        await this.act(() => retrigger(this.engine, name));
       } else if (draw < r + t + d) {
         // The journalled store records the deletion itself.
-        await this.engine.store.deleteTransient(name);
+        await this.act(() => deleteTransient(this.engine, name));
       }
+    }
+  }
+
+  /**
+   * An operator's action, as the CLI on its own machine runs it: a process of its own, on a clock of its own,
+   * which the plan may kill at any step (the action then stops where it died).
+   */
+  private async act(action: () => Promise<unknown>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        asInvocation('operator', action),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, ACTION_TIMEOUT_MS);
+        }),
+      ]);
+    } catch (error) {
+      if (!(error instanceof InvocationKilledError)) throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

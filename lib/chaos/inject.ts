@@ -1,10 +1,11 @@
 /**
  * The fault-injection layer: an opt-in part of the engine's construction (lib/bootstrap.ts), configured by
  * CHAOS_PLAN like everything else by environment, so the handlers run unchanged. It wraps the runners
- * (throw, give up, return nonsense, overrun), wraps the store (crash before the completion write, a
- * dispatcher crash before its markers are deleted, a competing writer) and adds middleware to the AWS SDK
- * clients (throttling and lost responses inside the SDK's retry loop; refused, duplicated and delayed
- * SendMessageBatch entries). Every layer also writes the journal the invariant checks read.
+ * (throw, give up, return nonsense, overrun), wraps the store and the queues (kill the invocation before a
+ * call, after it landed or with it in flight; a competing writer), adds middleware to the AWS SDK clients
+ * (throttling, throttle storms and lost responses inside the SDK's retry loop; transaction conflicts; refused
+ * ChangeMessageVisibility; refused, duplicated and delayed SendMessageBatch entries), and puts every
+ * invocation on a clock of its own. Every layer also writes the journal the invariant checks read.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -12,21 +13,39 @@ import {
   type DynamoDBClient,
   ProvisionedThroughputExceededException,
   ThrottlingException,
+  TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
-import { RequestThrottled, type SQSClient, type SendMessageBatchCommandInput, type SendMessageBatchCommandOutput } from '@aws-sdk/client-sqs';
+import {
+  ReceiptHandleIsInvalid,
+  RequestThrottled,
+  type SQSClient,
+  type SendMessageBatchCommandInput,
+  type SendMessageBatchCommandOutput,
+} from '@aws-sdk/client-sqs';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { FinalizeRequestMiddleware } from '@smithy/types';
 import { z } from 'zod';
+import { RETRY_ONLY_THROTTLING } from '../aws-clients';
 import { NonRetryableTaskError, TaskRunnerError } from '../domain/errors';
 import type { Engine } from '../engine/engine';
+import { queueNameOf } from '../queue/task-queues';
 import { type AnyRunner, type TaskContext, type Transient, type TransientTaskRunner, isTransientRunner } from '../runner';
 import { type TaskStore, keys } from '../store/task-store';
-import { queueNameOf } from '../queue/task-queues';
+import { currentInvocation, die } from './invocation';
 import { type Journal, fileJournal } from './journal';
-import { CallCounter, Fault, FaultPlan, OperatorFault, type FaultPlanSpec, type Target, callFaults, runnerFaults, sendFaults } from './plan';
-
-/** A simulated crash: the work stops here, as if the function had died; the message comes back later. */
-export class InjectedCrashError extends TaskRunnerError {}
+import {
+  CallCounter,
+  Fault,
+  FaultPlan,
+  type FaultPlanSpec,
+  OperatorFault,
+  type Target,
+  callFaults,
+  eventSourceFaults,
+  runnerFaults,
+  sendFaults,
+  wholeCallFaults,
+} from './plan';
 
 /** An error a runner "threw" because the plan said so. */
 export class InjectedRunnerError extends TaskRunnerError {}
@@ -36,6 +55,8 @@ export const INVALID_STATUS = 'not a status (injected)';
 
 /** How long past its deadline an overrunning runner keeps going. */
 const OVERRUN_MS = 1_500;
+/** How long a call in flight when its process died takes to land. */
+const LATE_LANDING_MS = { min: 100, max: 3_000 };
 
 const recordFault = (journal: Journal | undefined, fault: Fault, target: Target, detail?: string) =>
   journal?.record({ type: 'fault', fault, key: target.key, attempt: target.attempt, ...(detail === undefined ? {} : { detail }), at: Date.now() });
@@ -47,7 +68,7 @@ export const withRunnerFaults = (runner: TransientTaskRunner, plan: FaultPlan, j
   const process = async (transient: Transient, context: TaskContext): Promise<string> => {
     const started = Date.now();
     const run = { transient: transient.name, task, runId: context.runId };
-    journal?.record({ type: 'run-start', ...run, at: started, deadline: started + timeoutSeconds * 1000 });
+    journal?.record({ type: 'run-start', ...run, attempt: context.attempt, at: started, deadline: started + timeoutSeconds * 1000 });
     try {
       const subject = `${transient.name}/${task}`;
       const target = { key: subject, subject, attempt: context.attempt };
@@ -85,7 +106,77 @@ export const withPlanTimeouts = (runners: readonly AnyRunner[], spec: FaultPlanS
   return runners.map((runner) => (isTransientRunner(runner) ? (Object.create(runner, { timeoutSeconds: { value: timeoutSeconds, enumerable: true } }) as TransientTaskRunner) : runner));
 };
 
-/** The store with crashes and contention injected and every register write journalled. */
+/** What a store or queue call is about, for aiming: "transient/task", or the transient alone. */
+const subjectOfCall = (args: readonly unknown[]): { subject?: string; attempt?: number } => {
+  const [first, second, third, fourth] = args;
+  const named = (value: unknown) =>
+    typeof value === 'object' && value !== null && 'name' in value && 'task' in value && typeof value.name === 'string' && typeof value.task === 'string'
+      ? { subject: `${value.name}/${value.task}` }
+      : {};
+  // Ready markers (the first one's transient and task), a dead-letter record.
+  if (Array.isArray(first)) return named(first[0]);
+  if (typeof first !== 'string') return named(first);
+  const task = typeof second === 'string' ? second : typeof second === 'object' && second !== null && 'task' in second ? String(second.task) : undefined;
+  const register = [third, fourth].find((arg): arg is { attempt?: number } => typeof arg === 'object' && arg !== null && 'attempt' in arg);
+  return { subject: task === undefined ? first : `${first}/${task}`, ...(register?.attempt === undefined ? {} : { attempt: register.attempt }) };
+};
+
+/**
+ * Every method of `target` becomes a step at which the plan may kill the invocation it runs in: before the
+ * call, with the call in flight (it lands later, after the invocation is gone), or after it landed (its reply
+ * is never seen). A dead invocation's later steps never run.
+ */
+export const withKills = <T extends object>(
+  target: T,
+  plan: FaultPlan,
+  journal: Journal | undefined,
+  { subjectOf = subjectOfCall, synchronous = [] }: { subjectOf?: typeof subjectOfCall; synchronous?: readonly string[] } = {},
+): T => {
+  if (!plan.injects(Fault.Kill)) return target;
+  const calls = new CallCounter();
+  return new Proxy(target, {
+    get(object, property, receiver) {
+      const value: unknown = Reflect.get(object, property, receiver);
+      if (typeof value !== 'function' || synchronous.includes(String(property))) return value;
+      const method = String(property);
+      return async (...args: unknown[]) => {
+        const invocation = currentInvocation();
+        if (!invocation) return value.apply(object, args);
+        if (invocation.dead) return die(invocation);
+        const { subject, attempt } = subjectOf(args);
+        const call = calls.next(`${invocation.host} ${method} ${subject ?? ''}`);
+        const aim = (phase: string): Target => ({
+          key: `${phase} ${method} ${subject ?? ''} #${call}`,
+          ...(subject === undefined ? {} : { subject }),
+          attempt: attempt ?? call,
+          step: `${phase} ${method}`,
+        });
+        const kill = (phase: string) => {
+          const target = aim(phase);
+          if (!plan.hits(Fault.Kill, target)) return false;
+          recordFault(journal, Fault.Kill, target, `${invocation.host} died ${phase === 'after' ? 'after' : phase === 'before' ? 'before' : 'during'} ${method}`);
+          return true;
+        };
+        if (kill('before')) return die(invocation);
+        if (kill('during')) {
+          const target = aim('during');
+          const delay = plan.pick(LATE_LANDING_MS.min, LATE_LANDING_MS.max, Fault.Kill, target);
+          // The request already left: it lands a little later, whatever happens to its process.
+          void sleep(delay)
+            .then(() => value.apply(object, args))
+            .catch(() => undefined);
+          return die(invocation);
+        }
+        const result = await value.apply(object, args);
+        if (invocation.dead) return die(invocation);
+        if (kill('after')) return die(invocation);
+        return result;
+      };
+    },
+  });
+};
+
+/** The store with register writes journalled and competing writers injected. */
 export const withStoreFaults = (store: TaskStore, doc: DynamoDBDocumentClient, plan: FaultPlan, journal?: Journal): TaskStore => {
   const calls = new CallCounter();
 
@@ -118,18 +209,13 @@ export const withStoreFaults = (store: TaskStore, doc: DynamoDBDocumentClient, p
       return result;
     },
     async settle(...args) {
-      const [name, task, claim, register] = args;
-      const target = { key: `${name}/${task}`, subject: `${name}/${task}`, attempt: register.attempt ?? 1 };
-      if (plan.hits(Fault.CrashBeforeSettle, target)) {
-        recordFault(journal, Fault.CrashBeforeSettle, target);
-        throw new InjectedCrashError(`injected crash of the worker before it recorded "${register.status}" for ${name}/${task}`);
-      }
+      const [name, task, token, register] = args;
       const result = await store.settle(...args);
       journal?.record({
         type: 'settle',
         transient: name,
         task,
-        runId: claim,
+        runId: token,
         status: register.status,
         ok: result.ok,
         ...(result.ok ? { version: result.record.version } : {}),
@@ -151,33 +237,24 @@ export const withStoreFaults = (store: TaskStore, doc: DynamoDBDocumentClient, p
       }
       return result;
     },
-    async deleteMarkers(markers) {
-      const [first] = markers;
-      if (first) {
-        const subject = `${first.name}/${first.task}`;
-        const key = `deleteMarkers ${subject}`;
-        const target = { key, subject, attempt: calls.next(key) };
-        if (plan.hits(Fault.DispatcherCrash, target)) {
-          recordFault(journal, Fault.DispatcherCrash, target);
-          throw new InjectedCrashError(`injected crash after sending ${markers.length} ready ${first.task} tasks, before deleting their markers`);
-        }
-      }
-      return store.deleteMarkers(markers);
-    },
     async deleteTransient(name) {
-      await store.deleteTransient(name);
+      const old = await store.deleteTransient(name);
       journal?.record({ type: 'action', action: OperatorFault.Delete, transient: name, at: Date.now() });
+      return old;
     },
   };
 };
 
 // What a call names, read loosely: only to aim faults (an unexpected shape just aims them less precisely).
+const keyed = z.looseObject({ pk: z.looseObject({ S: z.string() }) });
 const callInput = z.looseObject({
-  Key: z.looseObject({ pk: z.looseObject({ S: z.string() }) }).optional(),
+  Key: keyed.optional(),
   TableName: z.string().optional(),
   QueueUrl: z.string().optional(),
+  // A transaction: aimed by its first item's key.
+  TransactItems: z.array(z.record(z.string(), z.looseObject({ Key: keyed.optional(), Item: keyed.optional() }))).optional(),
 });
-const messageBody = z.looseObject({ transient: z.string(), task: z.string() });
+const messageBody = z.looseObject({ transient: z.string(), task: z.string(), g: z.number().optional() });
 
 const transientOfKey = (pk: string | undefined) => (pk?.startsWith('T#') ? pk.slice(2) : undefined);
 
@@ -185,10 +262,24 @@ const callTarget = (commandName: string, input: unknown): { key: string; subject
   const parsed = callInput.safeParse(input);
   const operation = commandName.replace(/Command$/, '');
   if (!parsed.success) return { key: operation };
-  const pk = parsed.data.Key?.pk.S;
+  const [first] = Object.values(parsed.data.TransactItems?.[0] ?? {});
+  const pk = parsed.data.Key?.pk.S ?? first?.Key?.pk.S ?? first?.Item?.pk.S;
   const transient = transientOfKey(pk);
-  const on = pk ?? (parsed.data.QueueUrl ? queueNameOf(parsed.data.QueueUrl) : parsed.data.TableName);
-  return { key: `${operation} ${on ?? ''}`, ...(transient === undefined ? {} : { subject: transient }) };
+  const queue = parsed.data.QueueUrl ? queueNameOf(parsed.data.QueueUrl) : undefined;
+  const on = pk ?? queue ?? parsed.data.TableName;
+  // Aimed by transient (or the key itself, e.g. "COUNTS#3") on DynamoDB, by queue name on SQS.
+  const subject = transient ?? pk ?? queue;
+  return { key: `${operation} ${on ?? ''}`, ...(subject === undefined ? {} : { subject }) };
+};
+
+/** The task message a body carries, if it is one. */
+export const messageOf = (body: string | undefined): { transient: string; task: string; g: number } | undefined => {
+  try {
+    const parsed = messageBody.safeParse(JSON.parse(body ?? ''));
+    return parsed.success ? { transient: parsed.data.transient, task: parsed.data.task, g: parsed.data.g ?? 0 } : undefined;
+  } catch {
+    return undefined;
+  }
 };
 
 const requestHeader = (request: unknown, header: string): string | undefined => {
@@ -210,39 +301,83 @@ const throttlingError = (service: Service, message: string, variant: number) => 
 /** What a socket timeout looks like to the SDK's retry strategy (a transient error). */
 const lostResponseError = (message: string) => Object.assign(new Error(message), { name: 'TimeoutError', $metadata: {} });
 
+/** The messages a send put on the queue: each successful entry's body and the id SQS gave it. */
+const sentEntries = (input: unknown, output: unknown): { body: string | undefined; messageId: string }[] => {
+  const { Entries, MessageBody } = input as Partial<SendMessageBatchCommandInput> & { MessageBody?: string };
+  const result = output as Partial<SendMessageBatchCommandOutput> & { MessageId?: string };
+  if (MessageBody !== undefined) return result.MessageId ? [{ body: MessageBody, messageId: result.MessageId }] : [];
+  const bodies = new Map((Entries ?? []).map((entry) => [entry.Id, entry.MessageBody]));
+  return (result.Successful ?? []).flatMap((entry) => (entry.MessageId ? [{ body: bodies.get(entry.Id), messageId: entry.MessageId }] : []));
+};
+
 /**
- * Throttling and lost responses, placed right after the SDK's retry middleware so that the SDK's own
- * retry strategy (and its budget) deals with them, as it would with the real thing.
+ * Throttling, throttle storms, lost responses, transaction conflicts and refused visibility changes, placed right
+ * after the SDK's retry middleware so that the SDK's own retry strategy (and its budget) deals with them, as it
+ * would with the real thing. On SQS it also journals every task message that reached a queue.
  */
-export const injectCallFaults = (client: DynamoDBClient | SQSClient, service: Service, plan: FaultPlan, journal?: Journal) => {
+export const instrumentClient = (client: DynamoDBClient | SQSClient, service: Service, plan: FaultPlan, journal?: Journal) => {
   const calls = new CallCounter();
-  const callNumbers = new WeakMap<object, number>();
+  const callNumbers = new WeakMap<object, { call: number; whole?: Fault }>();
   const middleware: FinalizeRequestMiddleware<object, object> = (next, context) => async (args) => {
-    const { key, subject } = callTarget(context.commandName ?? '', args.input);
+    const commandName = context.commandName ?? '';
+    const { key, subject } = callTarget(commandName, args.input);
     const attempt = sdkAttempt(args.request);
-    let call = callNumbers.get(args);
-    if (call === undefined) {
-      call = calls.next(key);
-      callNumbers.set(args, call);
+    let decided = callNumbers.get(args);
+    if (decided === undefined) {
+      const call = calls.next(key);
+      const whole = plan.choose(
+        wholeCallFaults.filter(
+          (fault) =>
+            fault === Fault.ThrottleStorm ||
+            (fault === Fault.TransactionConflict && commandName === 'TransactWriteItemsCommand') ||
+            (fault === Fault.VisibilityChangeFails && commandName === 'ChangeMessageVisibilityCommand'),
+        ),
+        // The nth call of this key is its nth try.
+        { key: `${key} #${call}`, attempt: call, ...(subject === undefined ? {} : { subject }) },
+      );
+      decided = { call, ...(whole ? { whole } : {}) };
+      callNumbers.set(args, decided);
     }
-    const target: Target = { key: `${key} #${call}`, attempt, ...(subject === undefined ? {} : { subject }) };
+    const target: Target = { key: `${key} #${decided.call}`, attempt, ...(subject === undefined ? {} : { subject }) };
+    switch (decided.whole) {
+      case Fault.ThrottleStorm: {
+        const error = throttlingError(service, `injected throttle storm on ${key}`, plan.pick(0, 1, Fault.Throttle, target));
+        recordFault(journal, Fault.ThrottleStorm, target, error.name);
+        throw error;
+      }
+      case Fault.TransactionConflict: {
+        recordFault(journal, Fault.TransactionConflict, target);
+        const items = ((args.input as { TransactItems?: unknown[] }).TransactItems ?? []).map(() => ({ Code: 'TransactionConflict' }));
+        throw new TransactionCanceledException({ message: `injected: ${key} cancelled by a conflicting transaction`, $metadata: { httpStatusCode: 400 }, CancellationReasons: items });
+      }
+      case Fault.VisibilityChangeFails:
+        recordFault(journal, Fault.VisibilityChangeFails, target);
+        throw new ReceiptHandleIsInvalid({ message: `injected: the receipt handle of ${key} has expired`, $metadata: { httpStatusCode: 400 } });
+    }
     const fault = plan.choose(callFaults, target);
-    if (!fault) return next(args);
     if (fault === Fault.Throttle) {
       const error = throttlingError(service, `injected throttling of ${key}`, plan.pick(0, 1, fault, target));
       recordFault(journal, fault, target, error.name);
       throw error;
     }
-    recordFault(journal, fault, target);
-    await next(args);
-    throw lostResponseError(`injected: the response of ${key} was lost`);
+    const began = Date.now();
+    const result = await next(args);
+    if (journal && (commandName === 'SendMessageBatchCommand' || commandName === 'SendMessageCommand')) {
+      for (const { body, messageId } of sentEntries(args.input, result.output)) {
+        const message = messageOf(body);
+        if (message) journal.record({ type: 'send', messageId, ...message, at: began });
+      }
+    }
+    if (fault === Fault.LostResponse) {
+      recordFault(journal, fault, target);
+      throw lostResponseError(`injected: the response of ${key} was lost`);
+    }
+    return result;
   };
-  (client as DynamoDBClient).middlewareStack.addRelativeTo(middleware as never, {
-    relation: 'after',
-    toMiddleware: 'retryMiddleware',
-    name: 'chaosCallFaults',
-    override: true,
-  });
+  // Inside the SDK's retry loop, and inside the client's own classification of what may be retried.
+  const stack = (client as DynamoDBClient).middlewareStack;
+  const inner = stack.identify().some((entry) => entry.startsWith(`${RETRY_ONLY_THROTTLING} `)) ? RETRY_ONLY_THROTTLING : 'retryMiddleware';
+  stack.addRelativeTo(middleware as never, { relation: 'after', toMiddleware: inner, name: 'chaosCallFaults', override: true });
 };
 
 /** Refused, duplicated and delayed entries of SendMessageBatch, decided entry by entry. */
@@ -257,13 +392,8 @@ export const injectSendFaults = (client: SQSClient, plan: FaultPlan, journal?: J
       const entries: NonNullable<SendMessageBatchCommandInput['Entries']> = [];
       const duplicates: NonNullable<SendMessageBatchCommandInput['Entries']> = [];
       for (const entry of input.Entries ?? []) {
-        let subject: string | undefined;
-        try {
-          const message = messageBody.safeParse(JSON.parse(entry.MessageBody ?? '')).data;
-          subject = message && `${message.transient}/${message.task}`;
-        } catch {
-          subject = undefined;
-        }
+        const message = messageOf(entry.MessageBody);
+        const subject = message && `${message.transient}/${message.task}`;
         const key = `${queue} ${entry.MessageBody}`;
         const target: Target = { key, attempt: sends.next(key), ...(subject === undefined ? {} : { subject }) };
         const fault = plan.choose(sendFaults, target);
@@ -288,24 +418,66 @@ export const injectSendFaults = (client: SQSClient, plan: FaultPlan, journal?: J
   );
 };
 
+/** What the local runtime's event source asks before and during an invocation (the Lambda SQS event source mapping's faults). */
+export interface EventSourceChaos {
+  /** Which of the event source's faults hits this batch (decided per message and receive). */
+  batchFault(queue: string, messages: readonly { readonly body: string | undefined; readonly receiveCount: number }[]): Fault | undefined;
+  /** Journals the messages the event source deleted. */
+  deleted(messageIds: readonly (string | undefined)[], at: number): void;
+}
+
+export const eventSourceChaos = (spec: FaultPlanSpec): EventSourceChaos => {
+  const plan = new FaultPlan(spec);
+  const journal = spec.journal ? fileJournal(spec.journal) : undefined;
+  return {
+    batchFault(queue, messages) {
+      // Decided per message and receive: the first message of the batch that draws a fault brings it on the batch.
+      for (const { body, receiveCount } of messages) {
+        const message = messageOf(body);
+        const subject = message && `${message.transient}/${message.task}`;
+        const target: Target = { key: `${queue} ${body}`, attempt: receiveCount, ...(subject === undefined ? {} : { subject }) };
+        const fault = plan.choose(eventSourceFaults, target);
+        if (!fault) continue;
+        recordFault(journal, fault, target);
+        return fault;
+      }
+      return undefined;
+    },
+    deleted(messageIds, at) {
+      for (const messageId of messageIds) if (messageId) journal?.record({ type: 'delete', messageId, at });
+    },
+  };
+};
+
 export interface ChaosClients {
   readonly dynamo: DynamoDBClient;
   readonly sqs: SQSClient;
   readonly doc: DynamoDBDocumentClient;
 }
 
-/** The engine with the plan's faults injected into its runners, store and clients, journalling as it goes. */
-export const withFaults = (engine: Engine, clients: ChaosClients, spec: FaultPlanSpec): Engine => {
+/**
+ * The engine with the plan's faults injected into its runners, store, queues and clients, journalling as it
+ * goes; `host` names its function, whose invocations each get a clock of their own.
+ */
+export const withFaults = (engine: Engine, clients: ChaosClients, spec: FaultPlanSpec, host: string): Engine => {
   const plan = new FaultPlan(spec);
   const journal = spec.journal ? fileJournal(spec.journal) : undefined;
-  if (plan.injects(...callFaults)) {
-    injectCallFaults(clients.dynamo, 'DynamoDB', plan, journal);
-    injectCallFaults(clients.sqs, 'SQS', plan, journal);
-  }
+  instrumentClient(clients.dynamo, 'DynamoDB', plan, journal);
+  instrumentClient(clients.sqs, 'SQS', plan, journal);
   if (plan.injects(...sendFaults)) injectSendFaults(clients.sqs, plan, journal);
+  const clock = spec.clockSkewMs ? () => Date.now() + plan.clockOffset(currentInvocation()?.id ?? host) : engine.clock;
   return {
     ...engine,
+    clock,
     runners: new Map([...engine.runners].map(([task, runner]) => [task, isTransientRunner(runner) ? withRunnerFaults(runner, plan, journal) : runner])),
-    store: withStoreFaults(engine.store, clients.doc, plan, journal),
+    store: withKills(withStoreFaults(engine.store, clients.doc, plan, journal), plan, journal),
+    queues: withKills(engine.queues, plan, journal, {
+      synchronous: ['has'],
+      subjectOf: (args) => {
+        const [task, messages] = args;
+        const [first] = Array.isArray(messages) ? (messages as { transient?: unknown }[]) : [];
+        return typeof task === 'string' && typeof first?.transient === 'string' ? { subject: `${first.transient}/${task}` } : {};
+      },
+    }),
   };
 };

@@ -3,20 +3,23 @@
  * what to read is gathered elsewhere (lib/chaos/observe.ts), so each rule is tested on hand-made histories.
  */
 import { Status, StatusType, isFinalType, statusTypeOf } from '../domain/catalog';
+import { type CountBucket, bucketOfRegisters, countBuckets } from '../domain/counts';
 import { PoisonMessageError } from '../domain/errors';
 import { parseTaskMessage } from '../domain/messages';
-import { ProcessingStatus, type Workflow, processingStatus, progressPercent, statusOf } from '../domain/workflow';
-import type { DeadLetterRecord, TransientRecord } from '../store/task-store';
+import { ProcessingStatus, type Workflow, generationOf, isReady, processingStatus, progressPercent, statusOf } from '../domain/workflow';
+import type { DeadLetterRecord, ReadyMarker, TransientRecord } from '../store/task-store';
 import type { JournalEvent } from './journal';
-import { OperatorFault } from './plan';
+import { Fault, OperatorFault } from './plan';
 
 export const Invariant = {
   OneRunAtATime: 'no two runs at once',
   FixtureStatuses: 'registers end in fixture statuses, none "processing"',
-  NoStaleCompletion: 'no completion older than a reset',
+  NoStaleCompletion: 'no result recorded by a run that had lost its claim',
   EffectivelyOnce: 'no finished task run again',
+  ReadinessRecorded: 'every ready task running, in a queue or recorded as ready, at every look',
   DeadLettersAccounted: 'every dead letter accounted for',
-  StatusAgrees: 'progress and processing status agree with the registers',
+  StatusAgrees: 'progress, processing status and bucket agree with the registers',
+  CountersTrue: 'counters equal the registers, drift only from killed or ambiguous counter writes',
   NothingLost: 'every transient completed or blocked, every queue drained',
 } as const;
 export type Invariant = (typeof Invariant)[keyof typeof Invariant];
@@ -26,6 +29,18 @@ export interface Violation {
   readonly transient?: string;
   readonly task?: string;
   readonly detail: string;
+}
+
+/** The counters as kept, and as the recount found them from the status index. */
+export interface CounterState {
+  /** The counters before the recount repaired them. */
+  readonly before: Record<CountBucket, number>;
+  /** What the recount counted in the status index. */
+  readonly counted: Record<CountBucket, number>;
+  /** The counters after the recount. */
+  readonly after: Record<CountBucket, number>;
+  /** Shards the recount could not finish (moves kept landing). */
+  readonly busy: number;
 }
 
 /** What a run left behind, read once its queues are drained and its dead letters handled. */
@@ -41,6 +56,8 @@ export interface FinalState {
   readonly pendingMessages: number;
   /** Ready markers still waiting for the dispatcher. */
   readonly readyMarkers: number;
+  /** The counters, when the run checked them (a table of its own: every transient in it is the run's). */
+  readonly counters?: CounterState;
 }
 
 interface Run {
@@ -198,6 +215,10 @@ const checkRegisters = (workflow: Workflow, record: TransientRecord, listed: Fin
   if (record.processingStatus !== computed) {
     violations.push({ invariant: Invariant.StatusAgrees, transient, detail: `stored processing status "${record.processingStatus}", registers say "${computed}"` });
   }
+  const bucket = bucketOfRegisters(workflow, record.registers);
+  if (record.bucket !== bucket) {
+    violations.push({ invariant: Invariant.StatusAgrees, transient, detail: `stored in the counters' bucket "${record.bucket}", registers say "${bucket}"` });
+  }
   for (const [status, names] of listed) {
     if (names.has(transient) !== (status === computed)) {
       violations.push({
@@ -249,6 +270,78 @@ const checkDeadLetter = (
   return fail(`the record says "${letter.reason}", the register shows "${status}"`);
 };
 
+/** One look at the pipeline while it runs: the registers, then the ready markers, read in that order. */
+export interface Observation {
+  readonly records: readonly TransientRecord[];
+  readonly markers: readonly ReadyMarker[];
+  /** Journal time (ms) at which the registers' read began. */
+  readonly from: number;
+}
+
+/**
+ * Principle 2, at one look: every task whose prerequisites hold and that is "not processed" is recorded as
+ * ready somewhere that nothing but its own handling removes — a message for it (of its register's generation)
+ * in a queue, a ready marker, or a message of a finished prerequisite's task still in a queue (whose redelivery,
+ * or the dead-letter handler, sends it on). A message counts if it was sent (before the look ended) and not
+ * deleted before the look began; the journal records every send and delete.
+ */
+export const checkReadiness = (workflow: Workflow, observation: Observation, events: readonly JournalEvent[]): Violation[] => {
+  const deleted = new Set(events.flatMap((event) => (event.type === 'delete' && event.at < observation.from ? [event.messageId] : [])));
+  const live = new Set(
+    events.flatMap((event) => (event.type === 'send' && !deleted.has(event.messageId) ? [JSON.stringify([event.transient, event.task, event.g])] : [])),
+  );
+  const marked = new Set(observation.markers.map((marker) => JSON.stringify([marker.name, marker.task, marker.generation])));
+  const violations: Violation[] = [];
+  for (const record of observation.records) {
+    const transient = record.transient.name;
+    const has = (set: ReadonlySet<string>, task: string) => set.has(JSON.stringify([transient, task, generationOf(record.registers, task)]));
+    for (const task of workflow.order) {
+      const spec = workflow.specs.get(task);
+      if (!spec || !isReady(spec, record.registers)) continue;
+      if (has(live, task) || has(marked, task)) continue;
+      const carriers = Object.keys(spec.prerequisites).filter(
+        (before) => before !== task && isFinalType(statusTypeOf(workflow.catalog, statusOf(record.registers, before))) && has(live, before),
+      );
+      if (carriers.length > 0) continue;
+      violations.push({
+        invariant: Invariant.ReadinessRecorded,
+        transient,
+        task,
+        detail: `ready (generation ${generationOf(record.registers, task)}) with no message, no ready marker and no message of a finished prerequisite left: nothing will run it`,
+      });
+    }
+  }
+  return violations;
+};
+
+/** Faults that can lose one counter move each: a killed invocation, or a counter write that may not have landed. */
+const countLossFaults = (events: readonly JournalEvent[]) =>
+  events.filter(
+    (event) =>
+      event.type === 'fault' &&
+      (event.fault === Fault.Kill || ((event.fault === Fault.LostResponse || event.fault === Fault.ThrottleStorm) && event.key.includes('COUNTS#'))),
+  ).length;
+
+/**
+ * The counters after the recount equal the buckets the registers give (the recount read the right index), the
+ * recount left no shard busy, and before it they were off only by moves that a fault could have lost: two units
+ * (one bucket over, one under) for each killed invocation or ambiguous counter write.
+ */
+const checkCounters = (workflow: Workflow, records: readonly TransientRecord[], counters: CounterState, events: readonly JournalEvent[]): Violation[] => {
+  const truth = Object.fromEntries(countBuckets.map((bucket) => [bucket, 0])) as Record<CountBucket, number>;
+  for (const record of records) truth[bucketOfRegisters(workflow, record.registers)] += 1;
+  const describe = (counts: Record<CountBucket, number>) => countBuckets.map((bucket) => `${bucket} ${counts[bucket]}`).join(', ');
+  const violations: Violation[] = [];
+  const fail = (detail: string) => violations.push({ invariant: Invariant.CountersTrue, detail });
+  if (countBuckets.some((bucket) => counters.counted[bucket] !== truth[bucket])) fail(`the recount found ${describe(counters.counted)}; the registers say ${describe(truth)}`);
+  if (countBuckets.some((bucket) => counters.after[bucket] !== truth[bucket])) fail(`after the recount the counters say ${describe(counters.after)}; the registers say ${describe(truth)}`);
+  if (counters.busy > 0) fail(`the recount left ${counters.busy} shard(s) busy in a quiet table`);
+  const drift = countBuckets.reduce((sum, bucket) => sum + Math.abs(counters.before[bucket] - truth[bucket]), 0);
+  const explained = 2 * countLossFaults(events);
+  if (drift > explained) fail(`before the recount the counters said ${describe(counters.before)}, ${drift} off the registers' ${describe(truth)}; faults explain at most ${explained}`);
+  return violations;
+};
+
 /** Every violation of the invariants in a run's journal and final state; none when the run was sound. */
 export const checkInvariants = (workflow: Workflow, events: readonly JournalEvent[], state: FinalState): Violation[] => {
   const violations: Violation[] = [];
@@ -267,6 +360,7 @@ export const checkInvariants = (workflow: Workflow, events: readonly JournalEven
     const violation = checkDeadLetter(workflow, letter, records, deleted);
     if (violation) violations.push(violation);
   }
+  if (state.counters) violations.push(...checkCounters(workflow, state.records, state.counters, events));
   if (state.pendingMessages > 0) violations.push({ invariant: Invariant.NothingLost, detail: `${state.pendingMessages} messages still in the queues` });
   if (state.readyMarkers > 0) violations.push({ invariant: Invariant.NothingLost, detail: `${state.readyMarkers} ready markers never dispatched` });
   return violations;

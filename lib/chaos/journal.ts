@@ -1,7 +1,8 @@
 /**
  * The execution record of a chaos run, one JSON line per event: runs of runners (start, end, deadline),
  * register writes with the item version they produced (claims, completions, resets, dead letters),
- * deletions, operator actions and injected faults. The invariant checks read it back after the run.
+ * deletions, operator actions, injected faults, and every task message sent and deleted (so that the messages
+ * alive at any moment are known). The invariant checks read it back during and after the run.
  * A file, so that every handler of the process (and a replay) writes to the same record.
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ export const journalEventSchema = z.discriminatedUnion('type', [
   /** An injected fault; `detail` names what exactly (e.g. which throttling exception). */
   z.object({ type: z.literal('fault'), fault: z.string(), key: z.string(), attempt: z.number(), detail: z.string().optional(), at: z.number() }),
   /** A runner began; `deadline` is when its function would have been stopped at the latest. */
-  z.object({ type: z.literal('run-start'), transient: name, task: name, runId: z.string(), at: z.number(), deadline: z.number() }),
+  z.object({ type: z.literal('run-start'), transient: name, task: name, runId: z.string(), attempt: z.number().optional(), at: z.number(), deadline: z.number() }),
   z.object({ type: z.literal('run-end'), transient: name, task: name, runId: z.string(), at: z.number() }),
   /** A claim that succeeded, with the item version it produced. */
   z.object({ type: z.literal('claim'), transient: name, task: name, runId: z.string(), version: z.number(), at: z.number() }),
@@ -31,6 +32,10 @@ export const journalEventSchema = z.discriminatedUnion('type', [
   /** Registers rewritten as a whole (resets, dead letters, redrives), with the version produced. */
   z.object({ type: z.literal('write'), transient: name, statuses: z.record(z.string(), z.string()), version: z.number(), at: z.number() }),
   z.object({ type: z.literal('action'), action: z.string(), transient: name.optional(), detail: z.string().optional(), at: z.number() }),
+  /** A task message that reached a queue (a runner's queue or its dead-letter queue); `at` is when the send began. */
+  z.object({ type: z.literal('send'), messageId: z.string(), transient: name, task: name, g: z.number(), at: z.number() }),
+  /** A message the event source deleted after its function handled it (SQS keeps its id when it moves it to a dead-letter queue). */
+  z.object({ type: z.literal('delete'), messageId: z.string(), at: z.number() }),
 ]);
 export type JournalEvent = z.infer<typeof journalEventSchema>;
 

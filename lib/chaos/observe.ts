@@ -1,10 +1,12 @@
-/** Reads what a chaos run left behind: registers, dead letters, the status index, queues and ready markers. */
+/** Reads what a chaos run has and left behind: registers, ready markers, dead letters, the status index, queues, counters. */
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { type ProcessingStatus, processingStatuses } from '../domain/workflow';
+import { recountTransients } from '../engine/counts';
 import { UNROUTABLE } from '../engine/dead-letters';
 import { type Engine, transientRunner } from '../engine/engine';
 import { deadLettersOf, listTransients } from '../engine/operations';
-import type { FinalState } from './invariants';
+import type { ReadyMarker } from '../store/task-store';
+import type { CounterState, FinalState, Observation } from './invariants';
 
 const COUNTED = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] as const;
 
@@ -19,15 +21,39 @@ export const pendingMessages = async (sqs: SQSClient, queueUrls: readonly string
   return counts.reduce((sum, count) => sum + count, 0);
 };
 
-/** Ready markers of every runner's ready index (up to a page per shard: enough to tell "some" from "none"). */
-export const readyMarkers = async (engine: Engine): Promise<number> => {
+/** Every ready marker of every runner's ready index, page by page. */
+export const allMarkers = async (engine: Engine): Promise<ReadyMarker[]> => {
+  const shards = engine.workflow.order.flatMap((task) => {
+    const runner = transientRunner(engine, task);
+    return runner ? Array.from({ length: runner.readyShards }, (_, shard) => ({ task, shard })) : [];
+  });
   const pages = await Promise.all(
-    engine.workflow.order.flatMap((task) => {
-      const runner = transientRunner(engine, task);
-      return runner ? Array.from({ length: runner.readyShards }, (_, shard) => engine.store.readyPage(task, shard, 100)) : [];
+    shards.map(async ({ task, shard }) => {
+      const markers: ReadyMarker[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await engine.store.readyPage(task, shard, 100, startKey);
+        markers.push(...page.markers);
+        startKey = page.nextKey;
+      } while (startKey);
+      return markers;
     }),
   );
-  return pages.reduce((sum, page) => sum + page.markers.length, 0);
+  return pages.flat();
+};
+
+/** One look at the run: the registers first, then the markers (the order the readiness check relies on). */
+export const observe = async (engine: Engine, names: readonly string[]): Promise<Observation> => {
+  const from = Date.now();
+  const records = await engine.store.getMany(names);
+  return { records, markers: await allMarkers(engine), from };
+};
+
+/** Recounts the counters from the status index, as the scheduled recount does, and reports before and after. */
+export const recountForCheck = async (engine: Engine): Promise<CounterState> => {
+  const result = await recountTransients(engine, { settleMs: 100 });
+  const after = await engine.store.readCounts();
+  return { before: { ...result.before }, counted: { ...result.counted }, after, busy: result.busy };
 };
 
 export const finalState = async (engine: Engine, sqs: SQSClient, queueUrls: readonly string[], names: readonly string[]): Promise<FinalState> => {
@@ -37,10 +63,10 @@ export const finalState = async (engine: Engine, sqs: SQSClient, queueUrls: read
     Promise.all(tasks.map((task) => deadLettersOf(engine, task))),
     Promise.all(processingStatuses.map((status) => listTransients(engine, { statuses: [status], limit: names.length + 1 }))),
     pendingMessages(sqs, queueUrls),
-    readyMarkers(engine),
+    allMarkers(engine),
   ]);
   const listed = new Map<ProcessingStatus, Set<string>>(
     processingStatuses.map((status, index) => [status, new Set((listedPages[index]?.records ?? []).map((record) => record.transient.name))]),
   );
-  return { names, records, deadLetters: letters.flat(), listed, pendingMessages: pending, readyMarkers: markers };
+  return { names, records, deadLetters: letters.flat(), listed, pendingMessages: pending, readyMarkers: markers.length };
 };

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError } from '../domain/errors';
+import { MAX_CLOCK_SKEW_MS } from '../domain/time';
 
 /** The faults the engine's own layers inject (the operator's actions and poison messages come from the driver). */
 export const Fault = {
@@ -17,10 +18,12 @@ export const Fault = {
   InvalidStatus: 'invalid-status',
   /** The runner runs past its function's timeout. */
   Overrun: 'overrun',
-  /** The worker dies after its run, before the completion write. */
-  CrashBeforeSettle: 'crash-before-settle',
-  /** The dispatcher dies after sending ready work, before deleting its markers. */
-  DispatcherCrash: 'dispatcher-crash',
+  /**
+   * The process dies at a step of a write sequence — before a store or queue call, after it landed, or with it
+   * in flight (it lands later) — and its whole invocation with it: no `finally` runs, no lock is released, the
+   * function's messages come back after their visibility timeout. Aimed with `step` (e.g. "^after settle$").
+   */
+  Kill: 'kill',
   /** SendMessageBatch refuses some entries (reported in `Failed`). */
   PartialSendFailure: 'partial-send-failure',
   /** A message is sent, and so delivered, twice. */
@@ -29,10 +32,22 @@ export const Fault = {
   DelayedSend: 'delayed-send',
   /** An AWS call is throttled (ProvisionedThroughputExceededException, ThrottlingException, RequestThrottled). */
   Throttle: 'throttle',
+  /** Every attempt of an AWS call is throttled, past the SDK's retry budget: the call fails. */
+  ThrottleStorm: 'throttle-storm',
   /** An AWS call is carried out but its response is lost (a timeout): the SDK sends it again. */
   LostResponse: 'lost-response',
   /** Another writer changes a transient just before a version-conditioned write, so its condition check fails. */
   Contention: 'contention',
+  /** A transaction is cancelled because another one touched its items at once (TransactionConflict). */
+  TransactionConflict: 'transaction-conflict',
+  /** ChangeMessageVisibility is refused (the receipt handle expired, or the message is no longer in flight). */
+  VisibilityChangeFails: 'visibility-change-fails',
+  /** The event source hands the identical batch (same message ids and receive counts) to two invocations at once. */
+  DuplicateInvocation: 'duplicate-invocation',
+  /** The event source invokes the same batch again after the first invocation returned. */
+  RepeatedBatch: 'repeated-batch',
+  /** A message's visibility runs out while its run goes on: SQS delivers it again mid-run. */
+  VisibilityExpiry: 'visibility-expiry',
 } as const;
 export type Fault = (typeof Fault)[keyof typeof Fault];
 export const faults = Object.values(Fault);
@@ -52,14 +67,22 @@ export const runnerFaults = [Fault.RunnerThrows, Fault.RunnerGivesUp, Fault.Inva
 export const sendFaults = [Fault.PartialSendFailure, Fault.DuplicateSend, Fault.DelayedSend] as const;
 /** Faults of one attempt of an AWS call; at most one of them hits an attempt. */
 export const callFaults = [Fault.Throttle, Fault.LostResponse] as const;
+/** Faults of one AWS call, whatever its attempts; at most one of them hits a call. */
+export const wholeCallFaults = [Fault.ThrottleStorm, Fault.TransactionConflict, Fault.VisibilityChangeFails] as const;
+/** Faults of the event source (the Lambda SQS event source mapping), decided per message and receive. */
+export const eventSourceFaults = [Fault.DuplicateInvocation, Fault.RepeatedBatch, Fault.VisibilityExpiry] as const;
 
 const rate = z.number().min(0).max(1);
 const aimedSetting = z.strictObject({
   rate,
   /** Only the first N tries of the same work (delivery attempts, SDK attempts, calls) are hit. */
   firstTries: z.number().int().positive().optional(),
+  /** Only tries from the Nth on (e.g. a message's last delivery). */
+  fromTry: z.number().int().positive().optional(),
   /** Only work whose subject matches this regular expression: "transient/task", or the transient alone for an item's AWS calls. */
   match: z.string().optional(),
+  /** Kills only: only at steps matching this regular expression, e.g. "^after settle$" ("before"/"after"/"during" and the store or queue call). */
+  step: z.string().optional(),
 });
 /** A rate, an aimed setting, or several aimed settings of which the first whose match and firstTries apply decides. */
 const faultSetting = z.union([rate, aimedSetting, z.array(aimedSetting).min(1)]);
@@ -70,8 +93,13 @@ export const faultPlanSchema = z.strictObject({
   faults: z.partialRecord(z.enum(faults), faultSetting).default({}),
   /** Appends what happened (runs, claims, completions, resets, faults) to this file, for the invariant checks. */
   journal: z.string().optional(),
-  /** Shortens every runner's timeout (and so its queue's visibility timeout) to this many seconds. */
+  /** Shortens every runner's timeout and the dead-letter handler's (and so their queues' visibility timeouts) to this many seconds. */
   timeoutSeconds: z.number().int().positive().optional(),
+  /**
+   * Puts each host (each invocation, and the operator) on its own clock, offset by up to half this many
+   * milliseconds either way, so that any two differ by at most this much.
+   */
+  clockSkewMs: z.number().int().nonnegative().optional(),
 });
 export type FaultPlanInput = z.input<typeof faultPlanSchema>;
 export type FaultPlanSpec = z.output<typeof faultPlanSchema>;
@@ -82,15 +110,24 @@ export const defaultFaultRates: Readonly<Record<Fault, number>> = {
   [Fault.RunnerGivesUp]: 0.01,
   [Fault.InvalidStatus]: 0.01,
   [Fault.Overrun]: 0.02,
-  [Fault.CrashBeforeSettle]: 0.03,
-  [Fault.DispatcherCrash]: 0.5,
+  // Per step: a task's run passes through about eight (claim, output, settle, sends, markers, counters).
+  [Fault.Kill]: 0.005,
   [Fault.PartialSendFailure]: 0.05,
   [Fault.DuplicateSend]: 0.05,
   [Fault.DelayedSend]: 0.05,
   [Fault.Throttle]: 0.02,
+  [Fault.ThrottleStorm]: 0.003,
   [Fault.LostResponse]: 0.01,
   [Fault.Contention]: 0.5,
+  [Fault.TransactionConflict]: 0.1,
+  [Fault.VisibilityChangeFails]: 0.2,
+  [Fault.DuplicateInvocation]: 0.02,
+  [Fault.RepeatedBatch]: 0.02,
+  [Fault.VisibilityExpiry]: 0.01,
 };
+
+/** The clock skew `npm start -- --chaos SEED` puts between hosts: the engine's tolerance (lib/domain/time.ts). */
+export const defaultClockSkewMs = MAX_CLOCK_SKEW_MS;
 
 export const parseFaultPlan = (text: string, source: string): FaultPlanSpec => {
   let json: unknown;
@@ -106,13 +143,16 @@ export const parseFaultPlan = (text: string, source: string): FaultPlanSpec => {
   }
   for (const [fault, setting] of Object.entries(parsed.data.faults)) {
     const aimed = typeof setting === 'number' ? [] : [setting].flat();
-    aimed.forEach(({ match }, index) => {
-      if (match === undefined) return;
-      try {
-        new RegExp(match);
-      } catch (cause) {
-        const path = Array.isArray(setting) ? `faults.${fault}.${index}.match` : `faults.${fault}.match`;
-        throw new ConfigError(`${source}: ${path} is not a regular expression`, { cause });
+    aimed.forEach((entry, index) => {
+      for (const field of ['match', 'step'] as const) {
+        const pattern = entry[field];
+        if (pattern === undefined) continue;
+        try {
+          new RegExp(pattern);
+        } catch (cause) {
+          const path = Array.isArray(setting) ? `faults.${fault}.${index}.${field}` : `faults.${fault}.${field}`;
+          throw new ConfigError(`${source}: ${path} is not a regular expression`, { cause });
+        }
       }
     });
   }
@@ -130,12 +170,16 @@ export interface Target {
   readonly subject?: string;
   /** 1 for the first try of this work, 2 for the next, … */
   readonly attempt: number;
+  /** For kills: the step, e.g. "after settle". */
+  readonly step?: string;
 }
 
 interface Setting {
   readonly rate: number;
   readonly firstTries: number;
+  readonly fromTry: number;
   readonly match?: RegExp;
+  readonly step?: RegExp;
 }
 
 export class FaultPlan {
@@ -145,10 +189,12 @@ export class FaultPlan {
     this.settings = new Map(
       Object.entries(spec.faults).map(([fault, setting]) => [
         fault as Fault,
-        (typeof setting === 'number' ? [{ rate: setting }] : [setting].flat()).map((full) => ({
+        (typeof setting === 'number' ? [{ rate: setting }] : [setting].flat()).map((full: z.infer<typeof aimedSetting>) => ({
           rate: full.rate,
           firstTries: full.firstTries ?? Number.POSITIVE_INFINITY,
+          fromTry: full.fromTry ?? 1,
           ...(full.match === undefined ? {} : { match: new RegExp(full.match) }),
+          ...(full.step === undefined ? {} : { step: new RegExp(full.step) }),
         })),
       ]),
     );
@@ -167,7 +213,11 @@ export class FaultPlan {
   private applies(fault: Fault, target: Target): Setting | undefined {
     return (this.settings.get(fault) ?? []).find(
       (setting) =>
-        setting.rate > 0 && target.attempt <= setting.firstTries && (!setting.match || (target.subject !== undefined && setting.match.test(target.subject))),
+        setting.rate > 0 &&
+        target.attempt <= setting.firstTries &&
+        target.attempt >= setting.fromTry &&
+        (!setting.match || (target.subject !== undefined && setting.match.test(target.subject))) &&
+        (!setting.step || (target.step !== undefined && setting.step.test(target.step))),
     );
   }
 
@@ -187,6 +237,12 @@ export class FaultPlan {
   /** Whether `fault` hits this target. */
   hits(fault: Fault, target: Target): boolean {
     return this.choose([fault], target) === fault;
+  }
+
+  /** A host's clock offset in ms, within half the plan's skew either way, fixed by the seed and the host. */
+  clockOffset(host: string): number {
+    const skew = this.spec.clockSkewMs ?? 0;
+    return Math.round((hashUnit(this.spec.seed, 'clock', host) - 0.5) * skew);
   }
 
   /** A whole number in [min, max] for a detail of a fault (e.g. a delay), fixed by the seed and target. */

@@ -11,9 +11,9 @@ import type { LocalRuntime } from '../local/runtime';
 import type { Transient } from '../runner';
 import type { TransientRecord } from '../store/task-store';
 import { ChaosDriver, type DriverRates, defaultDriverRates } from './driver';
-import { type Violation, checkInvariants } from './invariants';
+import { type Violation, checkInvariants, checkReadiness } from './invariants';
 import { type JournalEvent, faultCounts, fileJournal, readJournal } from './journal';
-import { finalState, pendingMessages, readyMarkers } from './observe';
+import { allMarkers, finalState, observe, pendingMessages, recountForCheck } from './observe';
 
 export interface ChaosRunOptions {
   readonly transients: readonly Transient[];
@@ -52,19 +52,54 @@ export const waitUntilSettled = async (
     const records = await engine.store.getMany(names);
     await options.onStep?.(records);
     const finished = records.every((record) => processingStatus(engine.workflow, record.registers) !== ProcessingStatus.Processing);
-    if (finished && (await pendingMessages(runtime.sqs, runtime.queueUrls())) === 0 && (await readyMarkers(engine)) === 0) return true;
+    if (finished && (await pendingMessages(runtime.sqs, runtime.queueUrls())) === 0 && (await allMarkers(engine)).length === 0) return true;
     await sleep(250);
   }
   return false;
 };
 
-/** Checks the invariants over the run's journal and what it left behind. */
-export const checkRun = async (runtime: LocalRuntime, names: readonly string[]) => {
+/**
+ * Watches a running chaos run: at each look, every ready task must be recorded as ready somewhere (principle
+ * 2). Each lost readiness is reported once.
+ */
+export class ReadinessWatch {
+  private readonly seen = new Set<string>();
+  readonly violations: Violation[] = [];
+  looks = 0;
+
+  constructor(
+    private readonly runtime: LocalRuntime,
+    private readonly journal: string,
+  ) {}
+
+  async look(names: readonly string[]): Promise<void> {
+    const observation = await observe(this.runtime.engine, names);
+    // Read after the look, so that every message sent before it ended is known.
+    const events = readJournal(this.journal);
+    this.looks++;
+    for (const violation of checkReadiness(this.runtime.engine.workflow, observation, events)) {
+      const key = JSON.stringify([violation.transient, violation.task, violation.detail]);
+      if (this.seen.has(key)) continue;
+      this.seen.add(key);
+      this.violations.push(violation);
+    }
+  }
+}
+
+/**
+ * Checks the invariants over the run's journal and what it left behind, after a last look for lost readiness
+ * and a recount of the counters (as the scheduled recount would do).
+ */
+export const checkRun = async (runtime: LocalRuntime, names: readonly string[], watch?: ReadinessWatch) => {
   const journal = runtime.chaos?.journal;
   if (!journal) throw new ConfigError('checking a chaos run needs a runtime started with a fault plan that names a journal file');
-  const state = await finalState(runtime.engine, runtime.sqs, runtime.queueUrls(), names);
+  const readiness = watch ?? new ReadinessWatch(runtime, journal);
+  await readiness.look(names);
+  const counters = await recountForCheck(runtime.engine);
+  const state = { ...(await finalState(runtime.engine, runtime.sqs, runtime.queueUrls(), names)), counters };
   const events = readJournal(journal);
-  return { state, events, faults: faultCounts(events), violations: checkInvariants(runtime.engine.workflow, events, state) };
+  const violations = [...readiness.violations, ...checkInvariants(runtime.engine.workflow, events, state)];
+  return { state, events, faults: faultCounts(events), violations, looks: readiness.looks };
 };
 
 export const runUnderChaos = async (runtime: LocalRuntime, options: ChaosRunOptions): Promise<ChaosReport> => {
@@ -81,13 +116,15 @@ export const runUnderChaos = async (runtime: LocalRuntime, options: ChaosRunOpti
   await ingestTransients(engine, announced, { announce: true });
   await ingestTransients(engine, options.transients.filter((_, index) => index % 2 === 1), { announce: false });
   if (options.poison && names[0]) await driver.sendPoison(names[0]);
+  const watch = new ReadinessWatch(runtime, plan.journal);
   const settled = await waitUntilSettled(runtime, names, {
     timeoutMs: options.timeoutMs,
     onStep: async (records) => {
       options.onProgress?.(records, Date.now() - started);
       await driver.step(records);
+      await watch.look(names);
     },
   });
-  const { state, events, faults, violations } = await checkRun(runtime, names);
+  const { state, events, faults, violations } = await checkRun(runtime, names, watch);
   return { seed: plan.seed, faults, violations, records: state.records, settled, elapsedMs: Date.now() - started, journal: plan.journal, events };
 };

@@ -3,34 +3,40 @@
  * message that used up its deliveries it records the error status in the transient's register and keeps
  * the message as a dead-letter record in the table, from which `dlq redrive` sends it again.
  */
-import { Lazy, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, type IAlarmAction, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { RETENTION_SECONDS } from '../queue/queue-settings';
 import { Construct } from 'constructs';
 import { ENV } from '../config';
-import { deadLetterSettings } from '../settings';
+import { DEAD_LETTER_FAILURES_QUEUE, deadLetterSettings } from '../settings';
 import { ServiceName } from '../telemetry';
 import { CONSUME_ACTIONS, HandlerFunction, type TableAction } from './handler-function';
 import { constructId } from './names';
+import { METRIC_PERIOD } from './task-metrics';
 
 export interface DeadLetterHandlerProps {
   readonly table: ITable;
   /** The fixture files' folder on this machine. */
   readonly fixturesDir: string;
-  /**
-   * Whether an error status it records can make another task ready (a prerequisite that waits for a
-   * failure), in which case it writes ready markers for the dispatcher.
-   */
-  readonly mayMakeTasksReady: boolean;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
+  /** Where the alarm on dead letters it could not record notifies. @default no action */
+  readonly alarmAction?: IAlarmAction;
 }
 
 export class DeadLetterHandler extends Construct {
   readonly handler: HandlerFunction;
+  /**
+   * Where a dead letter the handler could not record goes after `deadLetterSettings.maxReceiveCount` tries,
+   * instead of looping: kept 14 days, with an alarm, for an operator (the handler logged why each time).
+   */
+  readonly failures: Queue;
+  readonly failuresAlarm: Alarm;
   private readonly queueArns: Record<string, string> = {};
   private consumeStatement?: PolicyStatement;
 
@@ -48,10 +54,28 @@ export class DeadLetterHandler extends Construct {
         [ENV.deadLetterQueues]: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.queueArns) }),
       },
     });
-    // GetItem/UpdateItem: the compare-and-set of the register; PutItem: the dead-letter record.
-    const actions: TableAction[] = ['GetItem', 'UpdateItem', 'PutItem'];
-    if (props.mayMakeTasksReady) actions.push('BatchWriteItem');
+    // GetItem/UpdateItem: the compare-and-set of the register (a transaction, with the ready markers it makes,
+    // authorised per UpdateItem and PutItem); PutItem: the dead-letter record; BatchWriteItem: ready markers of
+    // the successors of a task the message finished before its worker died.
+    const actions: TableAction[] = ['GetItem', 'UpdateItem', 'PutItem', 'BatchWriteItem'];
     this.handler.grantTable(props.table, actions);
+
+    this.failures = new Queue(this, 'Failures', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.seconds(RETENTION_SECONDS),
+    });
+    this.failuresAlarm = new Alarm(this, 'FailuresAlarm', {
+      alarmName: `${Stack.of(this).stackName}-${DEAD_LETTER_FAILURES_QUEUE}`,
+      alarmDescription:
+        'Dead letters the dead-letter handler could not record after several tries (its logs say why). Fix the cause, then move them back to their dead-letter queue.',
+      metric: this.failures.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: METRIC_PERIOD }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    if (props.alarmAction) this.failuresAlarm.addAlarmAction(props.alarmAction);
   }
 
   /** Consumes `task`'s dead-letter queue. */

@@ -15,6 +15,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../config';
 import { STATUS_FIXTURE, TASK_FIXTURE } from '../fixtures';
+import { tableSchema } from '../store/table';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Where Lambda unpacks a function's asset. */
@@ -120,11 +121,20 @@ export class HandlerFunction extends Construct {
     });
   }
 
-  /** Allows `actions` on the table itself (no index: no handler queries one). */
+  /** Allows `actions` on the table itself (not its index). */
   grantTable(table: ITable, actions: readonly TableAction[]): void {
     if (actions.length === 0) return;
     const distinct = [...new Set(actions)].sort();
     this.role.addToPrincipalPolicy(new PolicyStatement({ actions: distinct.map((action) => `dynamodb:${action}`), resources: [table.tableArn] }));
+  }
+
+  /** Allows `actions` on the processing-status index only (the recount counts it). */
+  grantStatusIndex(table: ITable, actions: readonly TableAction[]): void {
+    if (actions.length === 0) return;
+    const distinct = [...new Set(actions)].sort();
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: distinct.map((action) => `dynamodb:${action}`), resources: [`${table.tableArn}/index/${tableSchema.statusIndex.name}`] }),
+    );
   }
 
   /** Allows `actions` on exactly these queues. */

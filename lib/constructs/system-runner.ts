@@ -27,6 +27,8 @@ export type Announcement = 'ingested' | 'revised';
 export interface CapabilityAccess {
   /** The DynamoDB actions its code paths call (lib/store/task-store.ts methods, reached through lib/engine/). */
   readonly table: readonly TableAction[];
+  /** The actions it calls on the processing-status index. @default none */
+  readonly statusIndex?: readonly TableAction[];
   /** The ready tasks it sends (sqs:SendMessage on their queues, TASK_QUEUE_URLS). */
   readonly announces: readonly Announcement[];
 }
@@ -53,6 +55,8 @@ export const SYSTEM_CAPABILITY_ACCESS: Readonly<Record<SystemCapability, Capabil
   [SystemCapability.ProcessingStatuses]: { table: ['BatchGetItem'], announces: [] },
   // readSystemState, writeSystemState.
   [SystemCapability.State]: { table: ['GetItem', 'PutItem'], announces: [] },
+  // readCounterShard, repairCounterShard; countIndexShard on the status index.
+  [SystemCapability.Recount]: { table: ['GetItem', 'UpdateItem'], statusIndex: ['Query'], announces: [] },
 };
 
 /** The table actions a system runner's function needs: its run lock and its capabilities'. */
@@ -123,6 +127,7 @@ export class SystemRunner extends Construct {
       },
     });
     this.handler.grantTable(props.table, systemTableActions(runner));
+    this.handler.grantStatusIndex(props.table, [...new Set(runner.uses.flatMap((capability) => SYSTEM_CAPABILITY_ACCESS[capability].statusIndex ?? []))]);
     this.handler.grantQueues([...sendsTo.values()], ['SendMessage']);
     this.handler.readSecrets(runner.secretNames, label);
     props.scratch?.grant(this.handler, runner.scratchAccess, label);

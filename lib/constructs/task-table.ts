@@ -29,7 +29,8 @@ export class TaskTable extends Construct {
       indexName: tableSchema.statusIndex.name,
       partitionKey: key(tableSchema.statusIndex.partitionKey),
       sortKey: key(tableSchema.statusIndex.sortKey),
-      projectionType: ProjectionType.KEYS_ONLY,
+      projectionType: ProjectionType.INCLUDE,
+      nonKeyAttributes: [...tableSchema.statusIndex.projected],
     });
   }
 }

@@ -68,6 +68,8 @@ export class TransientRunner extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.seconds(deadLetter.retentionSeconds),
       visibilityTimeout: Duration.seconds(deadLetter.visibilityTimeoutSeconds),
+      // What the dead-letter handler cannot record does not loop: it goes on to the failures queue.
+      deadLetterQueue: { queue: props.deadLetterHandler.failures, maxReceiveCount: deadLetter.maxReceiveCount },
     });
     this.queue = new Queue(this, 'Queue', {
       encryption: QueueEncryption.SQS_MANAGED,

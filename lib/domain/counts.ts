@@ -5,7 +5,7 @@
  */
 import type { TransientCounts } from '../runner';
 import { isFinalType, statusTypeOf } from './catalog';
-import { ProcessingStatus, type Registers, type Workflow } from './workflow';
+import { ProcessingStatus, type Registers, type Workflow, processingStatus } from './workflow';
 
 export const CountBucket = {
   Waiting: 'waiting',
@@ -28,6 +28,14 @@ export const bucketOf = (workflow: Workflow, status: ProcessingStatus, registers
   if (status === ProcessingStatus.Blocked) return CountBucket.Blocked;
   return hasStarted(workflow, registers) ? CountBucket.Processing : CountBucket.Waiting;
 };
+
+/** The bucket the registers put a transient in: what its stored bucket must say once every write has landed. */
+export const bucketOfRegisters = (workflow: Workflow, registers: Registers): CountBucket =>
+  bucketOf(workflow, processingStatus(workflow, registers), registers);
+
+/** Blast's processing status of a transient in `bucket` (waiting and processing are both "processing"). */
+export const statusOfBucket = (bucket: CountBucket): ProcessingStatus =>
+  bucket === CountBucket.Completed ? ProcessingStatus.Completed : bucket === CountBucket.Blocked ? ProcessingStatus.Blocked : ProcessingStatus.Processing;
 
 export type CountDelta = Partial<Record<CountBucket, number>>;
 

@@ -5,7 +5,7 @@
  */
 import { type AnyRunner, type Transient, TransientField, isTransientRunner } from '../runner';
 import { Status } from './catalog';
-import type { Register, Registers, Workflow } from './workflow';
+import { type Register, type Registers, type Workflow, resetRegister } from './workflow';
 
 /** Each transient runner's declared `usesTransientFields`, by task. */
 export const fieldsUsedByTask = (runners: Iterable<AnyRunner>): ReadonlyMap<string, readonly TransientField[]> =>
@@ -59,7 +59,7 @@ export const resetRegisters = (registers: Registers, tasks: readonly string[], n
   Object.fromEntries(
     tasks
       .filter((task) => (registers[task]?.status ?? Status.NotProcessed) !== Status.NotProcessed)
-      .map((task) => [task, { status: Status.NotProcessed, lastModified: now }]),
+      .map((task) => [task, resetRegister(now, registers[task])]),
   );
 
 /**

@@ -20,7 +20,11 @@ export interface Register {
   readonly processingSeconds?: number;
   /** Delivery attempt of the current or last run (the SQS receive count). */
   readonly attempt?: number;
-  /** Identifies the run holding the task while it is "processing". */
+  /**
+   * The claim token of the run holding the task while it is "processing", kept once it has finished: unique to
+   * one invocation (`<message id prefix>.<random>`, lib/engine/worker.ts), so that two invocations of the same
+   * SQS record never share it. Every later write of the run is conditioned on it.
+   */
   readonly claim?: string;
   /** Epoch milliseconds after which a "processing" claim is known dead and may be taken over. */
   readonly leaseUntil?: number;
@@ -33,15 +37,34 @@ export interface Register {
    * task before then, so another copy of it cannot skip the backoff.
    */
   readonly retryAt?: number;
+  /** Incremented by every reset of this register (absent is 0); messages carry the generation they were sent for. */
+  readonly generation?: number;
 }
 
 export type Registers = Readonly<Record<string, Register | undefined>>;
 
 /**
- * A claim names the delivery that holds a task: `<message id prefix>.<attempt>` (lib/engine/worker.ts). The
- * message part lets a redelivery, a waiting retry and the dead-letter handler recognise their own work.
+ * A claim token names the message whose delivery holds a task: `<message id prefix>.<random>`
+ * (lib/engine/worker.ts). The message part lets a redelivery, a waiting retry and the dead-letter handler
+ * recognise their own message's work; the random part tells one invocation from another.
  */
 export const messageOfClaim = (claim: string): string => claim.split('.')[0] ?? claim;
+
+/** The generation of a task's register (resets increment it). */
+export const generationOf = (registers: Registers, task: string): number => registers[task]?.generation ?? 0;
+
+/** A new transient's register: "not processed" at `now`, generation 0. */
+export const freshRegister = (now: number): Register => ({ status: Status.NotProcessed, lastModified: now });
+
+/**
+ * A register reset to "not processed" at `now`, dropping any claim (a run still going can then record nothing),
+ * one generation on from `previous` (so messages sent before the reset can no longer claim it).
+ */
+export const resetRegister = (now: number, previous: Register | undefined): Register => ({
+  status: Status.NotProcessed,
+  lastModified: now,
+  generation: (previous?.generation ?? 0) + 1,
+});
 
 export const ProcessingStatus = {
   Processing: 'processing',
@@ -117,6 +140,10 @@ export const readyTasks = (workflow: Workflow, registers: Registers): string[] =
     const spec = workflow.specs.get(task);
     return spec !== undefined && isReady(spec, registers);
   });
+
+/** Ready tasks whose register no message holds (a waiting retry is held by the message that failed). */
+export const unheldReadyTasks = (workflow: Workflow, registers: Registers): string[] =>
+  readyTasks(workflow, registers).filter((task) => registers[task]?.claim === undefined);
 
 /**
  * Tasks that `after` makes ready and `before` did not, looking only at the dependents of the tasks that

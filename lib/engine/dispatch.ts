@@ -4,6 +4,7 @@
  * It reads only ready work (principle 2) and pages through, so memory stays flat however long the backlog.
  */
 import { ConfigError } from '../domain/errors';
+import { MAX_CLOCK_SKEW_MS } from '../domain/time';
 import type { ReadyMarker } from '../store/task-store';
 import { Metric } from '../telemetry';
 import { type Engine, transientRunner } from './engine';
@@ -37,12 +38,21 @@ interface ShardCursor {
   exhausted: boolean;
 }
 
-/** Sends markers as task messages and deletes the ones sent; returns how many went out. */
+/**
+ * The dispatch lock's lease, renewed each round: a dispatcher that dies (no `finally` runs) holds up its task for
+ * at most this long, plus the clock skew tolerated between it and the next run.
+ */
+export const DISPATCH_LEASE_MS = 30_000;
+
+/**
+ * Sends markers as task messages and deletes the ones sent (exactly those: a marker written since for the same
+ * task and transient is another item, and stays); returns how many went out.
+ */
 export const sendMarkers = async (engine: Engine, task: string, markers: readonly ReadyMarker[]): Promise<number> => {
   if (markers.length === 0) return 0;
   const failed = await engine.queues.send(
     task,
-    markers.map((marker) => ({ transient: marker.name, task, readyAt: marker.readyAt })),
+    markers.map((marker) => ({ transient: marker.name, task, readyAt: marker.readyAt, g: marker.generation })),
   );
   const unsent = new Set(failed.map((message) => message.transient));
   const sent = markers.filter((marker) => !unsent.has(marker.name));
@@ -67,8 +77,12 @@ export const dispatchReady = async (engine: Engine, task: string, options: Dispa
     return { task, dispatched: 0, itemsRead, skipped: false, truncated: false };
   }
 
-  const leaseMs = Math.max(1_000, options.deadline - engine.clock()) + 30_000;
-  if (!(await engine.store.acquireLock(task, options.owner, engine.clock(), leaseMs))) {
+  const lease = () => {
+    const now = engine.clock();
+    return { until: now + DISPATCH_LEASE_MS, expiredBefore: now - MAX_CLOCK_SKEW_MS };
+  };
+  let renewAt = engine.clock() + DISPATCH_LEASE_MS / 2;
+  if (!(await engine.store.acquireLock(task, options.owner, lease()))) {
     engine.logger.info('another dispatcher run holds the lock; leaving the work to it', { task });
     return { task, dispatched: 0, itemsRead, skipped: true, truncated: false };
   }
@@ -80,6 +94,14 @@ export const dispatchReady = async (engine: Engine, task: string, options: Dispa
       if (engine.clock() >= options.deadline) {
         truncated = true;
         break;
+      }
+      if (engine.clock() >= renewAt) {
+        // Renewed by its owner; lost only if this run stalled past its lease and another took over meanwhile.
+        if (!(await engine.store.acquireLock(task, options.owner, lease()))) {
+          truncated = true;
+          break;
+        }
+        renewAt = engine.clock() + DISPATCH_LEASE_MS / 2;
       }
       await Promise.all(
         cursors

@@ -1,16 +1,17 @@
 /**
  * Ingesting transients: each new one is written with every task "not processed" together with the ready
- * markers of its first tasks, in one transaction. Ingesting one again changes nothing.
+ * markers of its first tasks, in one transaction. Ingesting one again changes nothing. A transient that is
+ * invalid, or that DynamoDB refuses as it is, is rejected alone with its reason; the rest are ingested.
  */
-import { bucketOf } from '../domain/counts';
-import { TaskRunnerError } from '../domain/errors';
+import { CountBucket } from '../domain/counts';
 import { describeTransientIssues, transientSchema } from '../domain/transient';
-import { ProcessingStatus, type Registers, readyTasks } from '../domain/workflow';
+import { type Registers, freshRegister, readyTasks } from '../domain/workflow';
 import type { IngestSummary, Transient } from '../runner';
+import { COUNTER_SHARDS, shardOf } from '../store/task-store';
 import { Metric } from '../telemetry';
 import { sendMarkers } from './dispatch';
 import { type Engine, transientRunner } from './engine';
-import { WORKFLOW_DIMENSION, markerFor, recordCounts, resetRegister } from './transitions';
+import { WORKFLOW_DIMENSION, markerFor, recordCounts } from './transitions';
 
 export interface IngestOptions {
   /** Send the first tasks to their queues now instead of waiting for the next dispatcher tick. */
@@ -23,25 +24,32 @@ export interface IngestResult extends IngestSummary {
 }
 
 export const ingestTransients = async (engine: Engine, input: readonly Transient[], options: IngestOptions = {}): Promise<IngestResult> => {
-  const transients = input.map((candidate) => {
+  const rejected: { name: string; reason: string }[] = [];
+  const transients: Transient[] = [];
+  for (const candidate of input) {
     const parsed = transientSchema.safeParse(candidate);
-    if (!parsed.success) throw new TaskRunnerError(`transient "${candidate.name}": ${describeTransientIssues(parsed.error)}`);
-    return parsed.data;
-  });
+    if (parsed.success) transients.push(parsed.data);
+    else rejected.push({ name: String(candidate?.name ?? '').slice(0, 200), reason: describeTransientIssues(parsed.error) });
+  }
   const now = engine.clock();
-  const registers: Registers = Object.fromEntries(engine.workflow.order.map((task) => [task, resetRegister(now)]));
+  const registers: Registers = Object.fromEntries(engine.workflow.order.map((task) => [task, freshRegister(now)]));
   const firstTasks = readyTasks(engine.workflow, registers);
   const entries = transients.map((transient) => ({
     transient,
     registers,
-    status: ProcessingStatus.Processing,
-    markers: firstTasks.map((task) => markerFor(engine, transient, task, now)),
+    bucket: CountBucket.Waiting,
+    markers: firstTasks.filter((task) => transientRunner(engine, task)).map((task) => markerFor(engine, transient, task, now, 0)),
   }));
-  const { created, existing } = await engine.store.create(entries, now);
+  const stored = await engine.store.create(entries, now);
+  rejected.push(...stored.rejected);
+  const { created, existing } = stored;
   engine.metrics.add(WORKFLOW_DIMENSION, Metric.Ingested, created.length);
-  const [first] = created;
-  if (first !== undefined) {
-    await recordCounts(engine, first, { [bucketOf(engine.workflow, ProcessingStatus.Processing, registers)]: created.length });
+  // Each transient is counted on its own shard's counter item, so that a shard can be recounted alone.
+  const perShard = new Map<number, string[]>();
+  for (const name of created) perShard.set(shardOf(name, COUNTER_SHARDS), [...(perShard.get(shardOf(name, COUNTER_SHARDS)) ?? []), name]);
+  for (const names of perShard.values()) {
+    const [first] = names;
+    if (first !== undefined) await recordCounts(engine, first, { [CountBucket.Waiting]: names.length });
   }
   if (options.announce && created.length > 0) {
     const fresh = new Set(created);
@@ -51,5 +59,5 @@ export const ingestTransients = async (engine: Engine, input: readonly Transient
       await sendMarkers(engine, task, markers);
     }
   }
-  return { created: created.length, existing: existing.length, createdNames: created, existingNames: existing };
+  return { created: created.length, existing: existing.length, rejected, createdNames: created, existingNames: existing };
 };

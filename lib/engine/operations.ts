@@ -7,18 +7,20 @@
 import { Status, StatusType, statusTypeOf } from '../domain/catalog';
 import { PoisonMessageError } from '../domain/errors';
 import { type TaskMessage, parseTaskMessage } from '../domain/messages';
+import { STALE_RUN_MS } from '../domain/time';
 import {
   ProcessingStatus,
   type Register,
   type Registers,
-  newlyReady,
+  generationOf,
   processingStatus,
-  readyTasks,
+  resetRegister,
   statusOf,
+  unheldReadyTasks,
 } from '../domain/workflow';
 import { type DeadLetterRecord, STATUS_INDEX_SHARDS, type TransientRecord } from '../store/task-store';
 import { type Engine, transientRunner } from './engine';
-import { announce, resetRegister, updateTransient } from './transitions';
+import { markersFor, sendRecorded, updateTransient } from './transitions';
 
 export interface ResetTask {
   readonly task: string;
@@ -32,19 +34,25 @@ export interface ResetResult {
   readonly after: ProcessingStatus;
   /** Registers set back to "not processed". */
   readonly reset: readonly ResetTask[];
-  /** Ready tasks sent to their queues (or left as ready markers where a queue could not take them). */
+  /** Ready tasks, recorded with the reset (as ready markers in its transaction) and sent at once where a queue takes them. */
   readonly sent: readonly string[];
   /** Tasks whose run was in flight: a reprocess discards its result, a retrigger lets it finish. */
   readonly inFlight: readonly string[];
 }
 
-const isLive = (register: Register | undefined, now: number) =>
-  register?.status === Status.Processing && (register.leaseUntil ?? 0) >= now;
+/**
+ * A "processing" register whose run may still be going. Only a lease that ended STALE_RUN_MS ago by this
+ * caller's clock counts as a dead run, so a caller whose clock runs fast (an operator's laptop) never resets a
+ * live one; runs that die are recovered long before that by SQS redelivery and the dead-letter handler.
+ */
+const mayBeLive = (register: Register | undefined, now: number) =>
+  register?.status === Status.Processing && (register.leaseUntil ?? 0) + STALE_RUN_MS >= now;
 
 /**
- * Resets the registers `select` picks, then sends every task that is ready afterwards: those the reset made
- * ready (through the usual announcement) and those that were ready already but may have lost their message.
- * Returns undefined for an unknown transient.
+ * Resets the registers `select` picks and, in the same transaction, records every task that is ready
+ * afterwards as a ready marker: those the reset made ready and those that were ready already but may have lost
+ * their message. Then sends what it can at once. A crash after the write loses nothing: the markers stay for
+ * the dispatcher. Returns undefined for an unknown transient.
  */
 const resetTransient = async (
   engine: Engine,
@@ -54,16 +62,20 @@ const resetTransient = async (
   const { workflow } = engine;
   let plan: ResetTask[] = [];
   let now = engine.clock();
-  const change = await updateTransient(engine, name, (record) => {
-    now = engine.clock();
-    plan = select(record, now);
-    return plan.length > 0 ? Object.fromEntries(plan.map(({ task }) => [task, resetRegister(now)])) : undefined;
-  });
+  const change = await updateTransient(
+    engine,
+    name,
+    (record) => {
+      now = engine.clock();
+      plan = select(record, now);
+      return plan.length > 0 ? Object.fromEntries(plan.map(({ task }) => [task, resetRegister(now, record.registers[task])])) : undefined;
+    },
+    { ready: (_, after) => unheldReadyTasks(workflow, after) },
+  );
   if (!change) return undefined;
   const { before, after } = change;
-  const announced = change.changed.length > 0 ? newlyReady(workflow, before.registers, after.registers, change.changed) : [];
-  const waiting = readyTasks(workflow, after.registers).filter((task) => !announced.includes(task) && transientRunner(engine, task));
-  if (waiting.length > 0) await announce(engine, after.transient, waiting, engine.clock());
+  // Nothing was written (nothing to reset): still, tasks ready with no message holding them are sent again.
+  const sent = change.changed.length > 0 ? change.ready : await resendReady(engine, after);
   // A dead letter whose register was reset has nothing left to redrive.
   await Promise.all(
     plan.filter(({ task }) => before.registers[task]?.deadLettered).map(({ task }) => engine.store.deleteDeadLetter(task, name)),
@@ -73,9 +85,19 @@ const resetTransient = async (
     before: processingStatus(workflow, before.registers),
     after: processingStatus(workflow, after.registers),
     reset: plan,
-    sent: [...announced, ...waiting].filter((task) => transientRunner(engine, task)),
-    inFlight: workflow.order.filter((task) => isLive(before.registers[task], now)),
+    sent,
+    inFlight: workflow.order.filter((task) => mayBeLive(before.registers[task], now)),
   };
+};
+
+/** Records the ready tasks no message holds as ready markers, then sends them (a retrigger that reset nothing). */
+const resendReady = async (engine: Engine, record: TransientRecord): Promise<string[]> => {
+  const tasks = unheldReadyTasks(engine.workflow, record.registers).filter((task) => transientRunner(engine, task));
+  if (tasks.length === 0) return [];
+  const markers = markersFor(engine, record, tasks, engine.clock());
+  await engine.store.putMarkers(markers);
+  await sendRecorded(engine, markers);
+  return tasks;
 };
 
 /**
@@ -90,7 +112,7 @@ export const retrigger = (engine: Engine, name: string): Promise<ResetResult | u
       const register = record.registers[task];
       const status = statusOf(record.registers, task);
       const failed = statusTypeOf(catalog, status) === StatusType.Error;
-      const died = status === Status.Processing && !isLive(register, now);
+      const died = status === Status.Processing && !mayBeLive(register, now);
       return failed || died ? [{ task, from: status }] : [];
     });
   });
@@ -183,10 +205,11 @@ export const redriveDeadLetters = async (engine: Engine, task: string, only?: re
     }
     const now = engine.clock();
     const change = await updateTransient(engine, message.transient, (current) =>
-      current.registers[task]?.deadLettered ? { [task]: resetRegister(now) } : undefined,
+      current.registers[task]?.deadLettered ? { [task]: resetRegister(now, current.registers[task]) } : undefined,
     );
     if (!change?.changed.length) {
-      const [unsent] = await engine.queues.send(task, [{ ...message, readyAt: now }]);
+      const g = change ? generationOf(change.after.registers, task) : (message.g ?? 0);
+      const [unsent] = await engine.queues.send(task, [{ ...message, readyAt: now, g }]);
       if (unsent) {
         skipped.push({ name: record.name, reason: 'the queue refused the message; the record is kept' });
         continue;
@@ -196,6 +219,12 @@ export const redriveDeadLetters = async (engine: Engine, task: string, only?: re
     redriven.push(record.name);
   }
   return { redriven, skipped };
+};
+
+/** What a task saved for a transient: the output of the run whose result its register holds (undefined if none). */
+export const outputOf = async <T extends object = Record<string, unknown>>(engine: Engine, name: string, task: string): Promise<T | undefined> => {
+  const token = (await engine.store.get(name))?.registers[task]?.claim;
+  return token === undefined ? undefined : engine.store.readOutput<T>(name, task, token);
 };
 
 /** Registers by transient, for showing dead letters next to the status they left behind. */

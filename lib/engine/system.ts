@@ -2,11 +2,13 @@
 import { randomUUID } from 'node:crypto';
 import { toCounts } from '../domain/counts';
 import { ConfigError } from '../domain/errors';
+import { MAX_CLOCK_SKEW_MS } from '../domain/time';
 import { runnerLabel } from '../domain/validation';
 import { processingStatus } from '../domain/workflow';
 import { type ScratchStore, SystemCapability, type SystemTaskContext, type SystemTaskRunner, isTransientRunner } from '../runner';
 import type { SecretSource } from '../secrets';
 import type { Engine } from './engine';
+import { recountTransients } from './counts';
 import { ingestTransients } from './ingest';
 import { upsertTransients } from './upsert';
 
@@ -23,7 +25,7 @@ export interface SystemRunResult {
   readonly skipped: boolean;
 }
 
-/** Slack added to a run's lock beyond the function timeout, for clock differences between hosts. */
+/** Slack added to a run's lock beyond the function timeout (Lambda stops the run by then). */
 const LOCK_SLACK_MS = 30_000;
 
 /** The context a system runner's `process` receives (tests build one to call the runners' functions directly). */
@@ -50,6 +52,11 @@ export const systemTaskContext = (engine: Engine, runner: SystemTaskRunner, serv
     counts: async () => {
       declared(SystemCapability.Counts, 'counts');
       return toCounts(await engine.store.readCounts());
+    },
+    recount: async () => {
+      declared(SystemCapability.Recount, 'recount');
+      const { before, counted, repaired, busy } = await recountTransients(engine);
+      return { before, counted, repaired, busy };
     },
     processingStatuses: async (names) => {
       declared(SystemCapability.ProcessingStatuses, 'processingStatuses');
@@ -93,7 +100,9 @@ export const runSystemTask = async (
   if (!runner || isTransientRunner(runner)) throw new ConfigError(`the schedule names "${task}", which is not a registered system runner`);
   const owner = randomUUID();
   const logger = engine.logger.createChild({ persistentKeys: { task } });
-  if (!(await engine.store.acquireLock(task, owner, engine.clock(), runner.timeoutSeconds * 1000 + LOCK_SLACK_MS))) {
+  const now = engine.clock();
+  const lease = { until: now + runner.timeoutSeconds * 1000 + LOCK_SLACK_MS, expiredBefore: now - MAX_CLOCK_SKEW_MS };
+  if (!(await engine.store.acquireLock(task, owner, lease))) {
     logger.info('the previous run is still going; skipped');
     return { task, skipped: true };
   }

@@ -1,11 +1,12 @@
 /**
- * What follows a register write: the tasks it made ready go out at once (principle 6), and the
- * transient's processing status is recorded when it changed. Also the compare-and-set loop for the rare
- * writes that must see the whole transient (resets, dead letters).
+ * What follows a register write: the tasks it made ready go out at once (principle 6), and the transient's
+ * bucket (its processing status and the counters' bucket) is recorded when it changed. Also the
+ * compare-and-set loop for the rare writes that must see the whole transient (resets, dead letters,
+ * revisions), which record what they make ready in the same transaction (principle 2).
  */
-import { Status } from '../domain/catalog';
-import { type CountDelta, addMove, bucketOf, nonZero } from '../domain/counts';
-import { ProcessingStatus, type Registers, newlyReady, processingStatus } from '../domain/workflow';
+import { randomBytes } from 'node:crypto';
+import { type CountBucket, type CountDelta, addMove, bucketOfRegisters, nonZero } from '../domain/counts';
+import { type Registers, generationOf, newlyReady } from '../domain/workflow';
 import type { Transient } from '../runner';
 import { COUNTER_SHARDS, type ReadyMarker, type TransientRecord, priorityKey, shardOf } from '../store/task-store';
 import { Metric } from '../telemetry';
@@ -13,104 +14,159 @@ import { type Engine, transientRunner } from './engine';
 
 export const WORKFLOW_DIMENSION = 'workflow';
 
-export const markerFor = (engine: Engine, transient: Pick<Transient, 'name' | 'publicTimestamp'>, task: string, readyAt: number): ReadyMarker => ({
+/** A random id of `bytes` bytes, URL-safe (claim tokens, marker ids, writer marks). */
+export const randomId = (bytes: number): string => randomBytes(bytes).toString('base64url');
+
+export const markerFor = (
+  engine: Engine,
+  transient: Pick<Transient, 'name' | 'publicTimestamp'>,
+  task: string,
+  readyAt: number,
+  generation: number,
+): ReadyMarker => ({
   task,
   shard: shardOf(transient.name, transientRunner(engine, task)?.readyShards ?? 1),
   priority: priorityKey(transient),
   name: transient.name,
   readyAt,
+  generation,
+  id: randomId(4),
 });
 
+/** The ready markers of `tasks` (those a transient runner works on), as the registers stand. */
+export const markersFor = (engine: Engine, record: Pick<TransientRecord, 'transient' | 'registers'>, tasks: readonly string[], readyAt: number): ReadyMarker[] =>
+  tasks.filter((task) => transientRunner(engine, task)).map((task) => markerFor(engine, record.transient, task, readyAt, generationOf(record.registers, task)));
+
+/** The tasks whose runner is enabled and whose queue this function may send to: the ones it can send at once. */
+const sendable = (engine: Engine, task: string) => transientRunner(engine, task)?.initiallyEnabled === true && engine.queues.has(task);
+
 /**
- * Sends each ready task to its runner's queue. Whatever cannot be sent now (a disabled runner, a queue
- * this function may not send to, a failed send) becomes a ready marker for the dispatcher instead.
+ * Sends each ready task to its runner's queue. Whatever cannot be sent now (a disabled runner, a queue this
+ * function may not send to, a failed send) becomes a ready marker for the dispatcher instead. A worker calls
+ * this before its message is deleted, so a crash on the way leaves the message, whose redelivery sends again.
  */
-export const announce = async (engine: Engine, transient: Transient, tasks: readonly string[], readyAt: number): Promise<void> => {
+export const announce = async (engine: Engine, record: Pick<TransientRecord, 'transient' | 'registers'>, tasks: readonly string[], readyAt: number): Promise<void> => {
   const unsent: string[] = [];
   await Promise.all(
     tasks.map(async (task) => {
-      const runner = transientRunner(engine, task);
-      if (!runner) return;
-      if (!runner.initiallyEnabled || !engine.queues.has(task)) {
+      if (!transientRunner(engine, task)) return;
+      if (!sendable(engine, task)) {
         unsent.push(task);
         return;
       }
       try {
-        const failed = await engine.queues.send(task, [{ transient: transient.name, task, readyAt }]);
+        const failed = await engine.queues.send(task, [{ transient: record.transient.name, task, readyAt, g: generationOf(record.registers, task) }]);
         if (failed.length > 0) unsent.push(task);
         else engine.metrics.add(task, Metric.Chained);
       } catch (error) {
-        engine.logger.warn('could not send a ready task; leaving it to the dispatcher', { transient: transient.name, task, error });
+        engine.logger.warn('could not send a ready task; leaving it to the dispatcher', { transient: record.transient.name, task, error });
         unsent.push(task);
       }
     }),
   );
-  if (unsent.length > 0) await engine.store.putMarkers(unsent.map((task) => markerFor(engine, transient, task, readyAt)));
+  if (unsent.length > 0) await engine.store.putMarkers(markersFor(engine, record, unsent, readyAt));
 };
 
 /**
- * After a settle: announces what `after` made ready, records a changed processing status (unless the
- * settle wrote it), and moves the transient between the counters' buckets when the settle or the status
- * write moved it. `before` is the transient as the settle found it.
+ * The fast path after a write that recorded its ready markers itself: sends what can be sent now and deletes
+ * exactly those markers; the rest stay for the dispatcher. Returns the tasks sent.
  */
-export const afterChange = async (
+export const sendRecorded = async (engine: Engine, markers: readonly ReadyMarker[]): Promise<string[]> => {
+  const sent: ReadyMarker[] = [];
+  await Promise.all(
+    markers
+      .filter((marker) => sendable(engine, marker.task))
+      .map(async (marker) => {
+        try {
+          const failed = await engine.queues.send(marker.task, [{ transient: marker.name, task: marker.task, readyAt: marker.readyAt, g: marker.generation }]);
+          if (failed.length === 0) sent.push(marker);
+        } catch (error) {
+          engine.logger.warn('could not send a ready task; its marker is left to the dispatcher', { transient: marker.name, task: marker.task, error });
+        }
+      }),
+  );
+  if (sent.length > 0) await engine.store.deleteMarkers(sent);
+  return sent.map((marker) => marker.task);
+};
+
+/**
+ * After a settle: announces what `after` made ready, records a changed bucket (unless the settle wrote it),
+ * and moves the transient between the counters' buckets when the settle or the bucket write moved it.
+ * `moved` is the move the settle itself wrote, if it did.
+ */
+export const afterSettle = async (
   engine: Engine,
-  before: Pick<TransientRecord, 'registers' | 'processingStatus'>,
+  before: Registers,
   after: TransientRecord,
   changed: readonly string[],
+  moved?: { readonly from: CountBucket; readonly to: CountBucket },
 ): Promise<void> => {
-  const { workflow } = engine;
-  if (after.processingStatus !== before.processingStatus) countFinished(engine, after.processingStatus);
-  const settled = addMove({}, bucketOf(workflow, before.processingStatus, before.registers), bucketOf(workflow, after.processingStatus, after.registers));
-  await followChange(engine, before.registers, after, changed, settled);
-};
-
-const followChange = async (engine: Engine, before: Registers, after: TransientRecord, changed: readonly string[], delta: CountDelta) => {
-  const { workflow } = engine;
-  const ready = newlyReady(workflow, before, after.registers, changed);
-  if (ready.length > 0) await announce(engine, after.transient, ready, engine.clock());
-  const status = processingStatus(workflow, after.registers);
-  let moved = delta;
-  if (status !== after.processingStatus) {
-    const previous = await engine.store.setProcessingStatus(after.transient.name, after.version, status);
-    if (previous) {
-      countFinished(engine, status);
-      moved = addMove(moved, bucketOf(workflow, previous.processingStatus, previous.registers), bucketOf(workflow, status, previous.registers));
-    }
-  }
-  await recordCounts(engine, after.transient.name, moved);
+  const ready = newlyReady(engine.workflow, before, after.registers, changed);
+  if (ready.length > 0) await announce(engine, after, ready, engine.clock());
+  if (moved) await countMove(engine, after.transient.name, moved.from, moved.to);
+  await recordBucket(engine, after);
 };
 
 /**
- * Stores the processing status the registers of `record` give, if it differs from the stored one (for a
- * redelivery whose worker died before doing so); nothing is announced.
+ * Stores the bucket the registers of `record` give, if it differs from the stored one (a settle that could not
+ * write it, or a redelivery whose worker died before doing so), and counts the move. Later images win.
  */
-export const recordProcessingStatus = (engine: Engine, record: TransientRecord): Promise<void> => followChange(engine, record.registers, record, [], {});
+export const recordBucket = async (engine: Engine, record: TransientRecord): Promise<void> => {
+  const to = bucketOfRegisters(engine.workflow, record.registers);
+  if (to === record.bucket) return;
+  const move = { from: record.bucket, to, version: record.version };
+  if (await engine.store.setBucket(record.transient.name, move, randomId(3))) await countMove(engine, record.transient.name, move.from, move.to);
+};
+
+/** Counts one transient's move from one bucket to another (and the workflow's completed and blocked metrics). */
+export const countMove = async (engine: Engine, name: string, from: CountBucket | undefined, to: CountBucket | undefined): Promise<void> => {
+  if (from === to) return;
+  if (to === 'completed') engine.metrics.add(WORKFLOW_DIMENSION, Metric.TransientsCompleted);
+  if (to === 'blocked') engine.metrics.add(WORKFLOW_DIMENSION, Metric.TransientsBlocked);
+  await recordCounts(engine, name, addMove({}, from, to));
+};
 
 /**
  * Keeps the counters (principle: the count snapshot reads no transient). Written only when a transient
- * changes bucket — ingested, first task finished, completed, blocked, reset — never per task run.
+ * changes bucket — ingested, first task finished, completed, blocked, reset, deleted — never per task run,
+ * always on the counter item of the transient's own shard.
  */
 export const recordCounts = async (engine: Engine, name: string, delta: CountDelta): Promise<void> => {
   const moved = nonZero(delta);
-  if (Object.keys(moved).length > 0) await engine.store.addCounts(shardOf(name, COUNTER_SHARDS), moved);
-};
-
-const countFinished = (engine: Engine, status: ProcessingStatus) => {
-  if (status === ProcessingStatus.Completed) engine.metrics.add(WORKFLOW_DIMENSION, Metric.TransientsCompleted);
-  if (status === ProcessingStatus.Blocked) engine.metrics.add(WORKFLOW_DIMENSION, Metric.TransientsBlocked);
+  if (Object.keys(moved).length === 0) return;
+  try {
+    await engine.store.addCounts(shardOf(name, COUNTER_SHARDS), moved);
+  } catch (error) {
+    // The state write it follows has landed; failing the delivery would not bring the move back.
+    engine.metrics.add(WORKFLOW_DIMENSION, Metric.CountMovesLost);
+    engine.logger.warn('a counter move was not recorded; the next recount repairs it', { transient: name, moved, error });
+  }
 };
 
 export interface Change {
   readonly before: TransientRecord;
   readonly after: TransientRecord;
   readonly changed: string[];
+  /** Ready tasks recorded with the write (as markers in its transaction). */
+  readonly ready: string[];
+  /** Of those, the ones sent at once (their markers deleted); the others wait for the dispatcher. */
+  readonly sent: string[];
 }
 
 /** What one compare-and-set write changes: registers to replace and, optionally, the transient's data. */
 export interface TransientRevision {
   readonly registers: Registers;
   readonly transient?: Transient;
+}
+
+export interface ReviseOptions {
+  /** A record just read, to save the first read (if it is stale, the write is refused and the loop reads again). */
+  readonly current?: TransientRecord;
+  /**
+   * The ready tasks to record with the write. Default: what it makes ready. Resets also record the tasks that
+   * were ready already, whose message may have been lost.
+   */
+  readonly ready?: (before: TransientRecord, after: Registers, changed: readonly string[]) => string[];
 }
 
 /**
@@ -121,42 +177,50 @@ export const updateTransient = (
   engine: Engine,
   name: string,
   change: (record: TransientRecord) => Registers | undefined,
+  options: ReviseOptions = {},
 ): Promise<Change | undefined> =>
-  reviseTransient(engine, name, (record) => {
-    const registers = change(record);
-    return registers && { registers };
-  });
+  reviseTransient(
+    engine,
+    name,
+    (record) => {
+      const registers = change(record);
+      return registers && { registers };
+    },
+    options,
+  );
 
 /**
- * `updateTransient` that may also replace the transient's data in the same write. `current`, a record just
- * read, saves the first read (if it is stale, the write is refused and the loop reads again).
+ * `updateTransient` that may also replace the transient's data in the same write. The tasks the write makes
+ * ready are written as ready markers in the same transaction, so no crash after it loses them; then those that
+ * can go out at once are sent and their markers deleted.
  */
 export const reviseTransient = async (
   engine: Engine,
   name: string,
   change: (record: TransientRecord) => TransientRevision | undefined,
-  current?: TransientRecord,
+  options: ReviseOptions = {},
 ): Promise<Change | undefined> => {
   const { workflow } = engine;
-  let record = current ?? (await engine.store.get(name));
+  let record = options.current ?? (await engine.store.get(name));
   for (let attempt = 0; attempt < 20; attempt++) {
     if (!record) return undefined;
     const revision = change(record);
     const changed = Object.keys(revision?.registers ?? {});
-    if (!revision || (changed.length === 0 && !revision.transient)) return { before: record, after: record, changed: [] };
+    if (!revision || (changed.length === 0 && !revision.transient)) return { before: record, after: record, changed: [], ready: [], sent: [] };
     const registers = { ...record.registers, ...revision.registers };
-    const status = processingStatus(workflow, registers);
-    const result = await engine.store.replace(name, record, revision.registers, status, revision.transient);
+    const bucket = bucketOfRegisters(workflow, registers);
+    const ready = (options.ready ?? ((before, after, tasks) => newlyReady(workflow, before.registers, after, tasks)))(record, registers, changed);
+    const markers = markersFor(engine, { transient: revision.transient ?? record.transient, registers }, ready, engine.clock());
+    const result = await engine.store.replace(name, record, revision.registers, bucket, {
+      ...(revision.transient ? { transient: revision.transient } : {}),
+      markers,
+    });
     if (result.ok) {
-      if (status !== record.processingStatus) countFinished(engine, status);
-      const moved = addMove({}, bucketOf(workflow, record.processingStatus, record.registers), bucketOf(workflow, status, registers));
-      await followChange(engine, record.registers, result.record, changed, moved);
-      return { before: record, after: result.record, changed };
+      await countMove(engine, name, record.bucket, bucket);
+      const sent = await sendRecorded(engine, markers);
+      return { before: record, after: result.record, changed, ready: markers.map((marker) => marker.task), sent };
     }
     record = result.current;
   }
   throw new Error(`transient "${name}" kept changing under 20 attempts to update it`);
 };
-
-/** A register reset to "not processed" at `now`, dropping any claim. */
-export const resetRegister = (now: number) => ({ status: Status.NotProcessed, lastModified: now });

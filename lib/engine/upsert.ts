@@ -5,6 +5,7 @@
  * tasks that thereby become ready go out at once. Identical data writes nothing.
  */
 import { affectedTasks, changedFields, fieldsUsedByTask, resetRegisters, sameTransientData } from '../domain/revision';
+import { coerceError, errorName } from '../domain/errors';
 import { describeTransientIssues, transientSchema } from '../domain/transient';
 import type { Transient, UpsertSummary } from '../runner';
 import { Metric } from '../telemetry';
@@ -40,7 +41,7 @@ export const reviseTransientData = async (
       const tasks = affectedTasks(engine.workflow, fieldsUsed, changedFields(record.transient, incoming));
       return { registers: resetRegisters(record.registers, tasks, engine.clock()), transient: incoming };
     },
-    current,
+    current ? { current } : {},
   );
   if (!change || change.after === change.before) return { written: false, tasksReset: 0 };
   if (change.changed.length > 0) {
@@ -57,12 +58,13 @@ export const upsertTransients = async (engine: Engine, input: readonly Transient
   for (const candidate of input) {
     const parsed = transientSchema.safeParse(candidate);
     if (parsed.success) byName.set(parsed.data.name, parsed.data);
-    else rejected.push({ name: String(candidate?.name ?? ''), reason: describeTransientIssues(parsed.error) });
+    else rejected.push({ name: String(candidate?.name ?? '').slice(0, 200), reason: describeTransientIssues(parsed.error) });
   }
   const transients = [...byName.values()];
   const known = new Map((await engine.store.getMany(transients.map((transient) => transient.name))).map((record) => [record.transient.name, record]));
   const fresh = transients.filter((transient) => !known.has(transient.name));
   const ingested = fresh.length > 0 ? await ingestTransients(engine, fresh, options) : undefined;
+  rejected.push(...(ingested?.rejected ?? []));
   // Ones created by another writer since they were read are read again (in one batch, as the known ones
   // were) and revised like any known transient.
   const raced = new Set(ingested?.existingNames ?? []);
@@ -79,7 +81,15 @@ export const upsertTransients = async (engine: Engine, input: readonly Transient
   let tasksReset = 0;
   const fieldsUsed = fieldsUsedByTask(engine.runners.values());
   await forEachLimited(toRevise, REVISION_CONCURRENCY, async (transient) => {
-    const revised = await reviseTransientData(engine, transient, fieldsUsed, known.get(transient.name));
+    let revised: Revised;
+    try {
+      revised = await reviseTransientData(engine, transient, fieldsUsed, known.get(transient.name));
+    } catch (error) {
+      // DynamoDB refuses this one as it is (an item over its limits): it alone is rejected.
+      if (errorName(error) !== 'ValidationException') throw error;
+      rejected.push({ name: transient.name, reason: `refused by DynamoDB: ${coerceError(error).message}` });
+      return;
+    }
     if (revised.written) updated++;
     tasksReset += revised.tasksReset;
   });

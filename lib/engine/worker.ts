@@ -5,14 +5,16 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { Status, StatusType, isFinalType, statusTypeOf } from '../domain/catalog';
+import { bucketOfRegisters } from '../domain/counts';
 import { NonRetryableTaskError, PoisonMessageError, TaskRunnerError, coerceError } from '../domain/errors';
 import { parseTaskMessage } from '../domain/messages';
-import { type Register, isReady, messageOfClaim, processingStatus } from '../domain/workflow';
+import { MAX_CLOCK_SKEW_MS } from '../domain/time';
+import { type Register, isReady, messageOfClaim } from '../domain/workflow';
 import type { TaskContext, TaskLogger, TransientTaskRunner } from '../runner';
 import type { TransientRecord } from '../store/task-store';
 import { Metric, withKeys } from '../telemetry';
 import { type Engine, transientRunner } from './engine';
-import { afterChange, announce, recordProcessingStatus } from './transitions';
+import { afterSettle, announce, randomId, recordBucket } from './transitions';
 
 /** What the worker needs of an SQS record. */
 export interface Delivery {
@@ -38,14 +40,16 @@ const assertBeforeDeadline = (engine: Engine, deadline: number, what: string) =>
   if (engine.clock() > deadline) throw new DeadlinePassedError(`${what} after the function's timeout; nothing recorded`);
 };
 
-/** Slack added to a run's lease beyond the function timeout, for clock differences between hosts. */
-const LEASE_SLACK_MS = 2_000;
 const MAX_ERROR_LENGTH = 500;
 const MAX_RETRY_DELAY_SECONDS = 900;
 
-/** A claim identifies its delivery: the message (so a redelivery knows its own work) and the attempt. */
-const claimId = (delivery: Delivery) => `${delivery.messageId.slice(0, 8)}.${delivery.receiveCount}`;
-/** Whether a register's claim was made by a delivery of this message (any attempt). */
+/**
+ * A claim token, made once per invocation of a delivery: the message (so that a redelivery, a waiting retry and
+ * the dead-letter handler know their own message's work) and 32 random bits (so that two invocations of the
+ * identical SQS record never share it). The SDK's retries of one call resend the same token.
+ */
+export const claimToken = (delivery: Pick<Delivery, 'messageId'>) => `${delivery.messageId.slice(0, 8)}.${randomId(4)}`;
+/** Whether a register's claim was made by a delivery of this message (any attempt, any invocation). */
 export const sameMessage = (claim: string | undefined, delivery: Pick<Delivery, 'messageId'>) =>
   claim !== undefined && messageOfClaim(claim) === delivery.messageId.slice(0, 8);
 
@@ -96,21 +100,26 @@ export const processDelivery = async (engine: Engine, delivery: Delivery, option
   const log = withKeys(options.logger, { transient: name, task, attempt: delivery.receiveCount, messageId: delivery.messageId });
 
   const claimedAt = engine.clock();
+  const token = claimToken(delivery);
+  const generation = message.g ?? 0;
   const claim: Register = {
     status: Status.Processing,
     lastModified: claimedAt,
     attempt: delivery.receiveCount,
-    claim: claimId(delivery),
-    leaseUntil: claimedAt + runner.timeoutSeconds * 1000 + LEASE_SLACK_MS,
+    claim: token,
+    // Lambda stops the run by claimedAt + timeout; a host whose clock is up to MAX_CLOCK_SKEW_MS behind still
+    // waits that long before it takes the task over.
+    leaseUntil: claimedAt + runner.timeoutSeconds * 1000 + MAX_CLOCK_SKEW_MS,
+    generation,
   };
   const claimed = await engine.store.claim(name, spec, claim, claimedAt);
-  if (!claimed.ok) return refusedClaim(engine, delivery, task, claimed.current, log);
+  if (!claimed.ok) return refusedClaim(engine, delivery, task, generation, claimed.current, log);
 
   engine.metrics.add(task, Metric.Claimed);
   engine.metrics.add(task, Metric.ReadyToClaim, Math.max(0, claimedAt - message.readyAt));
   // One info line per run ('finished' or 'will retry'): each line costs CloudWatch Logs ingestion.
-  log.debug('claimed', { status: Status.Processing });
-  const outcome = await run(engine, runner, claimed.record, delivery, claimedAt, options.deadline, log);
+  log.debug('claimed', { status: Status.Processing, token });
+  const outcome = await run(engine, runner, claimed.record, delivery, token, options.deadline, log);
   assertBeforeDeadline(engine, options.deadline, 'the run finished');
   const finishedAt = engine.clock();
   const duration = finishedAt - claimedAt;
@@ -120,17 +129,17 @@ export const processDelivery = async (engine: Engine, delivery: Delivery, option
     lastModified: finishedAt,
     processingSeconds: Math.round(duration / 10) / 100,
     attempt: delivery.receiveCount,
-    // Kept after the run so that a redelivery of this message recognises its own finished work.
-    claim: claimId(delivery),
+    // Kept after the run: it names the run whose result the register holds (and whose output later tasks read).
+    claim: token,
     ...(outcome.error ? { lastError: outcome.error } : {}),
     ...(outcome.retryIn === undefined ? {} : { retryAt: finishedAt + outcome.retryIn * 1000 }),
+    generation,
   };
   const before = claimed.record;
-  // The last task of a transient writes its new processing status with its result, in one write.
-  const status = processingStatus(engine.workflow, { ...before.registers, [task]: settled });
-  const derived =
-    outcome.retryIn === undefined && status !== before.processingStatus ? { status, from: before.processingStatus, version: before.version } : undefined;
-  const result = await engine.store.settle(name, task, claimId(delivery), settled, derived);
+  // A transient's first and last tasks write its new bucket with their result, in one write.
+  const to = bucketOfRegisters(engine.workflow, { ...before.registers, [task]: settled });
+  const move = outcome.retryIn === undefined && to !== before.bucket ? { from: before.bucket, to, version: before.version } : undefined;
+  const result = await engine.store.settle(name, task, token, settled, move);
   if (!result.ok) {
     engine.metrics.add(task, Metric.StaleCompletions);
     log.warn('result dropped: the claim was lost to a reset, a takeover or a deletion', { status: outcome.status, duration });
@@ -149,13 +158,10 @@ export const processDelivery = async (engine: Engine, delivery: Delivery, option
   }
   const type = statusTypeOf(engine.workflow.catalog, outcome.status);
   engine.metrics.add(task, type === StatusType.Success ? Metric.CompletedSuccess : Metric.CompletedError);
-  // A settle that wrote the status moved the transient from the claim's image to that image with this result
-  // (the reply to a resent write may carry later writes, which count their own moves).
-  const [from, to] =
-    result.statusWritten && derived
-      ? [before, { ...result.record, registers: { ...before.registers, [task]: settled }, processingStatus: derived.status }]
-      : [{ registers: { ...result.record.registers, [task]: claim }, processingStatus: result.record.processingStatus }, result.record];
-  await afterChange(engine, from, to, [task]);
+  // What the settle made ready is judged on the stored image after it; the claim's image is the one before.
+  // (The reply to a resent write may carry later writes, which announce and count their own changes.)
+  const after = result.bucketWritten && move ? { ...result.record, registers: { ...result.record.registers, [task]: settled } } : result.record;
+  await afterSettle(engine, { ...after.registers, [task]: claim }, after, [task], result.bucketWritten ? move : undefined);
 };
 
 interface Outcome {
@@ -171,7 +177,7 @@ const run = async (
   runner: TransientTaskRunner,
   record: TransientRecord,
   delivery: Delivery,
-  claimedAt: number,
+  token: string,
   deadline: number,
   logger: TaskLogger,
 ): Promise<Outcome> => {
@@ -182,13 +188,17 @@ const run = async (
   const timer = setTimeout(() => abort.abort(new Error('function timeout approaching')), Math.max(0, deadline - engine.clock() - 1_000));
   const context: TaskContext = {
     attempt: delivery.receiveCount,
-    runId: claimId(delivery),
+    runId: token,
     signal: abort.signal,
     logger,
-    output: (from) => engine.store.readOutput(name, from),
+    // The output of the run whose result the register holds, as the claim read it.
+    output: async (from) => {
+      const holder = record.registers[from]?.claim;
+      return holder === undefined ? undefined : engine.store.readOutput(name, from, holder);
+    },
     save: async (data) => {
       assertBeforeDeadline(engine, deadline, 'the run saved its output');
-      if (!(await engine.store.saveOutput(name, task, data, claimedAt))) logger.warn('output not saved: a later run already saved its own');
+      await engine.store.saveOutput(name, task, token, data, engine.clock());
     },
   };
   try {
@@ -216,35 +226,36 @@ const run = async (
 
 /**
  * The claim was refused. The same message while its task is still "processing" must come back later:
- * either another delivery of it is running (acknowledging would lose the message if that run dies) or its
- * dead run's lease ran out just after this claim looked. The same message after its run finished re-sends
- * the ready successors (its worker may have died before sending them). Anything else is a duplicate or no
- * longer ready, and is dropped.
+ * either another invocation of it is running (acknowledging would lose the message if that run dies) or its
+ * dead run's lease ran out just after this claim looked. The same message after its run finished re-sends the
+ * ready successors (its worker may have died before sending them) and records the bucket. Anything else — a
+ * duplicate, a message from before a reset (an older generation), a task no longer ready — is dropped.
  */
 const refusedClaim = async (
   engine: Engine,
   delivery: Delivery,
   task: string,
+  generation: number,
   current: TransientRecord | undefined,
   log: TaskLogger,
 ): Promise<void> => {
   if (!current) throw new PoisonMessageError('unknown transient: it was never ingested or has been deleted');
   const register = current.registers[task];
-  const mine = sameMessage(register?.claim, delivery);
+  const mine = sameMessage(register?.claim, delivery) && (register?.generation ?? 0) === generation;
   if (register?.status === Status.Processing && mine) {
     throw new RetryLaterError('this message is still being processed, or its last run has only just been given up');
   }
   if (register && mine && isFinalType(statusTypeOf(engine.workflow.catalog, register.status))) {
     const successors = (engine.workflow.dependents.get(task) ?? []).filter((next) => {
       const spec = engine.workflow.specs.get(next);
-      return spec !== undefined && isReady(spec, current.registers);
+      return spec !== undefined && isReady(spec, current.registers) && current.registers[next]?.claim === undefined;
     });
-    if (successors.length > 0) await announce(engine, current.transient, successors, engine.clock());
-    // Its worker may also have died before recording the processing status.
-    await recordProcessingStatus(engine, current);
+    if (successors.length > 0) await announce(engine, current, successors, engine.clock());
+    // Its worker may also have died before recording the bucket.
+    await recordBucket(engine, current);
     log.info('redelivered after its run finished; successors re-sent', { status: register.status, successors });
     return;
   }
   engine.metrics.add(task, Metric.DuplicatesDropped);
-  log.info('not claimable; dropped', { status: register?.status ?? Status.NotProcessed, claim: register?.claim });
+  log.info('not claimable; dropped', { status: register?.status ?? Status.NotProcessed, claim: register?.claim, generation });
 };

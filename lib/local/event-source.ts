@@ -5,10 +5,21 @@
  * to 20 s as Lambda's pollers do, and takes up to a batch as soon as there are messages; while messages
  * keep coming, more pollers join, up to the maximum concurrency.
  */
-import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { setMaxListeners } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { lambdaContext, withTimeout } from './lambda-context';
+
+/** The event source mapping's own faults (the chaos suite's), decided per batch. */
+export type EventSourceFault = 'duplicate-invocation' | 'repeated-batch' | 'visibility-expiry';
+
+export interface EventSourceFaults {
+  /** Which fault, if any, hits this batch. */
+  batchFault(queue: string, messages: readonly { readonly body: string | undefined; readonly receiveCount: number }[]): EventSourceFault | string | undefined;
+  /** Told of every message the event source deletes (by id), before it deletes them. */
+  deleted(messageIds: readonly (string | undefined)[], at: number): void;
+}
 
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
 
@@ -24,6 +35,10 @@ export interface EventSourceOptions {
   readonly memoryMb?: number;
   /** Called after each invocation (for progress and tests). */
   readonly onInvocation?: (outcome: { records: number; failed: number; error?: Error }) => void;
+  /** Runs each invocation, e.g. inside an invocation context that a fault can kill. @default runs it as it is */
+  readonly runInvocation?: <T>(work: () => Promise<T>) => Promise<T>;
+  /** Faults of the event source itself (the chaos suite). */
+  readonly faults?: EventSourceFaults;
 }
 
 const toRecord = (message: Message, queueArn: string): SQSRecord => ({
@@ -126,30 +141,69 @@ export class SqsEventSource {
     }
   }
 
-  private async invoke(messages: Message[]): Promise<void> {
-    const { sqs, queueUrl, queueArn, functionName, handler, timeoutMs, memoryMb, onInvocation } = this.options;
-    const records = messages.map((message) => toRecord(message, queueArn));
-    let failedIds: Set<string>;
-    let error: Error | undefined;
+  /** One invocation of the handler with these records; returns the ids it did not finish (all of them if it failed). */
+  private async invokeOnce(records: SQSRecord[]): Promise<{ failedIds: Set<string>; error?: Error }> {
+    const { functionName, handler, timeoutMs, memoryMb, runInvocation } = this.options;
     try {
-      const response = await withTimeout(handler({ Records: records }, lambdaContext(functionName, timeoutMs, memoryMb)), timeoutMs);
-      failedIds = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
+      const call = () => handler({ Records: records }, lambdaContext(functionName, timeoutMs, memoryMb));
+      const response = await withTimeout(runInvocation ? runInvocation(call) : call(), timeoutMs);
+      return { failedIds: new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier)) };
     } catch (thrown) {
-      // A thrown error or a timeout fails the whole batch: every record comes back after its visibility timeout.
-      error = thrown instanceof Error ? thrown : new Error(String(thrown));
-      failedIds = new Set(records.map((record) => record.messageId));
+      // A thrown error, a timeout or a killed process fails the whole batch: every record comes back after its visibility timeout.
+      return { failedIds: new Set(records.map((record) => record.messageId)), error: thrown instanceof Error ? thrown : new Error(String(thrown)) };
     }
+  }
+
+  /** Deletes the messages whose records succeeded (partial batch responses). */
+  private async deleteDone(messages: readonly Message[], failedIds: ReadonlySet<string>): Promise<void> {
+    const { sqs, queueUrl, faults } = this.options;
     const done = messages.filter((message) => !failedIds.has(message.MessageId ?? ''));
-    if (done.length > 0) {
-      await sqs
-        .send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: queueUrl,
-            Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle ?? '' })),
-          }),
-        )
-        .catch(() => undefined);
+    if (done.length === 0) return;
+    faults?.deleted(
+      done.map((message) => message.MessageId),
+      Date.now(),
+    );
+    await sqs
+      .send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle ?? '' })),
+        }),
+      )
+      .catch(() => undefined);
+  }
+
+  private async invoke(messages: Message[]): Promise<void> {
+    const { sqs, queueUrl, queueArn, onInvocation, faults } = this.options;
+    const records = messages.map((message) => toRecord(message, queueArn));
+    const fault = faults?.batchFault(
+      queueArn,
+      messages.map((message) => ({ body: message.Body, receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1) })),
+    );
+    let outcome: { failedIds: Set<string>; error?: Error };
+    if (fault === 'duplicate-invocation') {
+      // Lambda's event source is at least once: the identical batch may go to two invocations at once.
+      const [first, second] = await Promise.all([this.invokeOnce(records), this.invokeOnce(records)]);
+      outcome = { failedIds: new Set([...first.failedIds].filter((id) => second.failedIds.has(id))), ...(first.error ? { error: first.error } : {}) };
+    } else if (fault === 'visibility-expiry') {
+      // The batch's visibility runs out while the run goes on: SQS delivers its messages again, to other pollers.
+      const running = this.invokeOnce(records);
+      await sleep(100);
+      await Promise.all(
+        messages.map((message) =>
+          sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle ?? '', VisibilityTimeout: 0 })).catch(() => undefined),
+        ),
+      );
+      outcome = await running;
+    } else {
+      outcome = await this.invokeOnce(records);
     }
-    onInvocation?.({ records: records.length, failed: failedIds.size, ...(error ? { error } : {}) });
+    await this.deleteDone(messages, outcome.failedIds);
+    if (fault === 'repeated-batch') {
+      // The same batch, invoked again after the first invocation returned (its receipt handles are stale by now).
+      const again = await this.invokeOnce(records);
+      await this.deleteDone(messages, again.failedIds);
+    }
+    onInvocation?.({ records: records.length, failed: outcome.failedIds.size, ...(outcome.error ? { error: outcome.error } : {}) });
   }
 }

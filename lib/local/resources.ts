@@ -8,6 +8,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@
 import { ENV } from '../config';
 import { type QueueSettings, deadLetterQueueSettings, queueSettings, slug } from '../queue/queue-settings';
 import { type AnyRunner, isTransientRunner } from '../runner';
+import { DEAD_LETTER_FAILURES_QUEUE } from '../settings';
 import { createTableInput } from '../store/table';
 
 export interface LocalQueue {
@@ -22,6 +23,8 @@ export interface LocalQueue {
 export interface LocalResources {
   readonly tableName: string;
   readonly queues: readonly LocalQueue[];
+  /** Where the dead-letter queues send what the dead-letter handler could not record. */
+  readonly deadLetterFailuresUrl: string;
   /** TABLE_NAME, TASK_QUEUE_URLS, TASK_DEAD_LETTER_QUEUE_ARNS and TASK_DEAD_LETTER_QUEUE_URLS for the handlers. */
   readonly env: Record<string, string>;
 }
@@ -38,21 +41,29 @@ export const createResources = async (
   sqs: SQSClient,
   runners: readonly AnyRunner[],
   prefix: string,
+  /** The dead-letter handler's timeout, which its queues' visibility follows. @default deadLetterSettings.timeoutSeconds */
+  deadLetterTimeoutSeconds?: number,
 ): Promise<LocalResources> => {
   const tableName = `${prefix}-tasks`;
   await dynamo.send(new CreateTableCommand(createTableInput(tableName)));
+  const deadLetterSettings = deadLetterQueueSettings(deadLetterTimeoutSeconds);
+  const failures = await sqs.send(
+    new CreateQueueCommand({ QueueName: `${prefix}-${DEAD_LETTER_FAILURES_QUEUE}`, Attributes: { MessageRetentionPeriod: String(deadLetterSettings.retentionSeconds) } }),
+  );
+  const deadLetterFailuresUrl = failures.QueueUrl ?? '';
+  const failuresArn = await queueArn(sqs, deadLetterFailuresUrl);
   const queues = await Promise.all(
     runners.filter(isTransientRunner).map(async (runner): Promise<LocalQueue> => {
       const settings = queueSettings(runner);
       const name = `${prefix}-${slug(runner.taskName)}`;
       const retention = String(settings.retentionSeconds);
-      const deadLetterSettings = deadLetterQueueSettings();
       const deadLetter = await sqs.send(
         new CreateQueueCommand({
           QueueName: `${name}-dlq`,
           Attributes: {
             VisibilityTimeout: String(deadLetterSettings.visibilityTimeoutSeconds),
             MessageRetentionPeriod: String(deadLetterSettings.retentionSeconds),
+            RedrivePolicy: JSON.stringify({ deadLetterTargetArn: failuresArn, maxReceiveCount: deadLetterSettings.maxReceiveCount }),
           },
         }),
       );
@@ -75,6 +86,7 @@ export const createResources = async (
   return {
     tableName,
     queues,
+    deadLetterFailuresUrl,
     env: {
       [ENV.tableName]: tableName,
       [ENV.queueUrls]: JSON.stringify(Object.fromEntries(queues.map((queue) => [queue.task, queue.url]))),

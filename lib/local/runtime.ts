@@ -10,7 +10,8 @@ import { writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { createEngine } from '../bootstrap';
-import { withPlanTimeouts } from '../chaos/inject';
+import { eventSourceChaos, withPlanTimeouts } from '../chaos/inject';
+import { asInvocation } from '../chaos/invocation';
 import { Fault, type FaultPlanSpec } from '../chaos/plan';
 import { ENV, loadConfig } from '../config';
 import type { Engine } from '../engine/engine';
@@ -18,7 +19,7 @@ import { slug } from '../queue/queue-settings';
 import { type AnyRunner, isTransientRunner } from '../runner';
 import { DEAD_LETTER_FUNCTION, deadLetterSettings, dispatcherSettings } from '../settings';
 import { SqsEventSource, type SqsHandler } from './event-source';
-import { lambdaContext } from './lambda-context';
+import { lambdaContext, withTimeout } from './lambda-context';
 import { type LocalResources, createResources } from './resources';
 import { type LocalService, localAwsEnv, localClientConfig, startDynamoDbLocal, startSqsEmulator } from './services';
 
@@ -55,11 +56,20 @@ const startBoth = async (): Promise<[LocalService, LocalService]> => {
   throw dynamodb.status === 'rejected' ? dynamodb.reason : (sqs as PromiseRejectedResult).reason;
 };
 
-/** The operator's side of a fault plan: it journals, and meets competing writers, but crashes nothing. */
+/**
+ * The operator's side of a fault plan: it journals, meets competing writers and conflicting transactions, and runs
+ * on a clock of its own; its actions die where the plan kills them (only those the chaos driver runs as
+ * invocations); its reads (the observers') are never failed.
+ */
 const operatorPlan = (plan: FaultPlanSpec): FaultPlanSpec => ({
   ...plan,
-  faults: plan.faults[Fault.Contention] === undefined ? {} : { [Fault.Contention]: plan.faults[Fault.Contention] },
+  faults: Object.fromEntries(
+    [Fault.Contention, Fault.Kill, Fault.TransactionConflict].flatMap((fault) => (plan.faults[fault] === undefined ? [] : [[fault, plan.faults[fault]]])),
+  ),
 });
+
+/** The dead-letter handler's timeout: its own, or a fault plan's shorter one (as the plan shortens the runners'). */
+const deadLetterTimeoutOf = (chaos: FaultPlanSpec | undefined) => Math.min(deadLetterSettings.timeoutSeconds, chaos?.timeoutSeconds ?? Number.POSITIVE_INFINITY);
 
 export interface LocalRuntimeOptions {
   readonly runners: readonly AnyRunner[];
@@ -117,7 +127,7 @@ export class LocalRuntime {
       // Many pollers share this client; the SDK's default of 50 sockets would queue them.
       const sqs = new SQSClient({ ...localClientConfig(sqsService.endpoint), requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 512 }) } });
       const runners = options.chaos ? withPlanTimeouts(options.runners, options.chaos) : options.runners;
-      const resources = await createResources(dynamo, sqs, runners, options.prefix ?? 'blast');
+      const resources = await createResources(dynamo, sqs, runners, options.prefix ?? 'blast', deadLetterTimeoutOf(options.chaos));
       Object.assign(process.env, localAwsEnv, resources.env, {
         AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
         AWS_ENDPOINT_URL_SQS: sqsService.endpoint,
@@ -142,9 +152,15 @@ export class LocalRuntime {
     }
   }
 
+  /** Runs one invocation as Lambda would: inside an invocation context when faults may kill it. */
+  private invocation<T>(functionName: string, work: () => Promise<T>): Promise<T> {
+    return this.options.chaos ? asInvocation(functionName, work) : work();
+  }
+
   /** Starts every queue's event source and every enabled runner's schedule. */
   run(): void {
-    const { runners, tickMs, onInvocation } = this.options;
+    const { runners, tickMs, onInvocation, chaos } = this.options;
+    const faults = chaos ? eventSourceChaos(chaos) : undefined;
     for (const queue of this.resources.queues) {
       const runner = runners.find((candidate) => candidate.taskName === queue.task);
       const functionName = slug(queue.task);
@@ -160,6 +176,8 @@ export class LocalRuntime {
           timeoutMs: queue.settings.functionTimeoutSeconds * 1000,
           memoryMb: runner?.memorySize,
           onInvocation: (outcome) => onInvocation?.(functionName, outcome),
+          runInvocation: (work) => this.invocation(functionName, work),
+          ...(faults ? { faults } : {}),
         }),
         new SqsEventSource({
           sqs: this.sqs,
@@ -169,8 +187,10 @@ export class LocalRuntime {
           handler: this.handlers.deadLetter,
           batchSize: deadLetterSettings.batchSize,
           maxConcurrency: deadLetterSettings.maxConcurrency,
-          timeoutMs: deadLetterSettings.timeoutSeconds * 1000,
+          timeoutMs: deadLetterTimeoutOf(chaos) * 1000,
           onInvocation: (outcome) => onInvocation?.(DEAD_LETTER_FUNCTION, outcome),
+          runInvocation: (work) => this.invocation(DEAD_LETTER_FUNCTION, work),
+          ...(faults ? { faults } : {}),
         }),
       );
     }
@@ -185,9 +205,15 @@ export class LocalRuntime {
   /** One schedule firing: the dispatcher for a transient runner, the runner itself for a system one. */
   tick(runner: AnyRunner): Promise<unknown> {
     const event = { task: runner.taskName };
-    const invocation = isTransientRunner(runner)
-      ? this.handlers.dispatcher(event, lambdaContext('dispatcher', dispatcherSettings.timeoutSeconds * 1000))
-      : this.handlers.systemWorker(event, lambdaContext(slug(runner.taskName), runner.timeoutSeconds * 1000));
+    const [functionName, timeoutMs] = isTransientRunner(runner)
+      ? ['dispatcher', dispatcherSettings.timeoutSeconds * 1000]
+      : [slug(runner.taskName), runner.timeoutSeconds * 1000];
+    const handler = isTransientRunner(runner) ? this.handlers.dispatcher : this.handlers.systemWorker;
+    // Past its timeout Lambda stops an invocation; so does a fault that kills it.
+    const invocation = withTimeout(
+      this.invocation(functionName, () => handler(event, lambdaContext(functionName, timeoutMs))),
+      timeoutMs,
+    );
     const tracked = invocation
       .catch((error: unknown) => this.engine.logger.error('scheduled invocation failed', { task: runner.taskName, error }))
       .finally(() => this.scheduled.delete(tracked));
@@ -207,9 +233,9 @@ export class LocalRuntime {
     return this.options.chaos;
   }
 
-  /** Every queue's URL, dead-letter queues included. */
+  /** Every queue's URL, dead-letter queues and the dead-letter failures queue included. */
   queueUrls(): string[] {
-    return this.resources.queues.flatMap((queue) => [queue.url, queue.deadLetterUrl]);
+    return [...this.resources.queues.flatMap((queue) => [queue.url, queue.deadLetterUrl]), this.resources.deadLetterFailuresUrl];
   }
 
   /** Endpoints and names for the CLI and tests (`--keep-running`). */

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { type FaultPlanSpec, defaultFaultRates } from '../chaos/plan';
+import { type FaultPlanSpec, defaultClockSkewMs, defaultFaultRates } from '../chaos/plan';
 import { renderChaosReport } from '../chaos/report';
 import { runUnderChaos } from '../chaos/run';
 import { assertValidRegistry } from '../domain/validation';
@@ -49,6 +49,7 @@ export const chaosPlanFor = (seed: number, stateFile: string): FaultPlanSpec => 
   faults: { ...defaultFaultRates },
   journal: join(dirname(stateFile), 'chaos-journal.jsonl'),
   timeoutSeconds: CHAOS_TIMEOUT_SECONDS,
+  clockSkewMs: defaultClockSkewMs,
 });
 
 const print = (line = '') => process.stdout.write(`${line}\n`);

@@ -14,12 +14,11 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 // The CLI finds a deployment by these outputs; lib/cli/target.ts declares them once, for both.
 import { StackOutput } from '../cli/target';
-import { Status } from '../domain/catalog';
 import { assertValidRegistry } from '../domain/validation';
 import { fieldsUsedByTask, tasksReadyAfterRevision } from '../domain/revision';
 import { type Workflow, readyTasks } from '../domain/workflow';
 import { loadCatalog } from '../fixtures';
-import { type AnyRunner, type SystemTaskRunner, type TransientTaskRunner, isTransientRunner } from '../runner';
+import { type AnyRunner, type SystemTaskRunner, isTransientRunner } from '../runner';
 import { DeadLetterHandler } from '../constructs/dead-letter-handler';
 import { Dispatcher } from '../constructs/dispatcher';
 import { PROJECT_ROOT } from '../constructs/handler-function';
@@ -42,17 +41,6 @@ export interface TaskRunnersStackProps extends StackProps {
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
 }
-
-/**
- * Whether an error status the dead-letter handler records (lib/engine/dead-letters.ts: "time limit
- * exceeded" or the runner's failed status) satisfies another runner's prerequisite.
- */
-export const deadLettersMayMakeTasksReady = (workflow: Workflow, runners: readonly TransientTaskRunner[]): boolean => {
-  const recorded = new Map(runners.map((runner) => [runner.taskName, new Set<string>([Status.TimeLimitExceeded, runner.failedStatusMessage])]));
-  return [...workflow.specs.values()].some((spec) =>
-    Object.entries(spec.prerequisites).some(([task, wanted]) => task !== spec.task && (recorded.get(task)?.has(wanted) ?? false)),
-  );
-};
 
 export class TaskRunnersStack extends Stack {
   readonly workflow: Workflow;
@@ -86,11 +74,7 @@ export class TaskRunnersStack extends Stack {
     this.table = new TaskTable(this, 'Tasks');
     const { table } = this.table;
     this.dispatcher = new Dispatcher(this, 'Dispatcher', { table, ...shared });
-    this.deadLetterHandler = new DeadLetterHandler(this, 'DeadLetterHandler', {
-      table,
-      mayMakeTasksReady: deadLettersMayMakeTasksReady(this.workflow, transient),
-      ...shared,
-    });
+    this.deadLetterHandler = new DeadLetterHandler(this, 'DeadLetterHandler', { table, ...shared, ...(alarmAction ? { alarmAction } : {}) });
 
     const runners = new Map(
       transient.map((runner) => [

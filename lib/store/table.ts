@@ -1,13 +1,14 @@
 /**
  * The table's shape, declared once: the stack builds it with CDK, the local runtime and the tests with
- * CreateTable. Keys are strings; the one index serves `list --status` without a scan.
+ * CreateTable. Keys are strings; the one index serves `list --status` and the counters' recount without a scan.
  */
-import { STATUS_INDEX } from './task-store';
+import { STATUS_INDEX, STATUS_INDEX_PROJECTED } from './task-store';
 
 export const tableSchema = {
   partitionKey: 'pk',
   sortKey: 'sk',
-  statusIndex: { name: STATUS_INDEX, partitionKey: 'pst', sortKey: 'pts' },
+  /** Its keys and the counters' bucket (changed once per transient besides its status, when its first task finishes). */
+  statusIndex: { name: STATUS_INDEX, partitionKey: 'pst', sortKey: 'pts', projected: STATUS_INDEX_PROJECTED },
 } as const;
 
 /** CreateTable input for DynamoDB Local and the tests (on-demand, like the stack's table). */
@@ -28,7 +29,7 @@ export const createTableInput = (TableName: string) => ({
         { AttributeName: tableSchema.statusIndex.partitionKey, KeyType: 'HASH' as const },
         { AttributeName: tableSchema.statusIndex.sortKey, KeyType: 'RANGE' as const },
       ],
-      Projection: { ProjectionType: 'KEYS_ONLY' as const },
+      Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...tableSchema.statusIndex.projected] },
     },
   ],
 });

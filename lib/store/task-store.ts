@@ -19,29 +19,35 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  type QueryCommandOutput,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { chunk, forEachLimited } from '../concurrency';
 import { Status } from '../domain/catalog';
-import { type CountBucket, type CountDelta, countBuckets } from '../domain/counts';
-import { type ProcessingStatus, type Register, type Registers, type TaskSpec, messageOfClaim } from '../domain/workflow';
+import { CountBucket, type CountDelta, countBuckets, statusOfBucket } from '../domain/counts';
+import { ProcessingStatus, type Register, type Registers, type TaskSpec, messageOfClaim } from '../domain/workflow';
 import type { Transient } from '../runner';
 import { ExpressionBuilder, and, or } from './expressions';
 
 /** Partitions of the processing-status index (`list --status`), so no status value is one hot key. */
 export const STATUS_INDEX_SHARDS = 8;
 export const STATUS_INDEX = 'byProcessingStatus';
-/** Items the transient counters are spread over, so no single item takes every status change. */
-export const COUNTER_SHARDS = 8;
+/**
+ * Items the transient counters are spread over, so no single item takes every status change. A transient is
+ * counted in the counter item of the same shard as its status-index partition, so a shard can be recounted alone.
+ */
+export const COUNTER_SHARDS = STATUS_INDEX_SHARDS;
 /** BatchWriteItem calls of one write sent side by side. */
 const BATCH_WRITES_IN_PARALLEL = 4;
 
 export const keys = {
   transient: (name: string) => ({ pk: `T#${name}`, sk: 'STATE' }),
-  output: (name: string, task: string) => ({ pk: `T#${name}`, sk: `OUT#${task}` }),
-  marker: (task: string, shard: number, priority: string) => ({ pk: `READY#${task}#${shard}`, sk: priority }),
+  /** One item per run that saved: the register's claim token names the output its result goes with. */
+  output: (name: string, task: string, token: string) => ({ pk: `T#${name}`, sk: `OUT#${task}#${token}` }),
+  /** Each marker write makes an item of its own (`id`), so deleting the marker one sent never deletes a newer one. */
+  marker: (task: string, shard: number, priority: string, id: string) => ({ pk: `READY#${task}#${shard}`, sk: `${priority}#${id}` }),
   lock: (task: string) => ({ pk: `LOCK#${task}`, sk: 'LOCK' }),
   deadLetter: (task: string, name: string) => ({ pk: `DEAD#${task}`, sk: name }),
   counters: (shard: number) => ({ pk: `COUNTS#${shard}`, sk: 'COUNTS' }),
@@ -64,6 +70,17 @@ export const priorityKey = (transient: Pick<Transient, 'publicTimestamp' | 'name
 
 export const statusIndexKey = (status: ProcessingStatus, name: string) => `${status}#${shardOf(name, STATUS_INDEX_SHARDS)}`;
 
+/** The counters' bucket as stored (`cb`): one letter, projected into the status index for the recount. */
+const bucketCodes: Readonly<Record<CountBucket, string>> = {
+  [CountBucket.Waiting]: 'w',
+  [CountBucket.Processing]: 'p',
+  [CountBucket.Blocked]: 'b',
+  [CountBucket.Completed]: 'c',
+};
+const bucketOfCode = new Map(Object.entries(bucketCodes).map(([bucket, code]) => [code, bucket as CountBucket]));
+/** The attribute the status index projects besides its keys. */
+export const STATUS_INDEX_PROJECTED = ['cb'] as const;
+
 /** A transient as stored: its data, its registers and the bookkeeping of concurrent writers. */
 export interface TransientRecord {
   readonly transient: Transient;
@@ -71,6 +88,10 @@ export interface TransientRecord {
   /** Incremented by every register write; orders derived-field writes and guards multi-register writes. */
   readonly version: number;
   readonly processingStatus: ProcessingStatus;
+  /** The counters' bucket the transient is counted in: every write that changes it moves one unit between counters. */
+  readonly bucket: CountBucket;
+  /** Marks the last `setBucket` write (its writer), so a resend refused by its own landing knows it landed. */
+  readonly bucketWriter?: string;
   readonly createdAt: number;
 }
 
@@ -81,6 +102,10 @@ export interface ReadyMarker {
   readonly name: string;
   /** Epoch ms when the task became ready (for chaining latency). */
   readonly readyAt: number;
+  /** The task register's generation when it became ready (carried into the message). */
+  readonly generation: number;
+  /** Unique to the write that made the marker. */
+  readonly id: string;
 }
 
 export interface DeadLetterRecord {
@@ -107,6 +132,7 @@ interface StoredRegister {
   e?: string;
   dl?: boolean;
   ra?: number;
+  g?: number;
 }
 
 // Short attribute names keep the item, written on every claim and completion, inside one write unit.
@@ -120,6 +146,7 @@ const encodeRegister = (register: Register): StoredRegister => ({
   e: register.lastError,
   dl: register.deadLettered || undefined,
   ra: register.retryAt,
+  g: register.generation || undefined,
 });
 
 const decodeRegister = (stored: StoredRegister): Register => ({
@@ -132,6 +159,7 @@ const decodeRegister = (stored: StoredRegister): Register => ({
   ...(stored.e === undefined ? {} : { lastError: stored.e }),
   ...(stored.dl ? { deadLettered: true } : {}),
   ...(stored.ra === undefined ? {} : { retryAt: stored.ra }),
+  ...(stored.g ? { generation: stored.g } : {}),
 });
 
 type Item = Record<string, unknown>;
@@ -140,6 +168,7 @@ type BatchWriteRequests = NonNullable<BatchWriteCommandInput['RequestItems']>[st
 /** A transient item as read (plain JavaScript values) to the record the engine works with. */
 export const decodeTransient = (item: Item): TransientRecord => {
   const stored = (item.r ?? {}) as Record<string, StoredRegister>;
+  const bucket = bucketOfCode.get(item.cb as string) ?? CountBucket.Waiting;
   return {
     transient: {
       name: item.name as string,
@@ -151,7 +180,9 @@ export const decodeTransient = (item: Item): TransientRecord => {
     },
     registers: Object.fromEntries(Object.entries(stored).map(([task, register]) => [task, decodeRegister(register)])),
     version: (item.ver as number | undefined) ?? 0,
-    processingStatus: item.ps as ProcessingStatus,
+    processingStatus: statusOfBucket(bucket),
+    bucket,
+    ...(typeof item.dw === 'string' ? { bucketWriter: item.dw } : {}),
     createdAt: (item.at as number | undefined) ?? 0,
   };
 };
@@ -167,20 +198,23 @@ const dataAttributes = (transient: Transient) => ({
   pts: priorityKey(transient),
 });
 
-const encodeTransient = (transient: Transient, registers: Registers, status: ProcessingStatus, now: number): Item => ({
+/** The attributes that follow from the bucket: the stored bucket and the status-index partition. */
+const bucketAttributes = (name: string, bucket: CountBucket) => ({ cb: bucketCodes[bucket], pst: statusIndexKey(statusOfBucket(bucket), name) });
+
+const encodeTransient = (transient: Transient, registers: Registers, bucket: CountBucket, now: number): Item => ({
   ...keys.transient(transient.name),
   ...dataAttributes(transient),
   r: Object.fromEntries(Object.entries(registers).flatMap(([task, register]) => (register ? [[task, encodeRegister(register)]] : []))),
   ver: 0,
-  ps: status,
-  pst: statusIndexKey(status, transient.name),
+  ...bucketAttributes(transient.name, bucket),
   at: now,
 });
 
 const encodeMarker = (marker: ReadyMarker): Item => ({
-  ...keys.marker(marker.task, marker.shard, marker.priority),
+  ...keys.marker(marker.task, marker.shard, marker.priority, marker.id),
   name: marker.name,
   at: marker.readyAt,
+  ...(marker.generation ? { g: marker.generation } : {}),
 });
 
 const isConditionFailure = (error: unknown): error is ConditionalCheckFailedException =>
@@ -189,19 +223,67 @@ const isConditionFailure = (error: unknown): error is ConditionalCheckFailedExce
 /** The conditional-write outcome the caller needs: the new image, or the image that refused the write. */
 export type WriteResult = { ok: true; record: TransientRecord } | { ok: false; current: TransientRecord | undefined };
 
-/** A settle's outcome; `statusWritten`: the derived processing status went into the same write. */
-export type SettleResult = { ok: true; record: TransientRecord; statusWritten: boolean } | { ok: false; current: TransientRecord | undefined };
+/** A settle's outcome; `bucketWritten`: the derived bucket went into the same write. */
+export type SettleResult = { ok: true; record: TransientRecord; bucketWritten: boolean } | { ok: false; current: TransientRecord | undefined };
+
+/** The bucket a write moves a transient to, computed from the image at `version`, whose bucket was `from`. */
+export interface BucketMove {
+  readonly from: CountBucket;
+  readonly to: CountBucket;
+  readonly version: number;
+}
+
+export interface CreateEntry {
+  readonly transient: Transient;
+  readonly registers: Registers;
+  readonly bucket: CountBucket;
+  readonly markers: readonly ReadyMarker[];
+}
 
 export interface CreateResult {
   readonly created: string[];
   readonly existing: string[];
+  /** Entries DynamoDB refused as they are (an item or key over its limits), each with the reason. */
+  readonly rejected: { name: string; reason: string }[];
+}
+
+/** What a compare-and-set write of a transient changes besides its registers. */
+export interface ReplaceOptions {
+  /** The transient's new data. */
+  readonly transient?: Transient;
+  /** Ready markers written in the same transaction: the durable record of what the write makes ready. */
+  readonly markers?: readonly ReadyMarker[];
+}
+
+/** A counter item: the counts of one shard, and a version every change increments. */
+export interface CounterShard {
+  readonly counts: Record<CountBucket, number>;
+  readonly version: number;
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const emptyCounts = (): Record<CountBucket, number> => ({ waiting: 0, processing: 0, blocked: 0, completed: 0 });
+
+/**
+ * Whether a call writes the counters: an ADD that must never land twice, so the client retries it only after
+ * throttling (lib/aws-clients.ts retryOnlyThrottling). A move lost to a timeout is repaired by the recount.
+ */
+export const isCounterWrite = (commandName: string, input: unknown): boolean => {
+  if (commandName !== 'UpdateItemCommand' || typeof input !== 'object' || input === null || !('Key' in input)) return false;
+  const key = (input as { Key?: { pk?: { S?: unknown } | string } }).Key?.pk;
+  const pk = typeof key === 'string' ? key : key?.S;
+  return typeof pk === 'string' && pk.startsWith(keys.counters(0).pk.slice(0, -1));
+};
 
 export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?: CapacityMeter) => {
   const TableName = tableName;
   const ReturnConsumedCapacity = 'TOTAL' as const;
+
+  /** A refused write still costs one unit per KB of the item it was checked against, which the meter estimates. */
+  const recordRefused = (operation: string, item: Item | undefined) => {
+    const units = Math.max(1, Math.ceil(JSON.stringify(item ?? {}).length / 1024));
+    meter?.record(`${operation}:refused`, { TableName, CapacityUnits: units, WriteCapacityUnits: units });
+  };
 
   /**
    * A conditional UpdateItem on a transient returning the new image (or the old one, with `ALL_OLD`), or the
@@ -233,14 +315,22 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
       return { ok: true, record: decodeTransient(result.Attributes ?? {}) };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      // The SDK returns the refusing item in wire format and no consumed capacity; a refused write still
-      // costs one unit per KB of that item, which the meter estimates from its size.
+      // The SDK returns the refusing item in wire format and no consumed capacity.
       const item = error.Item ? unmarshall(error.Item) : undefined;
-      const units = Math.max(1, Math.ceil(JSON.stringify(item ?? {}).length / 1024));
-      meter?.record(`${operation}:refused`, { TableName, CapacityUnits: units, WriteCapacityUnits: units });
+      recordRefused(operation, item);
       return { ok: false, current: item ? decodeTransient(item) : undefined };
     }
   };
+
+  /** `SET` clauses of a bucket move: the bucket, its status-index partition, and the version it was derived at. */
+  const bucketSets = (x: ExpressionBuilder, name: string, bucket: CountBucket) =>
+    Object.entries(bucketAttributes(name, bucket)).map(([attribute, value]) => `${x.path(attribute)} = ${x.value(value)}`);
+
+  /** The stored bucket is `bucket` (an item written before buckets were stored counts as waiting). */
+  const bucketIs = (x: ExpressionBuilder, bucket: CountBucket) =>
+    bucket === CountBucket.Waiting
+      ? or(`attribute_not_exists(${x.path('cb')})`, `${x.path('cb')} = ${x.value(bucketCodes[bucket])}`)
+      : `${x.path('cb')} = ${x.value(bucketCodes[bucket])}`;
 
   const store = {
     tableName,
@@ -272,23 +362,22 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
 
     /**
      * Creates transients that do not exist yet, each together with its ready markers in one transaction,
-     * so readiness is never lost between the two writes. Existing ones are left exactly as they are.
+     * so readiness is never lost between the two writes. Existing ones are left exactly as they are. An entry
+     * DynamoDB refuses as it is (ValidationError) is rejected alone; the others are created.
      */
-    async create(
-      entries: readonly { transient: Transient; registers: Registers; status: ProcessingStatus; markers: readonly ReadyMarker[] }[],
-      now: number,
-    ): Promise<CreateResult> {
+    async create(entries: readonly CreateEntry[], now: number): Promise<CreateResult> {
       const created: string[] = [];
       const existing: string[] = [];
+      const rejected: { name: string; reason: string }[] = [];
       const perTransaction = Math.max(1, Math.floor(100 / (1 + Math.max(0, ...entries.map((entry) => entry.markers.length)))));
-      for (const group of chunk(entries, perTransaction)) {
+      const transact = async (group: readonly CreateEntry[]) => {
         let pending = group;
         for (let attempt = 0; pending.length > 0; attempt++) {
           const items = pending.flatMap((entry) => [
             {
               Put: {
                 TableName,
-                Item: encodeTransient(entry.transient, entry.registers, entry.status, now),
+                Item: encodeTransient(entry.transient, entry.registers, entry.bucket, now),
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
@@ -298,10 +387,21 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
             const result = await doc.send(new TransactWriteCommand({ TransactItems: items, ReturnConsumedCapacity }));
             meter?.record('create', result.ConsumedCapacity);
             created.push(...pending.map((entry) => entry.transient.name));
-            pending = [];
+            return;
           } catch (error) {
             if (!(error instanceof TransactionCanceledException)) throw error;
             const reasons = error.CancellationReasons ?? [];
+            if (reasons.some((reason) => reason.Code === 'ValidationError')) {
+              if (pending.length === 1) {
+                const [entry] = pending;
+                const reason = reasons.find((candidate) => candidate.Code === 'ValidationError')?.Message ?? 'refused by DynamoDB';
+                if (entry) rejected.push({ name: entry.transient.name, reason });
+                return;
+              }
+              // Which entry is at fault is not said per item in every case: each goes alone.
+              for (const entry of pending) await transact([entry]);
+              return;
+            }
             let index = 0;
             const taken = new Set<string>();
             for (const entry of pending) {
@@ -316,19 +416,20 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
             }
           }
         }
-      }
-      return { created, existing };
+      };
+      for (const group of chunk(entries, perTransaction)) await transact(group);
+      return { created, existing, rejected };
     },
 
     /**
      * Principle 3: moves one register to "processing" in a single conditional write that re-checks every
-     * prerequisite at that instant. A "processing" register whose lease has run out (its run died) may be
-     * claimed again.
+     * prerequisite at that instant, under the invocation's token, for a message of the register's generation. A
+     * "processing" register whose lease has run out by `now` (its run died) may be claimed again.
      */
     async claim(name: string, spec: TaskSpec, register: Register, now: number): Promise<WriteResult> {
       const result = await conditionalUpdate(name, 'claim', (x) => {
         const own = (...field: string[]) => x.path('r', spec.task, ...field);
-        // A waiting retry holds the task for its own message (claims are `<message id prefix>.<attempt>`).
+        // A waiting retry holds the task for its own message (tokens are `<message id prefix>.<random>`).
         const ownMessage = messageOfClaim(register.claim ?? '');
         const ownClaimable = or(
           `attribute_not_exists(${own()})`,
@@ -345,119 +446,159 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
               ? or(`attribute_not_exists(${x.path('r', task)})`, `${x.path('r', task, 's')} = ${x.value(wanted)}`)
               : `${x.path('r', task, 's')} = ${x.value(wanted)}`,
           );
+        // Only a message of the register's generation: one sent before a reset leaves the task to the reset's own.
+        const generation = register.generation ?? 0;
+        const ownGeneration =
+          generation === 0 ? or(`attribute_not_exists(${own('g')})`, `${own('g')} = ${x.value(0)}`) : `${own('g')} = ${x.value(generation)}`;
         return {
           update: `SET ${own()} = ${x.value(encodeRegister(register))} ADD ${x.path('ver')} ${x.value(1)}`,
-          condition: and(`attribute_exists(${x.path('pk')})`, ownClaimable, ...prerequisites),
+          condition: and(`attribute_exists(${x.path('pk')})`, ownClaimable, ownGeneration, ...prerequisites),
         };
       });
       if (result.ok || !result.current) return result;
-      // Refused by its own earlier landing (a reply lost, the call sent again): the claim is held all the same.
+      // Refused by its own earlier landing (a reply lost, the call sent again): the token is unique to this
+      // invocation, so the claim is held all the same.
       const held = result.current.registers[spec.task];
       return register.claim !== undefined && held?.claim === register.claim && held.status === Status.Processing ? { ok: true, record: result.current } : result;
     },
 
     /**
-     * Replaces a register held by `claim`; refused if the claim was lost (a reset, a takeover, a deletion).
-     * Given `derived`, the processing status the registers will give as computed from the image at its
-     * `version` (whose status was `from`), that status is written in the same write if nothing has written
-     * since (a transient's last task, as a rule); otherwise the register is settled alone and `statusWritten`
-     * says so. A write refused by its own earlier landing (a reply lost, the call sent again) is settled with
-     * its status; `record` is then the current image, which may carry later writes.
+     * Replaces a register held by `token`, only while it is still "processing" under that token: a run whose
+     * claim was lost (a reset, a takeover, a deletion) or that already recorded its result records nothing.
+     * Given `move`, the bucket the registers will give as computed from the image at its version, the bucket
+     * is written in the same write if nothing has written since (a transient's first and last task, as a
+     * rule); otherwise the register is settled alone and `bucketWritten` says so. A write refused by its own
+     * earlier landing (a reply lost, the call sent again) is settled with its bucket; `record` is then the
+     * current image, which may carry later writes.
      */
-    async settle(
-      name: string,
-      task: string,
-      claim: string,
-      register: Register,
-      derived?: { readonly status: ProcessingStatus; readonly from: ProcessingStatus; readonly version: number },
-    ): Promise<SettleResult> {
+    async settle(name: string, task: string, token: string, register: Register, move?: BucketMove): Promise<SettleResult> {
+      const held = (x: ExpressionBuilder) => and(`${x.path('r', task, 'c')} = ${x.value(token)}`, `${x.path('r', task, 's')} = ${x.value(Status.Processing)}`);
       const plain = async (): Promise<SettleResult> => {
         const result = await conditionalUpdate(name, 'settle', (x) => ({
           update: `SET ${x.path('r', task)} = ${x.value(encodeRegister(register))} ADD ${x.path('ver')} ${x.value(1)}`,
-          condition: `${x.path('r', task, 'c')} = ${x.value(claim)}`,
+          condition: held(x),
         }));
-        return result.ok ? { ...result, statusWritten: false } : result;
+        if (result.ok) return { ...result, bucketWritten: false };
+        return ownLanding(result.current) ? { ok: true, record: result.current as TransientRecord, bucketWritten: false } : result;
       };
-      if (!derived) return plain();
+      const ownLanding = (current: TransientRecord | undefined) => {
+        const now = current?.registers[task];
+        return now?.claim === token && now.status === register.status && now.lastModified === register.lastModified;
+      };
+      if (!move) return plain();
       const result = await conditionalUpdate(name, 'settle', (x) => ({
         update:
-          `SET ${x.path('r', task)} = ${x.value(encodeRegister(register))}, ${x.path('ps')} = ${x.value(derived.status)}, ` +
-          `${x.path('pst')} = ${x.value(statusIndexKey(derived.status, name))}, ${x.path('dv')} = ${x.value(derived.version + 1)} ` +
-          `ADD ${x.path('ver')} ${x.value(1)}`,
-        // The status too, as `replace` checks it, so that the counters learn the true previous status.
-        condition: and(
-          `${x.path('r', task, 'c')} = ${x.value(claim)}`,
-          `${x.path('ver')} = ${x.value(derived.version)}`,
-          `${x.path('ps')} = ${x.value(derived.from)}`,
-        ),
+          `SET ${x.path('r', task)} = ${x.value(encodeRegister(register))}, ${bucketSets(x, name, move.to).join(', ')}, ` +
+          `${x.path('dv')} = ${x.value(move.version + 1)} ADD ${x.path('ver')} ${x.value(1)}`,
+        // The bucket too, so that the counters learn the true previous bucket.
+        condition: and(held(x), `${x.path('ver')} = ${x.value(move.version)}`, bucketIs(x, move.from)),
       }));
-      if (result.ok) return { ...result, statusWritten: true };
-      const held = result.current?.registers[task];
-      if (held?.claim !== claim || !result.current) return result;
-      if (held.status === register.status && held.lastModified === register.lastModified) return { ok: true, record: result.current, statusWritten: true };
-      // Another write landed since the claim: the status is left to be derived from the new image.
-      return plain();
+      if (result.ok) return { ...result, bucketWritten: true };
+      if (!result.current) return result;
+      if (ownLanding(result.current)) return { ok: true, record: result.current, bucketWritten: true };
+      const now = result.current.registers[task];
+      // Another write landed since the claim: the bucket is left to be derived from the new image.
+      return now?.claim === token && now.status === Status.Processing ? plain() : result;
     },
 
     /**
-     * Writes several registers and the derived processing status at once — and, given `transient`, its new
-     * data — only if nothing changed since `expected` was read: neither a register (the version) nor the
-     * processing status (so that the counters learn the true previous status). For resets, dead letters
-     * and revised data: rare writes that must see the whole state.
+     * Writes several registers and the derived bucket at once — and, given `transient`, its new data — only if
+     * nothing changed since `expected` was read: neither a register (the version) nor the bucket (so that the
+     * counters learn the true previous bucket). Given markers, they are written in the same transaction: what
+     * the write makes ready is recorded with it. For resets, dead letters and revised data: rare writes that
+     * must see the whole state.
      */
-    replace(
-      name: string,
-      expected: Pick<TransientRecord, 'version' | 'processingStatus'>,
-      registers: Registers,
-      status: ProcessingStatus,
-      transient?: Transient,
-    ): Promise<WriteResult> {
-      return conditionalUpdate(name, 'replace', (x) => {
-        const sets = Object.entries(registers).flatMap(([task, register]) =>
-          register ? [`${x.path('r', task)} = ${x.value(encodeRegister(register))}`] : [],
-        );
+    async replace(name: string, expected: TransientRecord, registers: Registers, bucket: CountBucket, options: ReplaceOptions = {}): Promise<WriteResult> {
+      const build = (x: ExpressionBuilder) => {
+        const sets = Object.entries(registers).flatMap(([task, register]) => (register ? [`${x.path('r', task)} = ${x.value(encodeRegister(register))}`] : []));
         const removes: string[] = [];
-        if (transient) {
-          for (const [attribute, value] of Object.entries(dataAttributes(transient))) {
+        if (options.transient) {
+          for (const [attribute, value] of Object.entries(dataAttributes(options.transient))) {
             if (value === undefined) removes.push(x.path(attribute));
             else sets.push(`${x.path(attribute)} = ${x.value(value)}`);
           }
         }
-        sets.push(
-          `${x.path('ps')} = ${x.value(status)}`,
-          `${x.path('pst')} = ${x.value(statusIndexKey(status, name))}`,
-          `${x.path('dv')} = ${x.value(expected.version + 1)}`,
-        );
+        sets.push(...bucketSets(x, name, bucket), `${x.path('dv')} = ${x.value(expected.version + 1)}`);
         return {
           update: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''} ADD ${x.path('ver')} ${x.value(1)}`,
-          condition: and(`${x.path('ver')} = ${x.value(expected.version)}`, `${x.path('ps')} = ${x.value(expected.processingStatus)}`),
+          condition: and(`${x.path('ver')} = ${x.value(expected.version)}`, bucketIs(x, expected.bucket)),
         };
-      });
+      };
+      const markers = options.markers ?? [];
+      if (markers.length === 0) return conditionalUpdate(name, 'replace', build);
+      const x = new ExpressionBuilder();
+      const { update, condition } = build(x);
+      const Update = {
+        TableName,
+        Key: keys.transient(name),
+        UpdateExpression: update,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: x.attributeNames,
+        ExpressionAttributeValues: x.attributeValues,
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+      };
+      try {
+        const result = await doc.send(
+          new TransactWriteCommand({
+            TransactItems: [{ Update }, ...markers.map((marker) => ({ Put: { TableName, Item: encodeMarker(marker) } }))],
+            ReturnConsumedCapacity,
+          }),
+        );
+        meter?.record('replace', result.ConsumedCapacity);
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const reasons = error.CancellationReasons ?? [];
+        const [reason] = reasons;
+        if (reason?.Code === 'ConditionalCheckFailed') {
+          const item = reason.Item ? unmarshall(reason.Item as Parameters<typeof unmarshall>[0]) : undefined;
+          recordRefused('replace', item);
+          return { ok: false, current: item ? decodeTransient(item) : undefined };
+        }
+        // Another transaction on the item (TransactionConflict): read it again, as for a refused condition.
+        if (reasons.some((candidate) => candidate.Code === 'TransactionConflict')) return { ok: false, current: await store.get(name) };
+        throw error;
+      }
+      // A transaction returns no image; the condition held, so the new one is the expected one with these changes.
+      return {
+        ok: true,
+        record: {
+          ...expected,
+          transient: options.transient ?? expected.transient,
+          registers: { ...expected.registers, ...registers },
+          version: expected.version + 1,
+          bucket,
+          processingStatus: statusOfBucket(bucket),
+        },
+      };
     },
 
     /**
-     * Records the processing status computed from the image at `version`. Later images win, so two
-     * completions landing out of order cannot leave a stale status behind; the same status is never written
-     * twice. Returns the image it replaced (the previous status, for the counters), or undefined if refused.
+     * Records the bucket computed from the image at `version`, if the stored bucket is still `from`. Later
+     * images win (the version orders them), so two completions landing out of order cannot leave a stale
+     * bucket behind. `writer` marks the write, so that a resend refused by its own earlier landing is known
+     * as written. Returns whether this call's write moved the transient from `from` to `to`.
      */
-    async setProcessingStatus(name: string, version: number, status: ProcessingStatus): Promise<TransientRecord | undefined> {
+    async setBucket(name: string, move: BucketMove, writer: string): Promise<boolean> {
       const result = await conditionalUpdate(
         name,
         'status',
         (x) => ({
-          update: `SET ${x.path('ps')} = ${x.value(status)}, ${x.path('pst')} = ${x.value(statusIndexKey(status, name))}, ${x.path('dv')} = ${x.value(version)}`,
+          update: `SET ${bucketSets(x, name, move.to).join(', ')}, ${x.path('dv')} = ${x.value(move.version)}, ${x.path('dw')} = ${x.value(writer)}`,
           condition: and(
             `attribute_exists(${x.path('pk')})`,
-            `${x.path('ps')} <> ${x.value(status)}`,
-            or(`attribute_not_exists(${x.path('dv')})`, `${x.path('dv')} < ${x.value(version)}`),
+            bucketIs(x, move.from),
+            or(`attribute_not_exists(${x.path('dv')})`, `${x.path('dv')} < ${x.value(move.version)}`),
           ),
         }),
         'ALL_OLD',
       );
-      return result.ok ? result.record : undefined;
+      return result.ok || (result.current?.bucket === move.to && result.current.bucketWriter === writer);
     },
 
-    /** Moves transients between the counters' buckets (atomic ADDs on one counter item). */
+    /**
+     * Moves transients between the counters' buckets (atomic ADDs on one counter item, which also count the
+     * item's version for the recount). The client never sends one twice (isCounterWrite).
+     */
     async addCounts(shard: number, delta: CountDelta): Promise<void> {
       const entries = Object.entries(delta).filter(([, value]) => value !== 0);
       if (entries.length === 0) return;
@@ -466,7 +607,7 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
         new UpdateCommand({
           TableName,
           Key: keys.counters(shard % COUNTER_SHARDS),
-          UpdateExpression: `ADD ${entries.map(([bucket, value]) => `${x.path(bucket)} ${x.value(value)}`).join(', ')}`,
+          UpdateExpression: `ADD ${[...entries, ['cv', 1] as const].map(([bucket, value]) => `${x.path(bucket)} ${x.value(value)}`).join(', ')}`,
           ExpressionAttributeNames: x.attributeNames,
           ExpressionAttributeValues: x.attributeValues,
           ReturnConsumedCapacity,
@@ -475,9 +616,41 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
       meter?.record('counts', result.ConsumedCapacity);
     },
 
+    /** One counter item, read consistently. */
+    async readCounterShard(shard: number): Promise<CounterShard> {
+      const result = await doc.send(new GetCommand({ TableName, Key: keys.counters(shard), ConsistentRead: true, ReturnConsumedCapacity }));
+      meter?.record('readCounterShard', result.ConsumedCapacity, result.Item ? 1 : 0);
+      const counts = emptyCounts();
+      for (const bucket of countBuckets) counts[bucket] = typeof result.Item?.[bucket] === 'number' ? result.Item[bucket] : 0;
+      return { counts, version: typeof result.Item?.cv === 'number' ? result.Item.cv : 0 };
+    },
+
+    /** Sets a counter item to `counts` if no move has changed it since it was read at `version`. */
+    async repairCounterShard(shard: number, version: number, counts: Record<CountBucket, number>): Promise<boolean> {
+      const x = new ExpressionBuilder();
+      try {
+        const result = await doc.send(
+          new UpdateCommand({
+            TableName,
+            Key: keys.counters(shard),
+            UpdateExpression: `SET ${countBuckets.map((bucket) => `${x.path(bucket)} = ${x.value(counts[bucket])}`).join(', ')} ADD ${x.path('cv')} ${x.value(1)}`,
+            ConditionExpression: version === 0 ? or(`attribute_not_exists(${x.path('cv')})`, `${x.path('cv')} = ${x.value(0)}`) : `${x.path('cv')} = ${x.value(version)}`,
+            ExpressionAttributeNames: x.attributeNames,
+            ExpressionAttributeValues: x.attributeValues,
+            ReturnConsumedCapacity,
+          }),
+        );
+        meter?.record('repairCounts', result.ConsumedCapacity);
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    },
+
     /** The counters summed over their items: one BatchGetItem, whatever the number of transients. */
     async readCounts(): Promise<Record<CountBucket, number>> {
-      const totals: Record<CountBucket, number> = { waiting: 0, processing: 0, blocked: 0, completed: 0 };
+      const totals = emptyCounts();
       let pending: Record<string, unknown>[] | undefined = Array.from({ length: COUNTER_SHARDS }, (_, shard) => keys.counters(shard));
       for (let attempt = 0; pending && pending.length > 0; attempt++) {
         const result: BatchGetCommandOutput = await doc.send(
@@ -494,6 +667,39 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
       return totals;
     },
 
+    /**
+     * The transients of one shard by bucket, counted from the status index (keys and the bucket only: no
+     * base-table read). Blocked and completed partitions are counted by DynamoDB; the processing partition is
+     * split into waiting and processing by its projected bucket.
+     */
+    async countIndexShard(shard: number): Promise<Record<CountBucket, number>> {
+      const counts = emptyCounts();
+      for (const status of Object.values(ProcessingStatus)) {
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const result: QueryCommandOutput = await doc.send(
+            new QueryCommand({
+              TableName,
+              IndexName: STATUS_INDEX,
+              KeyConditionExpression: 'pst = :pst',
+              ExpressionAttributeValues: { ':pst': `${status}#${shard}` },
+              ...(status === ProcessingStatus.Processing ? { ProjectionExpression: 'cb' } : { Select: 'COUNT' as const }),
+              ExclusiveStartKey: startKey,
+              ReturnConsumedCapacity,
+            }),
+          );
+          meter?.record('countIndex', result.ConsumedCapacity, result.Count ?? 0);
+          if (status === ProcessingStatus.Processing) {
+            for (const item of result.Items ?? []) counts[item.cb === bucketCodes.processing ? CountBucket.Processing : CountBucket.Waiting] += 1;
+          } else {
+            counts[status === ProcessingStatus.Blocked ? CountBucket.Blocked : CountBucket.Completed] += result.Count ?? 0;
+          }
+          startKey = result.LastEvaluatedKey;
+        } while (startKey);
+      }
+      return counts;
+    },
+
     /** A system runner's record kept between runs (a checkpoint). */
     async readSystemState(task: string): Promise<Record<string, unknown> | undefined> {
       const result = await doc.send(new GetCommand({ TableName, Key: keys.systemState(task), ConsistentRead: true, ReturnConsumedCapacity }));
@@ -507,18 +713,21 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
       meter?.record('writeSystemState', result.ConsumedCapacity);
     },
 
-    async deleteTransient(name: string): Promise<void> {
-      const result = await doc.send(new DeleteCommand({ TableName, Key: keys.transient(name), ReturnConsumedCapacity }));
+    /** Deletes a transient's item; returns it as it was, or undefined if there was none. */
+    async deleteTransient(name: string): Promise<TransientRecord | undefined> {
+      const result = await doc.send(new DeleteCommand({ TableName, Key: keys.transient(name), ReturnValues: 'ALL_OLD', ReturnConsumedCapacity }));
       meter?.record('delete', result.ConsumedCapacity);
+      return result.Attributes ? decodeTransient(result.Attributes) : undefined;
     },
 
     async putMarkers(markers: readonly ReadyMarker[]): Promise<void> {
       await batchWrite(markers.map((marker) => ({ PutRequest: { Item: encodeMarker(marker) } })), 'putMarkers');
     },
 
+    /** Deletes exactly these markers (each key is unique to the write that made it). */
     async deleteMarkers(markers: readonly ReadyMarker[]): Promise<void> {
       await batchWrite(
-        markers.map((marker) => ({ DeleteRequest: { Key: keys.marker(marker.task, marker.shard, marker.priority) } })),
+        markers.map((marker) => ({ DeleteRequest: { Key: keys.marker(marker.task, marker.shard, marker.priority, marker.id) } })),
         'deleteMarkers',
       );
     },
@@ -530,7 +739,7 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
       limit: number,
       startKey?: Record<string, unknown>,
     ): Promise<{ markers: ReadyMarker[]; nextKey?: Record<string, unknown> }> {
-      const { pk } = keys.marker(task, shard, '');
+      const { pk } = keys.marker(task, shard, '', '');
       const result = await doc.send(
         new QueryCommand({
           TableName,
@@ -545,14 +754,26 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
       const items = result.Items ?? [];
       meter?.record('readyPage', result.ConsumedCapacity, items.length);
       return {
-        markers: items.map((item) => ({ task, shard, priority: item.sk as string, name: item.name as string, readyAt: item.at as number })),
+        markers: items.map((item) => {
+          const sk = item.sk as string;
+          const cut = sk.lastIndexOf('#');
+          return {
+            task,
+            shard,
+            priority: sk.slice(0, cut),
+            id: sk.slice(cut + 1),
+            name: item.name as string,
+            readyAt: item.at as number,
+            generation: typeof item.g === 'number' ? item.g : 0,
+          };
+        }),
         ...(result.LastEvaluatedKey ? { nextKey: result.LastEvaluatedKey } : {}),
       };
     },
 
     /**
      * One page of a processing-status index partition (`status#shard`), oldest public timestamp first,
-     * starting after the priority key `after`. The index holds keys only: the names, not the registers.
+     * starting after the priority key `after`. The index holds keys (and the bucket) only: the names, not the registers.
      */
     async statusPage(status: ProcessingStatus, shard: number, limit: number, after?: string): Promise<{ entries: { name: string; priority: string }[]; more: boolean }> {
       const result = await doc.send(
@@ -574,18 +795,19 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
     },
 
     /**
-     * A lease on dispatching one task, so overlapping dispatcher runs never send the same marker twice. The
-     * owner may take it again (its first put landed but the reply was lost and the SDK sent it again).
+     * A lease on one task's dispatching or one system runner's run, until `until` by the taker's clock. It can be
+     * taken once its lease ended before `expiredBefore` (the taker's now less the tolerated clock skew), and
+     * again by its owner (its first put landed but the reply was lost, or it extends its lease).
      */
-    async acquireLock(task: string, owner: string, now: number, leaseMs: number): Promise<boolean> {
+    async acquireLock(task: string, owner: string, lease: { readonly until: number; readonly expiredBefore: number }): Promise<boolean> {
       try {
         const result = await doc.send(
           new PutCommand({
             TableName,
-            Item: { ...keys.lock(task), owner, until: now + leaseMs },
-            ConditionExpression: 'attribute_not_exists(pk) OR #until < :now OR #owner = :owner',
+            Item: { ...keys.lock(task), owner, until: lease.until },
+            ConditionExpression: 'attribute_not_exists(pk) OR #until < :expired OR #owner = :owner',
             ExpressionAttributeNames: { '#until': 'until', '#owner': 'owner' },
-            ExpressionAttributeValues: { ':now': now, ':owner': owner },
+            ExpressionAttributeValues: { ':expired': lease.expiredBefore, ':owner': owner },
             ReturnConsumedCapacity,
           }),
         );
@@ -615,28 +837,17 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
       }
     },
 
-    /** Saves a task's results; a run that claimed earlier never overwrites a later run's results. */
-    async saveOutput(name: string, task: string, data: Record<string, unknown>, claimedAt: number): Promise<boolean> {
-      try {
-        const result = await doc.send(
-          new PutCommand({
-            TableName,
-            Item: { ...keys.output(name, task), data, claimedAt, at: Date.now() },
-            ConditionExpression: 'attribute_not_exists(claimedAt) OR claimedAt <= :claimedAt',
-            ExpressionAttributeValues: { ':claimedAt': claimedAt },
-            ReturnConsumedCapacity,
-          }),
-        );
-        meter?.record('saveOutput', result.ConsumedCapacity);
-        return true;
-      } catch (error) {
-        if (isConditionFailure(error)) return false;
-        throw error;
-      }
+    /**
+     * Saves a run's results under its claim token. Nothing is overwritten: the result a later task reads is the
+     * one whose token the register recorded, so a run whose claim was lost can save but is never read.
+     */
+    async saveOutput(name: string, task: string, token: string, data: Record<string, unknown>, now: number): Promise<void> {
+      const result = await doc.send(new PutCommand({ TableName, Item: { ...keys.output(name, task, token), data, at: now }, ReturnConsumedCapacity }));
+      meter?.record('saveOutput', result.ConsumedCapacity);
     },
 
-    async readOutput<T extends object>(name: string, task: string): Promise<T | undefined> {
-      const result = await doc.send(new GetCommand({ TableName, Key: keys.output(name, task), ConsistentRead: true, ReturnConsumedCapacity }));
+    async readOutput<T extends object>(name: string, task: string, token: string): Promise<T | undefined> {
+      const result = await doc.send(new GetCommand({ TableName, Key: keys.output(name, task, token), ConsistentRead: true, ReturnConsumedCapacity }));
       meter?.record('readOutput', result.ConsumedCapacity, result.Item ? 1 : 0);
       return result.Item?.data as T | undefined;
     },
@@ -713,4 +924,3 @@ export const taskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?
 };
 
 export type TaskStore = ReturnType<typeof taskStore>;
-

@@ -84,7 +84,8 @@ const tableProps = z.strictObject({
 });
 
 const queueProps = z.strictObject({
-  VisibilityTimeout: z.number().int(),
+  // SQS's default, for a queue nobody consumes (the dead-letter failures).
+  VisibilityTimeout: z.number().int().default(30),
   MessageRetentionPeriod: z.number().int(),
   RedrivePolicy: z.strictObject({ deadLetterTargetArn: z.string(), maxReceiveCount: z.number().int() }).optional(),
   // Encryption at rest has no local counterpart.
@@ -252,8 +253,15 @@ export class LocalDeployment {
       }
 
       // Dead-letter queues first: the others' redrive policies name them.
+      // A queue's redrive target first (a runner's queue → its dead-letter queue → the dead-letter failures queue).
       const queues = resourcesOfType(template, 'AWS::SQS::Queue');
-      const ordered = [...queues.filter(([, queue]) => !queue.Properties?.RedrivePolicy), ...queues.filter(([, queue]) => queue.Properties?.RedrivePolicy)];
+      const targetOf = (resource: CfnResource) => JSON.stringify(resource.Properties?.RedrivePolicy ?? null).match(/"Fn::GetAtt":\["([^"]+)"/)?.[1];
+      const depth = (resource: CfnResource): number => {
+        const target = targetOf(resource);
+        const next = target === undefined ? undefined : queues.find(([id]) => id === target)?.[1];
+        return next ? 1 + depth(next) : 0;
+      };
+      const ordered = [...queues].sort(([, a], [, b]) => depth(a) - depth(b));
       for (const [logicalId, resource] of ordered) {
         const queue = props(resource, queueProps, resolver);
         const name = `${prefix}-${logicalId}`;

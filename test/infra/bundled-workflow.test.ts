@@ -10,6 +10,8 @@
  * to a kind of function is used by one of them, and every action granted to a system runner (derived from
  * its own declaration) is used by that runner.
  */
+import { bucketOfRegisters } from '../../lib/domain/counts';
+import { countBuckets } from '../../lib/domain/counts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,11 +26,13 @@ import { registry } from '../../functions/registry';
 import { createEngine, documentClient } from '../../lib/bootstrap';
 import { ProcessingStatus } from '../../lib/domain/workflow';
 import type { Engine } from '../../lib/engine/engine';
-import { resetRegister, updateTransient } from '../../lib/engine/transitions';
+import { updateTransient } from '../../lib/engine/transitions';
+import { resetRegister } from '../../lib/domain/workflow';
+import { outputOf } from '../../lib/engine/operations';
 import { ingestTransients } from '../../lib/engine/ingest';
 import { localClientConfig } from '../../lib/local/services';
 import { isTransientRunner } from '../../lib/runner';
-import { keys } from '../../lib/store/task-store';
+import { COUNTER_SHARDS, keys } from '../../lib/store/task-store';
 import type { TaskRunnersStack } from '../../lib/stacks/task-runners-stack';
 import { addTaskRunners } from '../../lib/stacks/task-runners-app';
 import { METRICS_NAMESPACE, ServiceName } from '../../lib/telemetry';
@@ -54,6 +58,7 @@ const TNS_INGESTION = 'TNS data ingestion';
 const MISSED_INGESTION = 'Ingest missed TNS transients';
 const PRUNING = 'Prune scratch data';
 const SNAPSHOT = 'Snapshot task register';
+const RECOUNT = 'Recount transients';
 // From the TNS stand-in: one made public a minute ago (the live ingestion's), one three days ago (only in the daily file).
 const [LIVE, MISSED] = ['2011dt', '2011ox'].map((name) => {
   const object = loadTnsObjects().find((candidate) => candidate.objname === name);
@@ -178,7 +183,7 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
     for (const task of engine.workflow.order) expect(byName.get('2010H')?.registers[task]).toMatchObject({ status: 'processed', attempt: 1 });
     expect(byName.get('2010ai')?.registers['Host match']?.status).toBe('no GHOST match');
     expect(byName.get('2010ai')?.processingStatus).toBe(ProcessingStatus.Blocked);
-    expect(await engine.store.readOutput('2010H', 'Host information')).toMatchObject({ redshift: 0.015355, redshiftSource: 'host' });
+    expect(await outputOf(engine, '2010H', 'Host information')).toMatchObject({ redshift: 0.015355, redshiftSource: 'host' });
     // The refused send became a ready marker that a dispatcher run sent on.
     expect(injected).toBe(1);
     expect(proxies.dynamodb.calls.some((call) => call.accessKeyId === workerOf('Host match') && call.operation === 'BatchWriteItem')).toBe(true);
@@ -188,16 +193,17 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
   it('retries a run that threw after the backoff, and records it when it succeeds', async () => {
     // Prepare: Host information runs again for 2010ag, without the Host match output it needs
     const doc = documentClient(new DynamoDBClient(localClientConfig(inject('dynamodbEndpoint'))));
-    const match = await engine.store.readOutput<Record<string, unknown>>('2010ag', 'Host match');
-    await doc.send(new DeleteCommand({ TableName: deployment.tableName(), Key: keys.output('2010ag', 'Host match') }));
+    const token = (await engine.store.get('2010ag'))?.registers['Host match']?.claim ?? '';
+    const match = await outputOf(engine, '2010ag', 'Host match');
+    await doc.send(new DeleteCommand({ TableName: deployment.tableName(), Key: keys.output('2010ag', 'Host match', token) }));
 
     // Act: reset the register, as a retrigger does; the dispatcher sends it, the runner throws
-    await updateTransient(engine, '2010ag', () => ({ 'Host information': resetRegister(engine.clock()) }));
+    await updateTransient(engine, '2010ag', (record) => ({ 'Host information': resetRegister(engine.clock(), record.registers['Host information']) }));
     const failed = await waitFor('the first attempt to fail', async () => {
       const register = (await engine.store.get('2010ag'))?.registers['Host information'];
       return register?.lastError !== undefined && register.status === 'not processed' && register;
     });
-    await engine.store.saveOutput('2010ag', 'Host match', match ?? {}, 0);
+    await engine.store.saveOutput('2010ag', 'Host match', token, match ?? {}, engine.clock());
     const retried = await waitFor('the retry to succeed', async () => {
       const record = await engine.store.get('2010ag');
       return record?.registers['Host information']?.status === 'processed' && record.processingStatus === ProcessingStatus.Completed && record;
@@ -247,6 +253,36 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
     expect(moved.map((call) => call.body.QueueUrl)).toEqual([queueUrl('Host match', 'deadLetterQueue')]);
   }, 60_000);
 
+  it('sends on what a message finished before its worker died on its last delivery (issue 11, finding 2)', async () => {
+    // Prepare: 2010H's Host match settled "processed" on its final delivery, and the worker died before sending
+    // Host information (its register reads "not processed", with no message and no marker anywhere).
+    const SUCCESSOR = 'Host information';
+    const before = await engine.store.get('2010H');
+    if (!before) throw new Error('2010H is missing');
+    const registers = { ...before.registers, [SUCCESSOR]: resetRegister(engine.clock(), before.registers[SUCCESSOR]) };
+    await engine.store.replace('2010H', before, { [SUCCESSOR]: registers[SUCCESSOR] }, bucketOfRegisters(engine.workflow, registers));
+    const built = stack.transientRunners.find((candidate) => candidate.taskName === 'Host match');
+    const deadLetterQueue = built && deployment.names.queues.get(logicalId(built.deadLetterQueue));
+    if (!deadLetterQueue) throw new Error('no dead-letter queue for Host match');
+    const sqs = new SQSClient(localClientConfig(inject('sqsEndpoint')));
+
+    // Act: SQS moves its message to the dead-letter queue
+    await sqs.send(new SendMessageCommand({ QueueUrl: deadLetterQueue.url, MessageBody: JSON.stringify({ transient: '2010H', task: 'Host match', readyAt: Date.now() }) }));
+    sqs.destroy();
+    const rerun = await waitFor('Host information to run again', async () => {
+      const record = await engine.store.get('2010H');
+      return record?.registers[SUCCESSOR]?.status === 'processed' && record.processingStatus === ProcessingStatus.Completed && record;
+    }, 60_000);
+
+    // Assess: the dead-letter handler left a ready marker, which a dispatcher run sent
+    const handler = logicalId(stack.deadLetterHandler.handler.function);
+    expect(proxies.dynamodb.calls.some((call) => call.accessKeyId === handler && call.operation === 'BatchWriteItem')).toBe(true);
+    expect(rerun.registers[SUCCESSOR]?.claim).not.toBe(before.registers[SUCCESSOR]?.claim);
+    expect((await engine.store.deadLetters('Host match')).records).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: '2010H', reason: 'nothing recorded: the task was already "processed"' })]),
+    );
+  }, 90_000);
+
   describe('System runners', () => {
     it('ingests what TNS made public, with the bot\'s credentials read from Secrets Manager, and runs it through the workflow', async () => {
       // Prepare
@@ -269,18 +305,12 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
       expect(scheduleErrors).toEqual([]);
     }, 180_000);
 
-    it('ingests the daily file: a missed transient for the dispatcher, a revised one reset and sent around a failed send', async () => {
-      // Prepare: TNS refines the live transient's coordinates; the runner's first send to a queue fails
+    it('ingests the daily file: a missed transient for the dispatcher, a revised one reset and sent at once', async () => {
+      // Prepare: TNS refines the live transient's coordinates
       const runner = systemRunnerOf(MISSED_INGESTION);
       const before = await engine.store.get(LIVE.objname);
       const revisedRa = Number(LIVE.radeg) + 0.0003;
       tns.revise(LIVE.objname, { radeg: revisedRa });
-      let injected = 0;
-      proxies.sqs.fault = (call) => {
-        if (injected > 0 || call.accessKeyId !== runner.fn || call.operation !== 'SendMessageBatch') return undefined;
-        injected++;
-        return { status: 400, type: 'com.amazonaws.sqs#QueueDoesNotExist', message: 'injected by the test', queryErrorCode: 'AWS.SimpleQueueService.NonExistentQueue' };
-      };
 
       // Act
       deployment.setScheduleEnabled(runner.rule, true);
@@ -302,11 +332,32 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
       expect(rerun.transient.raDeg).toBe(revisedRa);
       expect(rerun.registers['Cutout download']?.status).toBe('processed');
       expect(missed?.transient).toMatchObject({ name: MISSED.objname, raDeg: MISSED.radeg });
-      // The refused send became a ready marker that a dispatcher run sent on.
-      expect(injected).toBe(1);
-      expect(proxies.dynamodb.calls.some((call) => call.accessKeyId === runner.fn && call.operation === 'BatchWriteItem')).toBe(true);
+      // The revision recorded what it reset as ready markers in its own transaction, and deleted those it sent at once.
+      const calls = proxies.dynamodb.calls.filter((call) => call.accessKeyId === runner.fn).map((call) => call.operation);
+      expect(calls).toEqual(expect.arrayContaining(['TransactWriteItems', 'BatchWriteItem']));
       expect(scheduleErrors).toEqual([]);
     }, 240_000);
+
+    it('recounts the counters from the status index and repairs a shard that drifted', async () => {
+      // Prepare: a move lost between a status write and its counter update (here: one completed too many)
+      const recount = systemRunnerOf(RECOUNT).fn;
+      const truth = async () => {
+        const counts = await Promise.all(Array.from({ length: COUNTER_SHARDS }, (_, shard) => engine.store.countIndexShard(shard)));
+        return Object.fromEntries(countBuckets.map((bucket) => [bucket, counts.reduce((sum, shard) => sum + shard[bucket], 0)]));
+      };
+      await engine.store.addCounts(3, { completed: 1 });
+
+      // Act: its hourly schedule fires every tick here
+      const repaired = await waitFor('the recount to repair the counters', async () => {
+        const [counts, expected] = await Promise.all([engine.store.readCounts(), truth()]);
+        return countBuckets.every((bucket) => counts[bucket] === expected[bucket]) && counts;
+      }, 60_000);
+
+      // Assess
+      expect(repaired.completed).toBeGreaterThan(0);
+      expect(proxies.dynamodb.calls.some((call) => call.accessKeyId === recount && call.operation === 'Query')).toBe(true);
+      expect(scheduleErrors).toEqual([]);
+    }, 90_000);
 
     it('prunes old scratch data under the prefix on S3 and keeps the recent and what lies outside it', async () => {
       // Prepare: scratch data of a finished transient, one object old and one new, and an old object elsewhere
@@ -395,7 +446,7 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
         const granted = new Set(grantsOf(template, fn, deployment.resolver).map((grant) => grant.action).filter((action) => !RUNTIME_ACTIONS.has(action)));
         return [...granted].filter((action) => !used.get(fn)?.has(action)).map((action) => `${built.taskName}: ${action}`);
       });
-      expect(stack.systemRunners.map((built) => built.taskName).sort()).toEqual([MISSED_INGESTION, PRUNING, SNAPSHOT, TNS_INGESTION].sort());
+      expect(stack.systemRunners.map((built) => built.taskName).sort()).toEqual([MISSED_INGESTION, PRUNING, RECOUNT, SNAPSHOT, TNS_INGESTION].sort());
       expect(unused).toEqual([]);
     });
   });

@@ -5,10 +5,10 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../lib/config';
-import { deadLettersMayMakeTasksReady } from '../../lib/stacks/task-runners-stack';
-import { SystemCapability, isTransientRunner } from '../../lib/runner';
+import { deadLetterSettings } from '../../lib/settings';
+import { SystemCapability } from '../../lib/runner';
 import { ServiceName } from '../../lib/telemetry';
-import { runner, systemRunner, workflowOf } from '../helpers/factories';
+import { runner, systemRunner } from '../helpers/factories';
 import { grantLines, grantsOf } from '../helpers/iam';
 import { fixturesWithTasks } from '../helpers/local-stack';
 import { arnOf, logicalId, refOf, synthStack } from '../helpers/stack';
@@ -106,7 +106,8 @@ describe('Stack: runner settings', () => {
     const topic = logicalId(stack.alarmTopic);
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.org', TopicArn: { Ref: topic } });
     const alarms = Object.values(json.Resources).filter((candidate) => candidate.Type === 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(3 * 3 + 1 + 2);
+    // Three per transient runner, one per system runner, the dispatcher's, the dead-letter handler's and its failures'.
+    expect(alarms).toHaveLength(3 * 3 + 1 + 3);
     for (const alarm of alarms) expect(alarm.Properties?.AlarmActions).toEqual([{ Ref: topic }]);
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: { Statement: [Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })] },
@@ -119,20 +120,16 @@ describe('Stack: runner settings', () => {
   });
 });
 
-describe('Stack: the dead-letter handler\'s grants follow the workflow', () => {
-  it('lets it write ready markers only when a recorded error status can make a task ready', () => {
-    // Prepare: Cleanup runs when Fetch ends in its failed status.
-    const dir = fixturesWithTasks(['Fetch', 'Cleanup']);
-    const cleanup = runner('Cleanup', { Fetch: 'failed', Cleanup: 'not processed' });
-    const plain = [fetch];
-    const withCleanup = [fetch, cleanup];
+describe('Stack: the dead-letter handler', () => {
+  it('may write ready markers (the successors of a task whose worker died on its last delivery) and never loops', () => {
+    const { stack, json } = synthStack([fetch], { fixturesDir: fixturesWithTasks(['Fetch']) });
+    const dlq = stack.transientRunners[0]?.deadLetterQueue;
+    if (!dlq) throw new Error('no dead-letter queue');
 
-    // Act
-    const { stack, json } = synthStack(withCleanup, { fixturesDir: dir });
-
-    // Assess
-    expect(deadLettersMayMakeTasksReady(workflowOf(plain), plain.filter(isTransientRunner))).toBe(false);
-    expect(deadLettersMayMakeTasksReady(workflowOf(withCleanup), withCleanup)).toBe(true);
     expect(grantLines(grantsOf(json, logicalId(stack.deadLetterHandler.handler.function)))).toContain(`dynamodb:BatchWriteItem ${arnOf(stack.table.table)}`);
+    // What it cannot record goes on to the failures queue after a few tries, instead of coming back for ever.
+    expect(json.Resources?.[logicalId(dlq)]?.Properties).toMatchObject({
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack.deadLetterHandler.failures), 'Arn'] }, maxReceiveCount: deadLetterSettings.maxReceiveCount },
+    });
   });
 });

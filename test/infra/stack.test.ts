@@ -61,11 +61,13 @@ describe('Stack: one set of resources per transient runner', () => {
     const m = systemRunners.length;
     expect(m).toBeGreaterThan(0);
     template.resourceCountIs('AWS::Lambda::Function', n + m + 2);
-    template.resourceCountIs('AWS::SQS::Queue', 2 * n);
+    // Each runner's queue and dead-letter queue, and the dead-letter handler's failures queue.
+    template.resourceCountIs('AWS::SQS::Queue', 2 * n + 1);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2 * n);
     template.resourceCountIs('AWS::Events::Rule', n + m);
-    // Per transient runner three; per system runner its errors; the dispatcher's and the dead-letter handler's errors.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * n + m + 2);
+    // Per transient runner three; per system runner its errors; the dispatcher's and the dead-letter handler's
+    // errors, and the dead letters it could not record.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * n + m + 3);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     // The scratch data that pruning works on.
     template.resourceCountIs('AWS::S3::Bucket', 1);
@@ -115,7 +117,8 @@ describe('Stack: one set of resources per transient runner', () => {
     );
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
 
-    // The queues: visibility six times the timeout, encrypted, TLS only, redrive after maxReceiveCount
+    // The queues: visibility six times the timeout, encrypted, TLS only, redrive after maxReceiveCount; the
+    // dead-letter queue's own to the failures queue, so that the dead-letter handler never loops
     expect(resource(json, queueId).Properties).toEqual({
       VisibilityTimeout: VISIBILITY_TIMEOUT_FACTOR * declared.timeoutSeconds,
       MessageRetentionPeriod: RETENTION_SECONDS,
@@ -126,6 +129,7 @@ describe('Stack: one set of resources per transient runner', () => {
       VisibilityTimeout: VISIBILITY_TIMEOUT_FACTOR * deadLetterSettings.timeoutSeconds,
       MessageRetentionPeriod: RETENTION_SECONDS,
       SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack.deadLetterHandler.failures), 'Arn'] }, maxReceiveCount: deadLetterSettings.maxReceiveCount },
     });
     for (const queue of [queueId, deadLetterId]) {
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -195,10 +199,10 @@ describe('Stack: least privilege', () => {
     for (const grant of grants) {
       expect(grant.action).not.toContain('*');
       // A resource of this stack; a secret the registry names (Secrets Manager appends six random characters);
-      // the scratch objects under their prefix.
+      // the scratch objects under their prefix; the processing-status index (the recount counts it).
       const secret = /^arn:<Ref:AWS::Partition>:secretsmanager:<Ref:AWS::Region>:<Ref:AWS::AccountId>:secret:(.+)-\?{6}$/.exec(grant.resource);
       if (secret) expect(secretNames).toContain(secret[1]);
-      else expect(grant.resource).toMatch(/^<[A-Za-z0-9]+\.Arn>(\/scratch\/\*)?$/);
+      else expect(grant.resource).toMatch(/^<[A-Za-z0-9]+\.Arn>(\/scratch\/\*|\/index\/byProcessingStatus)?$/);
     }
   });
 
@@ -266,7 +270,7 @@ describe('Stack: least privilege', () => {
     expect(grantLines(grantsOf(json, logicalId(handler.function)))).toEqual(
       lines([
         [['logs:CreateLogStream', 'logs:PutLogEvents'], [arnOf(handler.logGroup)]],
-        [['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [arnOf(table)]],
+        [['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [arnOf(table)]],
         [['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'], stack.transientRunners.map((built) => arnOf(built.deadLetterQueue))],
       ]),
     );

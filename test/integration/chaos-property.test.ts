@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Fault, type FaultPlanSpec, hashUnit } from '../../lib/chaos/plan';
+import { MAX_CLOCK_SKEW_MS } from '../../lib/domain/time';
 import { runUnderChaos } from '../../lib/chaos/run';
 import type { LocalRuntime } from '../../lib/local/runtime';
 import { sampleTransient } from '../helpers/factories';
@@ -22,7 +23,7 @@ interface RunnerSpec {
   readonly prerequisites: Record<string, string>;
   readonly process: (transient: { name: string }) => Promise<string>;
 }
-const SETTINGS = { timeoutSeconds: 2, maxReceiveCount: 3 };
+const SETTINGS = { timeoutSeconds: 3, maxReceiveCount: 3 };
 
 /**
  * Gives the handlers a registry of these runners. They load a fresh module graph for each case (so that
@@ -59,15 +60,23 @@ const planArbitrary = fc.record({
     [Fault.InvalidStatus]: fc.constantFrom(0, 0.05),
     // Runs that die cost a visibility timeout each: kept rarer.
     [Fault.Overrun]: fc.constantFrom(0, 0.05),
-    [Fault.CrashBeforeSettle]: fc.constantFrom(0, 0.1),
-    [Fault.DispatcherCrash]: rate,
+    // Per step (a run passes through about eight): a kill costs its invocation's messages a visibility timeout.
+    [Fault.Kill]: fc.constantFrom(0, 0.01, 0.03),
     [Fault.PartialSendFailure]: rate,
     [Fault.DuplicateSend]: rate,
     [Fault.DelayedSend]: rate,
     [Fault.Throttle]: fc.constantFrom(0, 0.05),
+    [Fault.ThrottleStorm]: fc.constantFrom(0, 0.01),
     [Fault.LostResponse]: fc.constantFrom(0, 0.05),
     [Fault.Contention]: rate,
+    [Fault.TransactionConflict]: rate,
+    [Fault.VisibilityChangeFails]: rate,
+    [Fault.DuplicateInvocation]: fc.constantFrom(0, 0.1),
+    [Fault.RepeatedBatch]: fc.constantFrom(0, 0.1),
+    [Fault.VisibilityExpiry]: fc.constantFrom(0, 0.05),
   }),
+  /** Each invocation and the operator on a clock of its own, up to the tolerated skew apart. */
+  clockSkewMs: fc.constantFrom(0, MAX_CLOCK_SKEW_MS),
 });
 
 const caseArbitrary = fc.record({

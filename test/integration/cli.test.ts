@@ -81,7 +81,7 @@ describe('CLI: validate', () => {
   it('accepts the project as it is', async () => {
     const run = cli(['validate']);
     expect(await run.exit).toBe(0);
-    expect(run.output()).toMatch(/✓ valid: 12 transient and 4 system runners, 12 tasks, 15 statuses/);
+    expect(run.output()).toMatch(/✓ valid: 12 transient and 5 system runners, 12 tasks, 15 statuses/);
   });
 
   it('rejects inconsistent fixtures with the file and line, and exits 1', async () => {

@@ -3,6 +3,7 @@
  * Local and the SQS emulator, with runs held in flight on purpose. The registry is replaced by small
  * runners over tasks A → {B, C} → D whose behaviour the transient's name chooses.
  */
+import { STALE_RUN_MS } from '../../lib/domain/time';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ProcessingStatus, processingStatus } from '../../lib/domain/workflow';
@@ -128,13 +129,14 @@ describe('Integration: retrigger, reprocess and redrive on the local runtime', (
     expect(['A', 'B', 'C', 'D'].map((task) => runs.get(`${task}:flaky-B`))).toEqual([1, 2, 1, 1]);
   });
 
-  it('retrigger resets a run that died (its lease ran out) and sends it again', async () => {
-    // Prepare: A claimed by a run whose lease ended a second ago, as after a crash nobody redelivers.
+  it('retrigger resets a run long dead (its lease ran out more than STALE_RUN_MS ago) and sends it again', async () => {
+    // Prepare: A claimed by a run whose lease ended a second past the margin, as after a crash nobody redelivered.
     await ingestTransients(runtime.engine, [sampleTransient('died')]);
     const spec = runtime.engine.workflow.specs.get('A');
     if (!spec) throw new Error('no spec for A');
     const now = Date.now();
-    const claimed = await runtime.engine.store.claim('died', spec, { status: 'processing', claim: 'deadbeef.1', attempt: 1, lastModified: now - 61_000, leaseUntil: now - 1_000 }, now);
+    const leaseUntil = now - STALE_RUN_MS - 1_000;
+    const claimed = await runtime.engine.store.claim('died', spec, { status: 'processing', claim: 'deadbeef.x1', attempt: 1, lastModified: leaseUntil - 60_000, leaseUntil }, now);
     expect(claimed.ok).toBe(true);
 
     const result = await retrigger(runtime.engine, 'died');
@@ -142,6 +144,23 @@ describe('Integration: retrigger, reprocess and redrive on the local runtime', (
 
     expect(result).toMatchObject({ reset: [{ task: 'A', from: 'processing' }], sent: ['A'], inFlight: [] });
     expect(final.processingStatus).toBe(ProcessingStatus.Completed);
+  });
+
+  it('retrigger from a clock up to STALE_RUN_MS fast never resets a live run (finding 5)', async () => {
+    // Prepare: A held by a live run; the operator's clock is five minutes fast
+    await ingestTransients(runtime.engine, [sampleTransient('live-skewed')]);
+    const spec = runtime.engine.workflow.specs.get('A');
+    if (!spec) throw new Error('no spec for A');
+    const now = Date.now();
+    await runtime.engine.store.claim('live-skewed', spec, { status: 'processing', claim: 'feedbeef.x1', attempt: 1, lastModified: now, leaseUntil: now + 10_000 }, now);
+    const fastOperator = { ...runtime.engine, clock: () => Date.now() + 5 * 60_000 };
+
+    // Act
+    const result = await retrigger(fastOperator, 'live-skewed');
+
+    // Assess
+    expect(result).toMatchObject({ reset: [], inFlight: ['A'] });
+    expect((await runtime.engine.store.get('live-skewed'))?.registers.A).toMatchObject({ status: 'processing', claim: 'feedbeef.x1' });
   });
 
   it('retrigger of a completed transient changes nothing; an unknown one is reported as such', async () => {

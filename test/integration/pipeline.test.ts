@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '../../functions/registry';
 import { ingestTransients } from '../../lib/engine/ingest';
+import { outputOf } from '../../lib/engine/operations';
 import { ProcessingStatus, processingStatus, progressPercent } from '../../lib/domain/workflow';
 import type { LocalRuntime } from '../../lib/local/runtime';
 import { readTransientFile } from '../../lib/transient-files';
@@ -42,9 +43,9 @@ describe('Integration: the example workflow on the local runtime', () => {
       expect(sn2010H?.registers[task]?.processingSeconds).toBeGreaterThanOrEqual(0);
       expect(sn2010H?.registers[task]?.lastModified).toBeGreaterThan(0);
     }
-    expect(await store.readOutput('2010H', 'Host match')).toMatchObject({ host: 'IC 494' });
-    expect(await store.readOutput('2010H', 'Host information')).toMatchObject({ redshift: 0.015355, redshiftSource: 'host' });
-    expect(await store.readOutput('2010ag', 'Host match')).toMatchObject({ host: 'UGC 10679' });
+    expect(await outputOf(runtime.engine, '2010H', 'Host match')).toMatchObject({ host: 'IC 494' });
+    expect(await outputOf(runtime.engine, '2010H', 'Host information')).toMatchObject({ redshift: 0.015355, redshiftSource: 'host' });
+    expect(await outputOf(runtime.engine, '2010ag', 'Host match')).toMatchObject({ host: 'UGC 10679' });
 
     // 2010ai has no catalogued host within the search radius: Host match errs and everything after it is blocked.
     const sn2010ai = byName.get('2010ai');

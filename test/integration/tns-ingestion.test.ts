@@ -4,6 +4,7 @@
  * depend on it, the same data twice changes nothing, the daily file ingests its good rows and reports its
  * bad ones (and resumes where a cut-short run stopped), and the counters agree with the transients.
  */
+import { outputOf } from '../../lib/engine/operations';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,7 +109,7 @@ describe('Integration: TNS ingestion on the local runtime', () => {
     expect(after?.processingStatus).toBe(ProcessingStatus.Completed);
     for (const task of unaffected) expect(after?.registers[task]).toEqual(before?.registers[task]);
     for (const task of affected) expect(after?.registers[task]?.lastModified).toBeGreaterThan(before?.registers[task]?.lastModified ?? Infinity);
-    expect(await runtime.engine.store.readOutput('2010H', TaskName.HostInformation)).toMatchObject({ redshift: 0.0161, redshiftSource: 'transient' });
+    expect(await outputOf(runtime.engine, '2010H', TaskName.HostInformation)).toMatchObject({ redshift: 0.0161, redshiftSource: 'transient' });
   }, 240_000);
 
   it('ingests every good row of a daily file and reports each bad one with its row, line and reason', async () => {

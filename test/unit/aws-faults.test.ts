@@ -4,13 +4,14 @@
  * SendMessageBatch entries.
  */
 import { createHash } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ChangeMessageVisibilityCommand, ReceiptHandleIsInvalid, SQSClient, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
-import { AWS_MAX_ATTEMPTS, countRetries } from '../../lib/aws-clients';
+import { AWS_MAX_ATTEMPTS, AmbiguousWriteError, countRetries, retryOnlyThrottling } from '../../lib/aws-clients';
 import { documentClient } from '../../lib/bootstrap';
-import { injectCallFaults, injectSendFaults } from '../../lib/chaos/inject';
+import { injectSendFaults, instrumentClient } from '../../lib/chaos/inject';
+import { isCounterWrite } from '../../lib/store/task-store';
 import type { JournalEvent } from '../../lib/chaos/journal';
 import { Fault, FaultPlan } from '../../lib/chaos/plan';
 import { Metric, TaskMetrics } from '../../lib/telemetry';
@@ -71,12 +72,54 @@ describe('Function: countRetries', () => {
   }, 60_000);
 });
 
-describe('Function: injectCallFaults', () => {
+describe('Function: retryOnlyThrottling', () => {
+  const counterAdd = new UpdateCommand({ TableName: 't', Key: { pk: 'COUNTS#3', sk: 'COUNTS' }, UpdateExpression: 'ADD #w :one', ExpressionAttributeNames: { '#w': 'waiting' }, ExpressionAttributeValues: { ':one': 1 } });
+  const transientWrite = new UpdateCommand({ TableName: 't', Key: { pk: 'T#sn', sk: 'STATE' }, UpdateExpression: 'ADD #v :one', ExpressionAttributeNames: { '#v': 'ver' }, ExpressionAttributeValues: { ':one': 1 } });
+  const timeoutOnce = () => standIn((_exchange, index) => (index === 0 ? { status: 500, body: { __type: 'InternalServerError', message: 'may have landed' } } : { status: 200, body: {} }));
+
+  it('never sends a counter write twice after an error that may have landed', async () => {
+    // Prepare
+    const { handler, exchanges } = timeoutOnce();
+    const client = new DynamoDBClient({ ...config, requestHandler: handler as never });
+    retryOnlyThrottling(client, isCounterWrite);
+
+    // Act / Assess
+    await expect(documentClient(client).send(counterAdd)).rejects.toThrow(AmbiguousWriteError);
+    expect(exchanges).toHaveLength(1);
+  });
+
+  it('retries a throttled counter write, and every other call as before', async () => {
+    const { handler, exchanges } = standIn((_exchange, index) => (index === 0 ? { status: 400, body: { __type: 'ThrottlingException', message: 'slow down' } } : { status: 200, body: {} }));
+    const client = new DynamoDBClient({ ...config, requestHandler: handler as never });
+    retryOnlyThrottling(client, isCounterWrite);
+    const other = timeoutOnce();
+    const otherClient = new DynamoDBClient({ ...config, requestHandler: other.handler as never });
+    retryOnlyThrottling(otherClient, isCounterWrite);
+
+    await documentClient(client).send(counterAdd);
+    await documentClient(otherClient).send(transientWrite);
+
+    expect(exchanges).toHaveLength(2);
+    expect(other.exchanges).toHaveLength(2);
+  });
+
+  it('sees the lost responses the chaos layer injects, which sit inside it', async () => {
+    const { handler, exchanges } = standIn(() => ({ status: 200, body: {} }));
+    const client = new DynamoDBClient({ ...config, requestHandler: handler as never });
+    retryOnlyThrottling(client, isCounterWrite);
+    instrumentClient(client, 'DynamoDB', new FaultPlan({ seed: 1, faults: { [Fault.LostResponse]: { rate: 1, firstTries: 1 } } }));
+
+    await expect(documentClient(client).send(counterAdd)).rejects.toThrow(AmbiguousWriteError);
+    expect(exchanges).toHaveLength(1);
+  });
+});
+
+describe('Function: instrumentClient', () => {
   it('throttles the first attempt of a call on the matched item before it is sent, and the SDK retries it', async () => {
     const { handler, exchanges } = standIn(() => ({ status: 200, body: {} }));
     const client = new DynamoDBClient({ ...config, requestHandler: handler as never });
     const events: JournalEvent[] = [];
-    injectCallFaults(client, 'DynamoDB', new FaultPlan({ seed: 1, faults: { [Fault.Throttle]: { rate: 1, firstTries: 1, match: '^sn$' } } }), journalOf(events));
+    instrumentClient(client, 'DynamoDB', new FaultPlan({ seed: 1, faults: { [Fault.Throttle]: { rate: 1, firstTries: 1, match: '^sn$' } } }), journalOf(events));
     const doc = documentClient(client);
 
     const hit = await doc.send(new GetCommand({ TableName: 't', Key: { pk: 'T#sn', sk: 'STATE' } }));
@@ -91,12 +134,47 @@ describe('Function: injectCallFaults', () => {
   it('loses the response of a call that landed: the service sees it twice', async () => {
     const { handler, exchanges } = standIn(() => ({ status: 200, body: {} }));
     const client = new DynamoDBClient({ ...config, requestHandler: handler as never });
-    injectCallFaults(client, 'DynamoDB', new FaultPlan({ seed: 1, faults: { [Fault.LostResponse]: { rate: 1, firstTries: 1 } } }));
+    instrumentClient(client, 'DynamoDB', new FaultPlan({ seed: 1, faults: { [Fault.LostResponse]: { rate: 1, firstTries: 1 } } }));
 
     const output = await documentClient(client).send(new GetCommand({ TableName: 't', Key: { pk: 'T#sn', sk: 'STATE' } }));
 
     expect(output.$metadata.attempts).toBe(2);
     expect(exchanges.map((exchange) => exchange.target)).toEqual(['DynamoDB_20120810.GetItem', 'DynamoDB_20120810.GetItem']);
+  });
+
+  it('throttles every attempt of a call in a throttle storm, past the SDK retry budget', async () => {
+    const { handler, exchanges } = standIn(() => ({ status: 200, body: {} }));
+    const client = new DynamoDBClient({ ...config, requestHandler: handler as never });
+    instrumentClient(client, 'DynamoDB', new FaultPlan({ seed: 1, faults: { [Fault.ThrottleStorm]: { rate: 1, match: '^sn$' } } }));
+
+    await expect(documentClient(client).send(new GetCommand({ TableName: 't', Key: { pk: 'T#sn', sk: 'STATE' } }))).rejects.toMatchObject({
+      name: expect.stringMatching(/Throttl|ProvisionedThroughputExceeded/),
+      $metadata: { attempts: AWS_MAX_ATTEMPTS },
+    });
+    expect(exchanges).toHaveLength(0);
+  }, 60_000);
+
+  it('cancels a transaction as a conflicting one would, before it is sent', async () => {
+    const { handler, exchanges } = standIn(() => ({ status: 200, body: {} }));
+    const client = new DynamoDBClient({ ...config, requestHandler: handler as never });
+    instrumentClient(client, 'DynamoDB', new FaultPlan({ seed: 1, faults: { [Fault.TransactionConflict]: 1 } }));
+    const transaction = new TransactWriteCommand({ TransactItems: [{ Put: { TableName: 't', Item: { pk: 'a', sk: 'b' } } }] });
+
+    const refused = await documentClient(client).send(transaction).catch((error: unknown) => error);
+
+    expect(refused).toBeInstanceOf(TransactionCanceledException);
+    expect((refused as TransactionCanceledException).CancellationReasons).toEqual([{ Code: 'TransactionConflict' }]);
+    expect(exchanges).toHaveLength(0);
+  });
+
+  it('refuses ChangeMessageVisibility as for an expired receipt handle', async () => {
+    const { handler } = standIn(() => ({ status: 200, body: {} }));
+    const client = new SQSClient({ ...config, requestHandler: handler as never });
+    instrumentClient(client, 'SQS', new FaultPlan({ seed: 1, faults: { [Fault.VisibilityChangeFails]: 1 } }));
+
+    await expect(client.send(new ChangeMessageVisibilityCommand({ QueueUrl: 'https://sqs.us-east-1.amazonaws.com/1/q', ReceiptHandle: 'h', VisibilityTimeout: 5 }))).rejects.toBeInstanceOf(
+      ReceiptHandleIsInvalid,
+    );
   });
 });
 
@@ -130,6 +208,24 @@ describe('Function: injectSendFaults', () => {
   it('sends the matched entries a second time', async () => {
     const { sent } = await send({ [Fault.DuplicateSend]: { rate: 1, match: '^a/' } });
     expect(sent.map((batch) => batch.map((entry) => entry.MessageBody))).toEqual([entries.map((entry) => entry.MessageBody), [entries[0]?.MessageBody]]);
+  });
+
+  it('journals every message that reached the queue, duplicates included, with the id SQS gave it', async () => {
+    const { handler } = sqsStandIn();
+    const client = new SQSClient({ ...config, requestHandler: handler as never });
+    const events: JournalEvent[] = [];
+    const plan = new FaultPlan({ seed: 1, faults: { [Fault.DuplicateSend]: { rate: 1, match: '^a/' }, [Fault.PartialSendFailure]: { rate: 1, match: '^b/' } } });
+    instrumentClient(client, 'SQS', plan, journalOf(events));
+    injectSendFaults(client, plan, journalOf(events));
+
+    await client.send(new SendMessageBatchCommand({ QueueUrl: 'https://sqs.us-east-1.amazonaws.com/1/q', Entries: entries }));
+
+    const sends = events.filter((event) => event.type === 'send').map((event) => event.type === 'send' && [event.transient, event.messageId]);
+    expect(sends).toEqual([
+      ['a', 'm-0'],
+      ['c', 'm-2'],
+      ['a', 'm-0-again'],
+    ]);
   });
 
   it('delays the matched entries by one to five seconds', async () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { type FinalState, Invariant, checkInvariants } from '../../lib/chaos/invariants';
+import { type CounterState, type FinalState, Invariant, type Observation, checkInvariants, checkReadiness } from '../../lib/chaos/invariants';
 import type { JournalEvent } from '../../lib/chaos/journal';
-import { OperatorFault } from '../../lib/chaos/plan';
+import { Fault, OperatorFault } from '../../lib/chaos/plan';
 import { ProcessingStatus, type Registers } from '../../lib/domain/workflow';
-import type { DeadLetterRecord, TransientRecord } from '../../lib/store/task-store';
+import type { DeadLetterRecord, ReadyMarker, TransientRecord } from '../../lib/store/task-store';
 import { diamondRunners, registers, sampleTransient, workflowOf } from '../helpers/factories';
 
 const workflow = workflowOf(diamondRunners());
@@ -14,6 +14,7 @@ const transientRecord = (name: string, regs: Registers, status: ProcessingStatus
   registers: regs,
   version: 10,
   processingStatus: status,
+  bucket: status === ProcessingStatus.Completed ? 'completed' : status === ProcessingStatus.Blocked ? 'blocked' : 'processing',
   createdAt: 0,
 });
 
@@ -109,8 +110,12 @@ describe('Function: checkInvariants', () => {
   it('reports a stored processing status, or an index entry, that disagrees with the registers', () => {
     const stale = transientRecord('sn', done, ProcessingStatus.Processing);
     const violations = checkInvariants(workflow, [], state([stale], { listed: new Map([[ProcessingStatus.Processing, new Set(['sn'])]]) }));
-    expect(violations.map((violation) => violation.invariant)).toEqual([Invariant.StatusAgrees, Invariant.StatusAgrees]);
-    expect(violations[0]?.detail).toBe('stored processing status "processing", registers say "completed"');
+    expect(violations.map((violation) => violation.invariant)).toEqual([Invariant.StatusAgrees, Invariant.StatusAgrees, Invariant.StatusAgrees]);
+    expect(violations.map((violation) => violation.detail)).toEqual([
+      'stored processing status "processing", registers say "completed"',
+      `stored in the counters' bucket "processing", registers say "completed"`,
+      'the processing-status index lists it as "processing"; its registers say "completed"',
+    ]);
   });
 
   it('reports lost work: a transient still processing, one missing, messages or markers left', () => {
@@ -146,4 +151,74 @@ describe('Function: checkInvariants', () => {
     const violations = invariantsOf([], state([record], { deadLetters: [deadLetter] }));
     expect(violations.includes(Invariant.DeadLettersAccounted)).toBe(!accounted);
   });
+
+  describe('counters', () => {
+    const counts = (waiting: number, processing: number, blocked: number, completed: number) => ({ waiting, processing, blocked, completed });
+    const counters = (before: ReturnType<typeof counts>, overrides: Partial<CounterState> = {}): CounterState => ({
+      before,
+      counted: counts(0, 0, 0, 1),
+      after: counts(0, 0, 0, 1),
+      busy: 0,
+      ...overrides,
+    });
+    const kill: JournalEvent = { type: 'fault', fault: Fault.Kill, key: 'after settle sn/A #1', attempt: 1, at: 0 };
+    const check = (events: JournalEvent[], state_: CounterState) =>
+      invariantsOf(events, state([transientRecord('sn', done)], { counters: state_ })).filter((invariant) => invariant === Invariant.CountersTrue);
+
+    it('holds when every move was counted once, and the recount agrees with the registers', () => {
+      expect(check([], counters(counts(0, 0, 0, 1)))).toEqual([]);
+    });
+
+    it('reports drift no fault explains: a move counted twice or lost with nothing killed', () => {
+      expect(check([], counters(counts(0, 1, 0, 1)))).toHaveLength(1);
+      expect(check([], counters(counts(0, 1, 0, 0)))).toHaveLength(1);
+    });
+
+    it('allows a lost move per killed invocation, which the recount repairs', () => {
+      expect(check([kill], counters(counts(0, 1, 0, 0)))).toEqual([]);
+      expect(check([kill], counters(counts(1, 1, 0, 0)))).toHaveLength(1);
+    });
+
+    it('reports a recount that does not match the registers, or leaves the counters wrong or busy', () => {
+      expect(check([], counters(counts(0, 0, 0, 1), { counted: counts(0, 1, 0, 0) }))).toHaveLength(1);
+      expect(check([], counters(counts(0, 0, 0, 1), { after: counts(0, 1, 0, 0) }))).toHaveLength(1);
+      expect(check([], counters(counts(0, 0, 0, 1), { busy: 1 }))).toHaveLength(1);
+    });
+  });
 });
+
+describe('Function: checkReadiness', () => {
+  // A and then B, C (both wait for A), then D (waits for B and C).
+  const look = (regs: Registers, markers: ReadyMarker[] = [], from = 100): Observation => ({ records: [transientRecord('sn', regs, ProcessingStatus.Processing)], markers, from });
+  const send = (task: string, messageId: string, at = 50, g = 0): JournalEvent => ({ type: 'send', messageId, transient: 'sn', task, g, at });
+  const remove = (messageId: string, at: number): JournalEvent => ({ type: 'delete', messageId, at });
+  const marker = (task: string, generation = 0): ReadyMarker => ({ task, shard: 0, priority: 'p', name: 'sn', readyAt: 1, generation, id: 'x' });
+  const lost = (regs: Registers, events: JournalEvent[], markers: ReadyMarker[] = []) =>
+    checkReadiness(workflow, look(regs, markers), events).map((violation) => violation.task);
+  const afterA = registers({ A: 'processed' });
+
+  it('finds nothing when every ready task has a message, a marker, or a finished prerequisite whose message is still queued', () => {
+    expect(lost(afterA, [send('B', 'm1'), send('C', 'm2')])).toEqual([]);
+    expect(lost(afterA, [send('B', 'm1')], [marker('C')])).toEqual([]);
+    // A's worker settled and died before sending B and C: A's message comes back and sends them.
+    expect(lost(afterA, [send('A', 'm0')])).toEqual([]);
+  });
+
+  it('reports a ready task nothing records: its message deleted before the look, none sent, or only one of an older generation', () => {
+    expect(lost(afterA, [send('A', 'm0'), remove('m0', 60), send('B', 'm1')])).toEqual(['C']);
+    expect(lost(afterA, [send('B', 'm1'), send('C', 'm2', 50, 0)].slice(0, 1))).toEqual(['C']);
+    const reset = { ...afterA, C: { status: 'not processed', generation: 1 } };
+    expect(lost(reset, [send('B', 'm1'), send('C', 'm2', 50, 0)])).toEqual(['C']);
+    expect(lost(reset, [send('B', 'm1')], [marker('C', 1)])).toEqual([]);
+  });
+
+  it('counts a message deleted only after the look began as still there', () => {
+    expect(lost(afterA, [send('B', 'm1'), send('C', 'm2'), remove('m2', 150)])).toEqual([]);
+  });
+
+  it('does not ask a running or finished task for a record', () => {
+    expect(lost(registers({ A: 'processing' }), [])).toEqual([]);
+    expect(lost(done, [])).toEqual([]);
+  });
+});
+

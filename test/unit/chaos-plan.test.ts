@@ -40,7 +40,7 @@ describe('Function: FaultPlan', () => {
     ['a subject the match takes', { rate: 1, match: '^a/' }, { key: 'a/A', subject: 'a/A', attempt: 1 }, true],
     ['no subject when one must match', { rate: 1, match: '^a' }, { key: 'UpdateItem', attempt: 1 }, false],
   ])('%s decides %#', (_case, setting, target, expected) => {
-    expect(new FaultPlan({ seed: 5, faults: { [Fault.CrashBeforeSettle]: setting } }).hits(Fault.CrashBeforeSettle, target)).toBe(expected);
+    expect(new FaultPlan({ seed: 5, faults: { [Fault.Kill]: setting } }).hits(Fault.Kill, target)).toBe(expected);
   });
 
   it('takes, of several aimed settings, the first whose match and firstTries apply', () => {

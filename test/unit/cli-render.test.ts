@@ -13,6 +13,7 @@ const recordOf = (registers: Registers): TransientRecord => ({
   registers,
   version: 3,
   processingStatus: ProcessingStatus.Processing,
+  bucket: 'processing',
   createdAt: NOW - 60_000,
 });
 /** The note column of each task's row, by task. */

@@ -34,6 +34,7 @@ const fakeContext = (finishOrder: (batch: number) => number) => {
     metric: vi.fn(),
     ingest: unused,
     counts: unused,
+    recount: unused,
     processingStatuses: unused,
     secret: unused,
     scratch: unused,

@@ -83,10 +83,11 @@ describe('Function: withDescendants', () => {
 describe('Function: resetRegisters', () => {
   it('sends settled and running tasks back to "not processed" and leaves waiting ones alone', () => {
     const current = registers({ A: 'processed', B: 'processing', C: 'not processed', D: 'failed' });
-    expect(resetRegisters(current, ['A', 'B', 'C', 'D'], 42)).toEqual({
-      A: { status: 'not processed', lastModified: 42 },
-      B: { status: 'not processed', lastModified: 42 },
-      D: { status: 'not processed', lastModified: 42 },
+    expect(resetRegisters({ ...current, D: { status: 'failed', generation: 2 } }, ['A', 'B', 'C', 'D'], 42)).toEqual({
+      A: { status: 'not processed', lastModified: 42, generation: 1 },
+      B: { status: 'not processed', lastModified: 42, generation: 1 },
+      // One generation on: a message sent for the run before the reset can no longer claim the task.
+      D: { status: 'not processed', lastModified: 42, generation: 3 },
     });
   });
 });

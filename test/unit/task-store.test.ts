@@ -1,12 +1,12 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { documentClient } from '../../lib/bootstrap';
 import { toTaskSpec } from '../../lib/domain/validation';
-import { taskStore } from '../../lib/store/task-store';
-import { runner } from '../helpers/factories';
+import { type TransientRecord, decodeTransient, isCounterWrite, taskStore } from '../../lib/store/task-store';
+import { runner, sampleTransient } from '../helpers/factories';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const store = taskStore(documentClient(new DynamoDBClient({ region: 'us-east-1' })), 'tasks');
@@ -17,95 +17,125 @@ const readable = (input: { ConditionExpression?: string; ExpressionAttributeName
     .replace(/#n\d+/g, (placeholder) => input.ExpressionAttributeNames?.[placeholder] ?? placeholder)
     .replace(/:v\d+/g, (placeholder) => JSON.stringify(input.ExpressionAttributeValues?.[placeholder]));
 
-/** The input of the first UpdateItem sent. */
-const firstUpdate = () => {
-  const input = dynamo.commandCalls(UpdateCommand)[0]?.args[0].input;
-  if (!input) throw new Error('no UpdateItem was sent');
+/** The input of the nth UpdateItem sent. */
+const update = (index = 0) => {
+  const input = dynamo.commandCalls(UpdateCommand)[index]?.args[0].input;
+  if (!input) throw new Error(`no UpdateItem number ${index + 1} was sent`);
   return input;
 };
+
+const item = (registers: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  pk: 'T#sn',
+  sk: 'STATE',
+  name: 'sn',
+  ra: 1,
+  dec: 2,
+  ts: '2020-01-01T00:00:00.000Z',
+  ver: 9,
+  cb: 'p',
+  r: registers,
+  ...extra,
+});
+const refusedBy = (registers: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+  new ConditionalCheckFailedException({ message: 'refused', $metadata: {}, Item: marshall(item(registers, extra)) });
+
+const record = (overrides: Partial<TransientRecord> = {}): TransientRecord => ({
+  transient: sampleTransient('sn'),
+  registers: {},
+  version: 7,
+  processingStatus: 'processing',
+  bucket: 'processing',
+  createdAt: 0,
+  ...overrides,
+});
 
 describe('Function: taskStore', () => {
   beforeEach(() => dynamo.reset());
 
-  it('claims with one conditional write that re-checks every prerequisite', async () => {
+  it('claims with one conditional write that re-checks every prerequisite, for a message of the register generation', async () => {
     // Prepare
     dynamo.on(UpdateCommand).resolves({ Attributes: { name: 'sn', r: {} } });
     const spec = toTaskSpec(runner('Host information', { 'Host match': 'processed', 'Host MWEBV': 'not processed' }));
 
     // Act
-    await store.claim('sn', spec, { status: 'processing', claim: 'c1.2', leaseUntil: 9_000 }, 1_000);
+    await store.claim('sn', spec, { status: 'processing', claim: 'c1.tok', leaseUntil: 9_000, generation: 2 }, 1_000);
 
     // Assess
-    const [call] = dynamo.commandCalls(UpdateCommand);
-    const input = call?.args[0].input ?? {};
+    const input = update();
     expect(readable(input)).toBe(
       '(attribute_exists(pk)) AND ' +
         '((attribute_not_exists(r.Host information)) OR ' +
         // A waiting retry: only its own message (c1) before its time.
         '((r.Host information.s = "not processed") AND ((attribute_not_exists(r.Host information.ra)) OR (r.Host information.ra <= 1000) OR (begins_with(r.Host information.c, "c1.")))) OR ' +
         '((r.Host information.s = "processing") AND (r.Host information.l < 1000))) AND ' +
+        // A message from before the last reset cannot claim.
+        '(r.Host information.g = 2) AND ' +
         '(r.Host match.s = "processed") AND ' +
         '((attribute_not_exists(r.Host MWEBV)) OR (r.Host MWEBV.s = "not processed"))',
     );
     expect(input).toMatchObject({ Key: { pk: 'T#sn', sk: 'STATE' }, ReturnValues: 'ALL_NEW', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' });
   });
 
-  it('records a result only while the claim is still held', async () => {
+  it('lets a generation-0 message claim a register that was never reset', async () => {
     dynamo.on(UpdateCommand).resolves({ Attributes: { name: 'sn', r: {} } });
 
-    await store.settle('sn', 'Host match', 'abcd.2', { status: 'processed' });
+    await store.claim('sn', toTaskSpec(runner('A', {})), { status: 'processing', claim: 'c1.tok' }, 1);
 
-    const input = dynamo.commandCalls(UpdateCommand)[0]?.args[0].input ?? {};
-    expect(readable(input)).toBe('r.Host match.c = "abcd.2"');
+    expect(readable(update())).toContain('((attribute_not_exists(r.A.g)) OR (r.A.g = 0))');
   });
 
-  it("writes a transient's new processing status with its last result, only if nothing else wrote since", async () => {
-    dynamo.on(UpdateCommand).resolves({ Attributes: { name: 'sn', ps: 'completed', ver: 8, r: {} } });
+  it('records a result only while the register is still "processing" under the same token', async () => {
+    dynamo.on(UpdateCommand).resolves({ Attributes: { name: 'sn', r: {} } });
 
-    const result = await store.settle('sn', 'Host match', 'abcd.2', { status: 'processed' }, { status: 'completed', from: 'processing', version: 7 });
+    await store.settle('sn', 'Host match', 'abcd.tok', { status: 'processed' });
 
-    const input = firstUpdate();
-    expect(readable(input)).toBe('(r.Host match.c = "abcd.2") AND (ver = 7) AND (ps = "processing")');
-    expect(Object.values(input.ExpressionAttributeNames ?? {})).toEqual(expect.arrayContaining(['ps', 'pst', 'dv']));
-    expect(Object.values(input.ExpressionAttributeValues ?? {})).toEqual(expect.arrayContaining(['completed', 8]));
-    expect(result).toMatchObject({ ok: true, statusWritten: true });
+    expect(readable(update())).toBe('(r.Host match.c = "abcd.tok") AND (r.Host match.s = "processing")');
   });
 
-  describe('a settle with its status refused', () => {
-    const refusedBy = (register: Record<string, unknown>) =>
-      new ConditionalCheckFailedException({
-        message: 'refused',
-        $metadata: {},
-        Item: marshall({ pk: 'T#sn', sk: 'STATE', name: 'sn', ra: 1, dec: 2, ts: '2020-01-01T00:00:00.000Z', ver: 9, ps: 'processing', r: { A: register } }),
-      });
+  it("writes a transient's new bucket with a result, only if nothing else wrote since the claim", async () => {
+    dynamo.on(UpdateCommand).resolves({ Attributes: item({}, { cb: 'c', ver: 8 }) });
+
+    const result = await store.settle('sn', 'Host match', 'abcd.tok', { status: 'processed' }, { from: 'processing', to: 'completed', version: 7 });
+
+    const input = update();
+    expect(readable(input)).toBe('((r.Host match.c = "abcd.tok") AND (r.Host match.s = "processing")) AND (ver = 7) AND (cb = "p")');
+    expect(Object.values(input.ExpressionAttributeNames ?? {})).toEqual(expect.arrayContaining(['cb', 'pst', 'dv']));
+    expect(Object.values(input.ExpressionAttributeValues ?? {})).toEqual(expect.arrayContaining(['c', 'completed#4', 8]));
+    expect(result).toMatchObject({ ok: true, bucketWritten: true, record: { processingStatus: 'completed', bucket: 'completed' } });
+  });
+
+  describe('a settle with its bucket refused', () => {
     const settled = { status: 'processed', lastModified: 50 };
+    const move = { from: 'processing', to: 'completed', version: 7 } as const;
 
-    it('settles alone when another register changed since, leaving the status to the new image', async () => {
-      dynamo.on(UpdateCommand).rejectsOnce(refusedBy({ s: 'processing', c: 'x.1', l: 5 })).resolves({ Attributes: { name: 'sn', ps: 'processing', ver: 10, r: {} } });
+    it('settles alone when another register changed since, leaving the bucket to the new image', async () => {
+      dynamo.on(UpdateCommand).rejectsOnce(refusedBy({ A: { s: 'processing', c: 'x.tok', l: 5 } })).resolves({ Attributes: item({}, { ver: 10 }) });
 
-      const result = await store.settle('sn', 'A', 'x.1', settled, { status: 'completed', from: 'processing', version: 7 });
+      const result = await store.settle('sn', 'A', 'x.tok', settled, move);
 
-      const retry = dynamo.commandCalls(UpdateCommand)[1]?.args[0].input;
-      if (!retry) throw new Error('no second UpdateItem was sent');
-      expect(readable(retry)).toBe('r.A.c = "x.1"');
-      expect(Object.values(retry.ExpressionAttributeNames ?? {})).not.toContain('ps');
-      expect(result).toMatchObject({ ok: true, statusWritten: false });
+      expect(readable(update(1))).toBe('(r.A.c = "x.tok") AND (r.A.s = "processing")');
+      expect(Object.values(update(1).ExpressionAttributeNames ?? {})).not.toContain('cb');
+      expect(result).toMatchObject({ ok: true, bucketWritten: false });
     });
 
-    it('is settled, status and all, when its own earlier landing refused it (a reply lost, the call sent again)', async () => {
-      // Its status write landed too, whatever the image says now (a reset may have landed since).
-      dynamo.on(UpdateCommand).rejects(refusedBy({ s: 'processed', t: 50, c: 'x.1' }));
+    it('is settled, bucket and all, when its own earlier landing refused it (a reply lost, the call sent again)', async () => {
+      dynamo.on(UpdateCommand).rejects(refusedBy({ A: { s: 'processed', t: 50, c: 'x.tok' } }));
 
-      const result = await store.settle('sn', 'A', 'x.1', settled, { status: 'completed', from: 'processing', version: 7 });
+      const result = await store.settle('sn', 'A', 'x.tok', settled, move);
 
       expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(1);
-      expect(result).toMatchObject({ ok: true, statusWritten: true });
+      expect(result).toMatchObject({ ok: true, bucketWritten: true });
     });
 
-    it('is refused when the claim was lost', async () => {
-      dynamo.on(UpdateCommand).rejects(refusedBy({ s: 'processing', c: 'y.1', l: 5 }));
+    it.each([
+      ['another run took the claim over', { s: 'processing', c: 'y.tok', l: 5 }],
+      ['a reset dropped the claim', { s: 'not processed', t: 60, g: 1 }],
+      // The finding of issue 11: an identical second invocation must not undo the first one's result.
+      ['another invocation with this very token recorded a different result', { s: 'failed', t: 40, c: 'x.tok' }],
+    ])('is refused when %s', async (_case, register) => {
+      dynamo.on(UpdateCommand).rejects(refusedBy({ A: register }));
 
-      const result = await store.settle('sn', 'A', 'x.1', settled, { status: 'completed', from: 'processing', version: 7 });
+      const result = await store.settle('sn', 'A', 'x.tok', settled, move);
 
       expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(1);
       expect(result).toMatchObject({ ok: false });
@@ -113,27 +143,25 @@ describe('Function: taskStore', () => {
   });
 
   it('returns the item that refused a claim, decoded', async () => {
-    const current = { pk: 'T#sn', sk: 'STATE', name: 'sn', ra: 1, dec: 2, ts: '2020-01-01T00:00:00.000Z', ver: 4, ps: 'processing', r: { A: { s: 'processing', c: 'x.1', l: 5 } } };
-    dynamo.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'refused', $metadata: {}, Item: marshall(current) }));
+    dynamo.on(UpdateCommand).rejects(refusedBy({ A: { s: 'processing', c: 'x.tok', l: 5 } }, { ver: 4 }));
 
     const result = await store.claim('sn', toTaskSpec(runner('A', {})), { status: 'processing' }, 1);
 
     expect(result).toEqual({
       ok: false,
-      current: expect.objectContaining({ version: 4, registers: { A: { status: 'processing', claim: 'x.1', leaseUntil: 5 } } }),
+      current: expect.objectContaining({ version: 4, bucket: 'processing', registers: { A: { status: 'processing', claim: 'x.tok', leaseUntil: 5 } } }),
     });
   });
 
   it('holds a claim refused by its own earlier landing (a reply lost, the call sent again), and no other', async () => {
-    const current = { pk: 'T#sn', sk: 'STATE', name: 'sn', ra: 1, dec: 2, ts: '2020-01-01T00:00:00.000Z', ver: 4, ps: 'processing', r: { A: { s: 'processing', c: 'x.1', l: 5 } } };
-    dynamo.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'refused', $metadata: {}, Item: marshall(current) }));
+    dynamo.on(UpdateCommand).rejects(refusedBy({ A: { s: 'processing', c: 'x.tok', l: 5 } }, { ver: 4 }));
     const spec = toTaskSpec(runner('A', {}));
 
-    const own = await store.claim('sn', spec, { status: 'processing', claim: 'x.1' }, 1);
-    const nextAttempt = await store.claim('sn', spec, { status: 'processing', claim: 'x.2' }, 1);
+    const own = await store.claim('sn', spec, { status: 'processing', claim: 'x.tok' }, 1);
+    const sameMessageOtherInvocation = await store.claim('sn', spec, { status: 'processing', claim: 'x.other' }, 1);
 
     expect(own).toEqual({ ok: true, record: expect.objectContaining({ version: 4 }) });
-    expect(nextAttempt).toMatchObject({ ok: false });
+    expect(sameMessageOtherInvocation).toMatchObject({ ok: false });
   });
 
   it('lets other errors (throttling, outages) through, so the delivery is retried', async () => {
@@ -141,44 +169,88 @@ describe('Function: taskStore', () => {
     await expect(store.claim('sn', toTaskSpec(runner('A', {})), { status: 'processing' }, 1)).rejects.toThrow('Rate exceeded');
   });
 
-  it('replaces registers and data only if neither the version nor the processing status changed since the read', async () => {
-    dynamo.on(UpdateCommand).resolves({ Attributes: { name: 'sn', r: {} } });
+  it('replaces registers and data only if neither the version nor the bucket changed since the read', async () => {
+    dynamo.on(UpdateCommand).resolves({ Attributes: item({}) });
 
-    await store.replace(
-      'sn',
-      { version: 7, processingStatus: 'completed' },
-      { 'Host information': { status: 'not processed', lastModified: 5 } },
-      'processing',
-      { name: 'sn', raDeg: 1, decDeg: 2, publicTimestamp: '2020-01-01T00:00:00.000Z' },
-    );
+    await store.replace('sn', record({ bucket: 'completed' }), { 'Host information': { status: 'not processed', lastModified: 5, generation: 1 } }, 'processing', {
+      transient: { name: 'sn', raDeg: 1, decDeg: 2, publicTimestamp: '2020-01-01T00:00:00.000Z' },
+    });
 
-    const input = firstUpdate();
-    expect(readable(input)).toBe('(ver = 7) AND (ps = "completed")');
+    const input = update();
+    expect(readable(input)).toBe('(ver = 7) AND (cb = "c")');
     // A redshift the new data lacks is removed, not left behind.
     expect(input.UpdateExpression).toMatch(/ REMOVE #n\d+(, #n\d+)* ADD /);
-    expect(Object.values(input.ExpressionAttributeNames ?? {})).toEqual(expect.arrayContaining(['ra', 'dec', 'pts', 'z', 'cls']));
+    expect(Object.values(input.ExpressionAttributeNames ?? {})).toEqual(expect.arrayContaining(['ra', 'dec', 'pts', 'z', 'cls', 'cb', 'pst']));
   });
 
-  it('never writes the same processing status twice, so a transition is counted once', async () => {
-    dynamo.on(UpdateCommand).resolves({ Attributes: { name: 'sn', ps: 'processing', r: {} } });
+  it('records what a replace makes ready in the same transaction, as ready markers', async () => {
+    dynamo.on(TransactWriteCommand).resolves({});
+    const marker = { task: 'B', shard: 0, priority: '2020-01-01T00:00:00.000Z#sn', name: 'sn', readyAt: 5, generation: 1, id: 'abc' };
 
-    const previous = await store.setProcessingStatus('sn', 9, 'completed');
+    const result = await store.replace('sn', record(), { A: { status: 'not processed', generation: 1 } }, 'waiting', { markers: [marker] });
 
-    const input = firstUpdate();
-    expect(readable(input)).toBe('(attribute_exists(pk)) AND (ps <> "completed") AND ((attribute_not_exists(dv)) OR (dv < 9))');
-    expect(input.ReturnValues).toBe('ALL_OLD');
-    expect(previous?.processingStatus).toBe('processing');
+    const [call] = dynamo.commandCalls(TransactWriteCommand);
+    const items = call?.args[0].input.TransactItems ?? [];
+    expect(items).toHaveLength(2);
+    expect(items[0]?.Update).toMatchObject({ Key: { pk: 'T#sn', sk: 'STATE' }, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' });
+    expect(items[1]?.Put?.Item).toEqual({ pk: 'READY#B#0', sk: '2020-01-01T00:00:00.000Z#sn#abc', name: 'sn', at: 5, g: 1 });
+    expect(result).toMatchObject({ ok: true, record: { version: 8, bucket: 'waiting', registers: { A: { status: 'not processed', generation: 1 } } } });
   });
 
-  it('moves counts with one atomic ADD on a counter item', async () => {
+  it.each([
+    ['a refused condition, with the image that refused it', { Code: 'ConditionalCheckFailed', Item: marshall(item({}, { ver: 12 })) }, { ok: false, current: expect.objectContaining({ version: 12 }) }],
+    ['a conflicting transaction, reading the item again', { Code: 'TransactionConflict' }, { ok: false, current: expect.objectContaining({ version: 9 }) }],
+  ])('reports a transaction cancelled by %s as a refusal', async (_case, reason, expected) => {
+    dynamo.on(TransactWriteCommand).rejects(new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: [reason, { Code: 'None' }] }));
+    dynamo.on(GetCommand).resolves({ Item: item({}) });
+    const marker = { task: 'B', shard: 0, priority: 'p', name: 'sn', readyAt: 5, generation: 0, id: 'abc' };
+
+    const result = await store.replace('sn', record(), { A: { status: 'not processed' } }, 'waiting', { markers: [marker] });
+
+    expect(result).toEqual(expected);
+  });
+
+  it('moves the bucket only from the bucket it read, and knows its own earlier landing by its writer mark', async () => {
+    dynamo.on(UpdateCommand).rejectsOnce(refusedBy({}, { cb: 'c', dv: 9, dw: 'me' })).rejectsOnce(refusedBy({}, { cb: 'c', dv: 9, dw: 'someone' }));
+    const move = { from: 'processing', to: 'completed', version: 9 } as const;
+
+    const mine = await store.setBucket('sn', move, 'me');
+    const theirs = await store.setBucket('sn', move, 'me');
+
+    expect(readable(update())).toBe('(attribute_exists(pk)) AND (cb = "p") AND ((attribute_not_exists(dv)) OR (dv < 9))');
+    expect([mine, theirs]).toEqual([true, false]);
+  });
+
+  it('moves counts with one atomic ADD on a counter item, which also counts its version', async () => {
     dynamo.on(UpdateCommand).resolves({});
 
     await store.addCounts(11, { waiting: -1, processing: 1, blocked: 0 });
 
-    const input = firstUpdate();
+    const input = update();
     expect(input.Key).toEqual({ pk: 'COUNTS#3', sk: 'COUNTS' });
-    expect(input.UpdateExpression).toBe('ADD #n0 :v0, #n1 :v1');
-    expect(input.ExpressionAttributeNames).toEqual({ '#n0': 'waiting', '#n1': 'processing' });
-    expect(input.ExpressionAttributeValues).toEqual({ ':v0': -1, ':v1': 1 });
+    expect(input.UpdateExpression).toBe('ADD #n0 :v0, #n1 :v1, #n2 :v2');
+    expect(input.ExpressionAttributeNames).toEqual({ '#n0': 'waiting', '#n1': 'processing', '#n2': 'cv' });
+    expect(input.ExpressionAttributeValues).toEqual({ ':v0': -1, ':v1': 1, ':v2': 1 });
+  });
+
+  it('repairs a counter item only if no move changed it since it was read', async () => {
+    dynamo.on(UpdateCommand).resolvesOnce({}).rejectsOnce(new ConditionalCheckFailedException({ message: 'moved', $metadata: {} }));
+
+    const first = await store.repairCounterShard(2, 41, { waiting: 1, processing: 2, blocked: 3, completed: 4 });
+    const second = await store.repairCounterShard(2, 41, { waiting: 1, processing: 2, blocked: 3, completed: 4 });
+
+    expect(readable(update())).toBe('cv = 41');
+    expect([first, second]).toEqual([true, false]);
+  });
+
+  it('tells counter writes from the rest, so that only they are never resent', () => {
+    expect(isCounterWrite('UpdateItemCommand', { Key: { pk: { S: 'COUNTS#3' }, sk: { S: 'COUNTS' } } })).toBe(true);
+    expect(isCounterWrite('UpdateItemCommand', { Key: { pk: { S: 'T#COUNTS#3' }, sk: { S: 'STATE' } } })).toBe(false);
+    expect(isCounterWrite('GetItemCommand', { Key: { pk: { S: 'COUNTS#3' }, sk: { S: 'COUNTS' } } })).toBe(false);
+  });
+
+  it('reads the bucket a transient is counted in, and its processing status from it', () => {
+    expect(decodeTransient(item({}, { cb: 'w' }))).toMatchObject({ bucket: 'waiting', processingStatus: 'processing' });
+    expect(decodeTransient(item({}, { cb: 'b' }))).toMatchObject({ bucket: 'blocked', processingStatus: 'blocked' });
   });
 });

@@ -1,0 +1,20 @@
+/**
+ * Where wall-clock time still decides something, and the clock skew between hosts that the engine tolerates.
+ * Fencing never depends on time: a run's writes are conditioned on its claim token. Time decides only when a
+ * run or a lock holder is presumed dead, and each such decision keeps at least this margin.
+ */
+
+/**
+ * The largest difference between the clocks of any two hosts (Lambda containers, the CLI's machine) that the
+ * engine tolerates. Lambda's hosts are kept by Amazon Time Sync to well under a millisecond; an operator's
+ * machine synchronised by NTP is within tens of milliseconds.
+ */
+export const MAX_CLOCK_SKEW_MS = 5_000;
+
+/**
+ * `retrigger` treats a "processing" register as a dead run only when its lease ended this long ago by the
+ * caller's clock, so a caller whose clock runs up to this much fast never resets a live run. Dead runs are
+ * recovered long before that without an operator (SQS redelivery, then the dead-letter handler); this is the
+ * repair for the rare register that outlived both.
+ */
+export const STALE_RUN_MS = 15 * 60_000;
