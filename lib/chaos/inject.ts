@@ -342,7 +342,8 @@ export const instrumentClient = (client: DynamoDBClient | SQSClient, service: Se
     switch (decided.whole) {
       case Fault.ThrottleStorm: {
         const error = throttlingError(service, `injected throttle storm on ${key}`, plan.pick(0, 1, Fault.Throttle, target));
-        recordFault(journal, Fault.ThrottleStorm, target, error.name);
+        // One fault per call, however many attempts it throttles.
+        if (attempt === 1) recordFault(journal, Fault.ThrottleStorm, target, error.name);
         throw error;
       }
       case Fault.TransactionConflict: {

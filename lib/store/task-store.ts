@@ -42,8 +42,10 @@ export const COUNTER_SHARDS = STATUS_INDEX_SHARDS;
 /** BatchWriteItem calls of one write sent side by side. */
 const BATCH_WRITES_IN_PARALLEL = 4;
 
+const TRANSIENT_KEY_PREFIX = 'T#';
+
 export const keys = {
-  transient: (name: string) => ({ pk: `T#${name}`, sk: 'STATE' }),
+  transient: (name: string) => ({ pk: `${TRANSIENT_KEY_PREFIX}${name}`, sk: 'STATE' }),
   /** One item per run that saved: the register's claim token names the output its result goes with. */
   output: (name: string, task: string, token: string) => ({ pk: `T#${name}`, sk: `OUT#${task}#${token}` }),
   /** Each marker write makes an item of its own (`id`), so deleting the marker one sent never deletes a newer one. */
@@ -169,12 +171,15 @@ type BatchWriteRequests = NonNullable<BatchWriteCommandInput['RequestItems']>[st
 export const decodeTransient = (item: Item): TransientRecord => {
   const stored = (item.r ?? {}) as Record<string, StoredRegister>;
   const bucket = bucketOfCode.get(item.cb as string) ?? CountBucket.Waiting;
+  // The name and the public timestamp are stored once each, in the key and the priority key.
+  const name = (item.pk as string).slice(TRANSIENT_KEY_PREFIX.length);
+  const priority = item.pts as string;
   return {
     transient: {
-      name: item.name as string,
+      name,
       raDeg: item.ra as number,
       decDeg: item.dec as number,
-      publicTimestamp: item.ts as string,
+      publicTimestamp: priority.slice(0, priority.length - name.length - 1),
       ...(item.z === undefined ? {} : { redshift: item.z as number }),
       ...(item.cls === undefined ? {} : { spectroscopicClass: item.cls as string }),
     },
@@ -187,12 +192,13 @@ export const decodeTransient = (item: Item): TransientRecord => {
   };
 };
 
-/** The transient's own data as attributes (undefined ones are left out by the document client). */
+/**
+ * The transient's own data as attributes (undefined ones are left out by the document client). The name is the
+ * key's, the public timestamp the priority key's: every byte counts, as the item must stay inside one write unit.
+ */
 const dataAttributes = (transient: Transient) => ({
-  name: transient.name,
   ra: transient.raDeg,
   dec: transient.decDeg,
-  ts: transient.publicTimestamp,
   z: transient.redshift,
   cls: transient.spectroscopicClass,
   pts: priorityKey(transient),

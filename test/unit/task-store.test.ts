@@ -27,10 +27,9 @@ const update = (index = 0) => {
 const item = (registers: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   pk: 'T#sn',
   sk: 'STATE',
-  name: 'sn',
   ra: 1,
   dec: 2,
-  ts: '2020-01-01T00:00:00.000Z',
+  pts: '2020-01-01T00:00:00.000Z#sn',
   ver: 9,
   cb: 'p',
   r: registers,
@@ -54,7 +53,7 @@ describe('Function: taskStore', () => {
 
   it('claims with one conditional write that re-checks every prerequisite, for a message of the register generation', async () => {
     // Prepare
-    dynamo.on(UpdateCommand).resolves({ Attributes: { name: 'sn', r: {} } });
+    dynamo.on(UpdateCommand).resolves({ Attributes: item({}) });
     const spec = toTaskSpec(runner('Host information', { 'Host match': 'processed', 'Host MWEBV': 'not processed' }));
 
     // Act
@@ -77,7 +76,7 @@ describe('Function: taskStore', () => {
   });
 
   it('lets a generation-0 message claim a register that was never reset', async () => {
-    dynamo.on(UpdateCommand).resolves({ Attributes: { name: 'sn', r: {} } });
+    dynamo.on(UpdateCommand).resolves({ Attributes: item({}) });
 
     await store.claim('sn', toTaskSpec(runner('A', {})), { status: 'processing', claim: 'c1.tok' }, 1);
 
@@ -85,7 +84,7 @@ describe('Function: taskStore', () => {
   });
 
   it('records a result only while the register is still "processing" under the same token', async () => {
-    dynamo.on(UpdateCommand).resolves({ Attributes: { name: 'sn', r: {} } });
+    dynamo.on(UpdateCommand).resolves({ Attributes: item({}) });
 
     await store.settle('sn', 'Host match', 'abcd.tok', { status: 'processed' });
 
@@ -208,6 +207,24 @@ describe('Function: taskStore', () => {
     const result = await store.replace('sn', record(), { A: { status: 'not processed' } }, 'waiting', { markers: [marker] });
 
     expect(result).toEqual(expected);
+  });
+
+  it('creates the entries DynamoDB accepts and rejects alone, with its reason, one it refuses as it is', async () => {
+    // Prepare: the two-entry transaction is refused for a validation error; then each entry goes alone
+    const cancel = (reasons: { Code: string; Message?: string }[]) => new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: reasons });
+    dynamo
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancel([{ Code: 'None' }, { Code: 'ValidationError', Message: 'Item size has exceeded the maximum allowed size' }]))
+      .resolvesOnce({})
+      .rejectsOnce(cancel([{ Code: 'ValidationError', Message: 'Item size has exceeded the maximum allowed size' }]));
+    const entry = (name: string) => ({ transient: sampleTransient(name), registers: {}, bucket: 'waiting' as const, markers: [] });
+
+    // Act
+    const result = await store.create([entry('good'), entry('huge')], 1);
+
+    // Assess
+    expect(result).toEqual({ created: ['good'], existing: [], rejected: [{ name: 'huge', reason: 'Item size has exceeded the maximum allowed size' }] });
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(3);
   });
 
   it('moves the bucket only from the bucket it read, and knows its own earlier landing by its writer mark', async () => {
