@@ -50,23 +50,49 @@ export const fileJournal = (file: string): Journal => ({
   },
 });
 
+const parseLine = (file: string, line: string, number: number): JournalEvent => {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch (cause) {
+    throw new ConfigError(`${file}:${number}: not JSON`, { cause });
+  }
+  const parsed = journalEventSchema.safeParse(json);
+  if (!parsed.success) throw new ConfigError(`${file}:${number}: not a journal event: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+};
+
 /** Reads a journal back, validating every line; a bad line is named by its number. */
 export const readJournal = (file: string): JournalEvent[] => {
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8')
     .split('\n')
-    .flatMap((line, index) => {
-      if (line.trim() === '') return [];
-      let json: unknown;
-      try {
-        json = JSON.parse(line);
-      } catch (cause) {
-        throw new ConfigError(`${file}:${index + 1}: not JSON`, { cause });
+    .flatMap((line, index) => (line.trim() === '' ? [] : [parseLine(file, line, index + 1)]));
+};
+
+/**
+ * Follows a journal as it grows: each call returns every event so far, reading only the lines appended since the
+ * last call (a run looks at its journal several times a second).
+ */
+export const followJournal = (file: string): (() => readonly JournalEvent[]) => {
+  const events: JournalEvent[] = [];
+  let offset = 0;
+  let lines = 0;
+  return () => {
+    if (!existsSync(file)) return events;
+    const buffer = readFileSync(file);
+    // Only whole lines: one being appended right now is read next time.
+    const end = buffer.lastIndexOf(0x0a) + 1;
+    if (end > offset) {
+      for (const line of buffer.subarray(offset, end).toString('utf8').split('\n')) {
+        if (line.trim() === '') continue;
+        lines += 1;
+        events.push(parseLine(file, line, lines));
       }
-      const parsed = journalEventSchema.safeParse(json);
-      if (!parsed.success) throw new ConfigError(`${file}:${index + 1}: not a journal event: ${parsed.error.issues[0]?.message}`);
-      return [parsed.data];
-    });
+      offset = end;
+    }
+    return events;
+  };
 };
 
 /** Injected faults by kind, from a journal. */

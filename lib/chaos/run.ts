@@ -12,7 +12,7 @@ import type { Transient } from '../runner';
 import type { TransientRecord } from '../store/task-store';
 import { ChaosDriver, type DriverRates, defaultDriverRates } from './driver';
 import { type Violation, checkInvariants, checkReadiness } from './invariants';
-import { type JournalEvent, faultCounts, fileJournal, readJournal } from './journal';
+import { type JournalEvent, faultCounts, fileJournal, followJournal, readJournal } from './journal';
 import { allMarkers, finalState, observe, pendingMessages, recountForCheck } from './observe';
 
 export interface ChaosRunOptions {
@@ -64,18 +64,21 @@ export const waitUntilSettled = async (
  */
 export class ReadinessWatch {
   private readonly seen = new Set<string>();
+  private readonly events: () => readonly JournalEvent[];
   readonly violations: Violation[] = [];
   looks = 0;
 
   constructor(
     private readonly runtime: LocalRuntime,
-    private readonly journal: string,
-  ) {}
+    journal: string,
+  ) {
+    this.events = followJournal(journal);
+  }
 
   async look(names: readonly string[]): Promise<void> {
     const observation = await observe(this.runtime.engine, names);
     // Read after the look, so that every message sent before it ended is known.
-    const events = readJournal(this.journal);
+    const events = this.events();
     this.looks++;
     for (const violation of checkReadiness(this.runtime.engine.workflow, observation, events)) {
       const key = JSON.stringify([violation.transient, violation.task, violation.detail]);
