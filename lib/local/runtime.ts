@@ -85,6 +85,8 @@ export interface LocalRuntimeOptions {
    * runtime's own engine (ingest, operator actions) journals but injects nothing.
    */
   readonly chaos?: FaultPlanSpec;
+  /** Called when stopping has waited 10 s for scheduled invocations still in flight, with their functions' names. */
+  readonly onStopWait?: (functions: readonly string[]) => void;
   /** Called after every invocation of a queue's function. */
   readonly onInvocation?: (functionName: string, outcome: { records: number; failed: number; error?: Error }) => void;
   /** More environment for the handlers (e.g. the TNS stand-in's URL and bot), set before they load. */
@@ -103,7 +105,8 @@ export interface LocalRuntimeOptions {
 export class LocalRuntime {
   private readonly sources: SqsEventSource[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly scheduled = new Set<Promise<unknown>>();
+  /** Scheduled invocations in flight, with their function's name. */
+  private readonly scheduled = new Map<Promise<unknown>, string>();
   private stopped = false;
 
   private constructor(
@@ -217,7 +220,7 @@ export class LocalRuntime {
     const tracked = invocation
       .catch((error: unknown) => this.engine.logger.error('scheduled invocation failed', { task: runner.taskName, error }))
       .finally(() => this.scheduled.delete(tracked));
-    this.scheduled.add(tracked);
+    this.scheduled.set(tracked, functionName);
     return tracked;
   }
 
@@ -256,7 +259,14 @@ export class LocalRuntime {
     if (this.stopped) return;
     this.stopped = true;
     this.timers.forEach((timer) => clearInterval(timer));
-    await Promise.all([...this.sources.map((source) => source.stop()), ...this.scheduled]);
+    const waiting = Promise.all([...this.sources.map((source) => source.stop()), ...this.scheduled.keys()]);
+    // Invocations still running are waited for (up to their timeout, as Lambda would let them run): say which.
+    const notice = setTimeout(() => {
+      const functions = [...new Set(this.scheduled.values())];
+      if (functions.length > 0) this.options.onStopWait?.(functions);
+    }, 10_000);
+    await waiting;
+    clearTimeout(notice);
     this.sqs.destroy();
     await Promise.all([this.dynamodb.stop(), this.sqsService.stop()]);
   }

@@ -102,6 +102,7 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
       tickMs: options.tickMs,
       ...(tns ? { environment: tns.environment(), enable: [TNS_INGESTION_TASK] } : {}),
       ...(chaos ? { chaos, retryBaseSeconds: 1 } : {}),
+      onStopWait: (functions) => print(colors.dim(`stopping: waiting for ${functions.join(', ')} to end (at most its timeout)`)),
     });
     const info = runtime.describe();
     print(`DynamoDB Local ${info.dynamodbEndpoint} · SQS emulator ${info.sqsEndpoint} · table ${info.tableName}`);
