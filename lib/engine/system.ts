@@ -110,6 +110,8 @@ export const runSystemTask = async (
   // Long runs (a daily file) need time to finish the batches in flight and write their checkpoint.
   const margin = Math.max(1_000, runner.timeoutSeconds * 100);
   const timer = setTimeout(() => abort.abort(new Error('function timeout approaching')), Math.max(0, deadline - engine.clock() - margin));
+  // A run that never returns must not keep its process alive for it.
+  timer.unref();
   const started = engine.clock();
   try {
     await runner.process(systemTaskContext(engine, runner, services, abort.signal));

@@ -186,6 +186,8 @@ const run = async (
   const abort = new AbortController();
   // Stop cooperative runners a little before the function would be killed.
   const timer = setTimeout(() => abort.abort(new Error('function timeout approaching')), Math.max(0, deadline - engine.clock() - 1_000));
+  // A run that never returns must not keep its process alive for it.
+  timer.unref();
   const context: TaskContext = {
     attempt: delivery.receiveCount,
     runId: token,
