@@ -25,8 +25,8 @@ describe('Function: tnsDateToIso', () => {
     expect(tnsDateToIso(text)).toBe(iso);
   });
 
-  it('says so when the text is no date', () => {
-    expect(tnsDateToIso('yesterday-ish')).toBeUndefined();
+  it.each([['yesterday-ish'], ['1'], ['2024-02-30 00:00:00'], ['10000-01-01 00:00:00'], ['1899-12-31 23:59:59']])('says so when %s is no date it accepts', (text) => {
+    expect(tnsDateToIso(text)).toBeUndefined();
   });
 });
 
@@ -59,6 +59,24 @@ describe('Function: transientFromObject', () => {
   it('refuses coordinates out of range with the reason', () => {
     expect(transientFromObject(object({ decdeg: 95 }))).toEqual({ ok: false, reason: 'dec must be in [-90, 90]' });
   });
+
+  it.each([
+    ['a terminal escape', '2024a\u001b]0;owned\u0007', 'U+001B at position 6'],
+    ['a slash', '2024/../a', 'U+002F at position 5'],
+    ['a bidirectional override', '2024\u202eabc', 'U+202E at position 5'],
+  ])('refuses a name with %s, with the reason', (_case, objname, where) => {
+    expect(transientFromObject(object({ objname }))).toEqual({ ok: false, reason: `name must not contain "#", "/", "\\" or control characters (${where})` });
+  });
+
+  it.each([
+    ['a bare number (2001 to Date.parse)', '1', 'public timestamp is not a date (use ISO 8601)'],
+    ['a day the month does not have', '2024-02-30 00:00:00', 'public timestamp is not a date (use ISO 8601)'],
+    ['a year past 9999, which would jump the queue', '+010000-01-01T00:00:00Z', 'public timestamp is not a date (use ISO 8601)'],
+    ['year 9999 that is 10000 in UTC', '9999-12-31T23:30:00-01:00', 'public timestamp must fall in the years 1900–9999'],
+    ['a year before 1900', '1066-10-14 09:00:00', 'public timestamp must fall in the years 1900–9999'],
+  ])('refuses a discovery date that is %s', (_case, discoverydate, reason) => {
+    expect(transientFromObject(object({ discoverydate }))).toEqual({ ok: false, reason });
+  });
 });
 
 describe('Function: transientFromCsvRow', () => {
@@ -75,6 +93,9 @@ describe('Function: transientFromCsvRow', () => {
     ['a word for ra', { name: 'x', ra: 'abc', declination: '2', discoverydate: '2024-01-01 00:00:00' }, 'ra must be a number of degrees'],
     ['no date', { name: 'x', ra: '1', declination: '2' }, 'public timestamp is missing'],
     ['a bad date', { name: 'x', ra: '1', declination: '2', discoverydate: 'soon' }, 'public timestamp is not a date (use ISO 8601)'],
+    ['a bare number for a date', { name: 'x', ra: '1', declination: '2', discoverydate: '1' }, 'public timestamp is not a date (use ISO 8601)'],
+    ['a year past 9999', { name: 'x', ra: '1', declination: '2', discoverydate: '12024-01-01 00:00:00' }, 'public timestamp is not a date (use ISO 8601)'],
+    ['a terminal escape in the name', { name: 'x\u001b[31m', ra: '1', declination: '2', discoverydate: '2024-01-01 00:00:00' }, 'name must not contain "#", "/", "\\" or control characters (U+001B at position 2)'],
   ])('refuses a row with %s', (_case, row, reason) => {
     expect(transientFromCsvRow(row)).toEqual({ ok: false, reason });
   });
