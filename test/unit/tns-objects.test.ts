@@ -112,6 +112,28 @@ describe('Function: parseTnsCredentials', () => {
     expect(parseTnsCredentials({ ...values, TNS_API_URL: 'https://sandbox.wis-tns.org/' }, 'test').apiUrl).toBe('https://sandbox.wis-tns.org');
   });
 
+  it.each([
+    ['loopback by address', 'http://127.0.0.1:4545', 'http://127.0.0.1:4545'],
+    ['loopback over IPv6', 'http://[::1]:4545/', 'http://[::1]:4545'],
+    ['localhost', 'http://localhost:4545', 'http://localhost:4545'],
+  ])('accepts plain http:// only to %s (the local stand-in)', (_case, url, apiUrl) => {
+    expect(parseTnsCredentials({ ...values, TNS_API_URL: url }, 'test').apiUrl).toBe(apiUrl);
+  });
+
+  it.each([
+    ['plain http:// to a remote site', 'http://www.wis-tns.org', /TNS_API_URL must be https:\/\/ \(http:\/\/ only to 127\.0\.0\.1, \[::1\], localhost\), not "http:\/\/www\.wis-tns\.org\/"/],
+    ['a host that only starts like loopback', 'http://127.0.0.1.example.org', /must be https:\/\/.*not "http:\/\/127\.0\.0\.1\.example\.org\/"/],
+    ['another scheme', 'ftp://www.wis-tns.org', /must be https:\/\/.*not "ftp:\/\/www\.wis-tns\.org\/"/],
+    ['a user name and password', 'https://bot:hunter2@www.wis-tns.org', /TNS_API_URL must not hold a user name or password \("https:\/\/www\.wis-tns\.org\/"\)/],
+    ['a query', 'https://www.wis-tns.org/?token=hunter2', /TNS_API_URL must not hold a query or fragment \("https:\/\/www\.wis-tns\.org\/"\)/],
+    ['no URL at all', 'hunter2', /TNS_API_URL is not a URL/],
+  ])('refuses a TNS_API_URL with %s, naming what to fix but no secret', (_case, url, message) => {
+    const attempt = () => parseTnsCredentials({ ...values, TNS_API_URL: url }, 'the environment');
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(message);
+    expect(attempt).not.toThrow(/hunter2|abcdef0123456789/);
+  });
+
   it('names what is missing or invalid and never shows a value', () => {
     const attempt = () => parseTnsCredentials({ TNS_BOT_ID: 'not-a-number-secret', TNS_BOT_NAME: 'blast_bot' }, 'the environment');
     expect(attempt).toThrow(ConfigError);
