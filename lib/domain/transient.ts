@@ -4,30 +4,89 @@ import { z } from 'zod';
 export const MAX_NAME_LENGTH = 120;
 /** Longest spectroscopic class (TNS's are a few words), so that no field can push an item past DynamoDB's 400 KB. */
 export const MAX_CLASS_LENGTH = 64;
+/**
+ * Public timestamps must fall in these years. The priority key is `${iso}#${name}` and sorts as text: a year
+ * past 9999 is written "+010000-…" and would sort before every other transient; TNS has nothing before 1900.
+ */
+export const MIN_TIMESTAMP_YEAR = 1900;
+export const MAX_TIMESTAMP_YEAR = 9999;
 
-/** What makes a name unusable as a key or unsafe to print: the key separator, path separators, control characters. */
-const UNSAFE_NAME = /[#/\\\p{Cc}\p{Cf}]/u;
+/**
+ * What makes a name unusable as a key or unsafe to print: the key separator, path separators, control
+ * characters (terminal escapes start with one), format characters (bidirectional overrides), lone
+ * surrogates and line or paragraph separators.
+ */
+const UNSAFE_NAME = /[#/\\\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
+
+const codePoint = (character: string) => `U+${(character.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 
 /**
  * A transient's name, as ingested and as it arrives in a message. It keys DynamoDB items, so '#' (the key
- * separator) is refused; it reaches terminals and paths, so control characters and slashes are too.
+ * separator) is refused; it reaches terminals and paths, so control characters and slashes are too. The
+ * reason names the first such character by its code point (never printing it).
  */
 export const transientNameSchema = z
   .string()
   .trim()
   .min(1, 'name is empty')
   .max(MAX_NAME_LENGTH, `name is longer than ${MAX_NAME_LENGTH} characters`)
-  .refine((name) => !UNSAFE_NAME.test(name), 'name must not contain "#", "/", "\\" or control characters');
+  .check((ctx) => {
+    const unsafe = UNSAFE_NAME.exec(ctx.value);
+    if (unsafe) {
+      ctx.issues.push({
+        code: 'custom',
+        input: ctx.value,
+        message: `name must not contain "#", "/", "\\" or control characters (${codePoint(unsafe[0])} at position ${unsafe.index + 1})`,
+      });
+    }
+  });
+
+/**
+ * ISO 8601 dates and date-times with a four-digit year, and TNS's own "YYYY-MM-DD HH:MM:SS(.fff)": a date,
+ * optionally a time (minutes, seconds and a fraction optional) after "T" or a space, optionally "Z" or an offset.
+ */
+const TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?([Zz]|([+-])(\d{2})(?::?(\d{2}))?)?)?$/;
+
+export type TimestampReading = { readonly iso: string } | { readonly issue: string };
+
+/**
+ * Reads a public timestamp strictly, where `Date.parse` would guess ("1" is 2001 to it, "2024-02-30" is
+ * 1 March): the text must match {@link TIMESTAMP}, every field must be in range, and the instant must fall
+ * in {@link MIN_TIMESTAMP_YEAR}–{@link MAX_TIMESTAMP_YEAR} (UTC). Without "Z" or an offset the time is UTC, as TNS writes it.
+ */
+export const readTimestamp = (text: string): TimestampReading => {
+  const notADate = { issue: 'public timestamp is not a date (use ISO 8601)' };
+  const match = TIMESTAMP.exec(text.trim());
+  if (!match) return notADate;
+  const [, year, month, day, hour = '0', minute = '0', second = '0', fraction = '', , sign, offsetHours = '0', offsetMinutes = '0'] = match;
+  const [y, mo, d, h, mi, s, oh, om] = [year, month, day, hour, minute, second, offsetHours, offsetMinutes].map(Number) as [number, number, number, number, number, number, number, number];
+  if (h > 23 || mi > 59 || s > 59 || oh > 23 || om > 59) return notADate;
+  const local = new Date(0);
+  local.setUTCFullYear(y, mo - 1, d);
+  local.setUTCHours(h, mi, s, Number(fraction.padEnd(3, '0').slice(0, 3)));
+  // A day the month does not have rolls over into the next month: refuse it instead.
+  if (local.getUTCFullYear() !== y || local.getUTCMonth() !== mo - 1 || local.getUTCDate() !== d) return notADate;
+  const offsetMs = (sign === '-' ? -1 : 1) * (oh * 60 + om) * 60_000;
+  const instant = new Date(local.getTime() - offsetMs);
+  const utcYear = instant.getUTCFullYear();
+  if (utcYear < MIN_TIMESTAMP_YEAR || utcYear > MAX_TIMESTAMP_YEAR) {
+    return { issue: `public timestamp must fall in the years ${MIN_TIMESTAMP_YEAR}–${MAX_TIMESTAMP_YEAR}` };
+  }
+  return { iso: instant.toISOString() };
+};
 
 /** A transient as it may be ingested. */
 export const transientSchema = z.strictObject({
   name: transientNameSchema,
   raDeg: z.number({ error: 'ra must be a number of degrees' }).min(0, 'ra must be in [0, 360)').lt(360, 'ra must be in [0, 360)'),
   decDeg: z.number({ error: 'dec must be a number of degrees' }).min(-90, 'dec must be in [-90, 90]').max(90, 'dec must be in [-90, 90]'),
-  publicTimestamp: z
-    .string({ error: 'public timestamp is missing' })
-    .refine((text) => !Number.isNaN(Date.parse(text)), 'public timestamp is not a date (use ISO 8601)')
-    .transform((text) => new Date(text).toISOString()),
+  publicTimestamp: z.string({ error: 'public timestamp is missing' }).transform((text, ctx) => {
+    const reading = readTimestamp(text);
+    if ('iso' in reading) return reading.iso;
+    ctx.issues.push({ code: 'custom', input: text, message: reading.issue });
+    return z.NEVER;
+  }),
   redshift: z.number({ error: 'redshift must be a number' }).nonnegative('redshift must not be negative').optional(),
   spectroscopicClass: z.string().trim().min(1).max(MAX_CLASS_LENGTH, `class is longer than ${MAX_CLASS_LENGTH} characters`).optional(),
 });

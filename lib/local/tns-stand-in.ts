@@ -88,10 +88,11 @@ export interface TnsStandInCredentials {
   readonly apiKey: string;
 }
 
-/** A reply the test wants instead of the normal one. */
+/** A reply the test wants instead of the normal one (a redirect, a huge body or header, a zip bomb). */
 export interface CannedReply {
   readonly status: number;
-  readonly body: string;
+  /** Text is sent as JSON, bytes as a zip. */
+  readonly body: string | Uint8Array;
   readonly headers?: Readonly<Record<string, string>>;
 }
 

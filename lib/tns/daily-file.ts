@@ -2,11 +2,13 @@
  * TNS's daily public-objects file: a zip holding `tns_public_objects_YYYYMMDD.csv`, whose first line is a
  * title (the period it covers) above the header. Rows are read as a stream, a page of the text at a time,
  * so a 100,000-row file never becomes 100,000 objects at once; each row becomes a transient or a reason
- * naming its row and line. A row the CSV parser cannot read is reported too, and the rest go on.
+ * naming its row and line. A row the CSV parser cannot read is reported too, and the rest go on. The zip is
+ * inflated a small piece at a time and given up as soon as its CSV passes {@link MAX_DAILY_CSV_BYTES}, so a
+ * zip bomb fails the run with a clear error instead of exhausting the function's memory.
  */
 import { Readable } from 'node:stream';
 import { type CsvError, type Info, parse } from 'csv-parse';
-import { unzipSync } from 'fflate';
+import { Unzip, UnzipInflate } from 'fflate';
 import { type Conversion, transientFromCsvRow } from './objects';
 import { TnsReplyError } from './client';
 
@@ -32,40 +34,108 @@ export interface DailyFile {
   rows(): AsyncIterable<DailyRow>;
 }
 
+/**
+ * Largest CSV a daily zip may inflate to. TNS's whole catalogue (~170,000 objects) is tens of MB of CSV and a
+ * day's file a slice of it; this leaves room for growth while the function (1,024 MB) holds it with the zip.
+ */
+export const MAX_DAILY_CSV_BYTES = 256 * 1024 * 1024;
+
 /** Text is handed to the parser in pieces of this size, so its output waits for the reader. */
 const CHUNK_BYTES = 64 * 1024;
 
-const chunksOf = function* (bytes: Uint8Array) {
-  for (let offset = 0; offset < bytes.length; offset += CHUNK_BYTES) yield Buffer.from(bytes.buffer, bytes.byteOffset + offset, Math.min(CHUNK_BYTES, bytes.length - offset));
+/**
+ * Compressed bytes fed to the inflater at a time. DEFLATE expands at most ~1,032 times, so one piece inflates
+ * to ~16 MB at most before the size is checked again.
+ */
+const ZIP_PIECE_BYTES = 16 * 1024;
+
+export interface OpenDailyFileOptions {
+  /** Largest CSV the zip may inflate to, in bytes. @default MAX_DAILY_CSV_BYTES */
+  readonly maxCsvBytes?: number;
+}
+
+const chunksOf = function* (pieces: readonly Uint8Array[]) {
+  for (const bytes of pieces) {
+    for (let offset = 0; offset < bytes.length; offset += CHUNK_BYTES) yield Buffer.from(bytes.buffer, bytes.byteOffset + offset, Math.min(CHUNK_BYTES, bytes.length - offset));
+  }
 };
 
-const countLines = (bytes: Uint8Array): number => {
+const countLines = (pieces: readonly Uint8Array[]): number => {
   let lines = 0;
-  for (const byte of bytes) if (byte === 0x0a) lines++;
-  return bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a ? lines + 1 : lines;
+  let last = 0x0a;
+  for (const bytes of pieces) {
+    for (const byte of bytes) if (byte === 0x0a) lines++;
+    if (bytes.length > 0) last = bytes[bytes.length - 1] ?? last;
+  }
+  return last !== 0x0a ? lines + 1 : lines;
 };
 
 /** The header is the first line naming a `name` column; lines above it (TNS's title line) are skipped. */
-const headerLine = (bytes: Uint8Array): number => {
-  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 4096)).toString('utf8').split(/\r?\n/).slice(0, 3);
+const headerLine = (pieces: readonly Uint8Array[]): number => {
+  const first: Uint8Array[] = [];
+  for (let size = 0, i = 0; size < 4096 && i < pieces.length; i++) {
+    const piece = pieces[i] ?? new Uint8Array(0);
+    first.push(piece.subarray(0, 4096 - size));
+    size += Math.min(piece.length, 4096 - size);
+  }
+  const head = Buffer.concat(first).toString('utf8').split(/\r?\n/).slice(0, 3);
   const index = head.findIndex((line) => line.split(',').some((cell) => cell.replace(/"/g, '').trim().toLowerCase() === 'name'));
   if (index < 0) throw new TnsReplyError('the daily file has no header line naming a "name" column within its first lines');
   return index + 1;
 };
 
-export const openDailyFile = (zip: Uint8Array): DailyFile => {
-  let entries: Record<string, Uint8Array>;
+/**
+ * The first CSV file of a zip, inflated a piece at a time: given up with a TnsReplyError as soon as it passes
+ * `maxBytes` (whatever size the archive declares), and the rest of the archive is not read once it is whole.
+ */
+const inflateFirstCsv = (zip: Uint8Array, maxBytes: number): { name: string; pieces: Uint8Array[] } => {
+  let csv: { name: string; pieces: Uint8Array[]; size: number; done: boolean } | undefined;
+  let failure: Error | undefined;
+  let entries = 0;
+  const unzip = new Unzip((file) => {
+    entries++;
+    if (csv || !file.name.toLowerCase().endsWith('.csv')) return;
+    const found = { name: file.name, pieces: [] as Uint8Array[], size: 0, done: false };
+    csv = found;
+    // Errors are kept, not thrown: fflate hands a throw from here back to this callback as an error.
+    file.ondata = (error, data, final) => {
+      if (failure) return;
+      if (error) {
+        failure = new TnsReplyError('the daily file is not a readable zip archive', { cause: error });
+        return;
+      }
+      found.size += data.length;
+      if (found.size > maxBytes) {
+        failure = new TnsReplyError(`the daily file's ${JSON.stringify(file.name)} inflates to more than ${maxBytes} bytes, the most this runner reads; it was not ingested`);
+        return;
+      }
+      if (data.length > 0) found.pieces.push(data);
+      found.done = final;
+    };
+    file.start();
+  });
+  unzip.register(UnzipInflate);
   try {
-    entries = unzipSync(zip, { filter: (file) => file.name.toLowerCase().endsWith('.csv') });
+    for (let offset = 0; offset < zip.length && !failure && !csv?.done; offset += ZIP_PIECE_BYTES) {
+      const end = Math.min(offset + ZIP_PIECE_BYTES, zip.length);
+      unzip.push(zip.subarray(offset, end), end === zip.length);
+    }
   } catch (cause) {
-    throw new TnsReplyError('the daily file is not a readable zip archive', { cause });
+    failure ??= new TnsReplyError('the daily file is not a readable zip archive', { cause });
   }
-  const [csvName, bytes] = Object.entries(entries)[0] ?? [];
-  if (csvName === undefined || bytes === undefined) throw new TnsReplyError('the daily zip archive holds no CSV file');
-  const header = headerLine(bytes);
+  if (failure) throw failure;
+  if (entries === 0) throw new TnsReplyError('the daily file is not a readable zip archive');
+  if (!csv) throw new TnsReplyError('the daily zip archive holds no CSV file');
+  if (!csv.done) throw new TnsReplyError(`the daily zip archive ends inside ${JSON.stringify(csv.name)}`);
+  return csv;
+};
+
+export const openDailyFile = (zip: Uint8Array, options: OpenDailyFileOptions = {}): DailyFile => {
+  const { name: csvName, pieces } = inflateFirstCsv(zip, options.maxCsvBytes ?? MAX_DAILY_CSV_BYTES);
+  const header = headerLine(pieces);
   return {
     csvName,
-    rowCount: Math.max(0, countLines(bytes) - header),
+    rowCount: Math.max(0, countLines(pieces) - header),
     async *rows() {
       let row = 0;
       // The parser runs ahead of the reader, so unreadable records are held until the reader reaches their line.
@@ -89,7 +159,7 @@ export const openDailyFile = (zip: Uint8Array): DailyFile => {
           yield { row: ++row, line: at, result: { ok: false, reason } };
         }
       };
-      Readable.from(chunksOf(bytes)).pipe(parser);
+      Readable.from(chunksOf(pieces)).pipe(parser);
       for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: Info }>) {
         yield* unreadableBefore(info.lines);
         yield { row: ++row, line: info.lines, result: transientFromCsvRow(record) };

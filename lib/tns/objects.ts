@@ -5,7 +5,7 @@
  * means none) and the classification.
  */
 import { z } from 'zod';
-import { describeTransientIssues, transientSchema } from '../domain/transient';
+import { describeTransientIssues, readTimestamp, transientSchema } from '../domain/transient';
 import type { Transient } from '../runner';
 
 /** TNS writes numbers as numbers or strings; empty, null and NaN mean "none". */
@@ -20,13 +20,11 @@ const optionalText = z
 
 /**
  * TNS's dates are UTC written as "YYYY-MM-DD HH:MM:SS(.fff)", which JavaScript would read as local time;
- * they are read as UTC here. ISO 8601 input is accepted as it is.
+ * they are read as UTC here, strictly (see {@link readTimestamp}). ISO 8601 input is accepted as it is.
  */
 export const tnsDateToIso = (text: string): string | undefined => {
-  const trimmed = text.trim();
-  const match = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/.exec(trimmed);
-  const time = match ? Date.parse(`${match[1]}T${match[2]}Z`) : Date.parse(trimmed);
-  return Number.isNaN(time) ? undefined : new Date(time).toISOString();
+  const reading = readTimestamp(text);
+  return 'iso' in reading ? reading.iso : undefined;
 };
 
 /** The fields of the bot API's object reply that this project reads. */
@@ -62,7 +60,7 @@ export const transientFromObject = (object: TnsObject): Conversion =>
     name: object.objname.trim(),
     raDeg: numberOrNaN(object.radeg),
     decDeg: numberOrNaN(object.decdeg),
-    publicTimestamp: tnsDateToIso(object.discoverydate) ?? object.discoverydate,
+    publicTimestamp: object.discoverydate,
     redshift: object.redshift,
     spectroscopicClass: object.object_type?.name ?? object.type,
   });
@@ -76,7 +74,7 @@ export const transientFromCsvRow = (row: Readonly<Record<string, string | undefi
     name: text('name') ?? '',
     raDeg: number('ra') ?? Number.NaN,
     decDeg: number('declination') ?? Number.NaN,
-    publicTimestamp: discovered === undefined ? undefined : (tnsDateToIso(discovered) ?? discovered),
+    publicTimestamp: discovered,
     redshift: number('redshift'),
     spectroscopicClass: text('type'),
   });

@@ -1,7 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import { dailyCsv, zipDailyCsv } from '../../lib/local/tns-stand-in';
 import type { SystemTaskContext, Transient, UpsertSummary } from '../../lib/runner';
+import { TnsReplyError } from '../../lib/tns/client';
+import { MAX_DAILY_CSV_BYTES } from '../../lib/tns/daily-file';
 import { DailyOutcome, ingestDailyFile } from '../../lib/tns/ingestion';
+import { zipBomb } from '../helpers/zip-bomb';
 
 const DATE = '20240115';
 const zipOf = (names: string[]) =>
@@ -74,5 +77,19 @@ describe('Function: ingestDailyFile', () => {
       'ProvisionedThroughputExceeded',
     );
     expect(events.filter((event) => event.startsWith('checkpoint'))).toEqual([]);
+  });
+
+  it('fails the run on a zip bomb with a clear error, before upserting or checkpointing anything', async () => {
+    // Prepare: a daily file that inflates past the cap.
+    const { context, events } = fakeContext(() => 1);
+    const bomb = await zipBomb(`tns_public_objects_${DATE}.csv`, MAX_DAILY_CSV_BYTES + 1024 * 1024, 'name,ra,declination,discoverydate\n');
+
+    // Act
+    const attempt = ingestDailyFile(context, { dailyFile: async () => bomb }, DATE);
+
+    // Assess
+    await expect(attempt).rejects.toThrow(TnsReplyError);
+    await expect(attempt).rejects.toThrow(/inflates to more than 268435456 bytes/);
+    expect(events).toEqual([]);
   });
 });

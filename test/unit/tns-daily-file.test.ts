@@ -1,8 +1,9 @@
 import { strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { TnsReplyError } from '../../lib/tns/client';
-import { type DailyRow, dailyFileDate, openDailyFile } from '../../lib/tns/daily-file';
+import { type DailyRow, MAX_DAILY_CSV_BYTES, dailyFileDate, openDailyFile } from '../../lib/tns/daily-file';
 import { dailyCsv, loadTnsObjects } from '../../lib/local/tns-stand-in';
+import { zipBomb } from '../helpers/zip-bomb';
 
 const zip = (csv: string) => zipSync({ 'tns_public_objects_20240115.csv': strToU8(csv) });
 
@@ -56,8 +57,49 @@ describe('Function: openDailyFile', () => {
   });
 
   it('refuses what is not a zip, or a zip with no CSV', () => {
-    expect(() => openDailyFile(strToU8('<html>maintenance</html>'))).toThrow(TnsReplyError);
+    expect(() => openDailyFile(strToU8('<html>maintenance</html>'))).toThrow(new TnsReplyError('the daily file is not a readable zip archive'));
     expect(() => openDailyFile(zipSync({ 'readme.txt': strToU8('hi') }))).toThrow(/holds no CSV/);
+  });
+
+  it('refuses a zip cut short inside its CSV', () => {
+    const whole = zip(dailyCsv('20240115', loadTnsObjects()));
+    expect(() => openDailyFile(whole.subarray(0, 400))).toThrow(TnsReplyError);
+  });
+
+  it('reads the first CSV of the archive, skipping other files', async () => {
+    const archive = zipSync({ 'readme.txt': strToU8('hi'), 'a.csv': strToU8(`${header}\n1,"SN","2024a",10.5,-5.2,,,,"2024-01-14 12:00:00",""\n`), 'b.csv': strToU8('nothing') });
+    const file = openDailyFile(archive);
+    const rows = [];
+    for await (const row of file.rows()) rows.push(row);
+    expect(file.csvName).toBe('a.csv');
+    expect(rows).toHaveLength(1);
+  });
+
+  it(`fails on a zip bomb past ${MAX_DAILY_CSV_BYTES} bytes with a clear error, whatever size its header declares`, async () => {
+    // Prepare: ~1 MB that inflates past the cap, declaring itself ~1 MB.
+    const bomb = await zipBomb('tns_public_objects_20240115.csv', MAX_DAILY_CSV_BYTES + 16 * 1024 * 1024, `${header}\n`);
+    expect(bomb.length).toBeLessThan(4 * 1024 * 1024);
+
+    // Act
+    const attempt = () => openDailyFile(bomb);
+
+    // Assess
+    expect(attempt).toThrow(
+      new TnsReplyError(`the daily file's "tns_public_objects_20240115.csv" inflates to more than ${MAX_DAILY_CSV_BYTES} bytes, the most this runner reads; it was not ingested`),
+    );
+  });
+
+  it('stops inflating as soon as the CSV passes the cap, and reads one that is exactly at it', async () => {
+    const csv = `${header}\n1,"SN","2024a",10.5,-5.2,,,,"2024-01-14 12:00:00",""\n`;
+    const exact = strToU8(csv).length;
+    expect(openDailyFile(zip(csv), { maxCsvBytes: exact }).rowCount).toBe(1);
+    expect(() => openDailyFile(zip(csv), { maxCsvBytes: exact - 1 })).toThrow(/inflates to more than/);
+
+    // 1 GB of spaces: inflating it all would take seconds and a GB of memory; stopping at the cap does not.
+    const bomb = await zipBomb('big.csv', 1024 * 1024 * 1024, `${header}\n`);
+    const started = Date.now();
+    expect(() => openDailyFile(bomb, { maxCsvBytes: 1024 * 1024 })).toThrow(/inflates to more than 1048576 bytes/);
+    expect(Date.now() - started).toBeLessThan(1_000);
   });
 });
 
