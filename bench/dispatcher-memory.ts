@@ -11,7 +11,7 @@ import { ENV } from '../lib/config';
 import { markerFor } from '../lib/engine/transitions';
 import { localAwsEnv, localClientConfig } from '../lib/local/services';
 import type { AnyRunner } from '../lib/runner';
-import { createTableInput } from '../lib/store/table';
+import { createTableInput } from '../lib/store/dynamodb/table';
 import { runChild } from './child';
 import { syntheticTransients } from './transients';
 
@@ -64,7 +64,7 @@ export const measureDispatcherMemory = async (options: DispatcherMemoryOptions):
       Array.from({ length: PUT_CONCURRENCY }, async () => {
         for (let from = next; from < markers.length; from = next) {
           next += PUT_CHUNK;
-          await engine.store.putMarkers(markers.slice(from, from + PUT_CHUNK));
+          await engine.store.readiness.put(markers.slice(from, from + PUT_CHUNK));
         }
       }),
     );

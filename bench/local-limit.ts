@@ -16,7 +16,7 @@ import { SqsEventSource } from '../lib/local/event-source';
 import { localClientConfig } from '../lib/local/services';
 import { taskQueues } from '../lib/queue/task-queues';
 import type { AnyRunner } from '../lib/runner';
-import { createTableInput } from '../lib/store/table';
+import { createTableInput } from '../lib/store/dynamodb/table';
 import { syntheticTransients } from './transients';
 
 export interface LocalLimitOptions {
@@ -67,9 +67,9 @@ const storeRate = async (options: LocalLimitOptions): Promise<number> => {
             if (Date.now() >= deadline) return;
             const now = Date.now();
             const claim = `bench.${worker}`;
-            const claimed = await engine.store.claim(next.name, spec, { status: Status.Processing, lastModified: now, claim, leaseUntil: now + 60_000 }, now);
+            const claimed = await engine.store.transients.claim(next.name, spec, { status: Status.Processing, lastModified: now, claim, leaseUntil: now + 60_000 }, now);
             if (!claimed.ok) throw new Error(`the local-limit claim of ${next.name} / ${spec.task} was refused`);
-            const settled = await engine.store.settle(next.name, spec.task, claim, { status: Status.Processed, lastModified: Date.now(), claim });
+            const settled = await engine.store.transients.settle(next.name, spec.task, claim, { status: Status.Processed, lastModified: Date.now(), claim });
             if (!settled.ok) throw new Error(`the local-limit completion of ${next.name} / ${spec.task} was refused`);
             updates += 2;
           }

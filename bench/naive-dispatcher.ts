@@ -7,7 +7,7 @@ import { ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isReady } from '../lib/domain/workflow';
 import type { Engine } from '../lib/engine/engine';
-import { decodeTransient, keys } from '../lib/store/task-store';
+import { decodeTransient, keys } from '../lib/store/dynamodb';
 
 export interface NaiveDispatchResult {
   readonly dispatched: number;
@@ -15,7 +15,7 @@ export interface NaiveDispatchResult {
   readonly itemsRead: number;
 }
 
-export const naiveDispatch = async (engine: Engine, doc: DynamoDBDocumentClient, task: string): Promise<NaiveDispatchResult> => {
+export const naiveDispatch = async (engine: Engine, doc: DynamoDBDocumentClient, tableName: string, task: string): Promise<NaiveDispatchResult> => {
   const spec = engine.workflow.specs.get(task);
   if (!spec) throw new Error(`no transient runner for "${task}"`);
   const ready: { name: string; priority: string }[] = [];
@@ -23,7 +23,7 @@ export const naiveDispatch = async (engine: Engine, doc: DynamoDBDocumentClient,
   let startKey: Record<string, unknown> | undefined;
   do {
     const page: ScanCommandOutput = await doc.send(
-      new ScanCommand({ TableName: engine.store.tableName, ConsistentRead: true, ExclusiveStartKey: startKey, ReturnConsumedCapacity: 'TOTAL' }),
+      new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: startKey, ReturnConsumedCapacity: 'TOTAL' }),
     );
     itemsRead += page.ScannedCount ?? 0;
     for (const item of page.Items ?? []) {

@@ -19,7 +19,7 @@ import { type Handlers, LocalRuntime } from '../lib/local/runtime';
 import { localClientConfig } from '../lib/local/services';
 import { isTransientRunner } from '../lib/runner';
 import { DEAD_LETTER_FUNCTION } from '../lib/settings';
-import { decodeTransient, keys } from '../lib/store/task-store';
+import { decodeTransient, keys } from '../lib/store/dynamodb';
 import { Metric } from '../lib/telemetry';
 import { importBundledHandlers, workerPerTask } from './bundle';
 import { AWS_CALL_LATENCY_MS, gbSeconds } from './cost';

@@ -15,7 +15,7 @@ import { transientRunner } from '../lib/engine/engine';
 import { markerFor } from '../lib/engine/transitions';
 import { localClientConfig } from '../lib/local/services';
 import type { AnyRunner } from '../lib/runner';
-import { createTableInput } from '../lib/store/table';
+import { createTableInput } from '../lib/store/dynamodb/table';
 import { naiveDispatch } from './naive-dispatcher';
 import { syntheticTransients } from './transients';
 import { type DynamoDbMeter, sumLines } from './wire-meter';
@@ -89,7 +89,7 @@ export const measureReadAmplification = async (options: ReadAmplificationOptions
     const ready = waitingEntries.length;
     const chunks = [waitingEntries, finishedEntries].flatMap((list) => chunk(list, CREATE_CHUNK));
     await forEachLimited(chunks, CREATE_CONCURRENCY, async (entries) => {
-      await setup.store.create(entries, started);
+      await setup.store.transients.create(entries, started);
     });
     const setupMs = Date.now() - started;
 
@@ -104,7 +104,7 @@ export const measureReadAmplification = async (options: ReadAmplificationOptions
       return { result, reads: { dispatched: result.dispatched, itemsRead: sumLines(lines, 'items', isRead), readUnits: sumLines(lines, 'units', isRead), ms } };
     };
     const ours = await reads(() => dispatchReady(engine, options.task, { owner: 'bench', deadline: Date.now() + 300_000 }));
-    const naive = await reads(() => naiveDispatch(engine, documentClient(metered), options.task));
+    const naive = await reads(() => naiveDispatch(engine, documentClient(metered), tableName, options.task));
     return {
       transients: options.transients,
       ready,

@@ -17,7 +17,7 @@ import { systemTaskContext } from '../lib/engine/system';
 import { localClientConfig, startDynamoDbLocal } from '../lib/local/services';
 import { TnsStandIn, type TnsObjectRecord, dailyCsv, localTnsCredentials } from '../lib/local/tns-stand-in';
 import { secretSource } from '../lib/secrets';
-import { createTableInput } from '../lib/store/table';
+import { createTableInput } from '../lib/store/dynamodb/table';
 import { ingestDailyFile, tnsClientFor } from '../lib/tns/ingestion';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -280,7 +280,7 @@ program
       return;
     }
     await withOperator(async ({ engine, target }) => {
-      const record = await engine.store.get(transient);
+      const record = await engine.store.transients.get(transient);
       if (!record) throw unknownTransient(transient, target.description);
       process.stdout.write(renderGraph(options.format, engine.workflow, record.registers));
     });

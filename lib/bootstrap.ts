@@ -10,7 +10,7 @@ import { type Engine, runnersByTask } from './engine/engine';
 import { loadCatalog } from './fixtures';
 import { type QueueMeter, taskQueues } from './queue/task-queues';
 import type { AnyRunner } from './runner';
-import { type CapacityMeter, isCounterWrite, taskStore } from './store/task-store';
+import { type CapacityMeter, dynamoTaskStore, isCounterWrite } from './store/dynamodb';
 import { TaskMetrics, createLogger } from './telemetry';
 
 export interface EngineOptions {
@@ -38,7 +38,7 @@ export const createEngine = (config: Config, options: EngineOptions): Engine => 
   const engine: Engine = {
     workflow,
     runners: runnersByTask(options.runners),
-    store: taskStore(doc, config.tableName, options.capacityMeter),
+    store: dynamoTaskStore(doc, config.tableName, options.capacityMeter),
     queues: taskQueues(sqs, config.queueUrls, options.queueMeter, config.deadLetterQueueUrls),
     clock: options.clock ?? Date.now,
     logger: createLogger(options.serviceName),

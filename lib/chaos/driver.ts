@@ -8,7 +8,7 @@ import { Status } from '../domain/catalog';
 import { deleteTransient } from '../engine/counts';
 import type { Engine } from '../engine/engine';
 import { reprocess, retrigger } from '../engine/operations';
-import type { TransientRecord } from '../store/task-store';
+import type { TransientRecord } from '../engine/store';
 import { InvocationKilledError, asInvocation } from './invocation';
 import type { Journal } from './journal';
 import { OperatorFault, hashUnit } from './plan';

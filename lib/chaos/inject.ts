@@ -9,7 +9,6 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  ConditionalCheckFailedException,
   type DynamoDBClient,
   ProvisionedThroughputExceededException,
   ThrottlingException,
@@ -22,15 +21,17 @@ import {
   type SendMessageBatchCommandInput,
   type SendMessageBatchCommandOutput,
 } from '@aws-sdk/client-sqs';
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FinalizeRequestMiddleware } from '@smithy/types';
 import { z } from 'zod';
 import { RETRY_ONLY_THROTTLING } from '../aws-clients';
+import { isCounterWrite } from '../store/dynamodb';
 import { NonRetryableTaskError, TaskRunnerError } from '../domain/errors';
 import type { Engine } from '../engine/engine';
 import { queueNameOf } from '../queue/task-queues';
 import { type AnyRunner, type TaskContext, type Transient, type TransientTaskRunner, isTransientRunner } from '../runner';
-import { type TaskStore, keys } from '../store/task-store';
+import type { CountBucket } from '../domain/counts';
+import type { TaskStore } from '../engine/store';
 import { currentInvocation, die } from './invocation';
 import { type Journal, fileJournal } from './journal';
 import {
@@ -130,7 +131,11 @@ export const withKills = <T extends object>(
   target: T,
   plan: FaultPlan,
   journal: Journal | undefined,
-  { subjectOf = subjectOfCall, synchronous = [] }: { subjectOf?: typeof subjectOfCall; synchronous?: readonly string[] } = {},
+  {
+    subjectOf = subjectOfCall,
+    synchronous = [],
+    prefix,
+  }: { subjectOf?: typeof subjectOfCall; synchronous?: readonly string[]; /** Names the steps "<prefix>.<method>". */ prefix?: string } = {},
 ): T => {
   if (!plan.injects(Fault.Kill)) return target;
   const calls = new CallCounter();
@@ -138,7 +143,7 @@ export const withKills = <T extends object>(
     get(object, property, receiver) {
       const value: unknown = Reflect.get(object, property, receiver);
       if (typeof value !== 'function' || synchronous.includes(String(property))) return value;
-      const method = String(property);
+      const method = prefix === undefined ? String(property) : `${prefix}.${String(property)}`;
       return async (...args: unknown[]) => {
         const invocation = currentInvocation();
         if (!invocation) return value.apply(object, args);
@@ -176,71 +181,96 @@ export const withKills = <T extends object>(
   });
 };
 
-/** The store with register writes journalled and competing writers injected. */
-export const withStoreFaults = (store: TaskStore, doc: DynamoDBDocumentClient, plan: FaultPlan, journal?: Journal): TaskStore => {
-  const calls = new CallCounter();
+/** The store with each concern's methods made kill steps, named "<concern>.<method>" (e.g. "transients.settle"). */
+export const withConcernKills = (store: TaskStore, plan: FaultPlan, journal: Journal | undefined): TaskStore =>
+  Object.fromEntries(Object.entries(store).map(([concern, methods]) => [concern, withKills(methods as object, plan, journal, { prefix: concern })])) as unknown as TaskStore;
 
-  /** A competing writer: what any claim or completion of another task does to the item's version. */
+/**
+ * The store with its writes journalled — claims, completions, resets, and every move of a transient between the
+ * counters' buckets — and competing writers injected before compare-and-set writes.
+ */
+export const withStoreFaults = (store: TaskStore, plan: FaultPlan, journal?: Journal): TaskStore => {
+  const calls = new CallCounter();
+  const { transients } = store;
+  const move = (transient: string, from: CountBucket | undefined, to: CountBucket | undefined) => {
+    if (from !== to) journal?.record({ type: 'move', transient, ...(from ? { from } : {}), ...(to ? { to } : {}), at: Date.now() });
+  };
+
+  /** A competing writer: another write to the transient (a claim or completion of another task) lands first. */
   const competingWrite = async (name: string) => {
-    try {
-      await doc.send(
-        new UpdateCommand({
-          TableName: store.tableName,
-          Key: keys.transient(name),
-          UpdateExpression: 'ADD #ver :one',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#ver': 'ver' },
-          ExpressionAttributeValues: { ':one': 1 },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    const current = await transients.get(name);
+    if (current) await transients.replace(name, current, {}, current.bucket);
   };
 
   return {
     ...store,
-    async claim(...args) {
-      const [name, spec, register] = args;
-      const result = await store.claim(...args);
-      if (result.ok && register.claim !== undefined) {
-        journal?.record({ type: 'claim', transient: name, task: spec.task, runId: register.claim, version: result.record.version, at: Date.now() });
-      }
-      return result;
+    transients: {
+      ...transients,
+      async create(entries, now) {
+        const result = await transients.create(entries, now);
+        const created = new Set(result.created);
+        for (const entry of entries) if (created.has(entry.transient.name)) move(entry.transient.name, undefined, entry.bucket);
+        return result;
+      },
+      async claim(name, spec, register, now) {
+        const result = await transients.claim(name, spec, register, now);
+        if (result.ok && register.claim !== undefined) {
+          journal?.record({ type: 'claim', transient: name, task: spec.task, runId: register.claim, version: result.record.version, at: Date.now() });
+        }
+        return result;
+      },
+      async settle(name, task, token, register, bucketMove) {
+        const result = await transients.settle(name, task, token, register, bucketMove);
+        journal?.record({
+          type: 'settle',
+          transient: name,
+          task,
+          runId: token,
+          status: register.status,
+          ok: result.ok,
+          ...(result.ok ? { version: result.record.version } : {}),
+          at: Date.now(),
+        });
+        if (result.ok && result.bucketWritten && bucketMove) move(name, bucketMove.from, bucketMove.to);
+        return result;
+      },
+      async replace(name, expected, registers, bucket, options) {
+        const target = { key: `replace ${name}`, subject: name, attempt: calls.next(`replace ${name}`) };
+        if (plan.hits(Fault.Contention, target)) {
+          recordFault(journal, Fault.Contention, target);
+          await competingWrite(name);
+        }
+        const result = await transients.replace(name, expected, registers, bucket, options);
+        if (result.ok) {
+          const statuses = Object.fromEntries(Object.entries(registers).flatMap(([task, register]) => (register ? [[task, register.status]] : [])));
+          journal?.record({ type: 'write', transient: name, statuses, version: result.record.version, at: Date.now() });
+          move(name, expected.bucket, bucket);
+        }
+        return result;
+      },
+      async setBucket(name, bucketMove, writer) {
+        const moved = await transients.setBucket(name, bucketMove, writer);
+        if (moved) move(name, bucketMove.from, bucketMove.to);
+        return moved;
+      },
+      async delete(name) {
+        const old = await transients.delete(name);
+        journal?.record({ type: 'action', action: OperatorFault.Delete, transient: name, at: Date.now() });
+        if (old) move(name, old.bucket, undefined);
+        return old;
+      },
     },
-    async settle(...args) {
-      const [name, task, token, register] = args;
-      const result = await store.settle(...args);
-      journal?.record({
-        type: 'settle',
-        transient: name,
-        task,
-        runId: token,
-        status: register.status,
-        ok: result.ok,
-        ...(result.ok ? { version: result.record.version } : {}),
-        at: Date.now(),
-      });
-      return result;
-    },
-    async replace(...args) {
-      const [name, , registers] = args;
-      const target = { key: `replace ${name}`, subject: name, attempt: calls.next(`replace ${name}`) };
-      if (plan.hits(Fault.Contention, target)) {
-        recordFault(journal, Fault.Contention, target);
-        await competingWrite(name);
-      }
-      const result = await store.replace(...args);
-      if (result.ok) {
-        const statuses = Object.fromEntries(Object.entries(registers).flatMap(([task, register]) => (register ? [[task, register.status]] : [])));
-        journal?.record({ type: 'write', transient: name, statuses, version: result.record.version, at: Date.now() });
-      }
-      return result;
-    },
-    async deleteTransient(name) {
-      const old = await store.deleteTransient(name);
-      journal?.record({ type: 'action', action: OperatorFault.Delete, transient: name, at: Date.now() });
-      return old;
+    counters: {
+      ...store.counters,
+      // A repair sets a shard's counts; journalled as what it added to the counts it replaced.
+      async repairShard(shard, version, counts) {
+        const before = await store.counters.readShard(shard);
+        const repaired = await store.counters.repairShard(shard, version, counts);
+        if (repaired && before.version === version) {
+          journal?.record({ type: 'count', delta: Object.fromEntries(Object.entries(counts).map(([bucket, count]) => [bucket, count - (before.counts[bucket as CountBucket] ?? 0)])), at: Date.now() });
+        }
+        return repaired;
+      },
     },
   };
 };
@@ -300,6 +330,29 @@ const throttlingError = (service: Service, message: string, variant: number) => 
 
 /** What a socket timeout looks like to the SDK's retry strategy (a transient error). */
 const lostResponseError = (message: string) => Object.assign(new Error(message), { name: 'TimeoutError', $metadata: {} });
+
+/**
+ * The buckets a counter update adds to, read from its wire input (`ADD #n0 :v0, …`; the version `cv` left out).
+ * A recount's repair (a `SET`) is journalled by the store wrapper instead, which knows what it replaced.
+ */
+const counterDelta = (input: unknown): Record<string, number> | undefined => {
+  const parsed = z
+    .looseObject({
+      UpdateExpression: z.string(),
+      ExpressionAttributeNames: z.record(z.string(), z.string()),
+      ExpressionAttributeValues: z.record(z.string(), z.looseObject({ N: z.string() })),
+    })
+    .safeParse(input);
+  if (!parsed.success || !parsed.data.UpdateExpression.startsWith('ADD ')) return undefined;
+  const { UpdateExpression, ExpressionAttributeNames: names, ExpressionAttributeValues: values } = parsed.data;
+  const delta: Record<string, number> = {};
+  for (const [, name, value] of UpdateExpression.matchAll(/(#\w+) (:\w+)/g)) {
+    const bucket = names[name ?? ''];
+    const amount = Number(values[value ?? '']?.N);
+    if (bucket && bucket !== 'cv' && Number.isFinite(amount)) delta[bucket] = amount;
+  }
+  return delta;
+};
 
 /** The messages a send put on the queue: each successful entry's body and the id SQS gave it. */
 const sentEntries = (input: unknown, output: unknown): { body: string | undefined; messageId: string }[] => {
@@ -363,6 +416,8 @@ export const instrumentClient = (client: DynamoDBClient | SQSClient, service: Se
     }
     const began = Date.now();
     const result = await next(args);
+    const delta = isCounterWrite(commandName, args.input) ? counterDelta(args.input) : undefined;
+    if (delta) journal?.record({ type: 'count', delta, at: Date.now() });
     if (journal && (commandName === 'SendMessageBatchCommand' || commandName === 'SendMessageCommand')) {
       for (const { body, messageId } of sentEntries(args.input, result.output)) {
         const message = messageOf(body);
@@ -432,17 +487,16 @@ export const eventSourceChaos = (spec: FaultPlanSpec): EventSourceChaos => {
   const journal = spec.journal ? fileJournal(spec.journal) : undefined;
   return {
     batchFault(queue, messages) {
-      // Decided per message and receive: the first message of the batch that draws a fault brings it on the batch.
-      for (const { body, receiveCount } of messages) {
+      // Decided per message and receive: the first message of the batch that draws a fault brings it on the batch,
+      // and the journal records it for every message of the batch, since each of them met it.
+      const targets = messages.map(({ body, receiveCount }): Target => {
         const message = messageOf(body);
         const subject = message && `${message.transient}/${message.task}`;
-        const target: Target = { key: `${queue} ${body}`, attempt: receiveCount, ...(subject === undefined ? {} : { subject }) };
-        const fault = plan.choose(eventSourceFaults, target);
-        if (!fault) continue;
-        recordFault(journal, fault, target);
-        return fault;
-      }
-      return undefined;
+        return { key: `${queue} ${body}`, attempt: receiveCount, ...(subject === undefined ? {} : { subject }) };
+      });
+      const fault = targets.map((target) => plan.choose(eventSourceFaults, target)).find((drawn) => drawn !== undefined);
+      if (fault) for (const target of targets) recordFault(journal, fault, target);
+      return fault;
     },
     deleted(messageIds, at) {
       for (const messageId of messageIds) if (messageId) journal?.record({ type: 'delete', messageId, at });
@@ -471,7 +525,7 @@ export const withFaults = (engine: Engine, clients: ChaosClients, spec: FaultPla
     ...engine,
     clock,
     runners: new Map([...engine.runners].map(([task, runner]) => [task, isTransientRunner(runner) ? withRunnerFaults(runner, plan, journal) : runner])),
-    store: withKills(withStoreFaults(engine.store, clients.doc, plan, journal), plan, journal),
+    store: withConcernKills(withStoreFaults(engine.store, plan, journal), plan, journal),
     queues: withKills(engine.queues, plan, journal, {
       synchronous: ['has'],
       subjectOf: (args) => {

@@ -36,6 +36,10 @@ export const journalEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('send'), messageId: z.string(), transient: name, task: name, g: z.number(), at: z.number() }),
   /** A message the event source deleted after its function handled it (SQS keeps its id when it moves it to a dead-letter queue). */
   z.object({ type: z.literal('delete'), messageId: z.string(), at: z.number() }),
+  /** A write that moved a transient between the counters' buckets landed (no `from`: created; no `to`: deleted). */
+  z.object({ type: z.literal('move'), transient: name, from: z.string().optional(), to: z.string().optional(), at: z.number() }),
+  /** A counter update that reached the table, as it went on the wire (a resend would be a second event). */
+  z.object({ type: z.literal('count'), delta: z.record(z.string(), z.number()), at: z.number() }),
 ]);
 export type JournalEvent = z.infer<typeof journalEventSchema>;
 

@@ -5,7 +5,7 @@ import { recountTransients } from '../engine/counts';
 import { UNROUTABLE } from '../engine/dead-letters';
 import { type Engine, transientRunner } from '../engine/engine';
 import { deadLettersOf, listTransients } from '../engine/operations';
-import type { ReadyMarker } from '../store/task-store';
+import type { ReadyMarker } from '../engine/store';
 import type { CounterState, FinalState, Observation } from './invariants';
 
 const COUNTED = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] as const;
@@ -30,12 +30,12 @@ export const allMarkers = async (engine: Engine): Promise<ReadyMarker[]> => {
   const pages = await Promise.all(
     shards.map(async ({ task, shard }) => {
       const markers: ReadyMarker[] = [];
-      let startKey: Record<string, unknown> | undefined;
+      let cursor: string | undefined;
       do {
-        const page = await engine.store.readyPage(task, shard, 100, startKey);
-        markers.push(...page.markers);
-        startKey = page.nextKey;
-      } while (startKey);
+        const page = await engine.store.readiness.page(task, shard, 100, cursor);
+        markers.push(...page.items);
+        cursor = page.next;
+      } while (cursor);
       return markers;
     }),
   );
@@ -45,21 +45,23 @@ export const allMarkers = async (engine: Engine): Promise<ReadyMarker[]> => {
 /** One look at the run: the registers first, then the markers (the order the readiness check relies on). */
 export const observe = async (engine: Engine, names: readonly string[]): Promise<Observation> => {
   const from = Date.now();
-  const records = await engine.store.getMany(names);
+  const records = await engine.store.transients.getMany(names);
   return { records, markers: await allMarkers(engine), from };
 };
 
 /** Recounts the counters from the status index, as the scheduled recount does, and reports before and after. */
 export const recountForCheck = async (engine: Engine): Promise<CounterState> => {
-  const result = await recountTransients(engine, { settleMs: 100 });
-  const after = await engine.store.readCounts();
-  return { before: { ...result.before }, counted: { ...result.counted }, after, busy: result.busy };
+  const at = Date.now();
+  // Longer than a write in flight when its process died takes to land (lib/chaos/inject.ts), so none is missed.
+  const result = await recountTransients(engine, { settleMs: 3_500 });
+  const after = await engine.store.counters.read();
+  return { before: { ...result.before }, counted: { ...result.counted }, after, busy: result.busy, at };
 };
 
 export const finalState = async (engine: Engine, sqs: SQSClient, queueUrls: readonly string[], names: readonly string[]): Promise<FinalState> => {
   const tasks = [...engine.workflow.order.filter((task) => transientRunner(engine, task)), UNROUTABLE];
   const [records, letters, listedPages, pending, markers] = await Promise.all([
-    engine.store.getMany(names),
+    engine.store.transients.getMany(names),
     Promise.all(tasks.map((task) => deadLettersOf(engine, task))),
     Promise.all(processingStatuses.map((status) => listTransients(engine, { statuses: [status], limit: names.length + 1 }))),
     pendingMessages(sqs, queueUrls),

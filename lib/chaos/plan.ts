@@ -21,7 +21,7 @@ export const Fault = {
   /**
    * The process dies at a step of a write sequence — before a store or queue call, after it landed, or with it
    * in flight (it lands later) — and its whole invocation with it: no `finally` runs, no lock is released, the
-   * function's messages come back after their visibility timeout. Aimed with `step` (e.g. "^after settle$").
+   * function's messages come back after their visibility timeout. Aimed with `step` (e.g. "^after transients\.settle$").
    */
   Kill: 'kill',
   /** SendMessageBatch refuses some entries (reported in `Failed`). */
@@ -81,7 +81,7 @@ const aimedSetting = z.strictObject({
   fromTry: z.number().int().positive().optional(),
   /** Only work whose subject matches this regular expression: "transient/task", or the transient alone for an item's AWS calls. */
   match: z.string().optional(),
-  /** Kills only: only at steps matching this regular expression, e.g. "^after settle$" ("before"/"after"/"during" and the store or queue call). */
+  /** Kills only: only at steps matching this regular expression, e.g. "^after transients\.settle$" ("before"/"after"/"during" and the store or queue call). */
   step: z.string().optional(),
 });
 /** A rate, an aimed setting, or several aimed settings of which the first whose match and firstTries apply decides. */

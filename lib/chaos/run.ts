@@ -9,7 +9,7 @@ import { ProcessingStatus, processingStatus } from '../domain/workflow';
 import { ingestTransients } from '../engine/ingest';
 import type { LocalRuntime } from '../local/runtime';
 import type { Transient } from '../runner';
-import type { TransientRecord } from '../store/task-store';
+import type { TransientRecord } from '../engine/store';
 import { ChaosDriver, type DriverRates, defaultDriverRates } from './driver';
 import { type Violation, checkInvariants, checkReadiness } from './invariants';
 import { type JournalEvent, faultCounts, fileJournal, followJournal, readJournal } from './journal';
@@ -49,7 +49,7 @@ export const waitUntilSettled = async (
   const { engine } = runtime;
   const started = Date.now();
   while (Date.now() - started < options.timeoutMs) {
-    const records = await engine.store.getMany(names);
+    const records = await engine.store.transients.getMany(names);
     await options.onStep?.(records);
     const finished = records.every((record) => processingStatus(engine.workflow, record.registers) !== ProcessingStatus.Processing);
     if (finished && (await pendingMessages(runtime.sqs, runtime.queueUrls())) === 0 && (await allMarkers(engine)).length === 0) return true;

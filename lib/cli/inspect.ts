@@ -4,7 +4,7 @@ import { type ProcessingStatus, type Register, type Workflow, isReady, statusOf,
 import type { Engine } from '../engine/engine';
 import { listTransients } from '../engine/operations';
 import { colorByProcessingStatus, colorByType, colors, renderTransientTable } from '../local/progress';
-import type { TransientRecord } from '../store/task-store';
+import type { TransientRecord } from '../engine/store';
 import { CliError } from './errors';
 import { formatSeconds, formatTime, plural, renderTable } from './render';
 
@@ -77,7 +77,7 @@ export const renderStatus = (workflow: Workflow, record: TransientRecord, now: n
 };
 
 export const showStatus = async (engine: Engine, name: string, where: string): Promise<string[]> => {
-  const record = await engine.store.get(name);
+  const record = await engine.store.transients.get(name);
   if (!record) throw unknownTransient(name, where);
   return renderStatus(engine.workflow, record, engine.clock());
 };

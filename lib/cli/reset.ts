@@ -47,7 +47,7 @@ export const waitUntilFinished = async (engine: Engine, name: string, timeoutSec
   const deadline = Date.now() + timeoutSeconds * 1000;
   let shown = '';
   for (;;) {
-    const record = await engine.store.get(name);
+    const record = await engine.store.transients.get(name);
     if (!record) throw new CliError(`${name} was deleted while waiting for it`);
     const { progress, processingStatus } = summarise(engine.workflow, record.registers);
     const line = `progress ${progress}% · ${colorByProcessingStatus(processingStatus)(processingStatus)}`;

@@ -15,7 +15,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../config';
 import { STATUS_FIXTURE, TASK_FIXTURE } from '../fixtures';
-import { tableSchema } from '../store/table';
+import { tableSchema } from '../store/dynamodb/table';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Where Lambda unpacks a function's asset. */

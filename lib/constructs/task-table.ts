@@ -5,7 +5,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { tableSchema } from '../store/table';
+import { tableSchema } from '../store/dynamodb/table';
 
 export interface TaskTableProps {
   /** What happens to the table (every transient and register) when the stack is deleted. @default RemovalPolicy.RETAIN */

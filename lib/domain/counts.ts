@@ -20,13 +20,13 @@ export const countBuckets = Object.values(CountBucket);
  * Some task has finished (a success or an error status). Only settles and compare-and-set writes (resets,
  * dead letters, revisions) change this, and both count; a claim never moves a register off a final status.
  */
-export const hasStarted = (workflow: Workflow, registers: Registers): boolean =>
+export const anyTaskFinished = (workflow: Workflow, registers: Registers): boolean =>
   workflow.order.some((task) => isFinalType(statusTypeOf(workflow.catalog, registers[task]?.status ?? '')));
 
 export const bucketOf = (workflow: Workflow, status: ProcessingStatus, registers: Registers): CountBucket => {
   if (status === ProcessingStatus.Completed) return CountBucket.Completed;
   if (status === ProcessingStatus.Blocked) return CountBucket.Blocked;
-  return hasStarted(workflow, registers) ? CountBucket.Processing : CountBucket.Waiting;
+  return anyTaskFinished(workflow, registers) ? CountBucket.Processing : CountBucket.Waiting;
 };
 
 /** The bucket the registers put a transient in: what its stored bucket must say once every write has landed. */

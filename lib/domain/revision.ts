@@ -53,12 +53,14 @@ export const affectedTasks = (
 
 /**
  * The registers to write so that `tasks` run again: each one not already "not processed" goes back to it,
- * dropping any claim (a run in progress can then no longer record its now stale result).
+ * dropping any claim (a run in progress can then no longer record its now stale result); so does a "not
+ * processed" one held by a waiting retry, whose message belongs to the run before the change (it can then no
+ * longer claim, and the task waits for its prerequisites' new results like the others).
  */
 export const resetRegisters = (registers: Registers, tasks: readonly string[], now: number): Record<string, Register> =>
   Object.fromEntries(
     tasks
-      .filter((task) => (registers[task]?.status ?? Status.NotProcessed) !== Status.NotProcessed)
+      .filter((task) => (registers[task]?.status ?? Status.NotProcessed) !== Status.NotProcessed || registers[task]?.claim !== undefined)
       .map((task) => [task, resetRegister(now, registers[task])]),
   );
 

@@ -12,6 +12,14 @@
 export const MAX_CLOCK_SKEW_MS = 5_000;
 
 /**
+ * A counter update lands within this long of the write that moved its transient's bucket, or never: it is sent
+ * right after that write and retried only after throttling (at most 5 attempts, each cut off after 10 s). The
+ * recount waits this long before it trusts a difference between the counters and the index, so that it never
+ * repairs a move whose update is still on its way (which would then be counted twice).
+ */
+export const COUNTER_UPDATE_MAX_DELAY_MS = 90_000;
+
+/**
  * `retrigger` treats a "processing" register as a dead run only when its lease ended this long ago by the
  * caller's clock, so a caller whose clock runs up to this much fast never resets a live run. Dead runs are
  * recovered long before that without an operator (SQS redelivery, then the dead-letter handler); this is the

@@ -6,8 +6,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CountBucket, countBuckets, toCounts } from '../domain/counts';
+import { COUNTER_UPDATE_MAX_DELAY_MS } from '../domain/time';
 import type { TransientCounts } from '../runner';
-import { COUNTER_SHARDS } from '../store/task-store';
+import { COUNTER_SHARDS } from './store';
 import type { Engine } from './engine';
 import { recordCounts } from './transitions';
 
@@ -36,46 +37,51 @@ export interface RecountResult {
 }
 
 export interface RecountOptions {
-  /** Wait before confirming a difference, for the index to catch up with writes that just landed. @default 1000 */
+  /**
+   * How long a difference between a shard's counters and the index must stay, with no counter update landing,
+   * before it is repaired: longer than a counter update can take to land. @default COUNTER_UPDATE_MAX_DELAY_MS
+   */
   readonly settleMs?: number;
-  /** Attempts per shard while moves keep landing. @default 3 */
+  /** Tries per shard while moves keep landing. @default 2 */
   readonly attempts?: number;
 }
 
 const same = (a: Record<CountBucket, number>, b: Record<CountBucket, number>) => countBuckets.every((bucket) => a[bucket] === b[bucket]);
 const sum = (parts: readonly Record<CountBucket, number>[]) =>
   toCounts(Object.fromEntries(countBuckets.map((bucket) => [bucket, parts.reduce((total, part) => total + part[bucket], 0)])));
+const none = (): Record<CountBucket, number> => ({ waiting: 0, processing: 0, blocked: 0, completed: 0 });
 
 /**
- * Recounts one shard: its counter item is set to what the status index holds, only if no move landed on it
- * while the index was counted (its version is unchanged) and a second count, after `settleMs`, agrees.
+ * Recounts one shard: its counter item is set to what the status index holds, only if the difference stays for
+ * `settleMs` with no counter update landing on the shard meanwhile (its version unchanged) and the index
+ * unchanged. A move whose update is still on its way lands within that time and changes the version, so the
+ * shard is left for the next recount rather than counted twice.
  */
 const recountShard = async (engine: Engine, shard: number, settleMs: number, attempts: number): Promise<ShardRecount> => {
-  let last: ShardRecount | undefined;
+  const { counters, transients } = engine.store;
+  let last: ShardRecount = { shard, before: none(), counted: none(), repaired: false, busy: true };
   for (let attempt = 0; attempt < attempts; attempt++) {
-    if (attempt > 0) await sleep(settleMs);
-    const before = await engine.store.readCounterShard(shard);
-    const counted = await engine.store.countIndexShard(shard);
-    const unchanged = async () => (await engine.store.readCounterShard(shard)).version === before.version;
+    if (attempt > 0) await sleep(1_000);
+    const before = await counters.readShard(shard);
+    const counted = await transients.countShard(shard);
     last = { shard, before: before.counts, counted, repaired: false, busy: true };
-    if (!(await unchanged())) continue;
-    if (same(counted, before.counts)) return { ...last, busy: false };
-    // The index may lag a write that just landed (and whose move is already counted): count again after a pause.
+    if (same(counted, before.counts) && (await counters.readShard(shard)).version === before.version) return { ...last, busy: false };
     await sleep(settleMs);
-    const again = await engine.store.countIndexShard(shard);
-    if (!same(again, counted) || !(await unchanged())) continue;
-    if (await engine.store.repairCounterShard(shard, before.version, counted)) {
+    const again = await transients.countShard(shard);
+    const after = await counters.readShard(shard);
+    if (after.version !== before.version || !same(again, counted)) continue;
+    if (await counters.repairShard(shard, before.version, counted)) {
       engine.logger.warn('counters repaired by the recount', { shard, before: before.counts, counted });
       return { ...last, repaired: true, busy: false };
     }
   }
-  return last ?? { shard, before: { waiting: 0, processing: 0, blocked: 0, completed: 0 }, counted: { waiting: 0, processing: 0, blocked: 0, completed: 0 }, repaired: false, busy: true };
+  return last;
 };
 
 /** Recounts every shard of the counters from the status index, repairing those that drifted. */
 export const recountTransients = async (engine: Engine, options: RecountOptions = {}): Promise<RecountResult> => {
-  const settleMs = options.settleMs ?? 1_000;
-  const attempts = options.attempts ?? 3;
+  const settleMs = options.settleMs ?? COUNTER_UPDATE_MAX_DELAY_MS;
+  const attempts = options.attempts ?? 2;
   const shards = await Promise.all(Array.from({ length: COUNTER_SHARDS }, (_, shard) => recountShard(engine, shard, settleMs, attempts)));
   return {
     shards,
@@ -88,7 +94,7 @@ export const recountTransients = async (engine: Engine, options: RecountOptions 
 
 /** Deletes a transient and takes it out of the counters. Returns whether it existed. */
 export const deleteTransient = async (engine: Engine, name: string): Promise<boolean> => {
-  const old = await engine.store.deleteTransient(name);
+  const old = await engine.store.transients.delete(name);
   if (old) await recordCounts(engine, name, { [old.bucket]: -1 });
   return old !== undefined;
 };

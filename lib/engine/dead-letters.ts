@@ -32,7 +32,7 @@ export const recordDeadLetter = async (engine: Engine, delivery: Delivery, sourc
   // The runner's queue delivered the message this often; the dead-letter queue counts its own receives afresh.
   let deliveries = 0;
   const file = async (task: string, name: string, reason: string) => {
-    await engine.store.putDeadLetter({
+    await engine.store.deadLetters.put({
       task,
       name,
       body: keptBody(delivery.body),
@@ -55,7 +55,8 @@ export const recordDeadLetter = async (engine: Engine, delivery: Delivery, sourc
   }
   const { transient: name, task } = message;
   if (sourceTask !== undefined && task !== sourceTask) {
-    return file(sourceTask, name, `nothing recorded: the message names task "${task}" but came from the dead-letter queue of "${sourceTask}"`);
+    // Filed under its message, not the transient: the queue's own record of that transient stays as it is.
+    return file(sourceTask, `message ${delivery.messageId}`, `nothing recorded: the message names task "${task}" but came from the dead-letter queue of "${sourceTask}"`);
   }
   const runner = transientRunner(engine, task);
   if (!runner) return file(sourceTask ?? UNROUTABLE, name, `no transient runner is registered for task "${task}"`);
@@ -67,14 +68,14 @@ export const recordDeadLetter = async (engine: Engine, delivery: Delivery, sourc
     const status = register?.status ?? Status.NotProcessed;
     deliveries = register?.attempt ?? 0;
     recorded = undefined;
-    // Already recorded by an earlier run of this handler whose reply was lost (or a second copy of the message).
-    if (register?.deadLettered) {
-      recorded = register;
-      return undefined;
-    }
     // A message of an older generation was sent before the task was reset: the reset's own message carries it on.
     if ((message.g ?? 0) < generationOf(record.registers, task)) {
       why = 'nothing recorded: the task was reset after this message was sent';
+      return undefined;
+    }
+    // Already recorded by an earlier run of this handler whose reply was lost (or a second copy of the message).
+    if (register?.deadLettered) {
+      recorded = register;
       return undefined;
     }
     const mine = sameMessage(register?.claim, delivery);

@@ -5,7 +5,7 @@
  */
 import { ConfigError } from '../domain/errors';
 import { MAX_CLOCK_SKEW_MS } from '../domain/time';
-import type { ReadyMarker } from '../store/task-store';
+import type { PageCursor, ReadyMarker } from './store';
 import { Metric } from '../telemetry';
 import { type Engine, transientRunner } from './engine';
 
@@ -34,7 +34,7 @@ export interface DispatchResult {
 interface ShardCursor {
   readonly shard: number;
   buffer: ReadyMarker[];
-  nextKey?: Record<string, unknown>;
+  next?: PageCursor | undefined;
   exhausted: boolean;
 }
 
@@ -56,7 +56,7 @@ export const sendMarkers = async (engine: Engine, task: string, markers: readonl
   );
   const unsent = new Set(failed.map((message) => message.transient));
   const sent = markers.filter((marker) => !unsent.has(marker.name));
-  await engine.store.deleteMarkers(sent);
+  await engine.store.readiness.delete(sent);
   return sent.length;
 };
 
@@ -70,10 +70,10 @@ export const dispatchReady = async (engine: Engine, task: string, options: Dispa
 
   // A one-item probe per shard keeps empty ticks from taking the lock at all.
   const probes = await Promise.all(
-    Array.from({ length: runner.readyShards }, (_, shard) => engine.store.readyPage(task, shard, 1)),
+    Array.from({ length: runner.readyShards }, (_, shard) => engine.store.readiness.page(task, shard, 1)),
   );
-  itemsRead += probes.reduce((sum, page) => sum + page.markers.length, 0);
-  if (probes.every((page) => page.markers.length === 0)) {
+  itemsRead += probes.reduce((sum, page) => sum + page.items.length, 0);
+  if (probes.every((page) => page.items.length === 0)) {
     return { task, dispatched: 0, itemsRead, skipped: false, truncated: false };
   }
 
@@ -82,7 +82,7 @@ export const dispatchReady = async (engine: Engine, task: string, options: Dispa
     return { until: now + DISPATCH_LEASE_MS, expiredBefore: now - MAX_CLOCK_SKEW_MS };
   };
   let renewAt = engine.clock() + DISPATCH_LEASE_MS / 2;
-  if (!(await engine.store.acquireLock(task, options.owner, lease()))) {
+  if (!(await engine.store.locks.acquire(task, options.owner, lease()))) {
     engine.logger.info('another dispatcher run holds the lock; leaving the work to it', { task });
     return { task, dispatched: 0, itemsRead, skipped: true, truncated: false };
   }
@@ -97,7 +97,7 @@ export const dispatchReady = async (engine: Engine, task: string, options: Dispa
       }
       if (engine.clock() >= renewAt) {
         // Renewed by its owner; lost only if this run stalled past its lease and another took over meanwhile.
-        if (!(await engine.store.acquireLock(task, options.owner, lease()))) {
+        if (!(await engine.store.locks.acquire(task, options.owner, lease()))) {
           truncated = true;
           break;
         }
@@ -107,11 +107,11 @@ export const dispatchReady = async (engine: Engine, task: string, options: Dispa
         cursors
           .filter((cursor) => cursor.buffer.length === 0 && !cursor.exhausted)
           .map(async (cursor) => {
-            const page = await engine.store.readyPage(task, cursor.shard, pageSize, cursor.nextKey);
-            itemsRead += page.markers.length;
-            cursor.buffer = page.markers;
-            cursor.nextKey = page.nextKey;
-            cursor.exhausted = page.nextKey === undefined;
+            const page = await engine.store.readiness.page(task, cursor.shard, pageSize, cursor.next);
+            itemsRead += page.items.length;
+            cursor.buffer = page.items;
+            cursor.next = page.next;
+            cursor.exhausted = page.next === undefined;
           }),
       );
       const round = takeOldest(cursors, roundSize);
@@ -119,7 +119,7 @@ export const dispatchReady = async (engine: Engine, task: string, options: Dispa
       dispatched += await sendMarkers(engine, task, round);
     }
   } finally {
-    await engine.store.releaseLock(task, options.owner);
+    await engine.store.locks.release(task, options.owner);
   }
   engine.metrics.add(task, Metric.Dispatched, dispatched);
   engine.metrics.add(task, Metric.ReadyRead, itemsRead);

@@ -7,7 +7,8 @@ import { CountBucket } from '../domain/counts';
 import { describeTransientIssues, transientSchema } from '../domain/transient';
 import { type Registers, freshRegister, readyTasks } from '../domain/workflow';
 import type { IngestSummary, Transient } from '../runner';
-import { COUNTER_SHARDS, shardOf } from '../store/task-store';
+import { shardOf } from '../domain/ordering';
+import { COUNTER_SHARDS } from './store';
 import { Metric } from '../telemetry';
 import { sendMarkers } from './dispatch';
 import { type Engine, transientRunner } from './engine';
@@ -25,12 +26,14 @@ export interface IngestResult extends IngestSummary {
 
 export const ingestTransients = async (engine: Engine, input: readonly Transient[], options: IngestOptions = {}): Promise<IngestResult> => {
   const rejected: { name: string; reason: string }[] = [];
-  const transients: Transient[] = [];
+  // One write per transient: the last row of a name wins, as it would had the rows come one by one.
+  const byName = new Map<string, Transient>();
   for (const candidate of input) {
     const parsed = transientSchema.safeParse(candidate);
-    if (parsed.success) transients.push(parsed.data);
+    if (parsed.success) byName.set(parsed.data.name, parsed.data);
     else rejected.push({ name: String(candidate?.name ?? '').slice(0, 200), reason: describeTransientIssues(parsed.error) });
   }
+  const transients = [...byName.values()];
   const now = engine.clock();
   const registers: Registers = Object.fromEntries(engine.workflow.order.map((task) => [task, freshRegister(now)]));
   const firstTasks = readyTasks(engine.workflow, registers);
@@ -40,7 +43,7 @@ export const ingestTransients = async (engine: Engine, input: readonly Transient
     bucket: CountBucket.Waiting,
     markers: firstTasks.filter((task) => transientRunner(engine, task)).map((task) => markerFor(engine, transient, task, now, 0)),
   }));
-  const stored = await engine.store.create(entries, now);
+  const stored = await engine.store.transients.create(entries, now);
   rejected.push(...stored.rejected);
   const { created, existing } = stored;
   engine.metrics.add(WORKFLOW_DIMENSION, Metric.Ingested, created.length);

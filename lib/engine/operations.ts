@@ -18,7 +18,7 @@ import {
   statusOf,
   unheldReadyTasks,
 } from '../domain/workflow';
-import { type DeadLetterRecord, STATUS_INDEX_SHARDS, type TransientRecord } from '../store/task-store';
+import { type DeadLetterRecord, STATUS_INDEX_SHARDS, type TransientRecord } from './store';
 import { type Engine, transientRunner } from './engine';
 import { markersFor, sendRecorded, updateTransient } from './transitions';
 
@@ -78,7 +78,7 @@ const resetTransient = async (
   const sent = change.changed.length > 0 ? change.ready : await resendReady(engine, after);
   // A dead letter whose register was reset has nothing left to redrive.
   await Promise.all(
-    plan.filter(({ task }) => before.registers[task]?.deadLettered).map(({ task }) => engine.store.deleteDeadLetter(task, name)),
+    plan.filter(({ task }) => before.registers[task]?.deadLettered).map(({ task }) => engine.store.deadLetters.delete(task, name)),
   );
   return {
     name,
@@ -95,7 +95,7 @@ const resendReady = async (engine: Engine, record: TransientRecord): Promise<str
   const tasks = unheldReadyTasks(engine.workflow, record.registers).filter((task) => transientRunner(engine, task));
   if (tasks.length === 0) return [];
   const markers = markersFor(engine, record, tasks, engine.clock());
-  await engine.store.putMarkers(markers);
+  await engine.store.readiness.put(markers);
   await sendRecorded(engine, markers);
   return tasks;
 };
@@ -148,12 +148,12 @@ export const listTransients = async (engine: Engine, options: ListOptions): Prom
   // One more than a page from each partition tells whether anything follows the page.
   const pages = await Promise.all(
     statuses.flatMap((status) =>
-      Array.from({ length: STATUS_INDEX_SHARDS }, (_, shard) => engine.store.statusPage(status, shard, options.limit + 1, options.after)),
+      Array.from({ length: STATUS_INDEX_SHARDS }, (_, shard) => engine.store.transients.statusPage(status, shard, options.limit + 1, options.after)),
     ),
   );
   const merged = pages.flatMap((page) => page.entries).sort((a, b) => (a.priority < b.priority ? -1 : a.priority > b.priority ? 1 : 0));
   const page = merged.slice(0, options.limit);
-  const byName = new Map((await engine.store.getMany(page.map((entry) => entry.name))).map((record) => [record.transient.name, record]));
+  const byName = new Map((await engine.store.transients.getMany(page.map((entry) => entry.name))).map((record) => [record.transient.name, record]));
   const records = page.flatMap((entry) => byName.get(entry.name) ?? []);
   const last = page.at(-1);
   return { records, ...(merged.length > options.limit && last ? { next: last.priority } : {}) };
@@ -162,12 +162,12 @@ export const listTransients = async (engine: Engine, options: ListOptions): Prom
 /** Every dead-letter record of a task, oldest first, read page by page. */
 export const deadLettersOf = async (engine: Engine, task: string): Promise<DeadLetterRecord[]> => {
   const records: DeadLetterRecord[] = [];
-  let startKey: Record<string, unknown> | undefined;
+  let cursor: string | undefined;
   do {
-    const page = await engine.store.deadLetters(task, 100, startKey);
-    records.push(...page.records);
-    startKey = page.nextKey;
-  } while (startKey);
+    const page = await engine.store.deadLetters.page(task, 100, cursor);
+    records.push(...page.items);
+    cursor = page.next;
+  } while (cursor);
   return records.sort((a, b) => a.at - b.at);
 };
 
@@ -215,7 +215,8 @@ export const redriveDeadLetters = async (engine: Engine, task: string, only?: re
         continue;
       }
     }
-    await engine.store.deleteDeadLetter(task, record.name);
+    // Only this record: one filed since (a later dead letter of the task) stays.
+    await engine.store.deadLetters.delete(task, record.name, record.messageId);
     redriven.push(record.name);
   }
   return { redriven, skipped };
@@ -223,10 +224,10 @@ export const redriveDeadLetters = async (engine: Engine, task: string, only?: re
 
 /** What a task saved for a transient: the output of the run whose result its register holds (undefined if none). */
 export const outputOf = async <T extends object = Record<string, unknown>>(engine: Engine, name: string, task: string): Promise<T | undefined> => {
-  const token = (await engine.store.get(name))?.registers[task]?.claim;
-  return token === undefined ? undefined : engine.store.readOutput<T>(name, task, token);
+  const token = (await engine.store.transients.get(name))?.registers[task]?.claim;
+  return token === undefined ? undefined : engine.store.outputs.read<T>(name, task, token);
 };
 
 /** Registers by transient, for showing dead letters next to the status they left behind. */
 export const registersOf = async (engine: Engine, names: readonly string[]): Promise<Map<string, Registers>> =>
-  new Map((await engine.store.getMany(names)).map((record) => [record.transient.name, record.registers]));
+  new Map((await engine.store.transients.getMany(names)).map((record) => [record.transient.name, record.registers]));

@@ -51,7 +51,7 @@ export const systemTaskContext = (engine: Engine, runner: SystemTaskRunner, serv
     },
     counts: async () => {
       declared(SystemCapability.Counts, 'counts');
-      return toCounts(await engine.store.readCounts());
+      return toCounts(await engine.store.counters.read());
     },
     recount: async () => {
       declared(SystemCapability.Recount, 'recount');
@@ -60,7 +60,7 @@ export const systemTaskContext = (engine: Engine, runner: SystemTaskRunner, serv
     },
     processingStatuses: async (names) => {
       declared(SystemCapability.ProcessingStatuses, 'processingStatuses');
-      return new Map((await engine.store.getMany(names)).map((record) => [record.transient.name, processingStatus(engine.workflow, record.registers)]));
+      return new Map((await engine.store.transients.getMany(names)).map((record) => [record.transient.name, processingStatus(engine.workflow, record.registers)]));
     },
     metric: (name, value, unit) => engine.metrics.add(task, name, value, unit),
     secret: (name, keys) => {
@@ -78,11 +78,11 @@ export const systemTaskContext = (engine: Engine, runner: SystemTaskRunner, serv
     },
     readState: async () => {
       declared(SystemCapability.State, 'readState');
-      return engine.store.readSystemState(task);
+      return engine.store.systemState.read(task);
     },
     writeState: async (state) => {
       declared(SystemCapability.State, 'writeState');
-      await engine.store.writeSystemState(task, state, engine.clock());
+      await engine.store.systemState.write(task, state, engine.clock());
     },
   };
 };
@@ -102,7 +102,7 @@ export const runSystemTask = async (
   const logger = engine.logger.createChild({ persistentKeys: { task } });
   const now = engine.clock();
   const lease = { until: now + runner.timeoutSeconds * 1000 + LOCK_SLACK_MS, expiredBefore: now - MAX_CLOCK_SKEW_MS };
-  if (!(await engine.store.acquireLock(task, owner, lease))) {
+  if (!(await engine.store.locks.acquire(task, owner, lease))) {
     logger.info('the previous run is still going; skipped');
     return { task, skipped: true };
   }
@@ -119,6 +119,6 @@ export const runSystemTask = async (
     return { task, skipped: false };
   } finally {
     clearTimeout(timer);
-    await engine.store.releaseLock(task, owner);
+    await engine.store.locks.release(task, owner);
   }
 };

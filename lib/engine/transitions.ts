@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { type CountBucket, type CountDelta, addMove, bucketOfRegisters, nonZero } from '../domain/counts';
 import { type Registers, generationOf, newlyReady } from '../domain/workflow';
 import type { Transient } from '../runner';
-import { COUNTER_SHARDS, type ReadyMarker, type TransientRecord, priorityKey, shardOf } from '../store/task-store';
+import { priorityKey, shardOf } from '../domain/ordering';
+import { COUNTER_SHARDS, type ReadyMarker, type TransientRecord } from './store';
 import { Metric } from '../telemetry';
 import { type Engine, transientRunner } from './engine';
 
@@ -64,7 +65,7 @@ export const announce = async (engine: Engine, record: Pick<TransientRecord, 'tr
       }
     }),
   );
-  if (unsent.length > 0) await engine.store.putMarkers(markersFor(engine, record, unsent, readyAt));
+  if (unsent.length > 0) await engine.store.readiness.put(markersFor(engine, record, unsent, readyAt));
 };
 
 /**
@@ -85,7 +86,7 @@ export const sendRecorded = async (engine: Engine, markers: readonly ReadyMarker
         }
       }),
   );
-  if (sent.length > 0) await engine.store.deleteMarkers(sent);
+  if (sent.length > 0) await engine.store.readiness.delete(sent);
   return sent.map((marker) => marker.task);
 };
 
@@ -101,21 +102,31 @@ export const afterSettle = async (
   changed: readonly string[],
   moved?: { readonly from: CountBucket; readonly to: CountBucket },
 ): Promise<void> => {
+  // The counter update first, right after the write that moved the bucket: the recount allows it a bounded delay.
+  if (moved) await countMove(engine, after.transient.name, moved.from, moved.to);
   const ready = newlyReady(engine.workflow, before, after.registers, changed);
   if (ready.length > 0) await announce(engine, after, ready, engine.clock());
-  if (moved) await countMove(engine, after.transient.name, moved.from, moved.to);
   await recordBucket(engine, after);
 };
 
 /**
- * Stores the bucket the registers of `record` give, if it differs from the stored one (a settle that could not
- * write it, or a redelivery whose worker died before doing so), and counts the move. Later images win.
+ * Stores the bucket the registers give, if it differs from the stored one (a settle that could not write it, or a
+ * redelivery whose worker died before doing so), and counts the move. Later images win; a write refused because
+ * another moved the bucket meanwhile reads the transient again and goes on from what it finds, so that the
+ * stored bucket always ends as the registers say.
  */
-export const recordBucket = async (engine: Engine, record: TransientRecord): Promise<void> => {
-  const to = bucketOfRegisters(engine.workflow, record.registers);
-  if (to === record.bucket) return;
-  const move = { from: record.bucket, to, version: record.version };
-  if (await engine.store.setBucket(record.transient.name, move, randomId(3))) await countMove(engine, record.transient.name, move.from, move.to);
+export const recordBucket = async (engine: Engine, given: TransientRecord): Promise<void> => {
+  let record: TransientRecord | undefined = given;
+  for (let attempt = 0; record && attempt < 10; attempt++) {
+    const to = bucketOfRegisters(engine.workflow, record.registers);
+    if (to === record.bucket) return;
+    const move = { from: record.bucket, to, version: record.version };
+    if (await engine.store.transients.setBucket(record.transient.name, move, randomId(3))) {
+      await countMove(engine, record.transient.name, move.from, move.to);
+      return;
+    }
+    record = await engine.store.transients.get(given.transient.name);
+  }
 };
 
 /** Counts one transient's move from one bucket to another (and the workflow's completed and blocked metrics). */
@@ -135,7 +146,7 @@ export const recordCounts = async (engine: Engine, name: string, delta: CountDel
   const moved = nonZero(delta);
   if (Object.keys(moved).length === 0) return;
   try {
-    await engine.store.addCounts(shardOf(name, COUNTER_SHARDS), moved);
+    await engine.store.counters.add(shardOf(name, COUNTER_SHARDS), moved);
   } catch (error) {
     // The state write it follows has landed; failing the delivery would not bring the move back.
     engine.metrics.add(WORKFLOW_DIMENSION, Metric.CountMovesLost);
@@ -201,7 +212,7 @@ export const reviseTransient = async (
   options: ReviseOptions = {},
 ): Promise<Change | undefined> => {
   const { workflow } = engine;
-  let record = options.current ?? (await engine.store.get(name));
+  let record = options.current ?? (await engine.store.transients.get(name));
   for (let attempt = 0; attempt < 20; attempt++) {
     if (!record) return undefined;
     const revision = change(record);
@@ -211,9 +222,10 @@ export const reviseTransient = async (
     const bucket = bucketOfRegisters(workflow, registers);
     const ready = (options.ready ?? ((before, after, tasks) => newlyReady(workflow, before.registers, after, tasks)))(record, registers, changed);
     const markers = markersFor(engine, { transient: revision.transient ?? record.transient, registers }, ready, engine.clock());
-    const result = await engine.store.replace(name, record, revision.registers, bucket, {
+    const result = await engine.store.transients.replace(name, record, revision.registers, bucket, {
       ...(revision.transient ? { transient: revision.transient } : {}),
       markers,
+      writer: randomId(3),
     });
     if (result.ok) {
       await countMove(engine, name, record.bucket, bucket);

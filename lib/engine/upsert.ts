@@ -5,12 +5,12 @@
  * tasks that thereby become ready go out at once. Identical data writes nothing.
  */
 import { affectedTasks, changedFields, fieldsUsedByTask, resetRegisters, sameTransientData } from '../domain/revision';
-import { coerceError, errorName } from '../domain/errors';
+import { coerceError } from '../domain/errors';
 import { describeTransientIssues, transientSchema } from '../domain/transient';
 import type { Transient, UpsertSummary } from '../runner';
 import { Metric } from '../telemetry';
 import { forEachLimited } from '../concurrency';
-import type { TransientRecord } from '../store/task-store';
+import { StoreRefusedError, type TransientRecord } from './store';
 import type { Engine } from './engine';
 import { type IngestOptions, ingestTransients } from './ingest';
 import { WORKFLOW_DIMENSION, reviseTransient } from './transitions';
@@ -61,14 +61,14 @@ export const upsertTransients = async (engine: Engine, input: readonly Transient
     else rejected.push({ name: String(candidate?.name ?? '').slice(0, 200), reason: describeTransientIssues(parsed.error) });
   }
   const transients = [...byName.values()];
-  const known = new Map((await engine.store.getMany(transients.map((transient) => transient.name))).map((record) => [record.transient.name, record]));
+  const known = new Map((await engine.store.transients.getMany(transients.map((transient) => transient.name))).map((record) => [record.transient.name, record]));
   const fresh = transients.filter((transient) => !known.has(transient.name));
   const ingested = fresh.length > 0 ? await ingestTransients(engine, fresh, options) : undefined;
   rejected.push(...(ingested?.rejected ?? []));
   // Ones created by another writer since they were read are read again (in one batch, as the known ones
   // were) and revised like any known transient.
   const raced = new Set(ingested?.existingNames ?? []);
-  if (raced.size > 0) for (const record of await engine.store.getMany([...raced])) known.set(record.transient.name, record);
+  if (raced.size > 0) for (const record of await engine.store.transients.getMany([...raced])) known.set(record.transient.name, record);
   const candidates = transients.filter((transient) => known.has(transient.name));
   // Most reports repeat what is stored; those cost nothing more than the reads above. (One created meanwhile
   // and deleted again before the second read is left for the next report to ingest.)
@@ -85,9 +85,9 @@ export const upsertTransients = async (engine: Engine, input: readonly Transient
     try {
       revised = await reviseTransientData(engine, transient, fieldsUsed, known.get(transient.name));
     } catch (error) {
-      // DynamoDB refuses this one as it is (an item over its limits): it alone is rejected.
-      if (errorName(error) !== 'ValidationException') throw error;
-      rejected.push({ name: transient.name, reason: `refused by DynamoDB: ${coerceError(error).message}` });
+      // The store refuses this one as it is (an item over its limits): it alone is rejected.
+      if (!(error instanceof StoreRefusedError)) throw error;
+      rejected.push({ name: transient.name, reason: `refused by the store: ${coerceError(error).message}` });
       return;
     }
     if (revised.written) updated++;

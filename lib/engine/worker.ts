@@ -11,7 +11,7 @@ import { parseTaskMessage } from '../domain/messages';
 import { MAX_CLOCK_SKEW_MS } from '../domain/time';
 import { type Register, isReady, messageOfClaim } from '../domain/workflow';
 import type { TaskContext, TaskLogger, TransientTaskRunner } from '../runner';
-import type { TransientRecord } from '../store/task-store';
+import type { TransientRecord } from './store';
 import { Metric, withKeys } from '../telemetry';
 import { type Engine, transientRunner } from './engine';
 import { afterSettle, announce, randomId, recordBucket } from './transitions';
@@ -112,7 +112,7 @@ export const processDelivery = async (engine: Engine, delivery: Delivery, option
     leaseUntil: claimedAt + runner.timeoutSeconds * 1000 + MAX_CLOCK_SKEW_MS,
     generation,
   };
-  const claimed = await engine.store.claim(name, spec, claim, claimedAt);
+  const claimed = await engine.store.transients.claim(name, spec, claim, claimedAt);
   if (!claimed.ok) return refusedClaim(engine, delivery, task, generation, claimed.current, log);
 
   engine.metrics.add(task, Metric.Claimed);
@@ -139,7 +139,7 @@ export const processDelivery = async (engine: Engine, delivery: Delivery, option
   // A transient's first and last tasks write its new bucket with their result, in one write.
   const to = bucketOfRegisters(engine.workflow, { ...before.registers, [task]: settled });
   const move = outcome.retryIn === undefined && to !== before.bucket ? { from: before.bucket, to, version: before.version } : undefined;
-  const result = await engine.store.settle(name, task, token, settled, move);
+  const result = await engine.store.transients.settle(name, task, token, settled, move);
   if (!result.ok) {
     engine.metrics.add(task, Metric.StaleCompletions);
     log.warn('result dropped: the claim was lost to a reset, a takeover or a deletion', { status: outcome.status, duration });
@@ -196,11 +196,11 @@ const run = async (
     // The output of the run whose result the register holds, as the claim read it.
     output: async (from) => {
       const holder = record.registers[from]?.claim;
-      return holder === undefined ? undefined : engine.store.readOutput(name, from, holder);
+      return holder === undefined ? undefined : engine.store.outputs.read(name, from, holder);
     },
     save: async (data) => {
       assertBeforeDeadline(engine, deadline, 'the run saved its output');
-      await engine.store.saveOutput(name, task, token, data, engine.clock());
+      await engine.store.outputs.save(name, task, token, data, engine.clock());
     },
   };
   try {

@@ -1,7 +1,7 @@
 /** What `npm start` shows: per-task counts while the pipeline runs, and every transient at the end. */
 import { StatusType, statusTypeOf } from '../domain/catalog';
 import { ProcessingStatus, type Workflow, statusOf, summarise } from '../domain/workflow';
-import type { TransientRecord } from '../store/task-store';
+import type { TransientRecord } from '../engine/store';
 
 const useColor = () => process.stdout.isTTY === true && !process.env.NO_COLOR;
 const paint = (code: number) => (text: string) => (useColor() ? `\x1b[${code}m${text}\x1b[0m` : text);

@@ -9,7 +9,7 @@ import { ENV } from '../config';
 import { type QueueSettings, deadLetterQueueSettings, queueSettings, slug } from '../queue/queue-settings';
 import { type AnyRunner, isTransientRunner } from '../runner';
 import { DEAD_LETTER_FAILURES_QUEUE } from '../settings';
-import { createTableInput } from '../store/table';
+import { createTableInput } from '../store/dynamodb/table';
 
 export interface LocalQueue {
   readonly task: string;

@@ -115,7 +115,7 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
       // The runner's first scheduled run would come a period from now; the operator's "run now" instead.
       await runtime.invokeSystemRunner(TNS_INGESTION_TASK);
       names = loadTnsObjects().map((object) => object.objname);
-      const known = await runtime.engine.store.getMany(names);
+      const known = await runtime.engine.store.transients.getMany(names);
       const throttled = tns.requests.filter((request) => request.status === 429).length;
       print(`"${TNS_INGESTION_TASK}" ingested ${known.length} transients from the TNS stand-in (${tns.requests.length} requests, ${throttled} answered 429 and retried)\n`);
     } else {
@@ -127,7 +127,7 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
     let drawn = 0;
     let lastPrinted = 0;
     for (;;) {
-      const records = await runtime.engine.store.getMany(names);
+      const records = await runtime.engine.store.transients.getMany(names);
       const finished = records.every((record) => processingStatus(workflow, record.registers) !== ProcessingStatus.Processing);
       const elapsed = Date.now() - started;
       if (interactive) {

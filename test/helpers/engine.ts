@@ -8,7 +8,8 @@ import type { Engine } from '../../lib/engine/engine';
 import { localClientConfig } from '../../lib/local/services';
 import type { TaskQueues } from '../../lib/queue/task-queues';
 import type { AnyRunner } from '../../lib/runner';
-import { createTableInput } from '../../lib/store/table';
+import { createTableInput } from '../../lib/store/dynamodb/table';
+import { memoryTaskStore } from '../../lib/store/memory';
 
 let tables = 0;
 
@@ -37,4 +38,16 @@ export const recordingQueues = (tasks: readonly string[], refuse: (message: Task
     deadLetter: async () => undefined,
   };
   return { queues, sent };
+};
+
+/**
+ * An engine on the in-memory store (the port's conformance suite holds it to the DynamoDB adapter's rules), for
+ * tests of the engine's rules that need no database.
+ */
+export const engineInMemory = (runners: readonly AnyRunner[], fixturesDir: string, overrides: Partial<Engine> = {}): Engine => {
+  const engine = createEngine(
+    { tableName: 'in-memory', queueUrls: {}, deadLetterQueueArns: {}, fixturesDir, retryBaseSeconds: 1 },
+    { serviceName: 'test', runners, sqs: new SQSClient({ region: 'us-east-1' }) },
+  );
+  return { ...engine, store: memoryTaskStore(), ...overrides };
 };

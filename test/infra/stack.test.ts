@@ -13,7 +13,7 @@ import { RegistryValidationError } from '../../lib/domain/errors';
 import { RETENTION_SECONDS, VISIBILITY_TIMEOUT_FACTOR, slug } from '../../lib/queue/queue-settings';
 import { isTransientRunner } from '../../lib/runner';
 import { deadLetterSettings } from '../../lib/settings';
-import { createTableInput } from '../../lib/store/table';
+import { createTableInput } from '../../lib/store/dynamodb/table';
 import { StackOutput } from '../../lib/cli/target';
 import { TaskName } from '../../lib/generated/fixtures';
 import { ServiceName } from '../../lib/telemetry';

@@ -12,7 +12,7 @@ import { createEngine } from '../../lib/bootstrap';
 import { Status } from '../../lib/domain/catalog';
 import { ingestTransients } from '../../lib/engine/ingest';
 import { localClientConfig } from '../../lib/local/services';
-import { createTableInput } from '../../lib/store/table';
+import { createTableInput } from '../../lib/store/dynamodb/table';
 import { sampleTransient } from '../helpers/factories';
 
 describe('Integration: the benchmark on DynamoDB Local and the SQS emulator', () => {
@@ -44,9 +44,9 @@ describe('Integration: the benchmark on DynamoDB Local and the SQS emulator', ()
     // Act
     const now = Date.now();
     const claim = { status: Status.Processing, lastModified: now, claim: 'c1.1', leaseUntil: now + 60_000 };
-    await engine.store.claim('2010H', spec, claim, now);
-    await engine.store.settle('2010H', spec.task, 'c1.1', { status: Status.Processed, lastModified: now, claim: 'c1.1' });
-    const again = await engine.store.claim('2010H', spec, { ...claim, claim: 'c2.1' }, now);
+    await engine.store.transients.claim('2010H', spec, claim, now);
+    await engine.store.transients.settle('2010H', spec.task, 'c1.1', { status: Status.Processed, lastModified: now, claim: 'c1.1' });
+    const again = await engine.store.transients.claim('2010H', spec, { ...claim, claim: 'c2.1' }, now);
 
     // Assess
     expect(again.ok).toBe(false);

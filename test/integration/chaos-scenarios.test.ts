@@ -65,8 +65,8 @@ const plan = (journal: string): FaultPlanSpec => ({
     [Fault.InvalidStatus]: { rate: 1, match: '^invalid/' },
     [Fault.Overrun]: { rate: 1, firstTries: 1, match: '^overrun/D$' },
     [Fault.Kill]: [
-      { rate: 1, firstTries: 1, match: '^crash/D$', step: '^before settle$' },
-      { rate: 1, firstTries: 1, match: '^dispatch/', step: '^before deleteMarkers$' },
+      { rate: 1, firstTries: 1, match: '^crash/D$', step: '^before transients\\.settle$' },
+      { rate: 1, firstTries: 1, match: '^dispatch/', step: '^before readiness\\.delete$' },
     ],
     [Fault.PartialSendFailure]: { rate: 1, firstTries: 3, match: '^partial/' },
     [Fault.DuplicateSend]: { rate: 1, match: '^duplicate/' },
@@ -103,7 +103,7 @@ describe('Integration: named chaos scenarios', () => {
     names.push(name);
     await ingestTransients(runtime.engine, [sampleTransient(name)], { announce: true });
   };
-  const record = (name: string) => runtime.engine.store.get(name);
+  const record = (name: string) => runtime.engine.store.transients.get(name);
   const finished = (name: string, timeoutMs = 60_000) =>
     waitFor(
       `${name} to be completed or blocked`,
@@ -177,7 +177,7 @@ describe('Integration: named chaos scenarios', () => {
     await start('held-delete');
     await waitFor('A to be held', async () => held.has('held-delete'));
     const deletedAt = Date.now();
-    await runtime.engine.store.deleteTransient('held-delete');
+    await runtime.engine.store.transients.delete('held-delete');
     held.get('held-delete')?.();
     await waitFor('every run of held-delete to end', async () => {
       const all = events().filter((event) => 'transient' in event && event.transient === 'held-delete');

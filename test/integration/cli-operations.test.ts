@@ -17,7 +17,8 @@ import { assertValidRegistry } from '../../lib/domain/validation';
 import { ProcessingStatus, dependencyEdges, processingStatus } from '../../lib/domain/workflow';
 import { loadCatalog } from '../../lib/fixtures';
 import { freePort, localClientConfig } from '../../lib/local/services';
-import { type TaskStore, taskStore } from '../../lib/store/task-store';
+import type { TaskStore } from '../../lib/engine/store';
+import { dynamoTaskStore } from '../../lib/store/dynamodb';
 import { readTransientFile } from '../../lib/transient-files';
 import { fakeCloudFormation } from '../helpers/fake-cloudformation';
 import { waitFor } from '../helpers/local-stack';
@@ -82,7 +83,7 @@ describe('CLI: operating the local runtime', () => {
     waitFor(
       `${names.join(', ')} to be completed or blocked`,
       async () => {
-        const records = await store.getMany(names);
+        const records = await store.transients.getMany(names);
         const done = records.every((record) => {
           const status = processingStatus(workflow, record.registers);
           return status !== ProcessingStatus.Processing && record.processingStatus === status;
@@ -97,7 +98,7 @@ describe('CLI: operating the local runtime', () => {
     await sqs.send(
       new SendMessageCommand({ QueueUrl: endpoints.queues[task]?.deadLetterUrl, MessageBody: JSON.stringify({ transient, task, readyAt: Date.now() }) }),
     );
-    await waitFor(`the dead letter of ${transient} to be recorded`, async () => (await store.get(transient))?.registers[task]?.deadLettered);
+    await waitFor(`the dead letter of ${transient} to be recorded`, async () => (await store.transients.get(transient))?.registers[task]?.deadLettered);
   };
 
   beforeAll(async () => {
@@ -111,7 +112,7 @@ describe('CLI: operating the local runtime', () => {
     await waitFor('the local runtime to come up', async () => existsSync(stateFile) || start.exitCode !== null, 200_000);
     expect(existsSync(stateFile), startOutput).toBe(true);
     endpoints = JSON.parse(readFileSync(stateFile, 'utf8')) as Endpoints;
-    store = taskStore(documentClient(new DynamoDBClient(localClientConfig(endpoints.dynamodbEndpoint))), endpoints.tableName);
+    store = dynamoTaskStore(documentClient(new DynamoDBClient(localClientConfig(endpoints.dynamodbEndpoint))), endpoints.tableName);
     sqs = new SQSClient(localClientConfig(endpoints.sqsEndpoint));
   }, 240_000);
 
@@ -144,7 +145,7 @@ describe('CLI: operating the local runtime', () => {
     const first = await cli(['ingest', file]);
     const before = await finished(good);
     const second = await cli(['ingest', file]);
-    const after = await store.getMany(good);
+    const after = await store.transients.getMany(good);
 
     // Assess
     expect(first.code).toBe(1);
@@ -155,7 +156,7 @@ describe('CLI: operating the local runtime', () => {
     ]);
     expect(first.stdout.trim()).toBe(`ingested 3 new transients from ${file}; their first tasks are on their way; 3 of 6 rows rejected (see above)`);
     expect(before.map((record) => record.transient.name).sort()).toEqual(good);
-    expect(await store.getMany(['cli-bad-ra', 'cli-no-time'])).toEqual([]);
+    expect(await store.transients.getMany(['cli-bad-ra', 'cli-no-time'])).toEqual([]);
     expect(second.stdout.trim()).toBe(`ingested 0 new transients from ${file}; 3 already known, left as they were; 3 of 6 rows rejected (see above)`);
     expect(after).toEqual(before);
   }, 120_000);
@@ -370,7 +371,7 @@ describe('CLI: operating the local runtime', () => {
     expect(ingested.stderr).toMatch(/^ingesting .* 100% · 10000\/10000 transients/m);
     expect(lines(page.stdout).slice(1, 4).map((row) => row.trim().split(/\s+/)[0])).toEqual(['bulk-00000', 'bulk-00001', 'bulk-00002']);
     expect(page.stdout).toContain("--after '2024-01-01T00:00:00.000Z#bulk-00002'");
-    const stored = await store.getMany(['bulk-00000', 'bulk-09999']);
+    const stored = await store.transients.getMany(['bulk-00000', 'bulk-09999']);
     expect(stored.map((record) => record.processingStatus)).toEqual([ProcessingStatus.Processing, ProcessingStatus.Processing]);
   }, 400_000);
 });

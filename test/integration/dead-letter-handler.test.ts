@@ -26,10 +26,10 @@ const delivery = (name: string, body: Record<string, unknown> = {}) => ({
 const withRegisterA = async (name: string, register: Register) => {
   const engine = await engineOnLocalTable(runners, fixtures, { queues: recordingQueues([]).queues });
   await ingestTransients(engine, [sampleTransient(name)]);
-  const before = await engine.store.get(name);
+  const before = await engine.store.transients.get(name);
   if (!before) throw new Error(`${name} was not ingested`);
   const registers = { ...before.registers, A: register };
-  await engine.store.replace(name, before, { A: register }, bucketOfRegisters(engine.workflow, registers));
+  await engine.store.transients.replace(name, before, { A: register }, bucketOfRegisters(engine.workflow, registers));
   return engine;
 };
 
@@ -46,7 +46,7 @@ describe('Integration: recordDeadLetter', () => {
 
     // Assess
     expect(reason).toMatch(new RegExp(`^recorded "${status}"`));
-    expect((await engine.store.get('sn'))?.registers.A).toMatchObject({ status, deadLettered: true });
+    expect((await engine.store.transients.get('sn'))?.registers.A).toMatchObject({ status, deadLettered: true });
   });
 
   it('sends the message back while its own last run may still be going, whatever the clocks', async () => {
@@ -56,8 +56,8 @@ describe('Integration: recordDeadLetter', () => {
 
     await expect(recordDeadLetter(engine, delivery('sn'))).rejects.toThrow(StillRunningError);
 
-    expect((await engine.store.get('sn'))?.registers.A).toEqual(live);
-    expect((await engine.store.deadLetters('A')).records).toEqual([]);
+    expect((await engine.store.transients.get('sn'))?.registers.A).toEqual(live);
+    expect((await engine.store.deadLetters.page('A', 100)).items).toEqual([]);
   });
 
   it.each([
@@ -70,8 +70,8 @@ describe('Integration: recordDeadLetter', () => {
     const reason = await recordDeadLetter(engine, delivery('sn'));
 
     expect(reason).toMatch(/^nothing recorded: another message's delivery holds the task/);
-    expect((await engine.store.get('sn'))?.registers.A).toEqual(register);
-    expect((await engine.store.deadLetters('A')).records).toEqual([expect.objectContaining({ name: 'sn', reason })]);
+    expect((await engine.store.transients.get('sn'))?.registers.A).toEqual(register);
+    expect((await engine.store.deadLetters.page('A', 100)).items).toEqual([expect.objectContaining({ name: 'sn', reason })]);
   });
 
   it('says a task another message finished was already finished', async () => {
@@ -81,7 +81,7 @@ describe('Integration: recordDeadLetter', () => {
     const reason = await recordDeadLetter(engine, delivery('sn'));
 
     expect(reason).toBe('nothing recorded: the task was already "failed"');
-    expect((await engine.store.get('sn'))?.registers.A).toEqual(finished);
+    expect((await engine.store.transients.get('sn'))?.registers.A).toEqual(finished);
   });
 
   it('records as ready the successors of a task its own last delivery finished before dying (finding 2)', async () => {
@@ -93,7 +93,7 @@ describe('Integration: recordDeadLetter', () => {
 
     // Assess: B waits as a ready marker for the dispatcher
     expect(reason).toBe('nothing recorded: the task was already "processed"');
-    const { markers } = await engine.store.readyPage('B', 0, 10);
+    const { items: markers } = await engine.store.readiness.page('B', 0, 10);
     expect(markers).toEqual([expect.objectContaining({ name: 'sn', task: 'B', generation: 0 })]);
   });
 
@@ -107,7 +107,7 @@ describe('Integration: recordDeadLetter', () => {
 
     // Assess
     expect(reason).toBe('nothing recorded: the task was reset after this message was sent');
-    expect((await engine.store.get('sn'))?.registers.A).toEqual(reset);
+    expect((await engine.store.transients.get('sn'))?.registers.A).toEqual(reset);
   });
 
   it('records the failed status over a task that no delivery could claim since it became ready', async () => {
@@ -119,7 +119,7 @@ describe('Integration: recordDeadLetter', () => {
 
     // Assess
     expect(reason).toMatch(/^recorded "failed"/);
-    expect((await engine.store.get('sn'))?.registers.A).toMatchObject({ status: 'failed', deadLettered: true });
+    expect((await engine.store.transients.get('sn'))?.registers.A).toMatchObject({ status: 'failed', deadLettered: true });
   });
 
   it("acts on the queue's runner only: a message naming another task records nothing", async () => {
@@ -128,8 +128,8 @@ describe('Integration: recordDeadLetter', () => {
     const reason = await recordDeadLetter(engine, delivery('sn'), 'B');
 
     expect(reason).toBe('nothing recorded: the message names task "A" but came from the dead-letter queue of "B"');
-    expect((await engine.store.get('sn'))?.registers.A).toMatchObject({ status: 'processing' });
-    expect((await engine.store.deadLetters('B')).records).toEqual([expect.objectContaining({ name: 'sn', reason })]);
+    expect((await engine.store.transients.get('sn'))?.registers.A).toMatchObject({ status: 'processing' });
+    expect((await engine.store.deadLetters.page('B', 100)).items).toEqual([expect.objectContaining({ name: 'sn', reason })]);
   });
 
   it('keeps a long body cut short, and files an unreadable one under its message id', async () => {
@@ -138,7 +138,7 @@ describe('Integration: recordDeadLetter', () => {
 
     const reason = await recordDeadLetter(engine, long, 'A');
 
-    const [record] = (await engine.store.deadLetters('A')).records;
+    const [record] = (await engine.store.deadLetters.page('A', 100)).items;
     expect(reason).toMatch(/^message body is 10\d\d\d characters long/);
     expect(record).toMatchObject({ name: `message ${messageId}` });
     expect(record?.body.length).toBeLessThan(2_200);
@@ -148,10 +148,10 @@ describe('Integration: recordDeadLetter', () => {
     const engine = await withRegisterA('sn', { status: 'processing', claim: 'deadbeef.x3', leaseUntil: 1, attempt: 3 });
 
     const first = await recordDeadLetter(engine, delivery('sn'));
-    const registerAfterFirst = (await engine.store.get('sn'))?.registers.A;
+    const registerAfterFirst = (await engine.store.transients.get('sn'))?.registers.A;
     const second = await recordDeadLetter(engine, delivery('sn'));
 
     expect(second).toBe(first);
-    expect((await engine.store.get('sn'))?.registers.A).toEqual(registerAfterFirst);
+    expect((await engine.store.transients.get('sn'))?.registers.A).toEqual(registerAfterFirst);
   });
 });

@@ -45,8 +45,8 @@ describe('Integration: runs that time out', () => {
     const record = await waitFor(
       'the dead-letter handler to record the timeout',
       async () => {
-        const found = await runtime.engine.store.get('sn-stuck');
-        const filed = (await runtime.engine.store.deadLetters('Stuck')).records.length > 0;
+        const found = await runtime.engine.store.transients.get('sn-stuck');
+        const filed = (await runtime.engine.store.deadLetters.page('Stuck', 100)).items.length > 0;
         return found?.registers.Stuck?.status === 'time limit exceeded' && filed && found;
       },
       40_000,
@@ -57,7 +57,7 @@ describe('Integration: runs that time out', () => {
     expect(record.registers.Stuck).toMatchObject({ status: 'time limit exceeded', attempt: 2, deadLettered: true });
     expect(record.registers.After?.status).toBe('not processed');
     expect(record.processingStatus).toBe(ProcessingStatus.Blocked);
-    const { records } = await runtime.engine.store.deadLetters('Stuck');
+    const { items: records } = await runtime.engine.store.deadLetters.page('Stuck', 100);
     expect(records).toEqual([
       expect.objectContaining({ name: 'sn-stuck', receiveCount: 2, reason: expect.stringMatching(/recorded "time limit exceeded"/) }),
     ]);

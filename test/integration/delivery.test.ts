@@ -46,7 +46,7 @@ describe('Integration: deliveries, duplicates and failures', () => {
     runtime.handlers.transientWorker({ Records: records }, lambdaContext('worker', 60_000)) as Promise<SQSBatchResponse>;
   const finished = (name: string) =>
     waitFor(`${name} to finish`, async () => {
-      const record = await runtime.engine.store.get(name);
+      const record = await runtime.engine.store.transients.get(name);
       return record && record.processingStatus !== ProcessingStatus.Processing && record;
     });
 
@@ -68,7 +68,7 @@ describe('Integration: deliveries, duplicates and failures', () => {
     expect(first.batchItemFailures).toEqual([]);
     expect(second.batchItemFailures).toEqual([]);
     expect(runs.get('A:twice')).toBe(1);
-    expect((await runtime.engine.store.get('twice'))?.registers.A).toMatchObject({ status: 'processed', attempt: 1 });
+    expect((await runtime.engine.store.transients.get('twice'))?.registers.A).toMatchObject({ status: 'processed', attempt: 1 });
   });
 
   it('runs a message delivered twice at the same time only once, and has the second copy come back later', async () => {
@@ -82,7 +82,7 @@ describe('Integration: deliveries, duplicates and failures', () => {
 
     expect(runs.get('A:slow-concurrent')).toBe(1);
     expect([...one.batchItemFailures, ...other.batchItemFailures]).toEqual([{ itemIdentifier: record.messageId }]);
-    expect((await runtime.engine.store.get('slow-concurrent'))?.registers.A?.status).toBe('processed');
+    expect((await runtime.engine.store.transients.get('slow-concurrent'))?.registers.A?.status).toBe('processed');
   });
 
   it('never runs one transient twice when two dispatcher runs overlap', async () => {
@@ -144,6 +144,6 @@ describe('Integration: deliveries, duplicates and failures', () => {
     const response = await invokeWorker([good, notJson, unknownRunner]);
 
     expect(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual([notJson.messageId, unknownRunner.messageId]);
-    expect((await runtime.engine.store.get('beside-poison'))?.registers.A?.status).toBe('processed');
+    expect((await runtime.engine.store.transients.get('beside-poison'))?.registers.A?.status).toBe('processed');
   });
 });

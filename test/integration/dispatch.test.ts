@@ -52,7 +52,7 @@ describe('Function: dispatchReady', () => {
     const { queues, sent } = recordingQueues(['A']);
     const engine = await engineOnLocalTable(runners, fixtures, { queues });
     await ingestTransients(engine, transients.slice(0, 5));
-    await engine.store.acquireLock('A', 'other-run', { until: Date.now() + 60_000, expiredBefore: Date.now() });
+    await engine.store.locks.acquire('A', 'other-run', { until: Date.now() + 60_000, expiredBefore: Date.now() });
 
     const result = await dispatchReady(engine, 'A', { owner: 'test', deadline: Date.now() + 30_000 });
 
@@ -74,7 +74,7 @@ describe('Function: dispatchReady', () => {
   it('does not take the lock when nothing is ready', async () => {
     const { queues } = recordingQueues(['A', 'B']);
     const engine = await engineOnLocalTable(runners, fixtures, { queues });
-    await engine.store.acquireLock('B', 'someone-else', { until: Date.now() + 60_000, expiredBefore: Date.now() });
+    await engine.store.locks.acquire('B', 'someone-else', { until: Date.now() + 60_000, expiredBefore: Date.now() });
 
     const result = await dispatchReady(engine, 'B', { owner: 'test', deadline: Date.now() + 30_000 });
 

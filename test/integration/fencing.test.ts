@@ -66,7 +66,7 @@ describe('Integration: fencing by token and bounded inputs', () => {
     // Assess
     expect(refused).toBeInstanceOf(RetryLaterError);
     expect(runs).toHaveLength(1);
-    expect((await engine.store.get('sn'))?.registers.A).toMatchObject({ status: 'processed', claim: runs[0] });
+    expect((await engine.store.transients.get('sn'))?.registers.A).toMatchObject({ status: 'processed', claim: runs[0] });
   });
 
   it("finding 4: a marker written again between the dispatcher's send and its delete survives the delete", async () => {
@@ -80,7 +80,7 @@ describe('Integration: fencing by token and bounded inputs', () => {
         ...queues,
         send: async (task: string, messages: Parameters<typeof queues.send>[1]) => {
           const refused = await queues.send(task, messages);
-          await engine.store.putMarkers([markerFor(engine, sampleTransient('sn'), 'A', Date.now(), 1)]);
+          await engine.store.readiness.put([markerFor(engine, sampleTransient('sn'), 'A', Date.now(), 1)]);
           return refused;
         },
       },
@@ -92,7 +92,7 @@ describe('Integration: fencing by token and bounded inputs', () => {
     // Assess: the marker sent is gone, the one written meanwhile is still there for the next run
     expect(result.dispatched).toBe(1);
     expect(sent).toHaveLength(1);
-    const { markers } = await engine.store.readyPage('A', 0, 10);
+    const { items: markers } = await engine.store.readiness.page('A', 0, 10);
     expect(markers).toEqual([expect.objectContaining({ name: 'sn', task: 'A', generation: 1 })]);
   });
 
@@ -111,13 +111,13 @@ describe('Integration: fencing by token and bounded inputs', () => {
     // saves its own, later, and tries to record its result
     await reprocess(engine, 'sn');
     await processDelivery(engine, delivery('22222222-0000-4000-8000-000000000000', { transient: 'sn', g: 1 }), { deadline: Date.now() + 60_000, logger });
-    const recorded = (await engine.store.get('sn'))?.registers.A;
+    const recorded = (await engine.store.transients.get('sn'))?.registers.A;
     release();
     await first;
 
     // Assess: the register and the output are run 2's
     expect(recorded).toMatchObject({ status: 'processed', generation: 1 });
-    expect((await engine.store.get('sn'))?.registers.A).toEqual(recorded);
+    expect((await engine.store.transients.get('sn'))?.registers.A).toEqual(recorded);
     expect(await outputOf(engine, 'sn', 'A')).toEqual({ by: recorded?.claim });
   });
 
@@ -140,10 +140,10 @@ describe('Integration: fencing by token and bounded inputs', () => {
 
     // Assess: it came back later instead of running beside the live run
     expect(redelivered).toBeInstanceOf(RetryLaterError);
-    expect((await engine.store.get('sn'))?.registers.A).toMatchObject({ status: 'processed', attempt: 1 });
+    expect((await engine.store.transients.get('sn'))?.registers.A).toMatchObject({ status: 'processed', attempt: 1 });
   });
 
-  it('finding 6: a row over the limits is rejected alone, with its reason, and the rest of its batch is ingested', async () => {
+  it('finding 6: a row over the ingest limits (a 500 KB class) is rejected alone, with its reason, and the rest of its batch is ingested', async () => {
     const engine = await engineOnLocalTable([runner('A', {}), runner('B', { A: 'processed' })], fixtures, { queues: recordingQueues(['A', 'B']).queues });
     const oversized = sampleTransient('big', { spectroscopicClass: 'x'.repeat(500_000) });
 
@@ -152,7 +152,7 @@ describe('Integration: fencing by token and bounded inputs', () => {
 
     expect(ingested).toMatchObject({ created: 2, rejected: [{ name: 'big', reason: 'class is longer than 64 characters' }] });
     expect(upserted).toMatchObject({ created: 1, updated: 1, rejected: [{ name: 'big-2', reason: 'class is longer than 64 characters' }] });
-    expect((await engine.store.getMany(['good-1', 'good-2', 'good-3', 'big'])).map((record) => record.transient.name).sort()).toEqual(['good-1', 'good-2', 'good-3']);
+    expect((await engine.store.transients.getMany(['good-1', 'good-2', 'good-3', 'big'])).map((record) => record.transient.name).sort()).toEqual(['good-1', 'good-2', 'good-3']);
   });
 
   it('finding 6: a message naming a transient over the key limit is poison, not a retry that fails every time', async () => {

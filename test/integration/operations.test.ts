@@ -53,14 +53,14 @@ describe('Integration: retrigger, reprocess and redrive on the local runtime', (
   let runtime: LocalRuntime;
   const finished = new Map<string, number>();
   const record = async (name: string) => {
-    const found = await runtime.engine.store.get(name);
+    const found = await runtime.engine.store.transients.get(name);
     if (!found) throw new Error(`${name} is missing`);
     return found;
   };
   /** Waits until the registers say completed or blocked and the stored processing status says the same. */
   const settled = (name: string) =>
     waitFor(`${name} to be completed or blocked`, async () => {
-      const found = await runtime.engine.store.get(name);
+      const found = await runtime.engine.store.transients.get(name);
       const status = found && processingStatus(runtime.engine.workflow, found.registers);
       return found && status !== ProcessingStatus.Processing && found.processingStatus === status && found;
     });
@@ -136,7 +136,7 @@ describe('Integration: retrigger, reprocess and redrive on the local runtime', (
     if (!spec) throw new Error('no spec for A');
     const now = Date.now();
     const leaseUntil = now - STALE_RUN_MS - 1_000;
-    const claimed = await runtime.engine.store.claim('died', spec, { status: 'processing', claim: 'deadbeef.x1', attempt: 1, lastModified: leaseUntil - 60_000, leaseUntil }, now);
+    const claimed = await runtime.engine.store.transients.claim('died', spec, { status: 'processing', claim: 'deadbeef.x1', attempt: 1, lastModified: leaseUntil - 60_000, leaseUntil }, now);
     expect(claimed.ok).toBe(true);
 
     const result = await retrigger(runtime.engine, 'died');
@@ -152,7 +152,7 @@ describe('Integration: retrigger, reprocess and redrive on the local runtime', (
     const spec = runtime.engine.workflow.specs.get('A');
     if (!spec) throw new Error('no spec for A');
     const now = Date.now();
-    await runtime.engine.store.claim('live-skewed', spec, { status: 'processing', claim: 'feedbeef.x1', attempt: 1, lastModified: now, leaseUntil: now + 10_000 }, now);
+    await runtime.engine.store.transients.claim('live-skewed', spec, { status: 'processing', claim: 'feedbeef.x1', attempt: 1, lastModified: now, leaseUntil: now + 10_000 }, now);
     const fastOperator = { ...runtime.engine, clock: () => Date.now() + 5 * 60_000 };
 
     // Act
@@ -160,7 +160,7 @@ describe('Integration: retrigger, reprocess and redrive on the local runtime', (
 
     // Assess
     expect(result).toMatchObject({ reset: [], inFlight: ['A'] });
-    expect((await runtime.engine.store.get('live-skewed'))?.registers.A).toMatchObject({ status: 'processing', claim: 'feedbeef.x1' });
+    expect((await runtime.engine.store.transients.get('live-skewed'))?.registers.A).toMatchObject({ status: 'processing', claim: 'feedbeef.x1' });
   });
 
   it('retrigger of a completed transient changes nothing; an unknown one is reported as such', async () => {

@@ -28,7 +28,7 @@ describe('Integration: the example workflow on the local runtime', () => {
     const result = await ingestTransients(runtime.engine, examples, { announce: true });
     const { workflow, store } = runtime.engine;
     const records = await waitFor('every example transient to finish', async () => {
-      const found = await store.getMany(examples.map((transient) => transient.name));
+      const found = await store.transients.getMany(examples.map((transient) => transient.name));
       return found.length === 3 && found.every((record) => processingStatus(workflow, record.registers) !== ProcessingStatus.Processing) && found;
     });
 
@@ -55,9 +55,9 @@ describe('Integration: the example workflow on the local runtime', () => {
   });
 
   it('ingesting the same transients again changes nothing', async () => {
-    const before = await runtime.engine.store.getMany(['2010H']);
+    const before = await runtime.engine.store.transients.getMany(['2010H']);
     const again = await ingestTransients(runtime.engine, examples, { announce: true });
-    const after = await runtime.engine.store.getMany(['2010H']);
+    const after = await runtime.engine.store.transients.getMany(['2010H']);
     expect(again).toMatchObject({ created: 0, existing: 3 });
     expect(after).toEqual(before);
   });

@@ -45,12 +45,12 @@ describe('Integration: a waiting retry holds its task', () => {
     const { engine, runs, deliver, advance } = await setUp();
     await ingestTransients(engine, [sampleTransient('sn')]);
     await expect(deliver(FIRST, 'sn')).rejects.toThrow(RetryLaterError);
-    const waiting = (await engine.store.get('sn'))?.registers.A;
+    const waiting = (await engine.store.transients.get('sn'))?.registers.A;
 
     // Act: a copy arrives before the retry is due, then the failed message comes back
     advance(100);
     await deliver(COPY, 'sn');
-    const afterCopy = (await engine.store.get('sn'))?.registers.A;
+    const afterCopy = (await engine.store.transients.get('sn'))?.registers.A;
     advance(100);
     await deliver(FIRST, 'sn', 2);
 
@@ -59,7 +59,7 @@ describe('Integration: a waiting retry holds its task', () => {
     expect(waiting?.retryAt).toBeGreaterThan(START + 100);
     expect(afterCopy).toEqual(waiting);
     expect(runs).toEqual(['sn', 'sn']);
-    expect((await engine.store.get('sn'))?.registers.A).toMatchObject({ status: 'processed', attempt: 2 });
+    expect((await engine.store.transients.get('sn'))?.registers.A).toMatchObject({ status: 'processed', attempt: 2 });
   });
 
   it('lets another message take the task once the retry is due', async () => {
@@ -67,7 +67,7 @@ describe('Integration: a waiting retry holds its task', () => {
     const { engine, runs, deliver, advance } = await setUp();
     await ingestTransients(engine, [sampleTransient('sn')]);
     await expect(deliver(FIRST, 'sn')).rejects.toThrow(RetryLaterError);
-    const retryAt = (await engine.store.get('sn'))?.registers.A?.retryAt ?? Infinity;
+    const retryAt = (await engine.store.transients.get('sn'))?.registers.A?.retryAt ?? Infinity;
 
     // Act
     advance(retryAt - START + 1);
@@ -75,6 +75,6 @@ describe('Integration: a waiting retry holds its task', () => {
 
     // Assess
     expect(runs).toEqual(['sn', 'sn']);
-    expect((await engine.store.get('sn'))?.registers.A).toMatchObject({ status: 'processed', claim: expect.stringMatching(new RegExp(`^${COPY.slice(0, 8)}\\.`)) });
+    expect((await engine.store.transients.get('sn'))?.registers.A).toMatchObject({ status: 'processed', claim: expect.stringMatching(new RegExp(`^${COPY.slice(0, 8)}\\.`)) });
   });
 });

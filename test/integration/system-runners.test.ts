@@ -77,7 +77,7 @@ describe('Function: runSystemTask', () => {
     const context = systemTaskContext(engine, new PruneScratchData(), { secrets: noSecrets }, new AbortController().signal);
     await expect(context.counts()).rejects.toThrow(/runner .*Prune scratch data.* calls context\.counts but does not declare "counts" in uses/);
     await expect(context.upsert([sampleTransient('never')])).rejects.toThrow(ConfigError);
-    expect(await engine.store.get('never')).toBeUndefined();
+    expect(await engine.store.transients.get('never')).toBeUndefined();
     expect(await context.processingStatuses(['never'])).toEqual(new Map());
   });
 

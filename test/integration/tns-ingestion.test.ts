@@ -48,7 +48,7 @@ describe('Integration: TNS ingestion on the local runtime', () => {
   };
 
   const records = async (wanted: readonly string[]) =>
-    (await runtime.engine.store.getMany(wanted)).sort((a, b) => wanted.indexOf(a.transient.name) - wanted.indexOf(b.transient.name));
+    (await runtime.engine.store.transients.getMany(wanted)).sort((a, b) => wanted.indexOf(a.transient.name) - wanted.indexOf(b.transient.name));
 
   const allFinished = (wanted: readonly string[]) =>
     waitFor(

@@ -11,7 +11,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { AWS_MAX_ATTEMPTS, AmbiguousWriteError, countRetries, retryOnlyThrottling } from '../../lib/aws-clients';
 import { documentClient } from '../../lib/bootstrap';
 import { injectSendFaults, instrumentClient } from '../../lib/chaos/inject';
-import { isCounterWrite } from '../../lib/store/task-store';
+import { isCounterWrite } from '../../lib/store/dynamodb';
 import type { JournalEvent } from '../../lib/chaos/journal';
 import { Fault, FaultPlan } from '../../lib/chaos/plan';
 import { Metric, TaskMetrics } from '../../lib/telemetry';

@@ -3,7 +3,7 @@ import { renderStatus } from '../../lib/cli/inspect';
 import { renderTable } from '../../lib/cli/render';
 import { describeReset } from '../../lib/cli/reset';
 import { ProcessingStatus, type Registers } from '../../lib/domain/workflow';
-import type { TransientRecord } from '../../lib/store/task-store';
+import type { TransientRecord } from '../../lib/engine/store';
 import { diamondRunners, sampleTransient, workflowOf } from '../helpers/factories';
 
 const workflow = workflowOf(diamondRunners());

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CountBucket, addMove, bucketOf, hasStarted, nonZero, toCounts } from '../../lib/domain/counts';
+import { CountBucket, addMove, bucketOf, anyTaskFinished, nonZero, toCounts } from '../../lib/domain/counts';
 import { ProcessingStatus } from '../../lib/domain/workflow';
 import { diamondRunners, registers, workflowOf } from '../helpers/factories';
 
@@ -18,14 +18,14 @@ describe('Function: bucketOf', () => {
   });
 });
 
-describe('Function: hasStarted', () => {
+describe('Function: anyTaskFinished', () => {
   it.each([
     ['a success', { A: 'processed' }, true],
     ['an error', { A: 'time limit exceeded' }, true],
     ['only a run in progress', { A: 'processing' }, false],
     ['nothing', {}, false],
   ])('says a transient with %s has started or not', (_case, statuses, started) => {
-    expect(hasStarted(workflow, registers(statuses))).toBe(started);
+    expect(anyTaskFinished(workflow, registers(statuses))).toBe(started);
   });
 });
 

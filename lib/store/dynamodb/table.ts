@@ -2,13 +2,14 @@
  * The table's shape, declared once: the stack builds it with CDK, the local runtime and the tests with
  * CreateTable. Keys are strings; the one index serves `list --status` and the counters' recount without a scan.
  */
-import { STATUS_INDEX, STATUS_INDEX_PROJECTED } from './task-store';
+/** The attribute the status index projects besides its keys: the counters' bucket, for the recount. */
+const STATUS_INDEX_PROJECTED = ['cb'] as const;
 
 export const tableSchema = {
   partitionKey: 'pk',
   sortKey: 'sk',
   /** Its keys and the counters' bucket (changed once per transient besides its status, when its first task finishes). */
-  statusIndex: { name: STATUS_INDEX, partitionKey: 'pst', sortKey: 'pts', projected: STATUS_INDEX_PROJECTED },
+  statusIndex: { name: 'byProcessingStatus', partitionKey: 'pst', sortKey: 'pts', projected: STATUS_INDEX_PROJECTED },
 } as const;
 
 /** CreateTable input for DynamoDB Local and the tests (on-demand, like the stack's table). */

@@ -3,13 +3,14 @@ import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { documentClient } from '../../lib/bootstrap';
-import { toTaskSpec } from '../../lib/domain/validation';
-import { type TransientRecord, decodeTransient, isCounterWrite, taskStore } from '../../lib/store/task-store';
-import { runner, sampleTransient } from '../helpers/factories';
+import { documentClient } from '../../../lib/bootstrap';
+import { toTaskSpec } from '../../../lib/domain/validation';
+import type { TransientRecord } from '../../../lib/engine/store';
+import { decodeTransient, dynamoTaskStore, isCounterWrite } from '../../../lib/store/dynamodb';
+import { runner, sampleTransient } from '../../helpers/factories';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
-const store = taskStore(documentClient(new DynamoDBClient({ region: 'us-east-1' })), 'tasks');
+const store = dynamoTaskStore(documentClient(new DynamoDBClient({ region: 'us-east-1' })), 'tasks');
 
 /** The expression with its placeholders put back, so a test reads the rule itself. */
 const readable = (input: { ConditionExpression?: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> }) =>
@@ -48,7 +49,7 @@ const record = (overrides: Partial<TransientRecord> = {}): TransientRecord => ({
   ...overrides,
 });
 
-describe('Function: taskStore', () => {
+describe('Function: dynamoTaskStore (its conditions, on a mocked client)', () => {
   beforeEach(() => dynamo.reset());
 
   it('claims with one conditional write that re-checks every prerequisite, for a message of the register generation', async () => {
@@ -57,7 +58,7 @@ describe('Function: taskStore', () => {
     const spec = toTaskSpec(runner('Host information', { 'Host match': 'processed', 'Host MWEBV': 'not processed' }));
 
     // Act
-    await store.claim('sn', spec, { status: 'processing', claim: 'c1.tok', leaseUntil: 9_000, generation: 2 }, 1_000);
+    await store.transients.claim('sn', spec, { status: 'processing', claim: 'c1.tok', leaseUntil: 9_000, generation: 2 }, 1_000);
 
     // Assess
     const input = update();
@@ -78,7 +79,7 @@ describe('Function: taskStore', () => {
   it('lets a generation-0 message claim a register that was never reset', async () => {
     dynamo.on(UpdateCommand).resolves({ Attributes: item({}) });
 
-    await store.claim('sn', toTaskSpec(runner('A', {})), { status: 'processing', claim: 'c1.tok' }, 1);
+    await store.transients.claim('sn', toTaskSpec(runner('A', {})), { status: 'processing', claim: 'c1.tok' }, 1);
 
     expect(readable(update())).toContain('((attribute_not_exists(r.A.g)) OR (r.A.g = 0))');
   });
@@ -86,7 +87,7 @@ describe('Function: taskStore', () => {
   it('records a result only while the register is still "processing" under the same token', async () => {
     dynamo.on(UpdateCommand).resolves({ Attributes: item({}) });
 
-    await store.settle('sn', 'Host match', 'abcd.tok', { status: 'processed' });
+    await store.transients.settle('sn', 'Host match', 'abcd.tok', { status: 'processed' });
 
     expect(readable(update())).toBe('(r.Host match.c = "abcd.tok") AND (r.Host match.s = "processing")');
   });
@@ -94,7 +95,7 @@ describe('Function: taskStore', () => {
   it("writes a transient's new bucket with a result, only if nothing else wrote since the claim", async () => {
     dynamo.on(UpdateCommand).resolves({ Attributes: item({}, { cb: 'c', ver: 8 }) });
 
-    const result = await store.settle('sn', 'Host match', 'abcd.tok', { status: 'processed' }, { from: 'processing', to: 'completed', version: 7 });
+    const result = await store.transients.settle('sn', 'Host match', 'abcd.tok', { status: 'processed' }, { from: 'processing', to: 'completed', version: 7 });
 
     const input = update();
     expect(readable(input)).toBe('((r.Host match.c = "abcd.tok") AND (r.Host match.s = "processing")) AND (ver = 7) AND (cb = "p")');
@@ -110,7 +111,7 @@ describe('Function: taskStore', () => {
     it('settles alone when another register changed since, leaving the bucket to the new image', async () => {
       dynamo.on(UpdateCommand).rejectsOnce(refusedBy({ A: { s: 'processing', c: 'x.tok', l: 5 } })).resolves({ Attributes: item({}, { ver: 10 }) });
 
-      const result = await store.settle('sn', 'A', 'x.tok', settled, move);
+      const result = await store.transients.settle('sn', 'A', 'x.tok', settled, move);
 
       expect(readable(update(1))).toBe('(r.A.c = "x.tok") AND (r.A.s = "processing")');
       expect(Object.values(update(1).ExpressionAttributeNames ?? {})).not.toContain('cb');
@@ -120,7 +121,7 @@ describe('Function: taskStore', () => {
     it('is settled, bucket and all, when its own earlier landing refused it (a reply lost, the call sent again)', async () => {
       dynamo.on(UpdateCommand).rejects(refusedBy({ A: { s: 'processed', t: 50, c: 'x.tok' } }));
 
-      const result = await store.settle('sn', 'A', 'x.tok', settled, move);
+      const result = await store.transients.settle('sn', 'A', 'x.tok', settled, move);
 
       expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(1);
       expect(result).toMatchObject({ ok: true, bucketWritten: true });
@@ -134,7 +135,7 @@ describe('Function: taskStore', () => {
     ])('is refused when %s', async (_case, register) => {
       dynamo.on(UpdateCommand).rejects(refusedBy({ A: register }));
 
-      const result = await store.settle('sn', 'A', 'x.tok', settled, move);
+      const result = await store.transients.settle('sn', 'A', 'x.tok', settled, move);
 
       expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(1);
       expect(result).toMatchObject({ ok: false });
@@ -144,7 +145,7 @@ describe('Function: taskStore', () => {
   it('returns the item that refused a claim, decoded', async () => {
     dynamo.on(UpdateCommand).rejects(refusedBy({ A: { s: 'processing', c: 'x.tok', l: 5 } }, { ver: 4 }));
 
-    const result = await store.claim('sn', toTaskSpec(runner('A', {})), { status: 'processing' }, 1);
+    const result = await store.transients.claim('sn', toTaskSpec(runner('A', {})), { status: 'processing' }, 1);
 
     expect(result).toEqual({
       ok: false,
@@ -156,8 +157,8 @@ describe('Function: taskStore', () => {
     dynamo.on(UpdateCommand).rejects(refusedBy({ A: { s: 'processing', c: 'x.tok', l: 5 } }, { ver: 4 }));
     const spec = toTaskSpec(runner('A', {}));
 
-    const own = await store.claim('sn', spec, { status: 'processing', claim: 'x.tok' }, 1);
-    const sameMessageOtherInvocation = await store.claim('sn', spec, { status: 'processing', claim: 'x.other' }, 1);
+    const own = await store.transients.claim('sn', spec, { status: 'processing', claim: 'x.tok' }, 1);
+    const sameMessageOtherInvocation = await store.transients.claim('sn', spec, { status: 'processing', claim: 'x.other' }, 1);
 
     expect(own).toEqual({ ok: true, record: expect.objectContaining({ version: 4 }) });
     expect(sameMessageOtherInvocation).toMatchObject({ ok: false });
@@ -165,13 +166,13 @@ describe('Function: taskStore', () => {
 
   it('lets other errors (throttling, outages) through, so the delivery is retried', async () => {
     dynamo.on(UpdateCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
-    await expect(store.claim('sn', toTaskSpec(runner('A', {})), { status: 'processing' }, 1)).rejects.toThrow('Rate exceeded');
+    await expect(store.transients.claim('sn', toTaskSpec(runner('A', {})), { status: 'processing' }, 1)).rejects.toThrow('Rate exceeded');
   });
 
   it('replaces registers and data only if neither the version nor the bucket changed since the read', async () => {
     dynamo.on(UpdateCommand).resolves({ Attributes: item({}) });
 
-    await store.replace('sn', record({ bucket: 'completed' }), { 'Host information': { status: 'not processed', lastModified: 5, generation: 1 } }, 'processing', {
+    await store.transients.replace('sn', record({ bucket: 'completed' }), { 'Host information': { status: 'not processed', lastModified: 5, generation: 1 } }, 'processing', {
       transient: { name: 'sn', raDeg: 1, decDeg: 2, publicTimestamp: '2020-01-01T00:00:00.000Z' },
     });
 
@@ -182,11 +183,22 @@ describe('Function: taskStore', () => {
     expect(Object.values(input.ExpressionAttributeNames ?? {})).toEqual(expect.arrayContaining(['ra', 'dec', 'pts', 'z', 'cls', 'cb', 'pst']));
   });
 
+  it('knows a replace refused by its own earlier landing (a reply lost, the call sent again) by its writer mark', async () => {
+    dynamo.on(UpdateCommand).rejectsOnce(refusedBy({}, { ver: 8, dw: 'mine' })).rejectsOnce(refusedBy({}, { ver: 8, dw: 'theirs' }));
+
+    const own = await store.transients.replace('sn', record(), { A: { status: 'not processed' } }, 'waiting', { writer: 'mine' });
+    const other = await store.transients.replace('sn', record(), { A: { status: 'not processed' } }, 'waiting', { writer: 'mine' });
+
+    expect(Object.values(update().ExpressionAttributeNames ?? {})).toContain('dw');
+    expect(own).toMatchObject({ ok: true, record: { version: 8 } });
+    expect(other).toMatchObject({ ok: false });
+  });
+
   it('records what a replace makes ready in the same transaction, as ready markers', async () => {
     dynamo.on(TransactWriteCommand).resolves({});
     const marker = { task: 'B', shard: 0, priority: '2020-01-01T00:00:00.000Z#sn', name: 'sn', readyAt: 5, generation: 1, id: 'abc' };
 
-    const result = await store.replace('sn', record(), { A: { status: 'not processed', generation: 1 } }, 'waiting', { markers: [marker] });
+    const result = await store.transients.replace('sn', record(), { A: { status: 'not processed', generation: 1 } }, 'waiting', { markers: [marker] });
 
     const [call] = dynamo.commandCalls(TransactWriteCommand);
     const items = call?.args[0].input.TransactItems ?? [];
@@ -204,7 +216,7 @@ describe('Function: taskStore', () => {
     dynamo.on(GetCommand).resolves({ Item: item({}) });
     const marker = { task: 'B', shard: 0, priority: 'p', name: 'sn', readyAt: 5, generation: 0, id: 'abc' };
 
-    const result = await store.replace('sn', record(), { A: { status: 'not processed' } }, 'waiting', { markers: [marker] });
+    const result = await store.transients.replace('sn', record(), { A: { status: 'not processed' } }, 'waiting', { markers: [marker] });
 
     expect(result).toEqual(expected);
   });
@@ -220,7 +232,7 @@ describe('Function: taskStore', () => {
     const entry = (name: string) => ({ transient: sampleTransient(name), registers: {}, bucket: 'waiting' as const, markers: [] });
 
     // Act
-    const result = await store.create([entry('good'), entry('huge')], 1);
+    const result = await store.transients.create([entry('good'), entry('huge')], 1);
 
     // Assess
     expect(result).toEqual({ created: ['good'], existing: [], rejected: [{ name: 'huge', reason: 'Item size has exceeded the maximum allowed size' }] });
@@ -231,8 +243,8 @@ describe('Function: taskStore', () => {
     dynamo.on(UpdateCommand).rejectsOnce(refusedBy({}, { cb: 'c', dv: 9, dw: 'me' })).rejectsOnce(refusedBy({}, { cb: 'c', dv: 9, dw: 'someone' }));
     const move = { from: 'processing', to: 'completed', version: 9 } as const;
 
-    const mine = await store.setBucket('sn', move, 'me');
-    const theirs = await store.setBucket('sn', move, 'me');
+    const mine = await store.transients.setBucket('sn', move, 'me');
+    const theirs = await store.transients.setBucket('sn', move, 'me');
 
     expect(readable(update())).toBe('(attribute_exists(pk)) AND (cb = "p") AND ((attribute_not_exists(dv)) OR (dv < 9))');
     expect([mine, theirs]).toEqual([true, false]);
@@ -241,7 +253,7 @@ describe('Function: taskStore', () => {
   it('moves counts with one atomic ADD on a counter item, which also counts its version', async () => {
     dynamo.on(UpdateCommand).resolves({});
 
-    await store.addCounts(11, { waiting: -1, processing: 1, blocked: 0 });
+    await store.counters.add(11, { waiting: -1, processing: 1, blocked: 0 });
 
     const input = update();
     expect(input.Key).toEqual({ pk: 'COUNTS#3', sk: 'COUNTS' });
@@ -253,8 +265,8 @@ describe('Function: taskStore', () => {
   it('repairs a counter item only if no move changed it since it was read', async () => {
     dynamo.on(UpdateCommand).resolvesOnce({}).rejectsOnce(new ConditionalCheckFailedException({ message: 'moved', $metadata: {} }));
 
-    const first = await store.repairCounterShard(2, 41, { waiting: 1, processing: 2, blocked: 3, completed: 4 });
-    const second = await store.repairCounterShard(2, 41, { waiting: 1, processing: 2, blocked: 3, completed: 4 });
+    const first = await store.counters.repairShard(2, 41, { waiting: 1, processing: 2, blocked: 3, completed: 4 });
+    const second = await store.counters.repairShard(2, 41, { waiting: 1, processing: 2, blocked: 3, completed: 4 });
 
     expect(readable(update())).toBe('cv = 41');
     expect([first, second]).toEqual([true, false]);

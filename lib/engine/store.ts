@@ -1,0 +1,221 @@
+/**
+ * The storage port: what the engine needs from storage, grouped by concern and typed with the engine's own
+ * records. lib/store/dynamodb implements it on one DynamoDB table; lib/store/memory in memory, for tests of the
+ * engine's rules that need no database. Both pass the same conformance suite (test/conformance/task-store.test.ts),
+ * so every rule below — the conditions of claims, settles, resets — holds the same in either.
+ */
+import type { CountBucket, CountDelta } from '../domain/counts';
+import { TaskRunnerError } from '../domain/errors';
+import type { ProcessingStatus, Register, Registers, TaskSpec } from '../domain/workflow';
+import type { Transient } from '../runner';
+
+/** Partitions of the processing-status index (`list --status`, the recount), so no status value is one hot key. */
+export const STATUS_INDEX_SHARDS = 8;
+/**
+ * Items the transient counters are spread over, so no single item takes every status change. A transient is
+ * counted in the counter item of the same shard as its status-index partition, so a shard can be recounted alone.
+ */
+export const COUNTER_SHARDS = STATUS_INDEX_SHARDS;
+
+/** The store refuses a write for what it is (an item or key over its limits): retrying cannot help. */
+export class StoreRefusedError extends TaskRunnerError {}
+
+/** Where a page of a listing stopped; pass it back to read the next page. Opaque to the engine. */
+export type PageCursor = string;
+
+/** A transient as stored: its data, its registers and the bookkeeping of concurrent writers. */
+export interface TransientRecord {
+  readonly transient: Transient;
+  readonly registers: Registers;
+  /** Incremented by every register write; orders derived-field writes and guards multi-register writes. */
+  readonly version: number;
+  readonly processingStatus: ProcessingStatus;
+  /** The counters' bucket the transient is counted in: every write that changes it moves one unit between counters. */
+  readonly bucket: CountBucket;
+  /** Marks the last `setBucket` write (its writer), so a resend refused by its own landing knows it landed. */
+  readonly bucketWriter?: string;
+  readonly createdAt: number;
+}
+
+export interface ReadyMarker {
+  readonly task: string;
+  readonly shard: number;
+  /** Blast's priority as a sort key: oldest public timestamp first (lib/domain/priority.ts). */
+  readonly priority: string;
+  readonly name: string;
+  /** Epoch ms when the task became ready (for chaining latency). */
+  readonly readyAt: number;
+  /** The task register's generation when it became ready (carried into the message). */
+  readonly generation: number;
+  /** Unique to the write that made the marker: deleting the marker one sent never deletes a newer one. */
+  readonly id: string;
+}
+
+export interface DeadLetterRecord {
+  readonly task: string;
+  readonly name: string;
+  readonly body: string;
+  readonly reason: string;
+  readonly receiveCount: number;
+  readonly messageId: string;
+  readonly at: number;
+}
+
+/** The conditional-write outcome the caller needs: the new image, or the image that refused the write. */
+export type WriteResult = { ok: true; record: TransientRecord } | { ok: false; current: TransientRecord | undefined };
+
+/** A settle's outcome; `bucketWritten`: the derived bucket went into the same write. */
+export type SettleResult = { ok: true; record: TransientRecord; bucketWritten: boolean } | { ok: false; current: TransientRecord | undefined };
+
+/** The bucket a write moves a transient to, computed from the image at `version`, whose bucket was `from`. */
+export interface BucketMove {
+  readonly from: CountBucket;
+  readonly to: CountBucket;
+  readonly version: number;
+}
+
+export interface CreateEntry {
+  readonly transient: Transient;
+  readonly registers: Registers;
+  readonly bucket: CountBucket;
+  readonly markers: readonly ReadyMarker[];
+}
+
+export interface CreateResult {
+  readonly created: string[];
+  readonly existing: string[];
+  /** Entries the store refuses as they are (an item or key over its limits), each with the reason. */
+  readonly rejected: { name: string; reason: string }[];
+}
+
+/** What a compare-and-set write of a transient changes besides its registers. */
+export interface ReplaceOptions {
+  /** The transient's new data. */
+  readonly transient?: Transient;
+  /** Ready markers written in the same atomic write: the durable record of what the write makes ready. */
+  readonly markers?: readonly ReadyMarker[];
+  /** Marks the write, so that a resend refused by its own earlier landing (a reply lost) is known as written. */
+  readonly writer?: string;
+}
+
+/** A counter item: the counts of one shard, and a version every change increments. */
+export interface CounterShard {
+  readonly counts: Record<CountBucket, number>;
+  readonly version: number;
+}
+
+/** A lock's lease, by the taker's clock. */
+export interface Lease {
+  readonly until: number;
+  /** A lock whose lease ended before this (the taker's now less the tolerated clock skew) may be taken. */
+  readonly expiredBefore: number;
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  /** Absent on the last page. */
+  readonly next?: PageCursor;
+}
+
+/** The transients: one record each, holding every register, so that a claim is one conditional write. */
+export interface TransientStore {
+  get(name: string): Promise<TransientRecord | undefined>;
+  /** Any number of transients by name; missing names are left out. */
+  getMany(names: readonly string[]): Promise<TransientRecord[]>;
+  /**
+   * Creates transients that do not exist yet, each together with its ready markers in one atomic write. Existing
+   * ones are left exactly as they are; an entry the store refuses as it is is rejected alone.
+   */
+  create(entries: readonly CreateEntry[], now: number): Promise<CreateResult>;
+  /**
+   * Principle 3: moves one register to "processing" in a single conditional write that re-checks every
+   * prerequisite at that instant, under the invocation's token, for a message of the register's generation:
+   * the register is missing, or "not processed" (a waiting retry only for its own message, before `retryAt`),
+   * or "processing" with its lease ended before `now`. A claim refused by its own earlier landing (the same
+   * token) is held.
+   */
+  claim(name: string, spec: TaskSpec, register: Register, now: number): Promise<WriteResult>;
+  /**
+   * Replaces a register held by `token`, only while it is still "processing" under that token. Given `move`, the
+   * bucket goes into the same write if nothing has written since its version; otherwise the register is settled
+   * alone. A write refused by its own earlier landing is settled.
+   */
+  settle(name: string, task: string, token: string, register: Register, move?: BucketMove): Promise<SettleResult>;
+  /**
+   * Writes several registers, the derived bucket and optionally new data — with ready markers, atomically — only
+   * if neither the version nor the bucket changed since `expected` was read.
+   */
+  replace(name: string, expected: TransientRecord, registers: Registers, bucket: CountBucket, options?: ReplaceOptions): Promise<WriteResult>;
+  /**
+   * Records the bucket computed from the image at `move.version`, if the stored bucket is still `move.from` and no
+   * later image's bucket was written. Returns whether this call's write moved the transient.
+   */
+  setBucket(name: string, move: BucketMove, writer: string): Promise<boolean>;
+  /** Deletes a transient; returns it as it was. */
+  delete(name: string): Promise<TransientRecord | undefined>;
+  /** One page of a processing-status partition, oldest public timestamp first, after the priority key `after`. */
+  statusPage(status: ProcessingStatus, shard: number, limit: number, after?: string): Promise<{ entries: { name: string; priority: string }[]; more: boolean }>;
+  /** The transients of one shard by bucket, counted from the processing-status index. */
+  countShard(shard: number): Promise<Record<CountBucket, number>>;
+}
+
+/** The sparse ready index the dispatcher reads: markers by task and shard, in priority order. */
+export interface ReadinessStore {
+  put(markers: readonly ReadyMarker[]): Promise<void>;
+  /** Deletes exactly these markers (each is unique to the write that made it). */
+  delete(markers: readonly ReadyMarker[]): Promise<void>;
+  page(task: string, shard: number, limit: number, cursor?: PageCursor): Promise<Page<ReadyMarker>>;
+}
+
+/** Leases on a task's dispatching or a system runner's run. */
+export interface LockStore {
+  /** Takes the lock if it is free, its lease ended before `lease.expiredBefore`, or `owner` holds it (renewal). */
+  acquire(task: string, owner: string, lease: Lease): Promise<boolean>;
+  /** Releases the lock if `owner` holds it. */
+  release(task: string, owner: string): Promise<void>;
+}
+
+/** Runs' outputs, one per run that saved, under its claim token. */
+export interface OutputStore {
+  save(name: string, task: string, token: string, data: Record<string, unknown>, now: number): Promise<void>;
+  read<T extends object>(name: string, task: string, token: string): Promise<T | undefined>;
+}
+
+export interface DeadLetterStore {
+  put(record: DeadLetterRecord): Promise<void>;
+  page(task: string, limit: number, cursor?: PageCursor): Promise<Page<DeadLetterRecord>>;
+  /** Deletes a record; given `messageId`, only if it is still that message's (a newer one filed since stays). */
+  delete(task: string, name: string, messageId?: string): Promise<void>;
+}
+
+/** The transient counters, by shard. */
+export interface CounterStore {
+  /** Moves transients between buckets (and counts the shard's version). Never applied twice by a resend. */
+  add(shard: number, delta: CountDelta): Promise<void>;
+  /** The counts summed over the shards: a few reads, whatever the number of transients. */
+  read(): Promise<Record<CountBucket, number>>;
+  readShard(shard: number): Promise<CounterShard>;
+  /** Sets a shard's counts if no move changed it since it was read at `version`. */
+  repairShard(shard: number, version: number, counts: Record<CountBucket, number>): Promise<boolean>;
+}
+
+/** A small record per system runner, kept between runs (a checkpoint). */
+export interface SystemStateStore {
+  read(task: string): Promise<Record<string, unknown> | undefined>;
+  write(task: string, state: Record<string, unknown>, now: number): Promise<void>;
+}
+
+export interface TaskStore {
+  readonly transients: TransientStore;
+  readonly readiness: ReadinessStore;
+  readonly locks: LockStore;
+  readonly outputs: OutputStore;
+  readonly deadLetters: DeadLetterStore;
+  readonly counters: CounterStore;
+  readonly systemState: SystemStateStore;
+}
+
+/** The concerns of the port, each a group of methods. */
+export type StoreConcern = keyof TaskStore;
+/** The methods of one concern. */
+export type StoreMethod<C extends StoreConcern> = Exclude<keyof TaskStore[C], symbol>;

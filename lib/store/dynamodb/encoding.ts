@@ -1,0 +1,154 @@
+/**
+ * The table's items: their keys, and how the engine's records are written into them and read back. Every
+ * item kind lives in the one table (lib/store/dynamodb/table.ts), told apart by its partition key's prefix.
+ */
+import { CountBucket, statusOfBucket } from '../../domain/counts';
+import { priorityKey, shardOf, timestampOfPriority } from '../../domain/ordering';
+import type { ProcessingStatus, Register, Registers } from '../../domain/workflow';
+import { type ReadyMarker, STATUS_INDEX_SHARDS, type TransientRecord } from '../../engine/store';
+import type { Transient } from '../../runner';
+
+/** The partition-key prefixes of the item kinds (an IAM condition on leading keys names these). */
+export const KeyPrefix = {
+  Transient: 'T#',
+  Ready: 'READY#',
+  Lock: 'LOCK#',
+  DeadLetter: 'DEAD#',
+  Counters: 'COUNTS#',
+  SystemState: 'SYS#',
+} as const;
+
+export const keys = {
+  transient: (name: string) => ({ pk: `${KeyPrefix.Transient}${name}`, sk: 'STATE' }),
+  /** One item per run that saved: the register's claim token names the output its result goes with. */
+  output: (name: string, task: string, token: string) => ({ pk: `${KeyPrefix.Transient}${name}`, sk: `OUT#${task}#${token}` }),
+  /** Each marker write makes an item of its own (`id`), so deleting the marker one sent never deletes a newer one. */
+  marker: (task: string, shard: number, priority: string, id: string) => ({ pk: `${KeyPrefix.Ready}${task}#${shard}`, sk: `${priority}#${id}` }),
+  lock: (task: string) => ({ pk: `${KeyPrefix.Lock}${task}`, sk: 'LOCK' }),
+  deadLetter: (task: string, name: string) => ({ pk: `${KeyPrefix.DeadLetter}${task}`, sk: name }),
+  counters: (shard: number) => ({ pk: `${KeyPrefix.Counters}${shard}`, sk: 'COUNTS' }),
+  systemState: (task: string) => ({ pk: `${KeyPrefix.SystemState}${task}`, sk: 'STATE' }),
+};
+
+export const statusIndexKey = (status: ProcessingStatus, name: string) => `${status}#${shardOf(name, STATUS_INDEX_SHARDS)}`;
+
+/** The counters' bucket as stored (`cb`): one letter, projected into the status index for the recount. */
+export const bucketCodes: Readonly<Record<CountBucket, string>> = {
+  [CountBucket.Waiting]: 'w',
+  [CountBucket.Processing]: 'p',
+  [CountBucket.Blocked]: 'b',
+  [CountBucket.Completed]: 'c',
+};
+const bucketOfCode = new Map(Object.entries(bucketCodes).map(([bucket, code]) => [code, bucket as CountBucket]));
+export const bucketOfStoredCode = (code: unknown): CountBucket => bucketOfCode.get(code as string) ?? CountBucket.Waiting;
+
+interface StoredRegister {
+  s: string;
+  t?: number;
+  d?: number;
+  n?: number;
+  c?: string;
+  l?: number;
+  e?: string;
+  dl?: boolean;
+  ra?: number;
+  g?: number;
+}
+
+// Short attribute names keep the item, written on every claim and completion, inside one write unit.
+export const encodeRegister = (register: Register): StoredRegister => ({
+  s: register.status,
+  t: register.lastModified,
+  d: register.processingSeconds,
+  n: register.attempt,
+  c: register.claim,
+  l: register.leaseUntil,
+  e: register.lastError,
+  dl: register.deadLettered || undefined,
+  ra: register.retryAt,
+  g: register.generation || undefined,
+});
+
+const decodeRegister = (stored: StoredRegister): Register => ({
+  status: stored.s,
+  ...(stored.t === undefined ? {} : { lastModified: stored.t }),
+  ...(stored.d === undefined ? {} : { processingSeconds: stored.d }),
+  ...(stored.n === undefined ? {} : { attempt: stored.n }),
+  ...(stored.c === undefined ? {} : { claim: stored.c }),
+  ...(stored.l === undefined ? {} : { leaseUntil: stored.l }),
+  ...(stored.e === undefined ? {} : { lastError: stored.e }),
+  ...(stored.dl ? { deadLettered: true } : {}),
+  ...(stored.ra === undefined ? {} : { retryAt: stored.ra }),
+  ...(stored.g ? { generation: stored.g } : {}),
+});
+
+type Item = Record<string, unknown>;
+
+/** A transient item as read (plain JavaScript values) to the record the engine works with. */
+export const decodeTransient = (item: Item): TransientRecord => {
+  const stored = (item.r ?? {}) as Record<string, StoredRegister>;
+  const bucket = bucketOfStoredCode(item.cb);
+  // The name and the public timestamp are stored once each, in the key and the priority key.
+  const name = (item.pk as string).slice(KeyPrefix.Transient.length);
+  return {
+    transient: {
+      name,
+      raDeg: item.ra as number,
+      decDeg: item.dec as number,
+      publicTimestamp: timestampOfPriority(item.pts as string, name),
+      ...(item.z === undefined ? {} : { redshift: item.z as number }),
+      ...(item.cls === undefined ? {} : { spectroscopicClass: item.cls as string }),
+    },
+    registers: Object.fromEntries(Object.entries(stored).map(([task, register]) => [task, decodeRegister(register)])),
+    version: (item.ver as number | undefined) ?? 0,
+    processingStatus: statusOfBucket(bucket),
+    bucket,
+    ...(typeof item.dw === 'string' ? { bucketWriter: item.dw } : {}),
+    createdAt: (item.at as number | undefined) ?? 0,
+  };
+};
+
+/**
+ * The transient's own data as attributes (undefined ones are left out by the document client). The name is the
+ * key's, the public timestamp the priority key's: every byte counts, as the item must stay inside one write unit.
+ */
+export const dataAttributes = (transient: Transient) => ({
+  ra: transient.raDeg,
+  dec: transient.decDeg,
+  z: transient.redshift,
+  cls: transient.spectroscopicClass,
+  pts: priorityKey(transient),
+});
+
+/** The attributes that follow from the bucket: the stored bucket and the status-index partition. */
+export const bucketAttributes = (name: string, bucket: CountBucket) => ({ cb: bucketCodes[bucket], pst: statusIndexKey(statusOfBucket(bucket), name) });
+
+export const encodeTransient = (transient: Transient, registers: Registers, bucket: CountBucket, now: number): Item => ({
+  ...keys.transient(transient.name),
+  ...dataAttributes(transient),
+  r: Object.fromEntries(Object.entries(registers).flatMap(([task, register]) => (register ? [[task, encodeRegister(register)]] : []))),
+  ver: 0,
+  ...bucketAttributes(transient.name, bucket),
+  at: now,
+});
+
+export const encodeMarker = (marker: ReadyMarker): Item => ({
+  ...keys.marker(marker.task, marker.shard, marker.priority, marker.id),
+  name: marker.name,
+  at: marker.readyAt,
+  ...(marker.generation ? { g: marker.generation } : {}),
+});
+
+export const decodeMarker = (task: string, shard: number, item: Item): ReadyMarker => {
+  const sk = item.sk as string;
+  const cut = sk.lastIndexOf('#');
+  return {
+    task,
+    shard,
+    priority: sk.slice(0, cut),
+    id: sk.slice(cut + 1),
+    name: item.name as string,
+    readyAt: item.at as number,
+    generation: typeof item.g === 'number' ? item.g : 0,
+  };
+};

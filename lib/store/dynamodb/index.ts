@@ -1,0 +1,42 @@
+/**
+ * The storage port on one DynamoDB table: one adapter file per item kind, each declaring the DynamoDB actions its
+ * methods call, from which the stack derives each function's grants (lib/constructs/table-access.ts).
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { StoreConcern, StoreMethod, TaskStore } from '../../engine/store';
+import { type CapacityMeter, Table, type TableAccess } from './access';
+import { counterAccess, dynamoCounters } from './counters';
+import { deadLetterAccess, dynamoDeadLetters } from './dead-letters';
+import { dynamoLocks, lockAccess } from './locks';
+import { dynamoOutputs, outputAccess } from './outputs';
+import { dynamoReadiness, readinessAccess } from './readiness';
+import { dynamoSystemState, systemStateAccess } from './system-state';
+import { dynamoTransients, transientAccess } from './transients';
+
+export type { CapacityMeter, TableAccess } from './access';
+export { isCounterWrite } from './counters';
+export { decodeTransient, keys } from './encoding';
+
+/** What each method of the port calls on the table, by concern. */
+export const storeAccess: { readonly [C in StoreConcern]: Readonly<Record<StoreMethod<C>, readonly TableAccess[]>> } = {
+  transients: transientAccess,
+  readiness: readinessAccess,
+  locks: lockAccess,
+  outputs: outputAccess,
+  deadLetters: deadLetterAccess,
+  counters: counterAccess,
+  systemState: systemStateAccess,
+};
+
+export const dynamoTaskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?: CapacityMeter): TaskStore => {
+  const table = new Table(doc, tableName, meter);
+  return {
+    transients: dynamoTransients(table),
+    readiness: dynamoReadiness(table),
+    locks: dynamoLocks(table),
+    outputs: dynamoOutputs(table),
+    deadLetters: dynamoDeadLetters(table),
+    counters: dynamoCounters(table),
+    systemState: dynamoSystemState(table),
+  };
+};

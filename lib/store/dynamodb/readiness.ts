@@ -1,0 +1,43 @@
+/**
+ * Ready-marker items (`READY#<task>#<shard>`, `<priority>#<id>`): the sparse ready index the dispatcher reads in
+ * Blast's priority order. Each write makes an item of its own, so a delete removes exactly the markers read.
+ */
+import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import type { ReadinessStore, StoreMethod } from '../../engine/store';
+import { type Table, type TableAccess, fromCursor, onTable, toCursor } from './access';
+import { decodeMarker, encodeMarker, keys } from './encoding';
+
+export const readinessAccess: Readonly<Record<StoreMethod<'readiness'>, readonly TableAccess[]>> = {
+  put: onTable('BatchWriteItem'),
+  delete: onTable('BatchWriteItem'),
+  page: onTable('Query'),
+};
+
+export const dynamoReadiness = (table: Table): ReadinessStore => ({
+  async put(markers) {
+    await table.batchWrite('putMarkers', markers.map((marker) => ({ PutRequest: { Item: encodeMarker(marker) } })));
+  },
+
+  async delete(markers) {
+    await table.batchWrite('deleteMarkers', markers.map((marker) => ({ DeleteRequest: { Key: keys.marker(marker.task, marker.shard, marker.priority, marker.id) } })));
+  },
+
+  async page(task, shard, limit, cursor) {
+    const { pk } = keys.marker(task, shard, '', '');
+    const result = await table.send<QueryCommandOutput>(
+      'readyPage',
+      new QueryCommand({
+        TableName: table.name,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk },
+        Limit: limit,
+        ExclusiveStartKey: fromCursor(cursor),
+        ConsistentRead: true,
+        ReturnConsumedCapacity: table.ReturnConsumedCapacity,
+      }),
+      (output) => output.Items?.length ?? 0,
+    );
+    const next = toCursor(result.LastEvaluatedKey);
+    return { items: (result.Items ?? []).map((item) => decodeMarker(task, shard, item)), ...(next ? { next } : {}) };
+  },
+});
