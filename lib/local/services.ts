@@ -113,3 +113,11 @@ export const startSqsEmulator = async (): Promise<LocalService> => {
   }
   throw new LocalServiceError(`the SQS emulator did not start: ${lastError.trim()}`);
 };
+
+/** Starts DynamoDB Local and the SQS emulator; if one fails, the other is stopped before the error goes up. */
+export const startLocalServices = async (): Promise<[LocalService, LocalService]> => {
+  const [dynamodb, sqs] = await Promise.allSettled([startDynamoDbLocal(), startSqsEmulator()]);
+  if (dynamodb.status === 'fulfilled' && sqs.status === 'fulfilled') return [dynamodb.value, sqs.value];
+  await Promise.all([dynamodb, sqs].map((started) => (started.status === 'fulfilled' ? started.value.stop() : undefined)));
+  throw dynamodb.status === 'rejected' ? dynamodb.reason : (sqs as PromiseRejectedResult).reason;
+};
