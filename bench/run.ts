@@ -13,7 +13,7 @@ import { registry as exampleRegistry } from '../functions/registry';
 import { Status } from '../lib/domain/catalog';
 import { assertValidRegistry } from '../lib/domain/validation';
 import { loadCatalog } from '../lib/fixtures';
-import { type LocalService, localClientConfig, startDynamoDbLocal, startSqsEmulator } from '../lib/local/services';
+import { type LocalService, localClientConfig, startLocalServices } from '../lib/local/services';
 import { isTransientRunner } from '../lib/runner';
 import { createTableInput } from '../lib/store/dynamodb/table';
 import { keys } from '../lib/store/dynamodb';
@@ -126,7 +126,7 @@ const runBenchmark = async (mode: 'quick' | 'full'): Promise<Measurements> => {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const [dynamodb, sqs] = await Promise.all([startDynamoDbLocal(), startSqsEmulator()]);
+    const [dynamodb, sqs] = await startLocalServices();
     services.push(dynamodb, sqs);
     const dynamoMeter = new DynamoDbMeter(new Set(exampleRegistry.filter((runner) => !isTransientRunner(runner)).map((runner) => runner.taskName)));
     const sqsMeter = new SqsMeter();

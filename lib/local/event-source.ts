@@ -58,7 +58,7 @@ const toRecord = (message: Message, queueArn: string): SQSRecord => ({
   awsRegion: 'us-east-1',
 });
 
-/** SQS's longest wait; the emulator ends the poll when it is aborted (see sqs-emulator-process.ts). */
+/** SQS's longest wait; the emulator ends the poll when it is aborted (a correction of patches/local-aws-sqs+2.0.2.patch). */
 const LONG_POLL_SECONDS = 20;
 
 export class SqsEventSource {

@@ -21,7 +21,7 @@ import { DEAD_LETTER_FUNCTION, deadLetterSettings, dispatcherSettings } from '..
 import { SqsEventSource, type SqsHandler } from './event-source';
 import { lambdaContext, withTimeout } from './lambda-context';
 import { type LocalResources, createResources } from './resources';
-import { type LocalService, localAwsEnv, localClientConfig, startDynamoDbLocal, startSqsEmulator } from './services';
+import { type LocalService, localAwsEnv, localClientConfig, startLocalServices } from './services';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -46,14 +46,6 @@ export const importHandlers = async (): Promise<Handlers> => {
     systemWorker: systemWorker.handler as Handler,
     deadLetter: deadLetter.handler as SqsHandler,
   };
-};
-
-/** Starts both services; if one fails, the other is stopped before the error goes up. */
-const startBoth = async (): Promise<[LocalService, LocalService]> => {
-  const [dynamodb, sqs] = await Promise.allSettled([startDynamoDbLocal(), startSqsEmulator()]);
-  if (dynamodb.status === 'fulfilled' && sqs.status === 'fulfilled') return [dynamodb.value, sqs.value];
-  await Promise.all([dynamodb, sqs].map((started) => (started.status === 'fulfilled' ? started.value.stop() : undefined)));
-  throw dynamodb.status === 'rejected' ? dynamodb.reason : (sqs as PromiseRejectedResult).reason;
 };
 
 /**
@@ -124,7 +116,7 @@ export class LocalRuntime {
     const external = (endpoint: string): LocalService => ({ endpoint, stop: async () => undefined });
     const [dynamodb, sqsService] = options.endpoints
       ? [external(options.endpoints.dynamodb), external(options.endpoints.sqs)]
-      : await startBoth();
+      : await startLocalServices();
     try {
       const dynamo = new DynamoDBClient(localClientConfig(dynamodb.endpoint));
       // Many pollers share this client; the SDK's default of 50 sockets would queue them.

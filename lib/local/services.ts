@@ -96,15 +96,28 @@ export const startDynamoDbLocal = async (): Promise<LocalService> => {
 /** Starts the SQS emulator in a child process on a free port; resolves once it listens. */
 export const startSqsEmulator = async (): Promise<LocalService> => {
   const entry = new URL('./sqs-emulator-process.ts', import.meta.url);
+  let lastError = '';
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const child = fork(entry, [String(port)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    // Its last words, kept short: why it did not start (an emulator installed without patches/ says so here).
+    let output = '';
+    child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000)));
     const ready = await new Promise<boolean>((resolve) => {
       child.once('message', (message) => resolve(message === 'ready'));
       child.once('exit', () => resolve(false));
     });
     if (ready) return { endpoint: `http://127.0.0.1:${port}`, stop: () => stopChild(child) };
     await stopChild(child);
+    lastError = output.split('\n').find((line) => /^\w*Error: /.test(line)) ?? output.slice(-300);
   }
-  throw new LocalServiceError('the SQS emulator did not start');
+  throw new LocalServiceError(`the SQS emulator did not start: ${lastError.trim()}`);
+};
+
+/** Starts DynamoDB Local and the SQS emulator; if one fails, the other is stopped before the error goes up. */
+export const startLocalServices = async (): Promise<[LocalService, LocalService]> => {
+  const [dynamodb, sqs] = await Promise.allSettled([startDynamoDbLocal(), startSqsEmulator()]);
+  if (dynamodb.status === 'fulfilled' && sqs.status === 'fulfilled') return [dynamodb.value, sqs.value];
+  await Promise.all([dynamodb, sqs].map((started) => (started.status === 'fulfilled' ? started.value.stop() : undefined)));
+  throw dynamodb.status === 'rejected' ? dynamodb.reason : (sqs as PromiseRejectedResult).reason;
 };

@@ -4,14 +4,14 @@
  */
 import 'vitest';
 import type { TestProject } from 'vitest/node';
-import { type LocalService, startDynamoDbLocal, startSqsEmulator } from '../../lib/local/services';
+import { type LocalService, startLocalServices } from '../../lib/local/services';
 
 let services: LocalService[] = [];
 // The tests run on Node 20 by design; the SDK's notice about its future Node 22 requirement is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 export async function setup(project: TestProject) {
-  const [dynamodb, sqs] = await Promise.all([startDynamoDbLocal(), startSqsEmulator()]);
+  const [dynamodb, sqs] = await startLocalServices();
   services = [dynamodb, sqs];
   project.provide('dynamodbEndpoint', dynamodb.endpoint);
   project.provide('sqsEndpoint', sqs.endpoint);

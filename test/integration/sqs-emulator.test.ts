@@ -1,7 +1,7 @@
 /**
- * The SQS emulator as the local runtime starts it, with its corrections: a retry's visibility change is not
- * counted as a receive, a long poll whose caller has gone takes no message, and a receive answers as soon as
- * it has messages.
+ * The SQS emulator as the local runtime starts it, with the corrections of patches/ (see patches/README.md),
+ * each tested here by a case that fails without it: a retry's visibility change is not counted as a receive, a
+ * long poll whose caller has gone takes no message, and a receive answers as soon as it has messages.
  */
 import {
   ChangeMessageVisibilityCommand,
