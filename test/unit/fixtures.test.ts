@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -50,7 +50,8 @@ describe('Function: loadCatalog', () => {
     expect(catalog.statuses.get('no GHOST match')).toMatchObject({ type: 'error' });
     expect(catalog.statuses.get('not processed')?.source).toEqual({ file: 'fixtures/setup_status.yaml', line: 4 });
     expect([...catalog.tasks.keys()]).toContain('Global host SED inference');
-    expect(catalog.statuses.size).toBe(15);
+    expect(catalog.statuses.size).toBe(readFileSync(join('fixtures', STATUS_FIXTURE), 'utf8').match(/^- model: host\.Status$/gm)?.length);
+    expect(catalog.tasks.size).toBe(readFileSync(join('fixtures', TASK_FIXTURE), 'utf8').match(/^- model: host\.Task$/gm)?.length);
   });
 
   it('accepts statuses and tasks written in either file and in flow style', () => {
