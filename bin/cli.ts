@@ -24,6 +24,7 @@ import { type ProcessingStatus, processingStatuses } from '../lib/domain/workflo
 import { isTransientRunner } from '../lib/runner';
 import { loadCatalog } from '../lib/fixtures';
 import { DEFAULT_STATE_FILE, startLocal } from '../lib/local/start';
+import { readTransientFile } from '../lib/transient-files';
 
 // Local tooling runs on Node 20 by design (the functions run on Lambda's Node 22); the SDK's notice about
 // its future Node 22 requirement would only clutter every command's output.
@@ -186,16 +187,18 @@ program
   .description('add transients from a YAML, JSON or CSV file (name, ra, dec, public timestamp, optional redshift and class)')
   .argument('<file>', 'the transients file')
   .option('--no-announce', 'leave the first tasks to the dispatcher (oldest first, on its next run) instead of sending them now')
-  .action((file: string, options: { announce: boolean }) =>
-    withOperator(async ({ engine }) => {
-      const result = await ingestFile(engine, file, { announce: options.announce, stream: process.stderr });
+  .action((file: string, options: { announce: boolean }) => {
+    // What is wrong with the file is said before, and whatever the state of, the target.
+    const rows = readTransientFile(file);
+    return withOperator(async ({ engine }) => {
+      const result = await ingestFile(engine, file, rows, { announce: options.announce, stream: process.stderr });
       const known = result.existing ? `; ${result.existing} already known, left as they were` : '';
       const rejected = result.rejected.length ? `; ${result.rejected.length} of ${result.rows} rows rejected (see above)` : '';
       const sent = result.created === 0 ? '' : options.announce ? '; their first tasks are on their way' : '; the dispatcher sends their first tasks on its next run';
       print(`ingested ${result.created} new transient${result.created === 1 ? '' : 's'} from ${file}${known}${sent}${rejected}`);
       return result.rejected.length > 0 ? 1 : 0;
-    }),
-  );
+    });
+  });
 
 program
   .command('status')

@@ -6,7 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createEngine } from '../bootstrap';
-import { coerceError, errorName } from '../domain/errors';
+import { TaskRunnerError, coerceError, errorName } from '../domain/errors';
 import type { Engine } from '../engine/engine';
 import type { AnyRunner } from '../runner';
 import { CliError, networkErrorOf } from './errors';
@@ -46,7 +46,8 @@ export const connect = (target: Target, options: ConnectOptions): Operator => {
 /** Turns a failure to reach the target into one actionable line; other errors pass through unchanged. */
 export const explainFailure = (thrown: unknown, target: Target): Error => {
   const error = coerceError(thrown);
-  if (error instanceof CliError) return error;
+  // The framework's own errors (a bad transients file, an unknown runner) already say what is wrong.
+  if (error instanceof TaskRunnerError) return error;
   const network = networkErrorOf(error);
   if (network && target.local) {
     const where = network.address && network.port ? ` at ${network.address}:${network.port}` : '';

@@ -11,7 +11,7 @@ import { assertValidRegistry } from '../domain/validation';
 import { ingestTransients } from '../engine/ingest';
 import { loadCatalog } from '../fixtures';
 import type { AnyRunner, Transient } from '../runner';
-import { readTransientFile } from '../transient-files';
+import { readTransientFile, rowErrorLines } from '../transient-files';
 import { ProcessingStatus, processingStatus } from '../domain/workflow';
 import { redirectJsonLogs } from './log-sink';
 import { colors, renderTaskProgress, renderTransientTable } from './progress';
@@ -58,7 +58,7 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
   const workflow = assertValidRegistry(loadCatalog(options.fixturesDir), options.runners);
   print(`${colors.green('✓')} registry and fixtures valid: ${workflow.order.length} tasks, ${options.runners.length} runners`);
   const { transients, errors } = options.tnsLocal ? { transients: [], errors: [] } : readTransientFile(options.transientsFile);
-  for (const error of errors) print(colors.red(`${options.transientsFile}: row ${error.row}${error.line ? ` (line ${error.line})` : ''}: ${error.message}`));
+  for (const line of rowErrorLines(options.transientsFile, errors)) print(colors.red(line));
   if (options.tnsLocal && options.chaosSeed !== undefined) {
     print(colors.red('--chaos runs over the transients file; it cannot be combined with --tns-local'));
     return 1;

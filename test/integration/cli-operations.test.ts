@@ -163,6 +163,36 @@ describe('CLI: operating the local runtime', () => {
     expect(after).toEqual(before);
   }, 120_000);
 
+  it('ingest says what is wrong with the file itself in one line, quotes none of its bytes, and lists at most 20 rejected rows', async () => {
+    // Prepare: files a newcomer tries; an endpoints file whose ports nothing listens on (the file is checked first)
+    const stale = join(dir, 'stale-for-files.json');
+    writeFileSync(stale, JSON.stringify({ ...endpoints, dynamodbEndpoint: `http://127.0.0.1:${await freePort()}`, sqsEndpoint: `http://127.0.0.1:${await freePort()}` }));
+    const binary = join(dir, 'binary.csv');
+    writeFileSync(binary, Buffer.from([0x1b, 0x5b, 0x32, 0x4a, 0x00, 0xff, 0xfe, 0x1b, 0x5d, 0x30, 0x3b, 0x07]));
+    const junk = join(dir, 'junk.csv');
+    writeFileSync(junk, ['name,ra,dec,public_timestamp', ...Array.from({ length: 5_000 }, (_, i) => `junk-${i},north,up,yesterday`)].join('\n'));
+
+    // Act
+    const [missing, directory, unreadable, junked] = await Promise.all([
+      cli(['ingest', join(dir, 'missing.csv')], { stateFile: stale }),
+      cli(['ingest', dir], { stateFile: stale }),
+      cli(['ingest', binary], { stateFile: stale }),
+      cli(['ingest', junk]),
+    ]);
+
+    // Assess
+    expect([missing, directory, unreadable, junked].map((result) => result.code)).toEqual([1, 1, 1, 1]);
+    expect(oneErrorLine(missing)).toBe(`✗ ${join(dir, 'missing.csv')}: no such file`);
+    expect(oneErrorLine(directory)).toBe(`✗ ${dir}: is a directory, not a file`);
+    expect(oneErrorLine(unreadable)).toBe(`✗ ${binary}: not a text file (a NUL byte at offset 4); expected YAML, JSON or CSV text`);
+    expect(unreadable.stderr).not.toContain('\u001b');
+    const rejected = lines(junked.stderr);
+    expect(rejected).toHaveLength(21);
+    expect(rejected[0]).toBe(`✗ ${junk}: row 1 (line 2): ra must be a number of degrees; dec must be a number of degrees; public timestamp is not a date (use ISO 8601)`);
+    expect(rejected[20]).toBe(`✗ ${junk}: … and 4980 more rejected rows (5000 in all)`);
+    expect(junked.stdout.trim()).toBe(`ingested 0 new transients from ${junk}; 5000 of 5000 rows rejected (see above)`);
+  }, 60_000);
+
   it('shows a transient’s registers in workflow order, its progress, processing status and what blocks it', async () => {
     const [blocked, completed] = await Promise.all([cli(['status', '2010ai']), cli(['status', '2010H'])]);
 

@@ -5,6 +5,7 @@ import { CloudFormationClient, CloudFormationServiceException, DescribeStacksCom
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { explainFailure } from '../../lib/cli/operator';
+import { TransientFileError } from '../../lib/transient-files';
 import { DEFAULT_STACK, type Target, localTarget, resolveTarget, targetFromOutputs } from '../../lib/cli/target';
 
 const cloudFormation = mockClient(CloudFormationClient);
@@ -154,5 +155,16 @@ describe('Function: explainFailure', () => {
 
     expect(explainFailure(missing, local).message).toMatch(/^table "blast-tasks" not found for the local runtime/);
     expect(explainFailure(other, local)).toBe(other);
+  });
+
+  it.each(['ENOENT', 'EISDIR', 'EACCES', 'EMFILE'])('never takes a file error (%s) for a runtime that is not running', (code) => {
+    // Prepare: how a file error reaches the command, with the system error as its cause
+    const cause = Object.assign(new Error(`${code}: open 'missing.csv'`), { code, path: 'missing.csv' });
+    const plain = new Error('could not ingest', { cause });
+    const fileError = new TransientFileError('missing.csv: no such file', { cause });
+
+    // Act + Assess
+    expect(explainFailure(plain, local)).toBe(plain);
+    expect(explainFailure(fileError, local)).toBe(fileError);
   });
 });
