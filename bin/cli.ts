@@ -111,12 +111,14 @@ program
   .action(() => {
     const catalog = loadCatalog(globals().fixtures);
     const { issues, workflow } = validateRegistry(catalog, registry);
+    // The command that fixes it, exactly as it must be typed (with the fixtures folder, when not the default).
+    const generate = `npm run generate${program.getOptionValueSource('fixtures') === 'cli' ? ` -- --fixtures ${JSON.stringify(globals().fixtures)}` : ''}`;
     if (readIfExists(GENERATED_FIXTURES_MODULE) !== renderFixtureConstants(catalog)) {
-      issues.push(`${GENERATED_FIXTURES_MODULE} does not match ${catalog.statusFile} and ${catalog.taskFile}: run \`npm run generate\``);
+      issues.push(`${GENERATED_FIXTURES_MODULE} does not match ${catalog.statusFile} and ${catalog.taskFile}: run \`${generate}\``);
     }
     const readme = readIfExists(README);
     if (issues.length === 0 && readme !== undefined && withCurrentDiagram(readme, workflow) !== readme) {
-      issues.push(`the workflow diagram in ${README} is not the registry's: run \`npm run generate\``);
+      issues.push(`the workflow diagram in ${README} is not the registry's: run \`${generate}\``);
     }
     if (issues.length > 0) {
       issues.forEach((issue) => console.error(`✗ ${issue}`));

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { LineCounter, isNode, isSeq, parseDocument } from 'yaml';
 import { z } from 'zod';
 import {
@@ -100,9 +100,15 @@ export const buildCatalog = (entries: readonly Entry[], statusFile: string, task
   return { statuses, tasks, statusFile, taskFile };
 };
 
+/** A fixture file as messages name it: relative to the working directory when inside it, else as given. */
+const shownPath = (path: string): string => {
+  const inside = relative(process.cwd(), path);
+  return inside && !inside.startsWith('..') && !isAbsolute(inside) ? inside : path;
+};
+
 const readFixture = (dir: string, name: string): Entry[] => {
   const path = join(dir, name);
-  const shown = relative(process.cwd(), path) || path;
+  const shown = shownPath(path);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -116,6 +122,5 @@ const readFixture = (dir: string, name: string): Entry[] => {
 export const loadCatalog = (dir: string): Catalog => {
   const statusEntries = readFixture(dir, STATUS_FIXTURE);
   const taskEntries = readFixture(dir, TASK_FIXTURE);
-  const shown = (name: string) => relative(process.cwd(), join(dir, name)) || join(dir, name);
-  return buildCatalog([...statusEntries, ...taskEntries], shown(STATUS_FIXTURE), shown(TASK_FIXTURE));
+  return buildCatalog([...statusEntries, ...taskEntries], shownPath(join(dir, STATUS_FIXTURE)), shownPath(join(dir, TASK_FIXTURE)));
 };

@@ -17,17 +17,29 @@ interface Run {
   readonly exit: Promise<number | null>;
 }
 
-const cli = (args: string[]): Run => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/cli.ts', ...args], {
-    detached: true,
-    env: { ...process.env, NO_COLOR: '1' },
-  });
+/** Runs a TypeScript entry point (the CLI by default) as a user's shell would. */
+const launch = (command: readonly string[], env: Record<string, string> = {}): Run => {
+  const [file = '', ...args] = command;
+  const child = spawn(file, args, { detached: true, env: { ...process.env, NO_COLOR: '1', ...env } });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
+  const exit = new Promise<number | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : null))));
   return { child, output: () => output, exit };
 };
+const cli = (args: string[]): Run => launch([process.execPath, '--import', 'tsx', 'bin/cli.ts', ...args]);
+
+/** A copy of the project's fixtures, with `edit` applied to one file's text. */
+const fixturesCopy = (edit?: { file: string; change: (text: string) => string }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fixtures-'));
+  for (const file of ['setup_status.yaml', 'setup_tasks.yaml']) {
+    const text = readFileSync(join('fixtures', file), 'utf8');
+    writeFileSync(join(dir, file), edit?.file === file ? edit.change(text) : text);
+  }
+  return dir;
+};
+/** A Node stack frame, as a crash prints it. */
+const STACK_FRAME = /^\s+at /m;
 
 const portOpen = (url: string) =>
   new Promise<boolean>((resolve) => {
@@ -123,4 +135,72 @@ describe('CLI: validate', () => {
     expect(run.output()).toMatch(/runner HostMwebv \("Host MWEBV"\), field taskName: unknown task "Host MWEBV" — not declared in .*setup_tasks\.yaml/);
     expect(run.output()).toMatch(/task "Host dust" \(.*setup_tasks\.yaml:\d+\) has no runner in the registry/);
   });
+});
+
+describe('CLI: validate with another fixtures folder', () => {
+  it('accepts a copy of the project\'s fixtures read from elsewhere', async () => {
+    const run = cli(['--fixtures', fixturesCopy(), 'validate']);
+
+    expect(await run.exit, run.output()).toBe(0);
+    expect(run.output()).toMatch(/^✓ valid: /);
+  });
+
+  it('says exactly what to run when the generated constants do not match the fixtures', async () => {
+    // Prepare: one more error status than lib/generated/fixtures.ts knows
+    const dir = fixturesCopy({ file: 'setup_status.yaml', change: (text) => `${text}- model: host.Status\n  fields:\n    message: no thumbnail\n    type: error\n` });
+
+    // Act
+    const run = cli(['--fixtures', dir, 'validate']);
+
+    // Assess
+    expect(await run.exit).toBe(1);
+    expect(run.output().trim()).toBe(
+      `✗ lib/generated/fixtures.ts does not match ${join(dir, 'setup_status.yaml')} and ${join(dir, 'setup_tasks.yaml')}: run \`npm run generate -- --fixtures ${JSON.stringify(dir)}\``,
+    );
+  });
+});
+
+describe('CDK app: a fixture or registry error at synth', () => {
+  const brokenStatus = () => fixturesCopy({ file: 'setup_status.yaml', change: (text) => text.replace('type: success', 'type: sucess') });
+  const brokenTask = () => fixturesCopy({ file: 'setup_tasks.yaml', change: (text) => text.replace('name: Host MWEBV', 'name: Host dust') });
+
+  it.each([
+    ['a fixture error', brokenStatus],
+    ['registry errors', brokenTask],
+  ])('prints %s as validate does, one line each and no stack, and exits 1', async (_case, fixtures) => {
+    // Prepare
+    const dir = fixtures();
+    const validate = cli(['--fixtures', dir, 'validate']);
+    await validate.exit;
+    // What validate says about the fixtures, less what it says about lib/generated/fixtures.ts (synth does not check that).
+    const expected = validate
+      .output()
+      .trim()
+      .split('\n')
+      .filter((line) => !line.includes('lib/generated/fixtures.ts'));
+
+    // Act: the app as cdk runs it (cdk.json), with the fixtures folder as context
+    const app = launch([process.execPath, '--import', 'tsx', 'bin/app.ts'], {
+      CDK_CONTEXT_JSON: JSON.stringify({ fixtures: dir }),
+      CDK_OUTDIR: mkdtempSync(join(tmpdir(), 'cdk.out-')),
+    });
+
+    // Assess
+    expect(await app.exit).toBe(1);
+    expect(app.output().trim().split('\n')).toEqual(expected);
+    expect(app.output()).not.toMatch(STACK_FRAME);
+  }, 60_000);
+
+  it('through `npm run synth`: the error once, no stack, a non-zero exit', async () => {
+    // Act
+    const synth = launch(['npm', 'run', 'synth', '--', '-c', `fixtures=${brokenStatus()}`]);
+
+    // Assess
+    expect(await synth.exit).not.toBe(0);
+    const output = synth.output();
+    expect(output.match(/setup_status\.yaml:9: status: type: type must be one of blank, success, warning, error/g), output).toHaveLength(1);
+    expect(output).toMatch(/^✗ .*setup_status\.yaml:9: /m);
+    expect(output).not.toMatch(STACK_FRAME);
+    expect(output).not.toMatch(/Template validation|Resources section must exist/);
+  }, 120_000);
 });
