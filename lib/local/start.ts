@@ -3,10 +3,12 @@
  * when every transient is completed or blocked. `--keep-running` leaves it up for the CLI and the tests.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type FaultPlanSpec, defaultClockSkewMs, defaultFaultRates } from '../chaos/plan';
 import { renderChaosReport } from '../chaos/report';
 import { runUnderChaos } from '../chaos/run';
+import { coerceError } from '../domain/errors';
 import { assertValidRegistry } from '../domain/validation';
 import { ingestTransients } from '../engine/ingest';
 import { loadCatalog } from '../fixtures';
@@ -83,12 +85,24 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
       restoreStdout();
       rmSync(options.stateFile, { force: true });
     }));
+  // Ctrl-C and a process manager's SIGTERM stop the run the same way; a second one stops it at once (the
+  // services' processes stop themselves when this one is gone, see services.ts).
+  let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
+    const code = 128 + (constants.signals[signal] ?? 15);
+    if (signalled) {
+      rmSync(options.stateFile, { force: true });
+      process.exit(code);
+    }
+    signalled = true;
     print(`\n${signal}: stopping everything this run started…`);
-    void stop().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    void stop()
+      .catch((error: unknown) => print(colors.red(`stopping: ${coerceError(error).message}`)))
+      .finally(() => process.exit(code));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
   try {
     const chaos = options.chaosSeed === undefined ? undefined : chaosPlanFor(options.chaosSeed, options.stateFile);
     if (chaos) mkdirSync(dirname(options.stateFile), { recursive: true });

@@ -1,10 +1,10 @@
 /** The project's CLI as a user runs it: `npm start` end to end, Ctrl-C, and `validate` on good and bad fixtures. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { registry } from '../../functions/registry';
 import { loadCatalog } from '../../lib/fixtures';
 import { loadTnsObjects } from '../../lib/local/tns-stand-in';
@@ -94,6 +94,125 @@ describe('CLI: start', () => {
     expect(await portOpen(endpoints.dynamodbEndpoint)).toBe(false);
     expect(await portOpen(endpoints.sqsEndpoint)).toBe(false);
     expect(existsSync(state)).toBe(false);
+  }, 240_000);
+});
+
+/** What `start --keep-running` writes to its endpoints file. */
+interface Endpoints {
+  readonly dynamodbEndpoint: string;
+  readonly sqsEndpoint: string;
+  readonly pid: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Blast's three example transients as a file, so a run reaches "still running" quickly. */
+const examplesFile = () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'examples-')), 'examples.json');
+  const examples = readTransientFile('fixtures/sample_transients.yaml').transients.filter((t) => ['2010H', '2010ag', '2010ai'].includes(t.name));
+  writeFileSync(file, JSON.stringify(examples.map((t) => ({ name: t.name, ra: t.raDeg, dec: t.decDeg, public_timestamp: t.publicTimestamp }))));
+  return file;
+};
+
+/** Runs started by a test, stopped (their whole process group) if the test failed before it stopped them. */
+const started: Run[] = [];
+
+/** Starts `start --keep-running` (through `command`) on its own endpoints file and waits until it is up. */
+const keepRunning = async (command: (args: string[]) => Run) => {
+  const stateFile = join(mkdtempSync(join(tmpdir(), 'keep-running-')), 'endpoints.json');
+  const run = command(['start', '--keep-running', '--tick', '300', '--transients', examplesFile(), '--state-file', stateFile]);
+  started.push(run);
+  const deadline = Date.now() + 200_000;
+  while (!existsSync(stateFile) && Date.now() < deadline && run.child.exitCode === null) await sleep(200);
+  expect(existsSync(stateFile), run.output()).toBe(true);
+  const endpoints = JSON.parse(readFileSync(stateFile, 'utf8')) as Endpoints;
+  expect(await portOpen(endpoints.dynamodbEndpoint)).toBe(true);
+  return { run, stateFile, endpoints };
+};
+
+/**
+ * The processes of that run still alive: DynamoDB Local (java, by its port), the process watching it, and the
+ * SQS emulator (by its port). Read from /proc, as `ps` would.
+ */
+const processesOf = (endpoints: Endpoints): string[] => {
+  const ports = [endpoints.dynamodbEndpoint, endpoints.sqsEndpoint].map((url) => new URL(url).port);
+  return readdirSync('/proc').flatMap((pid) => {
+    if (!/^\d+$/.test(pid)) return [];
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      return [];
+    }
+    const serves = args.some((arg, index) => ports.includes(arg) && (args[index - 1] === '-port' || /(dynamodb-local|sqs-emulator)-process\.ts$/.test(args[index - 1] ?? '')));
+    return serves ? [`${pid} ${args.join(' ').slice(0, 120)}`] : [];
+  });
+};
+
+/** Waits until nothing of the run is left, or fails listing what is. */
+const nothingLeftOf = async (endpoints: Endpoints, withinMs = 20_000) => {
+  const deadline = Date.now() + withinMs;
+  while (processesOf(endpoints).length > 0 && Date.now() < deadline) await sleep(250);
+  expect(processesOf(endpoints)).toEqual([]);
+  expect(await portOpen(endpoints.dynamodbEndpoint)).toBe(false);
+  expect(await portOpen(endpoints.sqsEndpoint)).toBe(false);
+};
+
+describe('CLI: start --keep-running, stopped every way', () => {
+  afterEach(() => {
+    for (const run of started.splice(0)) {
+      try {
+        process.kill(-(run.child.pid ?? 0), 'SIGKILL');
+      } catch {
+        // Nothing of it left: as it should be.
+      }
+    }
+  });
+
+  it('on SIGTERM to the CLI alone (as a process manager sends it), stops like Ctrl-C: nothing left, no endpoints file', async () => {
+    // Prepare
+    const { run, stateFile, endpoints } = await keepRunning(cli);
+    expect(processesOf(endpoints)).toHaveLength(3);
+
+    // Act
+    process.kill(run.child.pid ?? 0, 'SIGTERM');
+
+    // Assess
+    expect(await run.exit).toBe(143);
+    expect(run.output()).toMatch(/SIGTERM: stopping everything this run started/);
+    await nothingLeftOf(endpoints);
+    expect(existsSync(stateFile)).toBe(false);
+  }, 240_000);
+
+  it('through `npm start`, on SIGTERM to npm alone: nothing left, no endpoints file', async () => {
+    // Prepare
+    const { run, stateFile, endpoints } = await keepRunning((args) => launch(['npm', 'start', '--', ...args.slice(1)]));
+
+    // Act
+    process.kill(run.child.pid ?? 0, 'SIGTERM');
+    await run.exit;
+
+    // Assess
+    await nothingLeftOf(endpoints);
+    expect(existsSync(stateFile)).toBe(false);
+    expect(run.output()).toMatch(/SIGTERM: stopping everything this run started/);
+  }, 240_000);
+
+  it('on SIGKILL of the CLI, which no handler sees: DynamoDB Local and the emulator stop themselves, the endpoints file reads as stale', async () => {
+    // Prepare
+    const { run, stateFile, endpoints } = await keepRunning(cli);
+
+    // Act
+    process.kill(run.child.pid ?? 0, 'SIGKILL');
+    await run.exit;
+
+    // Assess
+    await nothingLeftOf(endpoints);
+    const status = cli(['--state-file', stateFile, 'status', '2010H']);
+    expect(await status.exit).toBe(1);
+    expect(status.output().trim()).toBe(
+      `✗ no local runtime: ${stateFile} is stale (the run that wrote it, process ${endpoints.pid}, is gone); start it with \`npm start -- --keep-running --state-file ${stateFile}\``,
+    );
   }, 240_000);
 });
 

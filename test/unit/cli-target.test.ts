@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -126,6 +127,21 @@ describe('Function: resolveTarget', () => {
     const stateFile = missingFile();
     writeFileSync(stateFile, JSON.stringify({ tableName: 'x' }));
     expect(() => localTarget(stateFile)).toThrow(/is not a local runtime's endpoints file \(dynamodbEndpoint: /);
+  });
+
+  it('calls an endpoints file stale when the run that wrote it is gone (killed before it could remove it)', () => {
+    // Prepare: the file as `start --keep-running` writes it, with the id of a process that has ended
+    const stateFile = missingFile();
+    const { pid } = spawnSync(process.execPath, ['-e', '']);
+    const state = { dynamodbEndpoint: 'http://127.0.0.1:4100', sqsEndpoint: 'http://127.0.0.1:4101', region: 'us-east-1', tableName: 't', queues: {} };
+    writeFileSync(stateFile, JSON.stringify({ ...state, pid }));
+
+    // Act + Assess
+    expect(() => localTarget(stateFile)).toThrow(
+      `no local runtime: ${stateFile} is stale (the run that wrote it, process ${pid}, is gone); start it with \`npm start -- --keep-running --state-file ${stateFile}\``,
+    );
+    writeFileSync(stateFile, JSON.stringify({ ...state, pid: process.pid }));
+    expect(localTarget(stateFile).tableName).toBe('t');
   });
 });
 
