@@ -240,7 +240,7 @@ for (const operation of ['retrigger', 'reprocess'] as const) {
     .option('--timeout <seconds>', 'with --wait, give up after this long', positiveInteger, 300)
     .action((name: string, options: { wait: boolean; timeout: number }) =>
       withOperator(async ({ engine, target }) => {
-        print(await resetCommand(engine, operation, name, target.description));
+        print(await resetCommand(engine, operation, name, target));
         if (options.wait) print(['', ...(await waitUntilFinished(engine, name, options.timeout, process.stderr))]);
       }),
     );
@@ -265,8 +265,8 @@ dlq
   .argument('<runner>', 'the runner: its task ("Host match"), class (HostMatch) or queue name (host-match)')
   .argument('[transients...]', 'only these transients (default: every dead letter of the runner)')
   .action((name: string, transients: string[]) =>
-    withOperator(async ({ engine }) => {
-      const report = await redrive(engine, resolveRunner(engine, name), transients);
+    withOperator(async ({ engine, target }) => {
+      const report = await redrive(engine, resolveRunner(engine, name), transients, target);
       report.problems.forEach((line) => console.error(line));
       print(report.lines);
       return report.problems.length > 0 ? 1 : 0;

@@ -33,14 +33,35 @@ export const connect = (target: Target, options: ConnectOptions): Operator => {
   );
   return {
     target,
-    // The engine's warnings (a send that fell back to a ready marker) go to stderr; its info logs are the handlers' business.
-    engine: { ...engine, logger: new Logger({ serviceName: 'cli', logLevel: 'WARN' }) },
+    // The commands report what did not happen themselves, in one line (a send that failed is in the result an
+    // operation returns); the engine's JSON logs, stack traces included, are the handlers' business.
+    engine: { ...engine, logger: new Logger({ serviceName: 'cli', logLevel: 'ERROR' }) },
     sqs,
     close: () => {
       dynamo.destroy();
       sqs.destroy();
     },
   };
+};
+
+/** Which of the target's services listens where a network error happened (for the local runtime's two). */
+const serviceAt = (network: { address?: string; port?: number }, target: Target): string | undefined => {
+  const at = `${network.address}:${network.port}`;
+  const hostOf = (endpoint: string | undefined) => (endpoint ? new URL(endpoint).host : undefined);
+  if (hostOf(target.dynamodb.endpoint) === at) return target.local ? 'DynamoDB Local' : 'DynamoDB';
+  if (hostOf(target.sqs.endpoint) === at) return target.local ? 'the SQS emulator' : 'SQS';
+  return undefined;
+};
+
+const describeNetworkError = (network: { code?: string; address?: string; port?: number }) =>
+  `${network.code === 'ECONNREFUSED' ? 'connection refused' : network.code}${network.address && network.port ? ` at ${network.address}:${network.port}` : ''}`;
+
+/** Why a send to a queue failed, in a few words: which service, and what it did. */
+export const describeSendFailure = (error: Error | undefined, target: Target): string => {
+  if (!error) return 'the queue refused the message';
+  const network = networkErrorOf(error);
+  if (network) return `${serviceAt(network, target) ?? (target.local ? 'the SQS emulator' : 'SQS')}: ${describeNetworkError(network)}`;
+  return `${error.name}: ${error.message.split('\n')[0]}`;
 };
 
 /** Turns a failure to reach the target into one actionable line; other errors pass through unchanged. */
@@ -50,9 +71,9 @@ export const explainFailure = (thrown: unknown, target: Target): Error => {
   if (error instanceof TaskRunnerError) return error;
   const network = networkErrorOf(error);
   if (network && target.local) {
-    const where = network.address && network.port ? ` at ${network.address}:${network.port}` : '';
+    const service = serviceAt(network, target);
     return new CliError(
-      `the local runtime is not running: ${network.code === 'ECONNREFUSED' ? 'connection refused' : network.code}${where} ` +
+      `the local runtime is not running: ${describeNetworkError(network)}${service ? ` (${service})` : ''} ` +
         `(endpoints from ${target.stateFile ?? target.description}); start it with \`npm start -- --keep-running\``,
       { cause: error },
     );

@@ -17,7 +17,8 @@ import { assertValidRegistry } from '../../lib/domain/validation';
 import { ProcessingStatus, blockedTasks, dependencyEdges, processingStatus } from '../../lib/domain/workflow';
 import { loadCatalog } from '../../lib/fixtures';
 import { freePort, localClientConfig } from '../../lib/local/services';
-import { type TaskStore, taskStore } from '../../lib/store/task-store';
+import { type TaskStore, shardOf, taskStore } from '../../lib/store/task-store';
+import { isTransientRunner } from '../../lib/runner';
 import { readTransientFile } from '../../lib/transient-files';
 import { registers } from '../helpers/factories';
 import { fakeCloudFormation } from '../helpers/fake-cloudformation';
@@ -272,6 +273,38 @@ describe('CLI: operating the local runtime', () => {
     expect(redriven.stdout.trim()).toBe('sent 1 dead letter back to the Cutout download queue: cli-dead-letter');
     expect(record?.processingStatus).toBe(ProcessingStatus.Completed);
     expect(empty.stdout.trim()).toBe('no dead letters for Cutout download');
+  }, 120_000);
+
+  it('against a half-crashed stack (the SQS emulator gone), retrigger and redrive claim no send: one line each, exit 1', async () => {
+    // Prepare: two transients whose first task is dead-lettered; an endpoints file whose SQS emulator is gone
+    await cli(['ingest', '--no-announce', transientsFile('half.json', [like2010H('cli-half-retrigger', 3), like2010H('cli-half-redrive', 4)])]);
+    await forceDeadLetter('cli-half-retrigger', 'Cutout download');
+    await forceDeadLetter('cli-half-redrive', 'Cutout download');
+    const deadSqs = `127.0.0.1:${await freePort()}`;
+    const halfCrashed = join(dir, 'half-crashed.json');
+    writeFileSync(halfCrashed, readFileSync(stateFile, 'utf8').replaceAll(new URL(endpoints.sqsEndpoint).host, deadSqs));
+
+    // Act
+    const retriggered = await cli(['retrigger', 'cli-half-retrigger'], { stateFile: halfCrashed });
+    const redriven = await cli(['dlq', 'redrive', 'Cutout download', 'cli-half-redrive'], { stateFile: halfCrashed });
+
+    // Assess: what happened, and only that; nothing claimed as sent, no stack trace
+    const refused = `the SQS emulator: connection refused at ${deadSqs}`;
+    expect(retriggered.code).toBe(1);
+    expect(oneErrorLine(retriggered)).toBe(
+      `✗ retriggered cli-half-retrigger: reset to "not processed": Cutout download (was failed); not sent: Cutout download (${refused}), recorded as ready for the dispatcher's next run`,
+    );
+    expect(redriven.code).toBe(1);
+    expect(oneErrorLine(redriven)).toBe(
+      `✗ cli-half-redrive: reset to "not processed" but not sent (${refused}); recorded as ready for the dispatcher's next run, and the dead letter is kept`,
+    );
+    // What was said was recorded is: the ready marker for the dispatcher, and the dead letter kept.
+    const shards = registry.filter(isTransientRunner).find((runner) => runner.taskName === 'Cutout download')?.readyShards ?? 1;
+    const markers = await store.readyPage('Cutout download', shardOf('cli-half-retrigger', shards), 1_000);
+    expect(markers.markers.map((marker) => marker.name)).toContain('cli-half-retrigger');
+    expect((await store.get('cli-half-retrigger'))?.registers['Cutout download']?.status).toBe('not processed');
+    const listed = await cli(['dlq', 'list', 'Cutout download']);
+    expect(listed.stdout).toMatch(/^ {2}cli-half-redrive /m);
   }, 120_000);
 
   it('reprocess during in-flight runs ends with every transient in a consistent state', async () => {
