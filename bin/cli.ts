@@ -120,6 +120,7 @@ program
     if (issues.length === 0 && readme !== undefined && withCurrentDiagram(readme, workflow) !== readme) {
       issues.push(`the workflow diagram in ${README} is not the registry's: run \`${generate}\``);
     }
+    catalog.warnings?.forEach((warning) => console.error(`! ${warning}`));
     if (issues.length > 0) {
       issues.forEach((issue) => console.error(`✗ ${issue}`));
       process.exitCode = 1;

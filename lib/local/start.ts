@@ -57,7 +57,9 @@ export const chaosPlanFor = (seed: number, stateFile: string): FaultPlanSpec => 
 const print = (line = '') => process.stdout.write(`${line}\n`);
 
 export const startLocal = async (options: StartOptions): Promise<number> => {
-  const workflow = assertValidRegistry(loadCatalog(options.fixturesDir), options.runners);
+  const catalog = loadCatalog(options.fixturesDir);
+  catalog.warnings?.forEach((warning) => print(colors.yellow(`! ${warning}`)));
+  const workflow = assertValidRegistry(catalog, options.runners);
   print(`${colors.green('✓')} registry and fixtures valid: ${workflow.order.length} tasks, ${options.runners.length} runners`);
   const { transients, errors } = options.tnsLocal ? { transients: [], errors: [] } : readTransientFile(options.transientsFile);
   for (const line of rowErrorLines(options.transientsFile, errors)) print(colors.red(line));

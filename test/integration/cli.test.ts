@@ -264,6 +264,19 @@ describe('CLI: validate with another fixtures folder', () => {
     expect(run.output()).toMatch(/^✓ valid: /);
   });
 
+  it("accepts Blast's fixtures with a field it does not read, and says it ignored it", async () => {
+    // Prepare: an explanation on a status, as a later Blast model might carry
+    const dir = fixturesCopy({ file: 'setup_status.yaml', change: (text) => text.replace('    type: success', '    type: success\n    explanation: the task ran') });
+
+    // Act
+    const run = cli(['--fixtures', dir, 'validate']);
+
+    // Assess
+    expect(await run.exit, run.output()).toBe(0);
+    expect(run.output()).toContain(`! ${join(dir, 'setup_status.yaml')}:9: status: ignored the field "explanation" (not read by this project)`);
+    expect(run.output()).toMatch(/^✓ valid: /m);
+  });
+
   it('says exactly what to run when the generated constants do not match the fixtures', async () => {
     // Prepare: one more error status than lib/generated/fixtures.ts knows
     const dir = fixturesCopy({ file: 'setup_status.yaml', change: (text) => `${text}- model: host.Status\n  fields:\n    message: no thumbnail\n    type: error\n` });
