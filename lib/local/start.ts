@@ -19,7 +19,7 @@ import { redirectJsonLogs } from './log-sink';
 import { colors, renderTaskProgress, renderTransientTable } from './progress';
 import { LocalRuntime } from './runtime';
 import { TnsStandIn, loadTnsObjects, localTnsCredentials } from './tns-stand-in';
-import { javaVersion } from './services';
+import { type JavaRuntime, LocalServiceError, findJava } from './services';
 
 /** Where `--keep-running` writes the endpoints unless told otherwise, and where the CLI looks for them. */
 export const DEFAULT_STATE_FILE = '.blast-local/endpoints.json';
@@ -71,12 +71,15 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
     print(colors.red(`--tns-local needs the "${TNS_INGESTION_TASK}" system runner in the registry`));
     return 1;
   }
-  const java = javaVersion();
-  if (!java) {
-    print(colors.red('DynamoDB Local needs Java 17 or later, and `java` is not on the PATH (Debian: apt-get install -y openjdk-17-jre-headless).'));
+  let java: JavaRuntime;
+  try {
+    java = findJava();
+  } catch (error) {
+    if (!(error instanceof LocalServiceError)) throw error;
+    print(colors.red(error.message));
     return 1;
   }
-  print(colors.dim(`starting DynamoDB Local (${java}) and the SQS emulator on loopback…`));
+  print(colors.dim(`starting DynamoDB Local (${java.version}) and the SQS emulator on loopback…`));
   const restoreStdout = redirectJsonLogs(options.logFile);
   let runtime: LocalRuntime | undefined;
   let tns: TnsStandIn | undefined;

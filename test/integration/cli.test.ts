@@ -9,6 +9,7 @@ import { registry } from '../../functions/registry';
 import { loadCatalog } from '../../lib/fixtures';
 import { loadTnsObjects } from '../../lib/local/tns-stand-in';
 import { isTransientRunner } from '../../lib/runner';
+import { fakeJavaHome } from '../helpers/fake-java';
 import { readTransientFile } from '../../lib/transient-files';
 
 interface Run {
@@ -75,6 +76,23 @@ describe('CLI: start', () => {
     expect(output).toMatch(/2010H\s+100%\s+completed/);
     expect(code).toBe(0);
   }, 240_000);
+
+  it('with a Java older than 17 in JAVA_HOME, says so in one line, starts nothing and exits 1', async () => {
+    // Prepare
+    const javaHome = fakeJavaHome('openjdk version "11.0.2" 2019-01-15');
+
+    // Act
+    const run = launch([process.execPath, '--import', 'tsx', 'bin/cli.ts', 'start', '--transients', examplesFile()], { JAVA_HOME: javaHome });
+
+    // Assess
+    expect(await run.exit).toBe(1);
+    const output = run.output().trim().split('\n');
+    expect(output.at(-1)).toBe(
+      `Java 17 or newer is needed for DynamoDB Local; found "openjdk version \\"11.0.2\\" 2019-01-15" (${join(javaHome, 'bin', 'java')}, from JAVA_HOME). ` +
+        'Install one (Debian: apt-get install -y openjdk-17-jre-headless) or set JAVA_HOME to one',
+    );
+    expect(run.output()).not.toMatch(/LinkageError|starting DynamoDB Local/);
+  });
 
   it('with --keep-running, leaves the stack up until Ctrl-C, then stops everything it started', async () => {
     const state = '.blast-local/endpoints.json';
