@@ -305,6 +305,12 @@ describe('CLI: operating the local runtime', () => {
     expect((await store.get('cli-half-retrigger'))?.registers['Cutout download']?.status).toBe('not processed');
     const listed = await cli(['dlq', 'list', 'Cutout download']);
     expect(listed.stdout).toMatch(/^ {2}cli-half-redrive /m);
+
+    // And once the stack is whole again, the same commands finish the work (and leave the later tests a clean list).
+    expect((await cli(['retrigger', 'cli-half-retrigger'])).stdout).toMatch(/sent Cutout download/);
+    expect((await cli(['dlq', 'redrive', 'Cutout download', 'cli-half-redrive'])).code).toBe(0);
+    const records = await finished(['cli-half-retrigger', 'cli-half-redrive']);
+    expect(records.map((record) => record.processingStatus)).toEqual([ProcessingStatus.Completed, ProcessingStatus.Completed]);
   }, 120_000);
 
   it('reprocess during in-flight runs ends with every transient in a consistent state', async () => {
