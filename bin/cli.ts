@@ -24,6 +24,7 @@ import { type ProcessingStatus, processingStatuses } from '../lib/domain/workflo
 import { isTransientRunner } from '../lib/runner';
 import { loadCatalog } from '../lib/fixtures';
 import { DEFAULT_STATE_FILE, startLocal } from '../lib/local/start';
+import { readTransientFile } from '../lib/transient-files';
 
 // Local tooling runs on Node 20 by design (the functions run on Lambda's Node 22); the SDK's notice about
 // its future Node 22 requirement would only clutter every command's output.
@@ -110,13 +111,16 @@ program
   .action(() => {
     const catalog = loadCatalog(globals().fixtures);
     const { issues, workflow } = validateRegistry(catalog, registry);
+    // The command that fixes it, exactly as it must be typed (with the fixtures folder, when not the default).
+    const generate = `npm run generate${program.getOptionValueSource('fixtures') === 'cli' ? ` -- --fixtures ${JSON.stringify(globals().fixtures)}` : ''}`;
     if (readIfExists(GENERATED_FIXTURES_MODULE) !== renderFixtureConstants(catalog)) {
-      issues.push(`${GENERATED_FIXTURES_MODULE} does not match ${catalog.statusFile} and ${catalog.taskFile}: run \`npm run generate\``);
+      issues.push(`${GENERATED_FIXTURES_MODULE} does not match ${catalog.statusFile} and ${catalog.taskFile}: run \`${generate}\``);
     }
     const readme = readIfExists(README);
     if (issues.length === 0 && readme !== undefined && withCurrentDiagram(readme, workflow) !== readme) {
-      issues.push(`the workflow diagram in ${README} is not the registry's: run \`npm run generate\``);
+      issues.push(`the workflow diagram in ${README} is not the registry's: run \`${generate}\``);
     }
+    catalog.warnings?.forEach((warning) => console.error(`! ${warning}`));
     if (issues.length > 0) {
       issues.forEach((issue) => console.error(`✗ ${issue}`));
       process.exitCode = 1;
@@ -186,16 +190,18 @@ program
   .description('add transients from a YAML, JSON or CSV file (name, ra, dec, public timestamp, optional redshift and class)')
   .argument('<file>', 'the transients file')
   .option('--no-announce', 'leave the first tasks to the dispatcher (oldest first, on its next run) instead of sending them now')
-  .action((file: string, options: { announce: boolean }) =>
-    withOperator(async ({ engine }) => {
-      const result = await ingestFile(engine, file, { announce: options.announce, stream: process.stderr });
+  .action((file: string, options: { announce: boolean }) => {
+    // What is wrong with the file is said before, and whatever the state of, the target.
+    const rows = readTransientFile(file);
+    return withOperator(async ({ engine }) => {
+      const result = await ingestFile(engine, file, rows, { announce: options.announce, stream: process.stderr });
       const known = result.existing ? `; ${result.existing} already known, left as they were` : '';
       const rejected = result.rejected.length ? `; ${result.rejected.length} of ${result.rows} rows rejected (see above)` : '';
       const sent = result.created === 0 ? '' : options.announce ? '; their first tasks are on their way' : '; the dispatcher sends their first tasks on its next run';
       print(`ingested ${result.created} new transient${result.created === 1 ? '' : 's'} from ${file}${known}${sent}${rejected}`);
       return result.rejected.length > 0 ? 1 : 0;
-    }),
-  );
+    });
+  });
 
 program
   .command('status')
@@ -235,7 +241,7 @@ for (const operation of ['retrigger', 'reprocess'] as const) {
     .option('--timeout <seconds>', 'with --wait, give up after this long', positiveInteger, 300)
     .action((name: string, options: { wait: boolean; timeout: number }) =>
       withOperator(async ({ engine, target }) => {
-        print(await resetCommand(engine, operation, name, target.description));
+        print(await resetCommand(engine, operation, name, target));
         if (options.wait) print(['', ...(await waitUntilFinished(engine, name, options.timeout, process.stderr))]);
       }),
     );
@@ -260,8 +266,8 @@ dlq
   .argument('<runner>', 'the runner: its task ("Host match"), class (HostMatch) or queue name (host-match)')
   .argument('[transients...]', 'only these transients (default: every dead letter of the runner)')
   .action((name: string, transients: string[]) =>
-    withOperator(async ({ engine }) => {
-      const report = await redrive(engine, resolveRunner(engine, name), transients);
+    withOperator(async ({ engine, target }) => {
+      const report = await redrive(engine, resolveRunner(engine, name), transients, target);
       report.problems.forEach((line) => console.error(line));
       print(report.lines);
       return report.problems.length > 0 ? 1 : 0;

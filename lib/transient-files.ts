@@ -12,6 +12,52 @@ import type { Transient } from './runner';
 
 export class TransientFileError extends TaskRunnerError {}
 
+/** How many rejected rows a command lists one by one; the rest are counted in one line. */
+export const ROW_ERRORS_SHOWN = 20;
+
+/** Longest excerpt of a file's content an error message quotes. */
+const EXCERPT_LENGTH = 60;
+
+/**
+ * Text from a file, safe to print on a terminal: control, format and unassigned characters escaped (`\x1b`,
+ * `\u200e`), and cut at `max` characters. Parse errors quote the file; a file is outside input.
+ */
+export const printable = (text: string, max = EXCERPT_LENGTH): string => {
+  const characters = [...text];
+  const shown = characters
+    .slice(0, max)
+    .map((character) => {
+      if (!/[\p{Cc}\p{Cf}\p{Cn}\p{Co}\p{Cs}\uFFFD]/u.test(character)) return character;
+      const code = character.codePointAt(0) ?? 0;
+      return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
+    })
+    .join('');
+  return characters.length > max ? `${shown}…` : shown;
+};
+
+/** What is wrong with a file that could not be read, in words. */
+export const describeReadFailure = (error: NodeJS.ErrnoException): string => {
+  switch (error.code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EISDIR':
+      return 'is a directory, not a file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'not readable (permission denied)';
+    case 'ENOTDIR':
+      return 'no such file (a part of the path is not a directory)';
+    default:
+      return `cannot read the file (${error.code ?? error.message})`;
+  }
+};
+
+/** The lines that report rejected rows: the first `shown` one by one, then how many more there are. */
+export const rowErrorLines = (file: string, errors: readonly RowError[], shown = ROW_ERRORS_SHOWN): string[] => [
+  ...errors.slice(0, shown).map((error) => `${file}: row ${error.row}${error.line ? ` (line ${error.line})` : ''}: ${error.message}`),
+  ...(errors.length > shown ? [`${file}: … and ${errors.length - shown} more rejected rows (${errors.length} in all)`] : []),
+];
+
 export interface RowError {
   /** 1-based position of the row among the file's transients. */
   readonly row: number;
@@ -91,7 +137,7 @@ const yamlRows = (text: string, file: string): RawRow[] => {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const [syntaxError] = doc.errors;
   if (syntaxError) {
-    throw new TransientFileError(`${file}:${lineCounter.linePos(syntaxError.pos[0]).line}: invalid YAML: ${syntaxError.message.split('\n')[0]}`);
+    throw new TransientFileError(`${file}:${lineCounter.linePos(syntaxError.pos[0]).line}: invalid YAML: ${printable(syntaxError.message.split('\n')[0] ?? '')}`);
   }
   const root = doc.contents;
   const list: unknown = isMap(root) ? root.get('transients', true) : root;
@@ -111,7 +157,7 @@ const jsonRows = (text: string, file: string): RawRow[] => {
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new TransientFileError(`${file}: invalid JSON: ${(cause as Error).message}`, { cause });
+    throw new TransientFileError(`${file}: invalid JSON: ${printable((cause as Error).message, 2 * EXCERPT_LENGTH)}`, { cause });
   }
   const list = Array.isArray(json) ? json : (json as { transients?: unknown })?.transients;
   if (!Array.isArray(list)) throw new TransientFileError(`${file}: expected a JSON array of transients, or an object with a "transients" array`);
@@ -134,7 +180,7 @@ const csvRows = (text: string, file: string): RawRow[] => {
     }) as { record: Record<string, string>; info: { lines: number } }[];
     return records.map(({ record, info }) => ({ values: record, line: headerIndex + info.lines }));
   } catch (cause) {
-    throw new TransientFileError(`${file}: invalid CSV: ${(cause as Error).message}`, { cause });
+    throw new TransientFileError(`${file}: invalid CSV: ${printable((cause as Error).message, 2 * EXCERPT_LENGTH)}`, { cause });
   }
 };
 
@@ -146,12 +192,24 @@ export const parseTransientText = (text: string, file: string): ParsedRows => {
   return parseTransientRows(rows);
 };
 
+/**
+ * Reads and parses a transients file. What is wrong with the file itself (missing, a directory, unreadable,
+ * binary, not UTF-8) is one TransientFileError naming it, and never quotes its bytes.
+ */
 export const readTransientFile = (file: string): ParsedRows => {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (cause) {
+    throw new TransientFileError(`${file}: ${describeReadFailure(cause as NodeJS.ErrnoException)}`, { cause });
+  }
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) throw new TransientFileError(`${file}: not a text file (a NUL byte at offset ${nul}); expected YAML, JSON or CSV text`);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch (cause) {
-    throw new TransientFileError(`${file}: cannot read the file (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, { cause });
+    throw new TransientFileError(`${file}: not UTF-8 text; expected YAML, JSON or CSV saved as UTF-8`, { cause });
   }
   return parseTransientText(text, file);
 };

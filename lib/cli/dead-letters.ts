@@ -8,7 +8,9 @@ import { colorByType, colors } from '../local/progress';
 import { slug } from '../queue/queue-settings';
 import { type TransientTaskRunner, isTransientRunner } from '../runner';
 import { CliError } from './errors';
+import { describeSendFailure } from './operator';
 import { formatTime, plural, renderTable } from './render';
+import type { Target } from './target';
 
 /** A runner named by its task ("Host match"), its class (HostMatch) or its queue's name (host-match). */
 export const resolveRunner = (engine: Engine, name: string): TransientTaskRunner => {
@@ -68,10 +70,16 @@ export interface RedriveReport {
   readonly problems: string[];
 }
 
-export const redrive = async (engine: Engine, runner: TransientTaskRunner, names: readonly string[]): Promise<RedriveReport> => {
+export const redrive = async (engine: Engine, runner: TransientTaskRunner, names: readonly string[], target: Target): Promise<RedriveReport> => {
   const task = runner.taskName;
   const result = await redriveDeadLetters(engine, task, names);
-  const problems = result.skipped.map((skip) => `✗ ${skip.name}: not redriven: ${skip.reason}`);
+  const problems = [
+    ...result.skipped.map((skip) => `✗ ${skip.name}: not redriven: ${skip.reason}`),
+    ...result.unsent.map(
+      (failed) =>
+        `✗ ${failed.name}: reset to "not processed" but not sent (${describeSendFailure(failed.error, target)}); recorded as ready for the dispatcher's next run, and the dead letter is kept`,
+    ),
+  ];
   if (result.redriven.length === 0) return { lines: problems.length ? [] : [`no dead letters for ${task}: nothing to redrive`], problems };
   return {
     lines: [`sent ${plural(result.redriven.length, 'dead letter')} back to the ${task} queue: ${result.redriven.join(', ')}`],

@@ -1,5 +1,6 @@
 /**
- * `ingest FILE`: transients from YAML, JSON or CSV. Bad rows are reported one line each and skipped; good
+ * `ingest FILE`: transients from YAML, JSON or CSV. Bad rows are reported one line each (the first 20, then
+ * how many more) and skipped; good
  * rows are written in transactions (each transient with its ready markers), so an interrupted ingest leaves
  * only whole transients and running it again adds the rest without touching those already there.
  */
@@ -7,7 +8,7 @@ import { Presets, SingleBar } from 'cli-progress';
 import { chunk } from '../concurrency';
 import type { Engine } from '../engine/engine';
 import { ingestTransients } from '../engine/ingest';
-import { type RowError, readTransientFile } from '../transient-files';
+import { type ParsedRows, type RowError, rowErrorLines } from '../transient-files';
 
 /** Transients per ingest call: the unit of progress. */
 const CHUNK = 100;
@@ -30,11 +31,10 @@ export interface IngestFileResult {
   readonly rejected: readonly RowError[];
 }
 
-export const describeRowError = (file: string, error: RowError) => `✗ ${file}: row ${error.row}${error.line ? ` (line ${error.line})` : ''}: ${error.message}`;
-
-export const ingestFile = async (engine: Engine, file: string, options: IngestFileOptions): Promise<IngestFileResult> => {
-  const { transients, errors } = readTransientFile(file);
-  for (const error of errors) options.stream.write(`${describeRowError(file, error)}\n`);
+/** Ingests the rows read from `file` (`readTransientFile`, before connecting: a bad file needs no target to say so). */
+export const ingestFile = async (engine: Engine, file: string, rows: ParsedRows, options: IngestFileOptions): Promise<IngestFileResult> => {
+  const { transients, errors } = rows;
+  for (const line of rowErrorLines(file, errors)) options.stream.write(`✗ ${line}\n`);
   const bar =
     transients.length >= PROGRESS_MIN_ROWS
       ? new SingleBar(

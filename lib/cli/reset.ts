@@ -2,16 +2,27 @@
 import { ProcessingStatus, summarise } from '../domain/workflow';
 import type { Engine } from '../engine/engine';
 import { type ResetResult, reprocess, retrigger } from '../engine/operations';
+import type { UnsentTask } from '../engine/transitions';
 import { colorByProcessingStatus } from '../local/progress';
 import { CliError } from './errors';
+import { describeSendFailure } from './operator';
+import type { Target } from './target';
 import { renderStatus, unknownTransient } from './inspect';
 import { plural } from './render';
 
 const list = (tasks: readonly string[]) => tasks.join(', ');
 
-export const describeReset = (operation: 'retrigger' | 'reprocess', result: ResetResult): string => {
-  const { name, reset, sent, inFlight } = result;
-  if (operation === 'retrigger' && reset.length === 0 && sent.length === 0) {
+/**
+ * What a retrigger or reprocess did, in one line: what it reset, what it sent, and — never claimed as sent —
+ * what it left to the dispatcher and what it could not send (`why` says why, in a few words).
+ */
+export const describeReset = (
+  operation: 'retrigger' | 'reprocess',
+  result: ResetResult,
+  why: (failed: UnsentTask) => string = (failed) => failed.error?.message ?? 'the queue refused the message',
+): string => {
+  const { name, reset, sent, unsent, waiting, inFlight } = result;
+  if (operation === 'retrigger' && reset.length === 0 && sent.length === 0 && unsent.length === 0 && waiting.length === 0) {
     if (result.before === ProcessingStatus.Completed) return `${name} is completed: nothing to retrigger (reprocess runs it again)`;
     return `${name}: nothing to retrigger${inFlight.length ? `; running now: ${list(inFlight)}` : ''}`;
   }
@@ -21,8 +32,15 @@ export const describeReset = (operation: 'retrigger' | 'reprocess', result: Rese
       : operation === 'reprocess'
         ? `${plural(reset.length, 'task')} reset to "not processed"`
         : `reset to "not processed": ${reset.map(({ task, from }) => `${task} (was ${from})`).join(', ')}`,
-    sent.length ? `sent ${list(sent)}` : 'nothing ready to send',
+    ...(sent.length ? [`sent ${list(sent)}`] : []),
+    ...(waiting.length ? [`left to the dispatcher's next run: ${list(waiting)}`] : []),
+    ...(unsent.length
+      ? [
+          `not sent: ${unsent.map((failed) => `${failed.task} (${why(failed)})`).join(', ')}, recorded as ready for the dispatcher's next run`,
+        ]
+      : []),
   ];
+  if (sent.length + waiting.length + unsent.length === 0) parts.push('nothing ready to send');
   if (inFlight.length > 0) {
     parts.push(
       operation === 'reprocess'
@@ -33,10 +51,13 @@ export const describeReset = (operation: 'retrigger' | 'reprocess', result: Rese
   return `${operation === 'reprocess' ? 'reprocessing' : 'retriggered'} ${name}: ${parts.join('; ')}`;
 };
 
-export const resetCommand = async (engine: Engine, operation: 'retrigger' | 'reprocess', name: string, where: string): Promise<string> => {
+/** Runs the operation and says what it did; fails (one line, exit 1) when a send it tried did not happen. */
+export const resetCommand = async (engine: Engine, operation: 'retrigger' | 'reprocess', name: string, target: Target): Promise<string> => {
   const result = await (operation === 'reprocess' ? reprocess : retrigger)(engine, name);
-  if (!result) throw unknownTransient(name, where);
-  return describeReset(operation, result);
+  if (!result) throw unknownTransient(name, target.description);
+  const line = describeReset(operation, result, (failed) => describeSendFailure(failed.error, target));
+  if (result.unsent.length > 0) throw new CliError(line);
+  return line;
 };
 
 /**

@@ -58,7 +58,19 @@ const localStateSchema = z.object({
   region: z.string().min(1),
   tableName: z.string().min(1),
   queues: z.record(z.string(), z.object({ url: z.string().min(1), deadLetterUrl: z.string().min(1) })),
+  /** The `npm start` process that wrote the file (it removes the file when it stops, unless it was killed). */
+  pid: z.number().int().positive().optional(),
 });
+
+/** Whether a process with this id exists (EPERM: it does, under another user). */
+const processExists = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
 
 const startHint = (stateFile: string) =>
   `start it with \`npm start -- --keep-running${stateFile === DEFAULT_STATE_FILE ? '' : ` --state-file ${stateFile}`}\``;
@@ -75,6 +87,9 @@ export const localTarget = (stateFile: string): Target => {
     throw new CliError(`${stateFile} is not a local runtime's endpoints file (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
   }
   const state = parsed.data;
+  if (state.pid !== undefined && !processExists(state.pid)) {
+    throw new CliError(`no local runtime: ${stateFile} is stale (the run that wrote it, process ${state.pid}, is gone); ${startHint(stateFile)}`);
+  }
   const tasks = Object.entries(state.queues);
   return {
     description: `the local runtime (${stateFile})`,

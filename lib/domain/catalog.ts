@@ -51,6 +51,8 @@ export interface Catalog {
   /** The files the statuses and tasks were read from, for error messages. */
   readonly statusFile: string;
   readonly taskFile: string;
+  /** What was read but not used (fields and keys the framework ignores), one line each naming file and line. */
+  readonly warnings?: readonly string[];
 }
 
 export const statusTypeOf = (catalog: Catalog, message: string): StatusType | undefined =>

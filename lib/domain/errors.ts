@@ -25,6 +25,16 @@ export class RegistryValidationError extends TaskRunnerError {
   }
 }
 
+/**
+ * What a command prints for an error the user can fix (one line per problem, no stack): every issue of a
+ * RegistryValidationError, the message of any other TaskRunnerError; undefined for anything else (a bug).
+ */
+export const problemLines = (thrown: unknown): readonly string[] | undefined => {
+  if (thrown instanceof RegistryValidationError) return thrown.issues;
+  if (thrown instanceof TaskRunnerError) return [thrown.message];
+  return undefined;
+};
+
 /** Converts whatever was thrown into an Error, once, so callers never handle `unknown`. */
 export const coerceError = (thrown: unknown): Error => {
   if (thrown instanceof Error) return thrown;

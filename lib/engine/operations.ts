@@ -20,7 +20,7 @@ import {
 } from '../domain/workflow';
 import { type DeadLetterRecord, STATUS_INDEX_SHARDS, type TransientRecord } from './store';
 import { type Engine, transientRunner } from './engine';
-import { markersFor, sendRecorded, updateTransient } from './transitions';
+import { type SendOutcome, type UnsentTask, markersFor, sendRecorded, updateTransient } from './transitions';
 
 export interface ResetTask {
   readonly task: string;
@@ -34,8 +34,12 @@ export interface ResetResult {
   readonly after: ProcessingStatus;
   /** Registers set back to "not processed". */
   readonly reset: readonly ResetTask[];
-  /** Ready tasks, recorded with the reset (as ready markers in its transaction) and sent at once where a queue takes them. */
+  /** Ready tasks, recorded with the reset (as ready markers in its transaction) and sent at once. */
   readonly sent: readonly string[];
+  /** Ready tasks recorded with the reset whose send failed: they wait for the dispatcher's next run. */
+  readonly unsent: readonly UnsentTask[];
+  /** Ready tasks recorded with the reset and left to the dispatcher by design (a runner not enabled). */
+  readonly waiting: readonly string[];
   /** Tasks whose run was in flight: a reprocess discards its result, a retrigger lets it finish. */
   readonly inFlight: readonly string[];
 }
@@ -75,7 +79,7 @@ const resetTransient = async (
   if (!change) return undefined;
   const { before, after } = change;
   // Nothing was written (nothing to reset): still, tasks ready with no message holding them are sent again.
-  const sent = change.changed.length > 0 ? change.ready : await resendReady(engine, after);
+  const { ready, sent, unsent } = change.changed.length > 0 ? change : await resendReady(engine, after);
   // A dead letter whose register was reset has nothing left to redrive.
   await Promise.all(
     plan.filter(({ task }) => before.registers[task]?.deadLettered).map(({ task }) => engine.store.deadLetters.delete(task, name)),
@@ -86,18 +90,19 @@ const resetTransient = async (
     after: processingStatus(workflow, after.registers),
     reset: plan,
     sent,
+    unsent,
+    waiting: ready.filter((task) => !sent.includes(task) && !unsent.some((failed) => failed.task === task)),
     inFlight: workflow.order.filter((task) => mayBeLive(before.registers[task], now)),
   };
 };
 
 /** Records the ready tasks no message holds as ready markers, then sends them (a retrigger that reset nothing). */
-const resendReady = async (engine: Engine, record: TransientRecord): Promise<string[]> => {
-  const tasks = unheldReadyTasks(engine.workflow, record.registers).filter((task) => transientRunner(engine, task));
-  if (tasks.length === 0) return [];
-  const markers = markersFor(engine, record, tasks, engine.clock());
+const resendReady = async (engine: Engine, record: TransientRecord): Promise<SendOutcome & { ready: string[] }> => {
+  const ready = unheldReadyTasks(engine.workflow, record.registers).filter((task) => transientRunner(engine, task));
+  if (ready.length === 0) return { ready, sent: [], unsent: [] };
+  const markers = markersFor(engine, record, ready, engine.clock());
   await engine.store.readiness.put(markers);
-  await sendRecorded(engine, markers);
-  return tasks;
+  return { ready, ...(await sendRecorded(engine, markers)) };
 };
 
 /**
@@ -176,6 +181,11 @@ export interface RedriveResult {
   readonly redriven: string[];
   /** Records left in place, with why. */
   readonly skipped: { name: string; reason: string }[];
+  /**
+   * Registers reset and recorded as ready (the dispatcher sends them on its next run) whose send failed now;
+   * their records are kept, so a later redrive sends them again.
+   */
+  readonly unsent: { name: string; error?: Error }[];
 }
 
 /**
@@ -190,6 +200,7 @@ export const redriveDeadLetters = async (engine: Engine, task: string, only?: re
     .filter((name) => !records.some((record) => record.name === name))
     .map((name) => ({ name, reason: `no dead letter of "${task}" for this transient` }));
   const redriven: string[] = [];
+  const unsent: RedriveResult['unsent'] = [];
   for (const record of records) {
     let message: TaskMessage;
     try {
@@ -207,6 +218,11 @@ export const redriveDeadLetters = async (engine: Engine, task: string, only?: re
     const change = await updateTransient(engine, message.transient, (current) =>
       current.registers[task]?.deadLettered ? { [task]: resetRegister(now, current.registers[task]) } : undefined,
     );
+    const failed = change?.unsent.find((candidate) => candidate.task === task);
+    if (failed) {
+      unsent.push({ name: record.name, ...(failed.error ? { error: failed.error } : {}) });
+      continue;
+    }
     if (!change?.changed.length) {
       const g = change ? generationOf(change.after.registers, task) : (message.g ?? 0);
       const [unsent] = await engine.queues.send(task, [{ ...message, readyAt: now, g }]);
@@ -219,7 +235,7 @@ export const redriveDeadLetters = async (engine: Engine, task: string, only?: re
     await engine.store.deadLetters.delete(task, record.name, record.messageId);
     redriven.push(record.name);
   }
-  return { redriven, skipped };
+  return { redriven, skipped, unsent };
 };
 
 /** What a task saved for a transient: the output of the run whose result its register holds (undefined if none). */

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type CountBucket, type CountDelta, addMove, bucketOfRegisters, nonZero } from '../domain/counts';
+import { coerceError } from '../domain/errors';
 import { type Registers, generationOf, newlyReady } from '../domain/workflow';
 import type { Transient } from '../runner';
 import { priorityKey, shardOf } from '../domain/ordering';
@@ -68,12 +69,27 @@ export const announce = async (engine: Engine, record: Pick<TransientRecord, 'tr
   if (unsent.length > 0) await engine.store.readiness.put(markersFor(engine, record, unsent, readyAt));
 };
 
+/** A ready task whose send was tried and failed: its ready marker stays for the dispatcher. */
+export interface UnsentTask {
+  readonly task: string;
+  /** The send's error, or undefined when SQS refused the message after the adapter's retries. */
+  readonly error?: Error;
+}
+
+export interface SendOutcome {
+  /** The tasks sent (their markers deleted). */
+  readonly sent: string[];
+  /** The tasks whose send failed. Tasks not sent by design (a disabled runner, a queue not granted) are in neither. */
+  readonly unsent: UnsentTask[];
+}
+
 /**
  * The fast path after a write that recorded its ready markers itself: sends what can be sent now and deletes
- * exactly those markers; the rest stay for the dispatcher. Returns the tasks sent.
+ * exactly those markers; the rest stay for the dispatcher. Says which were sent and which sends failed.
  */
-export const sendRecorded = async (engine: Engine, markers: readonly ReadyMarker[]): Promise<string[]> => {
+export const sendRecorded = async (engine: Engine, markers: readonly ReadyMarker[]): Promise<SendOutcome> => {
   const sent: ReadyMarker[] = [];
+  const unsent: UnsentTask[] = [];
   await Promise.all(
     markers
       .filter((marker) => sendable(engine, marker.task))
@@ -81,13 +97,15 @@ export const sendRecorded = async (engine: Engine, markers: readonly ReadyMarker
         try {
           const failed = await engine.queues.send(marker.task, [{ transient: marker.name, task: marker.task, readyAt: marker.readyAt, g: marker.generation }]);
           if (failed.length === 0) sent.push(marker);
+          else unsent.push({ task: marker.task });
         } catch (error) {
           engine.logger.warn('could not send a ready task; its marker is left to the dispatcher', { transient: marker.name, task: marker.task, error });
+          unsent.push({ task: marker.task, error: coerceError(error) });
         }
       }),
   );
   if (sent.length > 0) await engine.store.readiness.delete(sent);
-  return sent.map((marker) => marker.task);
+  return { sent: sent.map((marker) => marker.task), unsent };
 };
 
 /**
@@ -162,6 +180,8 @@ export interface Change {
   readonly ready: string[];
   /** Of those, the ones sent at once (their markers deleted); the others wait for the dispatcher. */
   readonly sent: string[];
+  /** Of those, the ones whose send was tried and failed (they too wait for the dispatcher). */
+  readonly unsent: UnsentTask[];
 }
 
 /** What one compare-and-set write changes: registers to replace and, optionally, the transient's data. */
@@ -217,7 +237,7 @@ export const reviseTransient = async (
     if (!record) return undefined;
     const revision = change(record);
     const changed = Object.keys(revision?.registers ?? {});
-    if (!revision || (changed.length === 0 && !revision.transient)) return { before: record, after: record, changed: [], ready: [], sent: [] };
+    if (!revision || (changed.length === 0 && !revision.transient)) return { before: record, after: record, changed: [], ready: [], sent: [], unsent: [] };
     const registers = { ...record.registers, ...revision.registers };
     const bucket = bucketOfRegisters(workflow, registers);
     const ready = (options.ready ?? ((before, after, tasks) => newlyReady(workflow, before.registers, after, tasks)))(record, registers, changed);
@@ -229,8 +249,8 @@ export const reviseTransient = async (
     });
     if (result.ok) {
       await countMove(engine, name, record.bucket, bucket);
-      const sent = await sendRecorded(engine, markers);
-      return { before: record, after: result.record, changed, ready: markers.map((marker) => marker.task), sent };
+      const { sent, unsent } = await sendRecorded(engine, markers);
+      return { before: record, after: result.record, changed, ready: markers.map((marker) => marker.task), sent, unsent };
     }
     record = result.current;
   }

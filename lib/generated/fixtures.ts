@@ -1,4 +1,4 @@
-// Generated from fixtures/setup_status.yaml and fixtures/setup_tasks.yaml by `npm run generate`; do not edit.
+// Generated from setup_status.yaml and setup_tasks.yaml by `npm run generate`; do not edit.
 
 export const StatusMessage = {
   NotProcessed: "not processed",

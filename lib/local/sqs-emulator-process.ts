@@ -21,3 +21,5 @@ const stop = () => {
 };
 process.on('disconnect', stop);
 process.on('SIGTERM', stop);
+// The parent may have gone while the emulator started, before anyone listened for it.
+if (!process.connected) stop();

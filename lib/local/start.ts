@@ -3,21 +3,23 @@
  * when every transient is completed or blocked. `--keep-running` leaves it up for the CLI and the tests.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type FaultPlanSpec, defaultClockSkewMs, defaultFaultRates } from '../chaos/plan';
 import { renderChaosReport } from '../chaos/report';
 import { runUnderChaos } from '../chaos/run';
+import { coerceError } from '../domain/errors';
 import { assertValidRegistry } from '../domain/validation';
 import { ingestTransients } from '../engine/ingest';
 import { loadCatalog } from '../fixtures';
 import type { AnyRunner, Transient } from '../runner';
-import { readTransientFile } from '../transient-files';
+import { readTransientFile, rowErrorLines } from '../transient-files';
 import { ProcessingStatus, processingStatus } from '../domain/workflow';
 import { redirectJsonLogs } from './log-sink';
 import { colors, renderTaskProgress, renderTransientTable } from './progress';
 import { LocalRuntime } from './runtime';
 import { TnsStandIn, loadTnsObjects, localTnsCredentials } from './tns-stand-in';
-import { javaVersion } from './services';
+import { type JavaRuntime, LocalServiceError, findJava } from './services';
 
 /** Where `--keep-running` writes the endpoints unless told otherwise, and where the CLI looks for them. */
 export const DEFAULT_STATE_FILE = '.blast-local/endpoints.json';
@@ -55,10 +57,12 @@ export const chaosPlanFor = (seed: number, stateFile: string): FaultPlanSpec => 
 const print = (line = '') => process.stdout.write(`${line}\n`);
 
 export const startLocal = async (options: StartOptions): Promise<number> => {
-  const workflow = assertValidRegistry(loadCatalog(options.fixturesDir), options.runners);
+  const catalog = loadCatalog(options.fixturesDir);
+  catalog.warnings?.forEach((warning) => print(colors.yellow(`! ${warning}`)));
+  const workflow = assertValidRegistry(catalog, options.runners);
   print(`${colors.green('✓')} registry and fixtures valid: ${workflow.order.length} tasks, ${options.runners.length} runners`);
   const { transients, errors } = options.tnsLocal ? { transients: [], errors: [] } : readTransientFile(options.transientsFile);
-  for (const error of errors) print(colors.red(`${options.transientsFile}: row ${error.row}${error.line ? ` (line ${error.line})` : ''}: ${error.message}`));
+  for (const line of rowErrorLines(options.transientsFile, errors)) print(colors.red(line));
   if (options.tnsLocal && options.chaosSeed !== undefined) {
     print(colors.red('--chaos runs over the transients file; it cannot be combined with --tns-local'));
     return 1;
@@ -67,12 +71,15 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
     print(colors.red(`--tns-local needs the "${TNS_INGESTION_TASK}" system runner in the registry`));
     return 1;
   }
-  const java = javaVersion();
-  if (!java) {
-    print(colors.red('DynamoDB Local needs Java 17 or later, and `java` is not on the PATH (Debian: apt-get install -y openjdk-17-jre-headless).'));
+  let java: JavaRuntime;
+  try {
+    java = findJava();
+  } catch (error) {
+    if (!(error instanceof LocalServiceError)) throw error;
+    print(colors.red(error.message));
     return 1;
   }
-  print(colors.dim(`starting DynamoDB Local (${java}) and the SQS emulator on loopback…`));
+  print(colors.dim(`starting DynamoDB Local (${java.version}) and the SQS emulator on loopback…`));
   const restoreStdout = redirectJsonLogs(options.logFile);
   let runtime: LocalRuntime | undefined;
   let tns: TnsStandIn | undefined;
@@ -83,12 +90,24 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
       restoreStdout();
       rmSync(options.stateFile, { force: true });
     }));
+  // Ctrl-C and a process manager's SIGTERM stop the run the same way; a second one stops it at once (the
+  // services' processes stop themselves when this one is gone, see services.ts).
+  let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
+    const code = 128 + (constants.signals[signal] ?? 15);
+    if (signalled) {
+      rmSync(options.stateFile, { force: true });
+      process.exit(code);
+    }
+    signalled = true;
     print(`\n${signal}: stopping everything this run started…`);
-    void stop().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    void stop()
+      .catch((error: unknown) => print(colors.red(`stopping: ${coerceError(error).message}`)))
+      .finally(() => process.exit(code));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
   try {
     const chaos = options.chaosSeed === undefined ? undefined : chaosPlanFor(options.chaosSeed, options.stateFile);
     if (chaos) mkdirSync(dirname(options.stateFile), { recursive: true });

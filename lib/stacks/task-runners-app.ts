@@ -4,6 +4,7 @@
  */
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { ConfigError } from '../domain/errors';
 import type { AnyRunner } from '../runner';
 import { DEFAULT_STACK } from '../cli/target';
 import { TaskRunnersStack, type TaskRunnersStackProps } from './task-runners-stack';
@@ -12,20 +13,24 @@ import { TaskRunnersStack, type TaskRunnersStackProps } from './task-runners-sta
 export const AppContext = {
   stackName: 'stackName',
   alarmEmail: 'alarmEmail',
+  /** The folder of setup_status.yaml and setup_tasks.yaml, as the CLI's `--fixtures` (default the project's fixtures/). */
+  fixtures: 'fixtures',
 } as const;
 
 const stringContext = (app: App, key: string): string | undefined => {
   const value: unknown = app.node.tryGetContext(key);
   if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string') throw new Error(`context "${key}" must be a string, not ${JSON.stringify(value)}`);
+  if (typeof value !== 'string') throw new ConfigError(`context "${key}" must be a string, not ${JSON.stringify(value)}`);
   return value;
 };
 
 export const addTaskRunners = (app: App, runners: readonly AnyRunner[], props: Partial<TaskRunnersStackProps> = {}): TaskRunnersStack => {
   const alarmEmail = stringContext(app, AppContext.alarmEmail);
+  const fixturesDir = stringContext(app, AppContext.fixtures);
   const stack = new TaskRunnersStack(app, stringContext(app, AppContext.stackName) ?? DEFAULT_STACK, {
     runners,
     ...(alarmEmail ? { alarmEmail } : {}),
+    ...(fixturesDir ? { fixturesDir } : {}),
     ...props,
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -10,6 +10,8 @@ import { ENV } from '../../lib/config';
 import { constructId } from '../../lib/constructs/names';
 import { OLDEST_MESSAGE_PERIODS } from '../../lib/constructs/runner-alarms';
 import { RegistryValidationError } from '../../lib/domain/errors';
+import { fieldsUsedByTask, tasksReadyAfterRevision } from '../../lib/domain/revision';
+import { readyTasks } from '../../lib/domain/workflow';
 import { RETENTION_SECONDS, VISIBILITY_TIMEOUT_FACTOR, slug } from '../../lib/queue/queue-settings';
 import { isTransientRunner } from '../../lib/runner';
 import { deadLetterSettings } from '../../lib/settings';
@@ -220,8 +222,11 @@ describe('Stack: least privilege', () => {
     };
     const tableLines = (...actions: string[]) => actions.map((action) => `dynamodb:${action} ${arnOf(table)}`);
     const tnsSecret = 'secretsmanager:GetSecretValue arn:<Ref:AWS::Partition>:secretsmanager:<Ref:AWS::Region>:<Ref:AWS::AccountId>:secret:blast/tns-bot-??????';
-    // A new transient's first task, and the first task a revised redshift resets (the one that reads it).
-    const sends = [TaskName.CutoutDownload, TaskName.HostInformation].map((task) => `sqs:SendMessage ${arnOf(runnerConstruct(task).queue)}`);
+    // A new transient's first tasks, and the tasks a revision makes ready (for the example workflow: Cutout download,
+    // and Host information, the one that reads the redshift), derived so that a runner added to the registry fits.
+    const firstAndRevised = new Set([...readyTasks(stack.workflow, {}), ...tasksReadyAfterRevision(stack.workflow, fieldsUsedByTask(registry))]);
+    expect([...firstAndRevised]).toEqual(expect.arrayContaining([TaskName.CutoutDownload, TaskName.HostInformation]));
+    const sends = [...firstAndRevised].map((task) => `sqs:SendMessage ${arnOf(runnerConstruct(task).queue)}`);
     if (!stack.scratch) throw new Error('no scratch bucket');
     const bucket = arnOf(stack.scratch.bucket);
 

@@ -14,12 +14,15 @@ import { registry } from '../../functions/registry';
 import { documentClient } from '../../lib/bootstrap';
 import { renderMermaid } from '../../lib/domain/graph';
 import { assertValidRegistry } from '../../lib/domain/validation';
-import { ProcessingStatus, dependencyEdges, processingStatus } from '../../lib/domain/workflow';
+import { ProcessingStatus, blockedTasks, dependencyEdges, processingStatus } from '../../lib/domain/workflow';
 import { loadCatalog } from '../../lib/fixtures';
 import { freePort, localClientConfig } from '../../lib/local/services';
 import type { TaskStore } from '../../lib/engine/store';
 import { dynamoTaskStore } from '../../lib/store/dynamodb';
+import { shardOf } from '../../lib/domain/ordering';
+import { isTransientRunner } from '../../lib/runner';
 import { readTransientFile } from '../../lib/transient-files';
+import { registers } from '../helpers/factories';
 import { fakeCloudFormation } from '../helpers/fake-cloudformation';
 import { waitFor } from '../helpers/local-stack';
 
@@ -41,6 +44,8 @@ const dir = mkdtempSync(join(tmpdir(), 'cli-operations-'));
 const stateFile = join(dir, 'endpoints.json');
 const workflow = assertValidRegistry(loadCatalog('fixtures'), registry);
 const examples = ['2010H', '2010ag', '2010ai'];
+/** How many tasks one failed task holds back, in the registry's workflow (so a new runner changes no expectation here). */
+const blockedBehind = (task: string, status: string) => blockedTasks(workflow, registers({ [task]: status })).size;
 
 const node = (args: readonly string[], env: Record<string, string> = {}) =>
   spawn(process.execPath, ['--import', 'tsx', 'bin/cli.ts', ...args], { detached: true, env: { ...process.env, NO_COLOR: '1', ...env } });
@@ -161,6 +166,36 @@ describe('CLI: operating the local runtime', () => {
     expect(after).toEqual(before);
   }, 120_000);
 
+  it('ingest says what is wrong with the file itself in one line, quotes none of its bytes, and lists at most 20 rejected rows', async () => {
+    // Prepare: files a newcomer tries; an endpoints file whose ports nothing listens on (the file is checked first)
+    const stale = join(dir, 'stale-for-files.json');
+    writeFileSync(stale, JSON.stringify({ ...endpoints, dynamodbEndpoint: `http://127.0.0.1:${await freePort()}`, sqsEndpoint: `http://127.0.0.1:${await freePort()}` }));
+    const binary = join(dir, 'binary.csv');
+    writeFileSync(binary, Buffer.from([0x1b, 0x5b, 0x32, 0x4a, 0x00, 0xff, 0xfe, 0x1b, 0x5d, 0x30, 0x3b, 0x07]));
+    const junk = join(dir, 'junk.csv');
+    writeFileSync(junk, ['name,ra,dec,public_timestamp', ...Array.from({ length: 5_000 }, (_, i) => `junk-${i},north,up,yesterday`)].join('\n'));
+
+    // Act
+    const [missing, directory, unreadable, junked] = await Promise.all([
+      cli(['ingest', join(dir, 'missing.csv')], { stateFile: stale }),
+      cli(['ingest', dir], { stateFile: stale }),
+      cli(['ingest', binary], { stateFile: stale }),
+      cli(['ingest', junk]),
+    ]);
+
+    // Assess
+    expect([missing, directory, unreadable, junked].map((result) => result.code)).toEqual([1, 1, 1, 1]);
+    expect(oneErrorLine(missing)).toBe(`✗ ${join(dir, 'missing.csv')}: no such file`);
+    expect(oneErrorLine(directory)).toBe(`✗ ${dir}: is a directory, not a file`);
+    expect(oneErrorLine(unreadable)).toBe(`✗ ${binary}: not a text file (a NUL byte at offset 4); expected YAML, JSON or CSV text`);
+    expect(unreadable.stderr).not.toContain('\u001b');
+    const rejected = lines(junked.stderr);
+    expect(rejected).toHaveLength(21);
+    expect(rejected[0]).toBe(`✗ ${junk}: row 1 (line 2): ra must be a number of degrees; dec must be a number of degrees; public timestamp is not a date (use ISO 8601)`);
+    expect(rejected[20]).toBe(`✗ ${junk}: … and 4980 more rejected rows (5000 in all)`);
+    expect(junked.stdout.trim()).toBe(`ingested 0 new transients from ${junk}; 5000 of 5000 rows rejected (see above)`);
+  }, 60_000);
+
   it('shows a transient’s registers in workflow order, its progress, processing status and what blocks it', async () => {
     const [blocked, completed] = await Promise.all([cli(['status', '2010ai']), cli(['status', '2010H'])]);
 
@@ -168,12 +203,12 @@ describe('CLI: operating the local runtime', () => {
     const out = lines(blocked.stdout);
     expect(out[0]).toBe('2010ai · public 2010-03-08T00:00:00.000Z · ra 194.85012 · dec 27.99642 · SN Ia');
     expect(out[1]).toBe('progress 100% · blocked');
-    expect(out[2]).toBe('9 tasks blocked behind Host match (no GHOST match)');
+    expect(out[2]).toBe(`${blockedBehind('Host match', 'no GHOST match')} tasks blocked behind Host match (no GHOST match)`);
     expect(out[4]).toMatch(/^ {2}Task +Status +Last modified +Time +Attempt +Note$/);
     const rows = out.slice(5);
     expect(rows.map((row) => workflow.order.find((task) => row.startsWith(`  ${task} `)))).toEqual(workflow.order);
-    expect(rows[2]).toMatch(/^ {2}Host match +no GHOST match +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ +\d+\.\d\d s +1$/);
-    expect(rows[3]).toMatch(/^ {2}Host information +not processed +\S+ +blocked by Host match \(no GHOST match\)$/);
+    expect(rows[workflow.order.indexOf('Host match')]).toMatch(/^ {2}Host match +no GHOST match +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ +\d+\.\d\d s +1$/);
+    expect(rows[workflow.order.indexOf('Host information')]).toMatch(/^ {2}Host information +not processed +\S+ +blocked by Host match \(no GHOST match\)$/);
 
     expect(completed.code).toBe(0);
     expect(lines(completed.stdout)[1]).toBe('progress 100% · completed');
@@ -186,7 +221,9 @@ describe('CLI: operating the local runtime', () => {
     const secondPage = await cli(['list', '--status', 'completed', '--limit', '1', '--after', after ?? '']);
 
     expect(blocked.code).toBe(0);
-    expect(blocked.stdout).toMatch(/^ {2}2010ai +100% +blocked +Host match: no GHOST match \(9 tasks blocked\)$/m);
+    expect(blocked.stdout).toMatch(
+      new RegExp(`^ {2}2010ai +100% +blocked +Host match: no GHOST match \\(${blockedBehind('Host match', 'no GHOST match')} tasks blocked\\)$`, 'm'),
+    );
     expect(blocked.stdout).not.toMatch(/2010H/);
     // Completed, oldest first: 2010H (2010-01-16), then 2010ag (2010-03-05).
     expect(lines(firstPage.stdout)[1]).toMatch(/^ {2}2010H +100% +completed/);
@@ -201,7 +238,7 @@ describe('CLI: operating the local runtime', () => {
     await cli(['ingest', '--no-announce', transientsFile('retrigger.json', [like2010H('cli-retrigger')])]);
     await forceDeadLetter('cli-retrigger', 'Cutout download');
     const failed = await cli(['status', 'cli-retrigger']);
-    expect(failed.stdout).toContain('11 tasks blocked behind Cutout download (failed)');
+    expect(failed.stdout).toContain(`${blockedBehind('Cutout download', 'failed')} tasks blocked behind Cutout download (failed)`);
 
     // Act
     const result = await cli(['retrigger', 'cli-retrigger', '--wait']);
@@ -240,6 +277,44 @@ describe('CLI: operating the local runtime', () => {
     expect(empty.stdout.trim()).toBe('no dead letters for Cutout download');
   }, 120_000);
 
+  it('against a half-crashed stack (the SQS emulator gone), retrigger and redrive claim no send: one line each, exit 1', async () => {
+    // Prepare: two transients whose first task is dead-lettered; an endpoints file whose SQS emulator is gone
+    await cli(['ingest', '--no-announce', transientsFile('half.json', [like2010H('cli-half-retrigger', 3), like2010H('cli-half-redrive', 4)])]);
+    await forceDeadLetter('cli-half-retrigger', 'Cutout download');
+    await forceDeadLetter('cli-half-redrive', 'Cutout download');
+    const deadSqs = `127.0.0.1:${await freePort()}`;
+    const halfCrashed = join(dir, 'half-crashed.json');
+    writeFileSync(halfCrashed, readFileSync(stateFile, 'utf8').replaceAll(new URL(endpoints.sqsEndpoint).host, deadSqs));
+
+    // Act
+    const retriggered = await cli(['retrigger', 'cli-half-retrigger'], { stateFile: halfCrashed });
+    const redriven = await cli(['dlq', 'redrive', 'Cutout download', 'cli-half-redrive'], { stateFile: halfCrashed });
+
+    // Assess: what happened, and only that; nothing claimed as sent, no stack trace
+    const refused = `the SQS emulator: connection refused at ${deadSqs}`;
+    expect(retriggered.code).toBe(1);
+    expect(oneErrorLine(retriggered)).toBe(
+      `✗ retriggered cli-half-retrigger: reset to "not processed": Cutout download (was failed); not sent: Cutout download (${refused}), recorded as ready for the dispatcher's next run`,
+    );
+    expect(redriven.code).toBe(1);
+    expect(oneErrorLine(redriven)).toBe(
+      `✗ cli-half-redrive: reset to "not processed" but not sent (${refused}); recorded as ready for the dispatcher's next run, and the dead letter is kept`,
+    );
+    // What was said was recorded is: the ready marker for the dispatcher, and the dead letter kept.
+    const shards = registry.filter(isTransientRunner).find((runner) => runner.taskName === 'Cutout download')?.readyShards ?? 1;
+    const markers = await store.readiness.page('Cutout download', shardOf('cli-half-retrigger', shards), 1_000);
+    expect(markers.items.map((marker) => marker.name)).toContain('cli-half-retrigger');
+    expect((await store.transients.get('cli-half-retrigger'))?.registers['Cutout download']?.status).toBe('not processed');
+    const listed = await cli(['dlq', 'list', 'Cutout download']);
+    expect(listed.stdout).toMatch(/^ {2}cli-half-redrive /m);
+
+    // And once the stack is whole again, the same commands finish the work (and leave the later tests a clean list).
+    expect((await cli(['retrigger', 'cli-half-retrigger'])).stdout).toMatch(/sent Cutout download/);
+    expect((await cli(['dlq', 'redrive', 'Cutout download', 'cli-half-redrive'])).code).toBe(0);
+    const records = await finished(['cli-half-retrigger', 'cli-half-redrive']);
+    expect(records.map((record) => record.processingStatus)).toEqual([ProcessingStatus.Completed, ProcessingStatus.Completed]);
+  }, 120_000);
+
   it('reprocess during in-flight runs ends with every transient in a consistent state', async () => {
     // Prepare: twenty transients on their way through the workflow.
     const names = Array.from({ length: 20 }, (_, i) => `cli-flight-${i}`);
@@ -254,7 +329,7 @@ describe('CLI: operating the local runtime', () => {
     // after the reset for the reprocessed ones, and its stored processing status agrees with its registers.
     for (const [index, result] of results.entries()) {
       expect(result.code, result.stderr).toBe(0);
-      expect(result.stdout).toMatch(new RegExp(`^reprocessing cli-flight-${index}: 12 tasks reset to "not processed"; sent Cutout download`));
+      expect(result.stdout).toMatch(new RegExp(`^reprocessing cli-flight-${index}: ${workflow.order.length} tasks reset to "not processed"; sent Cutout download`));
     }
     for (const record of records) {
       expect(record.processingStatus, record.transient.name).toBe(ProcessingStatus.Completed);
@@ -348,7 +423,7 @@ describe('CLI: operating the local runtime', () => {
     expect(lines(target.stdout)).toEqual([
       'stack Staging in us-east-1',
       `  table       ${endpoints.tableName}`,
-      '  queues      12 runners, each with a dead-letter queue',
+      `  queues      ${Object.keys(endpoints.queues).length} runners, each with a dead-letter queue`,
       '  dashboard   https://console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards:name=Staging',
     ]);
     expect(status.code, status.stderr).toBe(0);

@@ -1,10 +1,16 @@
 /** The project's CLI as a user runs it: `npm start` end to end, Ctrl-C, and `validate` on good and bad fixtures. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { registry } from '../../functions/registry';
+import { loadCatalog } from '../../lib/fixtures';
+import { loadTnsObjects } from '../../lib/local/tns-stand-in';
+import { isTransientRunner } from '../../lib/runner';
+import { fakeJavaHome } from '../helpers/fake-java';
+import { readTransientFile } from '../../lib/transient-files';
 
 interface Run {
   readonly child: ChildProcess;
@@ -12,17 +18,29 @@ interface Run {
   readonly exit: Promise<number | null>;
 }
 
-const cli = (args: string[]): Run => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/cli.ts', ...args], {
-    detached: true,
-    env: { ...process.env, NO_COLOR: '1' },
-  });
+/** Runs a TypeScript entry point (the CLI by default) as a user's shell would. */
+const launch = (command: readonly string[], env: Record<string, string> = {}): Run => {
+  const [file = '', ...args] = command;
+  const child = spawn(file, args, { detached: true, env: { ...process.env, NO_COLOR: '1', ...env } });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
+  const exit = new Promise<number | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : null))));
   return { child, output: () => output, exit };
 };
+const cli = (args: string[]): Run => launch([process.execPath, '--import', 'tsx', 'bin/cli.ts', ...args]);
+
+/** A copy of the project's fixtures, with `edit` applied to one file's text. */
+const fixturesCopy = (edit?: { file: string; change: (text: string) => string }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fixtures-'));
+  for (const file of ['setup_status.yaml', 'setup_tasks.yaml']) {
+    const text = readFileSync(join('fixtures', file), 'utf8');
+    writeFileSync(join(dir, file), edit?.file === file ? edit.change(text) : text);
+  }
+  return dir;
+};
+/** A Node stack frame, as a crash prints it. */
+const STACK_FRAME = /^\s+at /m;
 
 const portOpen = (url: string) =>
   new Promise<boolean>((resolve) => {
@@ -39,7 +57,8 @@ describe('CLI: start', () => {
     const run = cli(['start', '--tick', '300']);
     const code = await run.exit;
     const output = run.output();
-    expect(output, output).toMatch(/all 46 transients finished/);
+    const samples = readTransientFile('fixtures/sample_transients.yaml').transients.length;
+    expect(output, output).toMatch(new RegExp(`all ${samples} transients finished`));
     expect(code).toBe(0);
     expect(output).toMatch(/2010H\s+100%\s+completed/);
     expect(output).toMatch(/2010ai\s+100%\s+blocked\s+Host match: no GHOST match/);
@@ -50,11 +69,30 @@ describe('CLI: start', () => {
     const code = await run.exit;
     const output = run.output();
     expect(output, output).toMatch(/TNS stand-in http:\/\/127\.0\.0\.1:\d+/);
-    expect(output).toMatch(/"TNS data ingestion" ingested 20 transients from the TNS stand-in \(\d+ requests, [1-9]\d* answered 429 and retried\)/);
-    expect(output).toMatch(/all 20 transients finished/);
+    expect(output).toMatch(
+      new RegExp(`"TNS data ingestion" ingested ${loadTnsObjects().length} transients from the TNS stand-in \\(\\d+ requests, [1-9]\\d* answered 429 and retried\\)`),
+    );
+    expect(output).toMatch(new RegExp(`all ${loadTnsObjects().length} transients finished`));
     expect(output).toMatch(/2010H\s+100%\s+completed/);
     expect(code).toBe(0);
   }, 240_000);
+
+  it('with a Java older than 17 in JAVA_HOME, says so in one line, starts nothing and exits 1', async () => {
+    // Prepare
+    const javaHome = fakeJavaHome('openjdk version "11.0.2" 2019-01-15');
+
+    // Act
+    const run = launch([process.execPath, '--import', 'tsx', 'bin/cli.ts', 'start', '--transients', examplesFile()], { JAVA_HOME: javaHome });
+
+    // Assess
+    expect(await run.exit).toBe(1);
+    const output = run.output().trim().split('\n');
+    expect(output.at(-1)).toBe(
+      `Java 17 or newer is needed for DynamoDB Local; found "openjdk version \\"11.0.2\\" 2019-01-15" (${join(javaHome, 'bin', 'java')}, from JAVA_HOME). ` +
+        'Install one (Debian: apt-get install -y openjdk-17-jre-headless) or set JAVA_HOME to one',
+    );
+    expect(run.output()).not.toMatch(/LinkageError|starting DynamoDB Local/);
+  });
 
   it('with --keep-running, leaves the stack up until Ctrl-C, then stops everything it started', async () => {
     const state = '.blast-local/endpoints.json';
@@ -77,11 +115,139 @@ describe('CLI: start', () => {
   }, 240_000);
 });
 
+/** What `start --keep-running` writes to its endpoints file. */
+interface Endpoints {
+  readonly dynamodbEndpoint: string;
+  readonly sqsEndpoint: string;
+  readonly pid: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Blast's three example transients as a file, so a run reaches "still running" quickly. */
+const examplesFile = () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'examples-')), 'examples.json');
+  const examples = readTransientFile('fixtures/sample_transients.yaml').transients.filter((t) => ['2010H', '2010ag', '2010ai'].includes(t.name));
+  writeFileSync(file, JSON.stringify(examples.map((t) => ({ name: t.name, ra: t.raDeg, dec: t.decDeg, public_timestamp: t.publicTimestamp }))));
+  return file;
+};
+
+/** Runs started by a test, stopped (their whole process group) if the test failed before it stopped them. */
+const started: Run[] = [];
+
+/** Starts `start --keep-running` (through `command`) on its own endpoints file and waits until it is up. */
+const keepRunning = async (command: (args: string[]) => Run) => {
+  const stateFile = join(mkdtempSync(join(tmpdir(), 'keep-running-')), 'endpoints.json');
+  const run = command(['start', '--keep-running', '--tick', '300', '--transients', examplesFile(), '--state-file', stateFile]);
+  started.push(run);
+  const deadline = Date.now() + 200_000;
+  while (!existsSync(stateFile) && Date.now() < deadline && run.child.exitCode === null) await sleep(200);
+  expect(existsSync(stateFile), run.output()).toBe(true);
+  const endpoints = JSON.parse(readFileSync(stateFile, 'utf8')) as Endpoints;
+  expect(await portOpen(endpoints.dynamodbEndpoint)).toBe(true);
+  return { run, stateFile, endpoints };
+};
+
+/**
+ * The processes of that run still alive: DynamoDB Local (java, by its port), the process watching it, and the
+ * SQS emulator (by its port). Read from /proc, as `ps` would.
+ */
+const processesOf = (endpoints: Endpoints): string[] => {
+  const ports = [endpoints.dynamodbEndpoint, endpoints.sqsEndpoint].map((url) => new URL(url).port);
+  return readdirSync('/proc').flatMap((pid) => {
+    if (!/^\d+$/.test(pid)) return [];
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      return [];
+    }
+    const serves = args.some((arg, index) => ports.includes(arg) && (args[index - 1] === '-port' || /(dynamodb-local|sqs-emulator)-process\.ts$/.test(args[index - 1] ?? '')));
+    return serves ? [`${pid} ${args.join(' ').slice(0, 120)}`] : [];
+  });
+};
+
+/** Waits until nothing of the run is left, or fails listing what is. */
+const nothingLeftOf = async (endpoints: Endpoints, withinMs = 20_000) => {
+  const deadline = Date.now() + withinMs;
+  while (processesOf(endpoints).length > 0 && Date.now() < deadline) await sleep(250);
+  expect(processesOf(endpoints)).toEqual([]);
+  expect(await portOpen(endpoints.dynamodbEndpoint)).toBe(false);
+  expect(await portOpen(endpoints.sqsEndpoint)).toBe(false);
+};
+
+describe('CLI: start --keep-running, stopped every way', () => {
+  afterEach(() => {
+    for (const run of started.splice(0)) {
+      try {
+        process.kill(-(run.child.pid ?? 0), 'SIGKILL');
+      } catch {
+        // Nothing of it left: as it should be.
+      }
+    }
+  });
+
+  it('on SIGTERM to the CLI alone (as a process manager sends it), stops like Ctrl-C: nothing left, no endpoints file', async () => {
+    // Prepare
+    const { run, stateFile, endpoints } = await keepRunning(cli);
+    expect(processesOf(endpoints)).toHaveLength(3);
+
+    // Act
+    process.kill(run.child.pid ?? 0, 'SIGTERM');
+
+    // Assess
+    expect(await run.exit).toBe(143);
+    expect(run.output()).toMatch(/SIGTERM: stopping everything this run started/);
+    await nothingLeftOf(endpoints);
+    expect(existsSync(stateFile)).toBe(false);
+  }, 240_000);
+
+  it('through `npm start`, on SIGTERM to npm alone: nothing left, no endpoints file', async () => {
+    // Prepare
+    const { run, stateFile, endpoints } = await keepRunning((args) => launch(['npm', 'start', '--', ...args.slice(1)]));
+
+    // Act
+    process.kill(run.child.pid ?? 0, 'SIGTERM');
+    await run.exit;
+
+    // Assess
+    await nothingLeftOf(endpoints);
+    expect(existsSync(stateFile)).toBe(false);
+    expect(run.output()).toMatch(/SIGTERM: stopping everything this run started/);
+  }, 240_000);
+
+  it('on SIGKILL of the CLI, which no handler sees: DynamoDB Local and the emulator stop themselves, the endpoints file reads as stale', async () => {
+    // Prepare
+    const { run, stateFile, endpoints } = await keepRunning(cli);
+
+    // Act
+    process.kill(run.child.pid ?? 0, 'SIGKILL');
+    await run.exit;
+
+    // Assess
+    await nothingLeftOf(endpoints);
+    const status = cli(['--state-file', stateFile, 'status', '2010H']);
+    expect(await status.exit).toBe(1);
+    expect(status.output().trim()).toBe(
+      `✗ no local runtime: ${stateFile} is stale (the run that wrote it, process ${endpoints.pid}, is gone); start it with \`npm start -- --keep-running --state-file ${stateFile}\``,
+    );
+  }, 240_000);
+});
+
 describe('CLI: validate', () => {
   it('accepts the project as it is', async () => {
+    // Prepare: the counts as the registry and fixtures have them (adding a runner must not break this test)
+    const catalog = loadCatalog('fixtures');
+    const transient = registry.filter(isTransientRunner).length;
+
+    // Act
     const run = cli(['validate']);
+
+    // Assess
     expect(await run.exit).toBe(0);
-    expect(run.output()).toMatch(/✓ valid: 12 transient and 5 system runners, 12 tasks, 15 statuses/);
+    expect(run.output().trim()).toBe(
+      `✓ valid: ${transient} transient and ${registry.length - transient} system runners, ${catalog.tasks.size} tasks, ${catalog.statuses.size} statuses`,
+    );
   });
 
   it('rejects inconsistent fixtures with the file and line, and exits 1', async () => {
@@ -106,4 +272,85 @@ describe('CLI: validate', () => {
     expect(run.output()).toMatch(/runner HostMwebv \("Host MWEBV"\), field taskName: unknown task "Host MWEBV" — not declared in .*setup_tasks\.yaml/);
     expect(run.output()).toMatch(/task "Host dust" \(.*setup_tasks\.yaml:\d+\) has no runner in the registry/);
   });
+});
+
+describe('CLI: validate with another fixtures folder', () => {
+  it('accepts a copy of the project\'s fixtures read from elsewhere', async () => {
+    const run = cli(['--fixtures', fixturesCopy(), 'validate']);
+
+    expect(await run.exit, run.output()).toBe(0);
+    expect(run.output()).toMatch(/^✓ valid: /);
+  });
+
+  it("accepts Blast's fixtures with a field it does not read, and says it ignored it", async () => {
+    // Prepare: an explanation on a status, as a later Blast model might carry
+    const dir = fixturesCopy({ file: 'setup_status.yaml', change: (text) => text.replace('    type: success', '    type: success\n    explanation: the task ran') });
+
+    // Act
+    const run = cli(['--fixtures', dir, 'validate']);
+
+    // Assess
+    expect(await run.exit, run.output()).toBe(0);
+    expect(run.output()).toContain(`! ${join(dir, 'setup_status.yaml')}:9: status: ignored the field "explanation" (not read by this project)`);
+    expect(run.output()).toMatch(/^✓ valid: /m);
+  });
+
+  it('says exactly what to run when the generated constants do not match the fixtures', async () => {
+    // Prepare: one more error status than lib/generated/fixtures.ts knows
+    const dir = fixturesCopy({ file: 'setup_status.yaml', change: (text) => `${text}- model: host.Status\n  fields:\n    message: no thumbnail\n    type: error\n` });
+
+    // Act
+    const run = cli(['--fixtures', dir, 'validate']);
+
+    // Assess
+    expect(await run.exit).toBe(1);
+    expect(run.output().trim()).toBe(
+      `✗ lib/generated/fixtures.ts does not match ${join(dir, 'setup_status.yaml')} and ${join(dir, 'setup_tasks.yaml')}: run \`npm run generate -- --fixtures ${JSON.stringify(dir)}\``,
+    );
+  });
+});
+
+describe('CDK app: a fixture or registry error at synth', () => {
+  const brokenStatus = () => fixturesCopy({ file: 'setup_status.yaml', change: (text) => text.replace('type: success', 'type: sucess') });
+  const brokenTask = () => fixturesCopy({ file: 'setup_tasks.yaml', change: (text) => text.replace('name: Host MWEBV', 'name: Host dust') });
+
+  it.each([
+    ['a fixture error', brokenStatus],
+    ['registry errors', brokenTask],
+  ])('prints %s as validate does, one line each and no stack, and exits 1', async (_case, fixtures) => {
+    // Prepare
+    const dir = fixtures();
+    const validate = cli(['--fixtures', dir, 'validate']);
+    await validate.exit;
+    // What validate says about the fixtures, less what it says about lib/generated/fixtures.ts (synth does not check that).
+    const expected = validate
+      .output()
+      .trim()
+      .split('\n')
+      .filter((line) => !line.includes('lib/generated/fixtures.ts'));
+
+    // Act: the app as cdk runs it (cdk.json), with the fixtures folder as context
+    const app = launch([process.execPath, '--import', 'tsx', 'bin/app.ts'], {
+      CDK_CONTEXT_JSON: JSON.stringify({ fixtures: dir }),
+      CDK_OUTDIR: mkdtempSync(join(tmpdir(), 'cdk.out-')),
+    });
+
+    // Assess
+    expect(await app.exit).toBe(1);
+    expect(app.output().trim().split('\n')).toEqual(expected);
+    expect(app.output()).not.toMatch(STACK_FRAME);
+  }, 60_000);
+
+  it('through `npm run synth`: the error once, no stack, a non-zero exit', async () => {
+    // Act
+    const synth = launch(['npm', 'run', 'synth', '--', '-c', `fixtures=${brokenStatus()}`]);
+
+    // Assess
+    expect(await synth.exit).not.toBe(0);
+    const output = synth.output();
+    expect(output.match(/setup_status\.yaml:9: status: type: type must be one of blank, success, warning, error/g), output).toHaveLength(1);
+    expect(output).toMatch(/^✗ .*setup_status\.yaml:9: /m);
+    expect(output).not.toMatch(STACK_FRAME);
+    expect(output).not.toMatch(/Template validation|Resources section must exist/);
+  }, 120_000);
 });

@@ -199,7 +199,7 @@ describe('Integration: retrigger, reprocess and redrive on the local runtime', (
     const final = await settled('dead-1');
 
     // Assess
-    expect(unknown).toEqual({ redriven: [], skipped: [{ name: 'nobody', reason: 'no dead letter of "A" for this transient' }] });
+    expect(unknown).toEqual({ redriven: [], skipped: [{ name: 'nobody', reason: 'no dead letter of "A" for this transient' }], unsent: [] });
     expect(result.redriven).toEqual(['dead-1']);
     expect(result.skipped).toEqual([{ name: 'message d3000000-0000-4000-8000-000000000000', reason: expect.stringMatching(/not JSON/) }]);
     expect(final.processingStatus).toBe(ProcessingStatus.Completed);

@@ -79,7 +79,7 @@ describe('Function: renderTable', () => {
 });
 
 describe('Function: describeReset', () => {
-  const result = { name: 'sn', before: ProcessingStatus.Blocked, after: ProcessingStatus.Processing, reset: [], sent: [], inFlight: [] };
+  const result = { name: 'sn', before: ProcessingStatus.Blocked, after: ProcessingStatus.Processing, reset: [], sent: [], unsent: [], waiting: [], inFlight: [] };
 
   it.each([
     ['retrigger', { before: ProcessingStatus.Completed }, 'sn is completed: nothing to retrigger (reprocess runs it again)'],
@@ -91,6 +91,13 @@ describe('Function: describeReset', () => {
       { reset: ['A', 'B', 'C', 'D'].map((task) => ({ task, from: 'processed' })), sent: ['A'], inFlight: ['C'] },
       'reprocessing sn: 4 tasks reset to "not processed"; sent A; the result of the run in flight for C will be discarded',
     ],
+    [
+      'retrigger',
+      { reset: [{ task: 'B', from: 'failed' }], unsent: [{ task: 'B', error: new Error('connect ECONNREFUSED 127.0.0.1:4100') }] },
+      'retriggered sn: reset to "not processed": B (was failed); not sent: B (connect ECONNREFUSED 127.0.0.1:4100), recorded as ready for the dispatcher\'s next run',
+    ],
+    ['retrigger', { waiting: ['C'] }, "retriggered sn: no task to reset; left to the dispatcher's next run: C"],
+    ['reprocess', { reset: [{ task: 'A', from: 'processed' }] }, 'reprocessing sn: 1 task reset to "not processed"; nothing ready to send'],
   ] as const)('%s with %j says: %s', (operation, overrides, expected) => {
     expect(describeReset(operation, { ...result, ...overrides })).toBe(expected);
   });

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,7 @@ import { CloudFormationClient, CloudFormationServiceException, DescribeStacksCom
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { explainFailure } from '../../lib/cli/operator';
+import { TransientFileError } from '../../lib/transient-files';
 import { DEFAULT_STACK, type Target, localTarget, resolveTarget, targetFromOutputs } from '../../lib/cli/target';
 
 const cloudFormation = mockClient(CloudFormationClient);
@@ -126,6 +128,21 @@ describe('Function: resolveTarget', () => {
     writeFileSync(stateFile, JSON.stringify({ tableName: 'x' }));
     expect(() => localTarget(stateFile)).toThrow(/is not a local runtime's endpoints file \(dynamodbEndpoint: /);
   });
+
+  it('calls an endpoints file stale when the run that wrote it is gone (killed before it could remove it)', () => {
+    // Prepare: the file as `start --keep-running` writes it, with the id of a process that has ended
+    const stateFile = missingFile();
+    const { pid } = spawnSync(process.execPath, ['-e', '']);
+    const state = { dynamodbEndpoint: 'http://127.0.0.1:4100', sqsEndpoint: 'http://127.0.0.1:4101', region: 'us-east-1', tableName: 't', queues: {} };
+    writeFileSync(stateFile, JSON.stringify({ ...state, pid }));
+
+    // Act + Assess
+    expect(() => localTarget(stateFile)).toThrow(
+      `no local runtime: ${stateFile} is stale (the run that wrote it, process ${pid}, is gone); start it with \`npm start -- --keep-running --state-file ${stateFile}\``,
+    );
+    writeFileSync(stateFile, JSON.stringify({ ...state, pid: process.pid }));
+    expect(localTarget(stateFile).tableName).toBe('t');
+  });
 });
 
 describe('Function: explainFailure', () => {
@@ -154,5 +171,16 @@ describe('Function: explainFailure', () => {
 
     expect(explainFailure(missing, local).message).toMatch(/^table "blast-tasks" not found for the local runtime/);
     expect(explainFailure(other, local)).toBe(other);
+  });
+
+  it.each(['ENOENT', 'EISDIR', 'EACCES', 'EMFILE'])('never takes a file error (%s) for a runtime that is not running', (code) => {
+    // Prepare: how a file error reaches the command, with the system error as its cause
+    const cause = Object.assign(new Error(`${code}: open 'missing.csv'`), { code, path: 'missing.csv' });
+    const plain = new Error('could not ingest', { cause });
+    const fileError = new TransientFileError('missing.csv: no such file', { cause });
+
+    // Act + Assess
+    expect(explainFailure(plain, local)).toBe(plain);
+    expect(explainFailure(fileError, local)).toBe(fileError);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -50,7 +50,8 @@ describe('Function: loadCatalog', () => {
     expect(catalog.statuses.get('no GHOST match')).toMatchObject({ type: 'error' });
     expect(catalog.statuses.get('not processed')?.source).toEqual({ file: 'fixtures/setup_status.yaml', line: 4 });
     expect([...catalog.tasks.keys()]).toContain('Global host SED inference');
-    expect(catalog.statuses.size).toBe(15);
+    expect(catalog.statuses.size).toBe(readFileSync(join('fixtures', STATUS_FIXTURE), 'utf8').match(/^- model: host\.Status$/gm)?.length);
+    expect(catalog.tasks.size).toBe(readFileSync(join('fixtures', TASK_FIXTURE), 'utf8').match(/^- model: host\.Task$/gm)?.length);
   });
 
   it('accepts statuses and tasks written in either file and in flow style', () => {
@@ -67,9 +68,38 @@ describe('Function: loadCatalog', () => {
     ['an unknown type', `${validStatuses}- model: host.Status\n  fields: {message: odd, type: purple}\n`, /setup_status\.yaml:14: status: type: type must be one of blank, success, warning, error/],
     ['an empty message', `${validStatuses}- model: host.Status\n  fields: {message: '', type: error}\n`, /setup_status\.yaml:14: status: message: message must not be empty/],
     ['a duplicate status', `${validStatuses}- model: host.Status\n  fields: {message: failed, type: error}\n`, /setup_status\.yaml:14: status "failed" is declared twice \(first at line 12\)/],
-    ['an unexpected field', `${validStatuses}- model: host.Status\n  fields: {message: odd, type: error, colour: red}\n`, /setup_status\.yaml:14: status: Unrecognized key: "colour"/],
+    ['a primary key used twice', `${validStatuses}- model: host.Status\n  pk: 1\n  fields: {message: odd, type: error}\n`, /setup_status\.yaml:14: status: pk 1 is used twice in host\.Status \(first at line 1\)/],
+    ['a primary key used twice, once as text', `${validStatuses}- model: host.Status\n  pk: '1'\n  fields: {message: odd, type: error}\n`, /setup_status\.yaml:14: status: pk "1" is used twice/],
   ])('rejects %s with the file and line', (_case, statuses, expected) => {
     expect(loadError(statuses)).toMatch(expected);
+  });
+
+  it('accepts fields and keys it does not read, as Django\'s loaddata does, with a warning naming each', () => {
+    // Prepare: an extra field in a status and a task, an extra key in an entry (Blast's models carry more than we read)
+    const statuses = `${validStatuses}- model: host.Status\n  fields: {message: odd, type: error, explanation: the host is too faint}\n`;
+    const tasks = `- model: host.Task\n  pk: 7\n  created: 2021-01-01\n  fields:\n    name: Host match\n    initially_enabled: true\n`;
+
+    // Act
+    const catalog = loadCatalog(fixtureDir(statuses, tasks));
+
+    // Assess
+    expect(catalog.statuses.get('odd')).toMatchObject({ message: 'odd', type: 'error' });
+    expect(catalog.statuses.get('odd')).not.toHaveProperty('explanation');
+    expect([...catalog.tasks.keys()]).toEqual(['Host match']);
+    expect(catalog.warnings).toEqual([
+      expect.stringMatching(/setup_status\.yaml:14: status: ignored the field "explanation" \(not read by this project\)$/),
+      expect.stringMatching(/setup_tasks\.yaml:1: task: ignored the entry's key "created"$/),
+      expect.stringMatching(/setup_tasks\.yaml:1: task: ignored the field "initially_enabled" \(not read by this project\)$/),
+    ]);
+  });
+
+  it('has no warnings for the project\'s own fixtures', () => {
+    expect(loadCatalog('fixtures').warnings).toBeUndefined();
+  });
+
+  it('allows the same primary key in the two models, as Django keeps one table per model', () => {
+    const tasks = `- model: host.Task\n  pk: 1\n  fields: {name: Host match}\n`;
+    expect([...loadCatalog(fixtureDir(validStatuses, tasks)).tasks.keys()]).toEqual(['Host match']);
   });
 
   it('rejects fixtures that lack a status the framework writes, naming it and its type', () => {

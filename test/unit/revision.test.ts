@@ -51,18 +51,18 @@ describe('Function: affectedTasks', () => {
     expect(affectedTasks(workflow, fieldsUsed, [TransientField.Coordinates])).toEqual(workflow.order);
   });
 
-  it('resets Host information and exactly the tasks after it when the redshift changes', () => {
-    expect(affectedTasks(workflow, fieldsUsed, [TransientField.Redshift])).toEqual([
-      TaskName.HostInformation,
-      TaskName.HostMWEBV,
-      TaskName.GlobalApertureConstruction,
-      TaskName.GlobalAperturePhotometry,
-      TaskName.ValidateGlobalPhotometry,
-      TaskName.LocalAperturePhotometry,
-      TaskName.ValidateLocalPhotometry,
-      TaskName.GlobalHostSEDInference,
-      TaskName.LocalHostSEDInference,
-    ]);
+  it('resets Host information and every task after it when the redshift changes, and none of the tasks before it', () => {
+    // Act
+    const reset = affectedTasks(workflow, fieldsUsed, [TransientField.Redshift]);
+
+    // Assess: stated on the registry's workflow, so that a runner added to it changes no expectation here
+    expect(reset).toEqual(expect.arrayContaining(withDescendants(workflow, [TaskName.HostInformation])));
+    for (const task of [TaskName.CutoutDownload, TaskName.TransientMWEBV, TaskName.HostMatch]) expect(reset).not.toContain(task);
+    const readsRedshift = (task: string) => fieldsUsed.get(task)?.includes(TransientField.Redshift) === true;
+    for (const task of reset) {
+      const upstream = Object.keys(workflow.specs.get(task)?.prerequisites ?? {}).filter((on) => on !== task);
+      expect(readsRedshift(task) || upstream.some((on) => reset.includes(on)), task).toBe(true);
+    }
   });
 
   it('resets nothing for a change no runner reads', () => {
@@ -94,7 +94,12 @@ describe('Function: resetRegisters', () => {
 
 describe('Function: tasksReadyAfterRevision', () => {
   it('names the first task (coordinates) and Host information (redshift): the roots of what a revision resets', () => {
-    expect(tasksReadyAfterRevision(workflow, fieldsUsed)).toEqual([TaskName.CutoutDownload, TaskName.HostInformation]);
+    // Act
+    const ready = tasksReadyAfterRevision(workflow, fieldsUsed);
+
+    // Assess: a runner added to the registry may add its own (a task that reads the redshift below Cutout download)
+    expect(ready).toEqual(expect.arrayContaining([TaskName.CutoutDownload, TaskName.HostInformation]));
+    for (const task of [TaskName.TransientMWEBV, TaskName.HostMatch, TaskName.HostMWEBV]) expect(ready).not.toContain(task);
   });
 
   it('covers every task a revision can make ready, whatever the registers were', () => {
