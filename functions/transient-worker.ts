@@ -1,29 +1,8 @@
-/**
- * Lambda handler of every transient runner's queue: a batch of SQS messages, each one (transient, task)
- * → claim → process → record the status → send what became ready. Reports partial batch failures.
- */
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+/** Lambda entry of every transient runner's queue (lib/handlers/transient-worker.ts). */
 import { createEngine } from '../lib/bootstrap';
 import { loadConfig } from '../lib/config';
-import { handleDelivery } from '../lib/engine/worker';
-import { deadlineOf, publishMetrics, toDelivery } from '../lib/middleware';
+import { transientWorkerHandler } from '../lib/handlers/transient-worker';
 import { ServiceName } from '../lib/telemetry';
 import { registry } from './registry';
 
-const engine = createEngine(loadConfig(process.env), { serviceName: ServiceName.TransientWorker, runners: registry });
-
-const onRecord = (record: SQSRecord, context: Context) =>
-  handleDelivery(engine, toDelivery(record), { deadline: deadlineOf(context, engine.clock), logger: engine.logger });
-
-// A processor per invocation: it holds the batch's results, and the local runtime runs invocations concurrently.
-export const handler = middy((event: SQSEvent, context: Context) =>
-  processPartialResponse(event, (record: SQSRecord) => onRecord(record, context), new BatchProcessor(EventType.SQS), {
-    context,
-    throwOnFullBatchFailure: false,
-  }),
-)
-  .use(injectLambdaContext(engine.logger, { resetKeys: true }))
-  .use(publishMetrics(engine.metrics));
+export const handler = transientWorkerHandler(createEngine(loadConfig(process.env), { serviceName: ServiceName.TransientWorker, runners: registry }));

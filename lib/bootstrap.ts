@@ -3,7 +3,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { awsClientConfig, countRetries, retryOnlyThrottling } from './aws-clients';
-import { withFaults } from './chaos/inject';
 import type { Config } from './config';
 import { assertValidRegistry } from './domain/validation';
 import { type Engine, runnersByTask } from './engine/engine';
@@ -21,6 +20,18 @@ export interface EngineOptions {
   readonly capacityMeter?: CapacityMeter;
   readonly queueMeter?: QueueMeter;
   readonly clock?: () => number;
+  /**
+   * Wraps the engine once it is built, with the clients it uses (the local runtime's fault injection: the
+   * Lambda entries pass none, so nothing of it reaches a deployed function).
+   */
+  readonly decorate?: (engine: Engine, clients: EngineClients) => Engine;
+}
+
+/** The AWS clients an engine talks through. */
+export interface EngineClients {
+  readonly dynamo: DynamoDBClient;
+  readonly sqs: SQSClient;
+  readonly doc: DynamoDBDocumentClient;
 }
 
 export const documentClient = (client: DynamoDBClient) =>
@@ -45,6 +56,5 @@ export const createEngine = (config: Config, options: EngineOptions): Engine => 
     metrics,
     retryBaseSeconds: config.retryBaseSeconds,
   };
-  // Opt-in fault injection (CHAOS_PLAN): the chaos suite and `npm start -- --chaos SEED`.
-  return config.chaos ? withFaults(engine, { dynamo, sqs, doc }, config.chaos, options.serviceName) : engine;
+  return options.decorate ? options.decorate(engine, { dynamo, sqs, doc }) : engine;
 };

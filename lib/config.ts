@@ -4,7 +4,6 @@
  * reads AWS_REGION and AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS.
  */
 import { z } from 'zod';
-import { type FaultPlanSpec, parseFaultPlan } from './chaos/plan';
 import { ConfigError } from './domain/errors';
 
 export const ENV = {
@@ -18,7 +17,6 @@ export const ENV = {
   /** Scratch data: `s3://bucket/prefix/` in AWS, a directory locally. */
   scratchLocation: 'SCRATCH_LOCATION',
   deadLetterQueueUrls: 'TASK_DEAD_LETTER_QUEUE_URLS',
-  chaosPlan: 'CHAOS_PLAN',
 } as const;
 
 const urlMap = z.record(z.string(), z.string().min(1));
@@ -31,8 +29,6 @@ export interface Config {
   readonly deadLetterQueueArns: Readonly<Record<string, string>>;
   /** Task → URL of its dead-letter queue, where the worker moves poison messages at once (optional). */
   readonly deadLetterQueueUrls?: Readonly<Record<string, string>>;
-  /** A fault plan to inject (the chaos suite, `npm start -- --chaos SEED`); absent in production. */
-  readonly chaos?: FaultPlanSpec;
   readonly fixturesDir: string;
   readonly retryBaseSeconds: number;
   /**
@@ -60,13 +56,11 @@ export const loadConfig = (env: NodeJS.ProcessEnv): Config => {
   if (!Number.isFinite(retryBaseSeconds) || retryBaseSeconds < 0) {
     throw new ConfigError(`${ENV.retryBaseSeconds} must be a number of seconds, not "${env[ENV.retryBaseSeconds]}"`);
   }
-  const chaosPlan = env[ENV.chaosPlan];
   return {
     tableName,
     queueUrls: json(env, ENV.queueUrls),
     deadLetterQueueArns: json(env, ENV.deadLetterQueues),
     deadLetterQueueUrls: json(env, ENV.deadLetterQueueUrls),
-    ...(chaosPlan ? { chaos: parseFaultPlan(chaosPlan, ENV.chaosPlan) } : {}),
     fixturesDir: env[ENV.fixturesDir] ?? 'fixtures',
     retryBaseSeconds,
     secretArns: json(env, ENV.secretArns, 'secret name'),

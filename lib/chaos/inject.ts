@@ -1,6 +1,6 @@
 /**
- * The fault-injection layer: an opt-in part of the engine's construction (lib/bootstrap.ts), configured by
- * CHAOS_PLAN like everything else by environment, so the handlers run unchanged. It wraps the runners
+ * The fault-injection layer: decorators the local runtime and the tests put around an engine as they build it
+ * (`decorate` of lib/bootstrap.ts), so the handlers run unchanged and no Lambda bundle carries any of it. It wraps the runners
  * (throw, give up, return nonsense, overrun), wraps the store and the queues (kill the invocation before a
  * call, after it landed or with it in flight; a competing writer), adds middleware to the AWS SDK clients
  * (throttling, throttle storms and lost responses inside the SDK's retry loop; transaction conflicts; refused
@@ -21,12 +21,12 @@ import {
   type SendMessageBatchCommandInput,
   type SendMessageBatchCommandOutput,
 } from '@aws-sdk/client-sqs';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FinalizeRequestMiddleware } from '@smithy/types';
 import { z } from 'zod';
 import { RETRY_ONLY_THROTTLING } from '../aws-clients';
 import { isCounterWrite } from '../store/dynamodb';
 import { NonRetryableTaskError, TaskRunnerError } from '../domain/errors';
+import type { EngineClients } from '../bootstrap';
 import type { Engine } from '../engine/engine';
 import { queueNameOf } from '../queue/task-queues';
 import { type AnyRunner, type TaskContext, type Transient, type TransientTaskRunner, isTransientRunner } from '../runner';
@@ -504,17 +504,12 @@ export const eventSourceChaos = (spec: FaultPlanSpec): EventSourceChaos => {
   };
 };
 
-export interface ChaosClients {
-  readonly dynamo: DynamoDBClient;
-  readonly sqs: SQSClient;
-  readonly doc: DynamoDBDocumentClient;
-}
 
 /**
  * The engine with the plan's faults injected into its runners, store, queues and clients, journalling as it
  * goes; `host` names its function, whose invocations each get a clock of their own.
  */
-export const withFaults = (engine: Engine, clients: ChaosClients, spec: FaultPlanSpec, host: string): Engine => {
+export const withFaults = (engine: Engine, clients: EngineClients, spec: FaultPlanSpec, host: string): Engine => {
   const plan = new FaultPlan(spec);
   const journal = spec.journal ? fileJournal(spec.journal) : undefined;
   instrumentClient(clients.dynamo, 'DynamoDB', plan, journal);

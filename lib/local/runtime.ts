@@ -10,14 +10,20 @@ import { writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { createEngine } from '../bootstrap';
-import { eventSourceChaos, withPlanTimeouts } from '../chaos/inject';
+import { eventSourceChaos, withFaults, withPlanTimeouts } from '../chaos/inject';
 import { asInvocation } from '../chaos/invocation';
 import { Fault, type FaultPlanSpec } from '../chaos/plan';
 import { ENV, loadConfig } from '../config';
 import type { Engine } from '../engine/engine';
+import { deadLetterHandler } from '../handlers/dead-letter';
+import { dispatcherHandler } from '../handlers/dispatcher';
+import { systemWorkerHandler } from '../handlers/system-worker';
+import { transientWorkerHandler } from '../handlers/transient-worker';
 import { slug } from '../queue/queue-settings';
 import { type AnyRunner, isTransientRunner } from '../runner';
 import { DEAD_LETTER_FUNCTION, deadLetterSettings, dispatcherSettings } from '../settings';
+import { createSystemServices } from '../system-services';
+import { ServiceName } from '../telemetry';
 import { SqsEventSource, type SqsHandler } from './event-source';
 import { lambdaContext, withTimeout } from './lambda-context';
 import { type LocalResources, createResources } from './resources';
@@ -32,19 +38,20 @@ export interface Handlers {
   readonly deadLetter: SqsHandler;
 }
 
-/** Imports the handler modules after the environment is set, as Lambda's runtime would load them. */
-export const importHandlers = async (): Promise<Handlers> => {
-  const [dispatcher, transientWorker, systemWorker, deadLetter] = await Promise.all([
-    import('../../functions/dispatcher'),
-    import('../../functions/transient-worker'),
-    import('../../functions/system-worker'),
-    import('../../functions/dead-letter'),
-  ]);
+/**
+ * The four handlers over engines of their own, as four Lambda functions would hold them, built after the
+ * environment is set from the same factories the Lambda entries (functions/) use; with a fault plan, each engine
+ * is wrapped in the plan's faults (the only place they are put in).
+ */
+export const localHandlers = (runners: readonly AnyRunner[], chaos?: FaultPlanSpec): Handlers => {
+  const config = loadConfig(process.env);
+  const engineFor = (serviceName: string) =>
+    createEngine(config, { serviceName, runners, ...(chaos ? { decorate: (engine, clients) => withFaults(engine, clients, chaos, serviceName) } : {}) });
   return {
-    dispatcher: dispatcher.handler as Handler,
-    transientWorker: transientWorker.handler as SqsHandler,
-    systemWorker: systemWorker.handler as Handler,
-    deadLetter: deadLetter.handler as SqsHandler,
+    dispatcher: dispatcherHandler(engineFor(ServiceName.Dispatcher)) as Handler,
+    transientWorker: transientWorkerHandler(engineFor(ServiceName.TransientWorker)) as SqsHandler,
+    systemWorker: systemWorkerHandler(engineFor(ServiceName.SystemWorker), createSystemServices(config, process.env)) as Handler,
+    deadLetter: deadLetterHandler(engineFor(ServiceName.DeadLetter), config.deadLetterQueueArns) as SqsHandler,
   };
 };
 
@@ -73,8 +80,8 @@ export interface LocalRuntimeOptions {
   /** Already running DynamoDB Local and SQS emulator endpoints (the tests share one of each); left running on stop. */
   readonly endpoints?: { readonly dynamodb: string; readonly sqs: string };
   /**
-   * A fault plan for the handlers (CHAOS_PLAN): the chaos suite and `npm start -- --chaos SEED`. The
-   * runtime's own engine (ingest, operator actions) journals but injects nothing.
+   * A fault plan for the handlers: the chaos suite and `npm start -- --chaos SEED`. The runtime's own engine
+   * (ingest, operator actions) journals and meets only the faults of the operator's side.
    */
   readonly chaos?: FaultPlanSpec;
   /** Called when stopping has waited 10 s for scheduled invocations still in flight, with their functions' names. */
@@ -88,8 +95,9 @@ export interface LocalRuntimeOptions {
   /** Where scratch data goes (SCRATCH_LOCATION) unless `environment` says. @default .blast-local/scratch */
   readonly scratchDir?: string;
   /**
-   * Loads the handlers once the environment is set; defaults to importing functions/. The benchmark passes
-   * esbuild bundles of the same entry points instead, as Lambda runs them: one module instance per function.
+   * Loads the handlers once the environment is set; defaults to `localHandlers`. The benchmark passes esbuild
+   * bundles of the Lambda entry points instead, as Lambda runs them: one module instance per function (with no
+   * fault plan: the bundles carry no fault injection).
    */
   readonly loadHandlers?: () => Promise<Handlers>;
 }
@@ -132,14 +140,15 @@ export class LocalRuntime {
         ...options.environment,
       });
       if (options.chaos?.journal) writeFileSync(options.chaos.journal, '');
-      if (options.chaos) process.env[ENV.chaosPlan] = JSON.stringify(options.chaos);
-      else delete process.env[ENV.chaosPlan];
-      const handlers = await (options.loadHandlers ?? importHandlers)();
-      const config = loadConfig(process.env);
-      const engine = createEngine(
-        { ...config, ...(config.chaos ? { chaos: operatorPlan(config.chaos) } : {}) },
-        { serviceName: 'local-runtime', runners, dynamo, sqs },
-      );
+      const { chaos } = options;
+      const handlers = options.loadHandlers ? await options.loadHandlers() : localHandlers(runners, chaos);
+      const engine = createEngine(loadConfig(process.env), {
+        serviceName: 'local-runtime',
+        runners,
+        dynamo,
+        sqs,
+        ...(chaos ? { decorate: (built, clients) => withFaults(built, clients, operatorPlan(chaos), 'local-runtime') } : {}),
+      });
       return new LocalRuntime(dynamodb, sqsService, resources, engine, handlers, sqs, { ...options, runners });
     } catch (error) {
       await Promise.all([dynamodb.stop(), sqsService.stop()]);

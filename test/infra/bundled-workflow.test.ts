@@ -12,7 +12,7 @@
  */
 import { bucketOfRegisters } from '../../lib/domain/counts';
 import { countBuckets } from '../../lib/domain/counts';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -161,6 +161,17 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
       },
       90_000,
     );
+
+  it('bundles no fault injection, local runtime or CLI code into any function: the sources of every source map', () => {
+    const maps = readdirSync(outdir)
+      .filter((entry) => entry.startsWith('asset.') && statSync(join(outdir, entry)).isDirectory())
+      .flatMap((entry) => readdirSync(join(outdir, entry)).filter((file) => file.endsWith('.map')).map((file) => join(outdir, entry, file)))
+      .map((file) => JSON.parse(readFileSync(file, 'utf8')) as { sources: string[] });
+    const sources = maps.flatMap((map) => map.sources);
+    // Every entry point's bundle is there (functions with the same entry share one asset).
+    for (const entry of ['transient-worker', 'dispatcher', 'system-worker', 'dead-letter']) expect(sources.some((source) => source.endsWith(`functions/${entry}.ts`))).toBe(true);
+    expect(sources.filter((source) => /(^|\/)(lib\/chaos|lib\/local|lib\/cli|bin)\//.test(source))).toEqual([]);
+  });
 
   it("runs Blast's example transients through the whole workflow, sending around a failed send", async () => {
     // Prepare: Host match's first send to its successors' queue fails as if SQS refused it.

@@ -208,12 +208,6 @@ describe('Stack: least privilege', () => {
     }
   });
 
-  it('never gives a deployed function the fault-injection plan, which only tests and npm start -- --chaos set', () => {
-    const functions = resourcesOfType(json, 'AWS::Lambda::Function');
-    expect(functions.length).toBeGreaterThan(0);
-    for (const [id] of functions) expect(Object.keys(environmentOf(id)?.Variables ?? {})).not.toContain(ENV.chaosPlan);
-  });
-
   it('lets each system runner do what its declaration says and no more', () => {
     const linesOf = (task: string) => {
       const built = stack.systemRunners.find((candidate) => candidate.taskName === task);

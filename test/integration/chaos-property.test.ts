@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runner } from '../helpers/factories';
 import { Fault, type FaultPlanSpec, hashUnit } from '../../lib/chaos/plan';
 import { MAX_CLOCK_SKEW_MS } from '../../lib/domain/time';
 import { runUnderChaos } from '../../lib/chaos/run';
@@ -24,21 +25,6 @@ interface RunnerSpec {
   readonly process: (transient: { name: string }) => Promise<string>;
 }
 const SETTINGS = { timeoutSeconds: 3, maxReceiveCount: 3 };
-
-/**
- * Gives the handlers a registry of these runners. They load a fresh module graph for each case (so that
- * they read the registry and the environment at import, as in Lambda), and their runners must be built
- * from that graph's runner classes: hence a factory, run inside it.
- */
-const useRegistry = (specs: readonly RunnerSpec[]) => {
-  vi.resetModules();
-  vi.doMock('../../functions/registry', async () => {
-    const factories = await import('../helpers/factories');
-    return { registry: specs.map((spec) => factories.runner(spec.task, spec.prerequisites, { process: spec.process, settings: SETTINGS })) };
-  });
-};
-
-import { runner } from '../helpers/factories';
 
 const RUNS = Number(process.env.CHAOS_PROPERTY_RUNS ?? 3);
 const SEED = process.env.CHAOS_PROPERTY_SEED === undefined ? undefined : Number(process.env.CHAOS_PROPERTY_SEED);
@@ -101,7 +87,7 @@ describe('Property: chaos keeps the invariants', () => {
     async () => {
       await fc.assert(
         fc.asyncProperty(caseArbitrary, async ({ workflow: [size, waits], transients, scienceErrors, plan, operator, poison }) => {
-          // Prepare: the drawn registry, loaded afresh by the handlers (they read it at import, as in Lambda).
+          // Prepare: the drawn registry, whose runners the handlers are built with.
           const tasks = Array.from({ length: size }, (_, i) => `T${i + 1}`);
           const specs: RunnerSpec[] = tasks.map((task, i) => ({
             task,
@@ -113,7 +99,6 @@ describe('Property: chaos keeps the invariants', () => {
             },
           }));
           const runners = specs.map((spec) => runner(spec.task, spec.prerequisites, { process: spec.process, settings: SETTINGS }));
-          useRegistry(specs);
           const spec: FaultPlanSpec = { ...plan, journal: join(mkdtempSync(join(tmpdir(), 'chaos-property-')), 'journal.jsonl') };
           await runtime?.stop();
           runtime = await startTestRuntime(runners, { fixturesDir: fixturesWithTasks(tasks), retryBaseSeconds: 1, tickMs: 1_000, chaos: spec });

@@ -27,7 +27,6 @@ const { runners, held } = vi.hoisted(() => ({
   /** Runs of "held-…" transients wait here until the test lets them go. */
   held: new Map<string, () => void>(),
 }));
-vi.mock('../../functions/registry', () => ({ registry: runners }));
 
 import { runner } from '../helpers/factories';
 

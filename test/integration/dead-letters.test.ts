@@ -10,7 +10,6 @@ import { runner, sampleTransient } from '../helpers/factories';
 import { fixturesWithTasks, startTestRuntime, waitFor } from '../helpers/local-stack';
 
 const { runners, runs } = vi.hoisted(() => ({ runners: [] as import('../../lib/runner').AnyRunner[], runs: { count: 0 } }));
-vi.mock('../../functions/registry', () => ({ registry: runners }));
 
 // A 1 s function timeout (so a 6 s visibility timeout) and two deliveries; the runner never finishes in time.
 runners.push(

@@ -16,7 +16,6 @@ const { runners, runs } = vi.hoisted(() => {
   const runs = new Map<string, number>();
   return { runs, runners: [] as import('../../lib/runner').AnyRunner[] };
 });
-vi.mock('../../functions/registry', () => ({ registry: runners }));
 
 import { NonRetryableTaskError } from '../../lib/domain/errors';
 import { runner } from '../helpers/factories';

@@ -26,7 +26,6 @@ import { sampleTransient } from '../helpers/factories';
 import { fixturesWithTasks, startTestRuntime, waitFor } from '../helpers/local-stack';
 
 const { runners } = vi.hoisted(() => ({ runners: [] as import('../../lib/runner').AnyRunner[] }));
-vi.mock('../../functions/registry', () => ({ registry: runners }));
 
 import { runner } from '../helpers/factories';
 

@@ -22,7 +22,6 @@ const { runners, runs, held } = vi.hoisted(() => ({
   /** Runs waiting to be let go, by `task:transient`. */
   held: new Map<string, () => void>(),
 }));
-vi.mock('../../functions/registry', () => ({ registry: runners }));
 
 import { runner } from '../helpers/factories';
 

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../lib/config';
 import { ConfigError } from '../../lib/domain/errors';
 import { Fault, FaultPlan, parseFaultPlan, runnerFaults } from '../../lib/chaos/plan';
 
@@ -76,11 +75,5 @@ describe('Function: parseFaultPlan', () => {
   ])('rejects %s with a ConfigError that says what is wrong', (_case, text, message) => {
     expect(() => parseFaultPlan(text, 'CHAOS_PLAN')).toThrow(ConfigError);
     expect(() => parseFaultPlan(text, 'CHAOS_PLAN')).toThrow(message);
-  });
-
-  it('is read by loadConfig only when CHAOS_PLAN is set', () => {
-    expect(loadConfig({ TABLE_NAME: 't' }).chaos).toBeUndefined();
-    expect(loadConfig({ TABLE_NAME: 't', CHAOS_PLAN: '{"seed": 9}' }).chaos).toEqual({ seed: 9, faults: {} });
-    expect(() => loadConfig({ TABLE_NAME: 't', CHAOS_PLAN: '{"seed": "x"}' })).toThrow(/CHAOS_PLAN is not a fault plan: seed/);
   });
 });
