@@ -13,9 +13,10 @@ import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { RETENTION_SECONDS } from '../queue/queue-settings';
 import { Construct } from 'constructs';
 import { ENV } from '../config';
+import { DEAD_LETTER_STORE_USE } from '../engine/store-use';
 import { DEAD_LETTER_FAILURES_QUEUE, deadLetterSettings } from '../settings';
 import { ServiceName } from '../telemetry';
-import { CONSUME_ACTIONS, HandlerFunction, type TableAction } from './handler-function';
+import { CONSUME_ACTIONS, HandlerFunction } from './handler-function';
 import { constructId } from './names';
 import { METRIC_PERIOD } from './task-metrics';
 
@@ -54,11 +55,7 @@ export class DeadLetterHandler extends Construct {
         [ENV.deadLetterQueues]: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.queueArns) }),
       },
     });
-    // GetItem/UpdateItem: the compare-and-set of the register (a transaction, with the ready markers it makes,
-    // authorised per UpdateItem and PutItem); PutItem: the dead-letter record; BatchWriteItem: ready markers of
-    // the successors of a task the message finished before its worker died.
-    const actions: TableAction[] = ['GetItem', 'UpdateItem', 'PutItem', 'BatchWriteItem'];
-    this.handler.grantTable(props.table, actions);
+    this.handler.grantStore(props.table, DEAD_LETTER_STORE_USE);
 
     this.failures = new Queue(this, 'Failures', {
       encryption: QueueEncryption.SQS_MANAGED,

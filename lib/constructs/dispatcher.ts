@@ -10,6 +10,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../config';
+import { DISPATCHER_STORE_USE } from '../engine/store-use';
 import { dispatcherSettings } from '../settings';
 import { ServiceName } from '../telemetry';
 import { HandlerFunction } from './handler-function';
@@ -41,8 +42,7 @@ export class Dispatcher extends Construct {
         [ENV.queueUrls]: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.queueUrls) }),
       },
     });
-    // Query: the ready markers; PutItem/DeleteItem: the dispatch lock; BatchWriteItem: deleting sent markers.
-    this.handler.grantTable(props.table, ['Query', 'PutItem', 'DeleteItem', 'BatchWriteItem']);
+    this.handler.grantStore(props.table, DISPATCHER_STORE_USE);
   }
 
   /** Lets the dispatcher send `task`'s ready transients to its queue. */

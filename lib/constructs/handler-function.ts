@@ -15,6 +15,8 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../config';
 import { STATUS_FIXTURE, TASK_FIXTURE } from '../fixtures';
+import type { StoreUse } from '../engine/store-use';
+import { type TableAccess, tableAccessOf } from '../store/dynamodb';
 import { tableSchema } from '../store/dynamodb/table';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -25,7 +27,7 @@ export const BUNDLED_FIXTURES = 'fixtures';
 export const RUNTIME = Runtime.NODEJS_22_X;
 
 /** The DynamoDB actions the handlers' code performs (TransactWriteItems is authorised per contained Put). */
-export type TableAction = 'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'BatchWriteItem';
+export type TableAction = TableAccess['action'];
 /** The SQS actions the handlers and their event source mappings perform (batch calls are authorised as these). */
 export type QueueAction = 'SendMessage' | 'ReceiveMessage' | 'DeleteMessage' | 'ChangeMessageVisibility' | 'GetQueueAttributes';
 /** What a Lambda event source mapping needs of its queue: poll, delete what succeeded, read the queue's settings. */
@@ -119,6 +121,13 @@ export class HandlerFunction extends Construct {
       id: 'AwsSolutions-L1',
       reason: `Node.js 22 is the runtime the handlers are bundled for (esbuild target ${RUNTIME.name}) and that Powertools and the SDK in use support; a newer runtime is a deliberate upgrade, tested first.`,
     });
+  }
+
+  /** Allows what the adapter declares for the store methods `use` names: on the table, and on the status index. */
+  grantStore(table: ITable, use: StoreUse): void {
+    const access = tableAccessOf(use);
+    this.grantTable(table, access.filter(({ on }) => on === 'table').map(({ action }) => action));
+    this.grantStatusIndex(table, access.filter(({ on }) => on === 'statusIndex').map(({ action }) => action));
   }
 
   /** Allows `actions` on the table itself (not its index). */

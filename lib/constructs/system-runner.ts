@@ -1,8 +1,8 @@
 /**
  * A system runner (work that belongs to no transient, e.g. ingesting from TNS): its Lambda, invoked by its
  * own schedule with its task, and an alarm on its errors. What the function may do is derived from the
- * runner's declaration: the table actions of the capabilities it `uses` (SYSTEM_CAPABILITY_ACCESS) and of
- * its run lock, the queues of the tasks those capabilities can make ready, its `secretNames` and its
+ * runner's declaration: the table actions of the store methods its capabilities (`uses`) and its run lock
+ * call (lib/engine/store-use.ts), the queues of the tasks those capabilities can make ready, its `secretNames` and its
  * `scratchAccess`.
  */
 import { Stack } from 'aws-cdk-lib';
@@ -12,11 +12,12 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../config';
+import { RUN_LOCK_STORE_USE, SYSTEM_CAPABILITY_STORE_USE, type StoreUse, combinedUse } from '../engine/store-use';
 import { runnerLabel } from '../domain/validation';
 import { slug } from '../queue/queue-settings';
 import { SystemCapability, type SystemTaskRunner } from '../runner';
 import { ServiceName } from '../telemetry';
-import { HandlerFunction, type TableAction } from './handler-function';
+import { HandlerFunction } from './handler-function';
 import { functionErrorsAlarm } from './runner-alarms';
 import { RunnerSchedule } from './runner-schedule';
 import type { ScratchBucket } from './scratch-bucket';
@@ -25,43 +26,23 @@ import type { ScratchBucket } from './scratch-bucket';
 export type Announcement = 'ingested' | 'revised';
 
 export interface CapabilityAccess {
-  /** The DynamoDB actions its code paths call (lib/store/task-store.ts methods, reached through lib/engine/). */
-  readonly table: readonly TableAction[];
-  /** The actions it calls on the processing-status index. @default none */
-  readonly statusIndex?: readonly TableAction[];
   /** The ready tasks it sends (sqs:SendMessage on their queues, TASK_QUEUE_URLS). */
   readonly announces: readonly Announcement[];
 }
 
-/** Every system run takes and releases its runner's lock (lib/engine/system.ts): acquireLock, releaseLock. */
-export const RUN_LOCK_ACTIONS: readonly TableAction[] = ['PutItem', 'DeleteItem'];
-
-/** What each capability of lib/runner.ts SystemCapability needs; the only place these grants are written. */
+/** Which ready tasks each capability of lib/runner.ts SystemCapability sends; its table access is SYSTEM_CAPABILITY_STORE_USE's. */
 export const SYSTEM_CAPABILITY_ACCESS: Readonly<Record<SystemCapability, CapabilityAccess>> = {
-  [SystemCapability.Ingest]: {
-    // create (TransactWriteItems, authorised per Put), addCounts, deleteMarkers of the first tasks sent.
-    table: ['PutItem', 'UpdateItem', 'BatchWriteItem'],
-    announces: ['ingested'],
-  },
-  [SystemCapability.Upsert]: {
-    // getMany of the reported names; ingest's writes; a revision's replace, setProcessingStatus and
-    // addCounts; putMarkers for reset tasks it cannot send.
-    table: ['BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
-    announces: ['ingested', 'revised'],
-  },
-  // readCounts.
-  [SystemCapability.Counts]: { table: ['BatchGetItem'], announces: [] },
-  // getMany.
-  [SystemCapability.ProcessingStatuses]: { table: ['BatchGetItem'], announces: [] },
-  // readSystemState, writeSystemState.
-  [SystemCapability.State]: { table: ['GetItem', 'PutItem'], announces: [] },
-  // readCounterShard, repairCounterShard; countIndexShard on the status index.
-  [SystemCapability.Recount]: { table: ['GetItem', 'UpdateItem'], statusIndex: ['Query'], announces: [] },
+  [SystemCapability.Ingest]: { announces: ['ingested'] },
+  [SystemCapability.Upsert]: { announces: ['ingested', 'revised'] },
+  [SystemCapability.Counts]: { announces: [] },
+  [SystemCapability.ProcessingStatuses]: { announces: [] },
+  [SystemCapability.State]: { announces: [] },
+  [SystemCapability.Recount]: { announces: [] },
 };
 
-/** The table actions a system runner's function needs: its run lock and its capabilities'. */
-export const systemTableActions = (runner: SystemTaskRunner): TableAction[] =>
-  [...new Set([...RUN_LOCK_ACTIONS, ...runner.uses.flatMap((capability) => SYSTEM_CAPABILITY_ACCESS[capability].table)])].sort();
+/** The store methods a system runner's function calls: its run lock's and its capabilities'. */
+export const systemStoreUse = (runner: SystemTaskRunner): StoreUse =>
+  combinedUse(RUN_LOCK_STORE_USE, ...runner.uses.map((capability) => SYSTEM_CAPABILITY_STORE_USE[capability]));
 
 /** Which ready tasks a system runner's function sends straight to their queues. */
 export const systemAnnouncements = (runner: SystemTaskRunner): Announcement[] => [
@@ -126,8 +107,7 @@ export class SystemRunner extends Construct {
           : {}),
       },
     });
-    this.handler.grantTable(props.table, systemTableActions(runner));
-    this.handler.grantStatusIndex(props.table, [...new Set(runner.uses.flatMap((capability) => SYSTEM_CAPABILITY_ACCESS[capability].statusIndex ?? []))]);
+    this.handler.grantStore(props.table, systemStoreUse(runner));
     this.handler.grantQueues([...sendsTo.values()], ['SendMessage']);
     this.handler.readSecrets(runner.secretNames, label);
     props.scratch?.grant(this.handler, runner.scratchAccess, label);

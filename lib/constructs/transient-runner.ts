@@ -14,6 +14,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../config';
+import { WORKER_STORE_USE } from '../engine/store-use';
 import { runnerLabel } from '../domain/validation';
 import { deadLetterQueueSettings, queueSettings } from '../queue/queue-settings';
 import type { TransientTaskRunner } from '../runner';
@@ -94,9 +95,7 @@ export class TransientRunner extends Construct {
         [ENV.deadLetterQueueUrls]: Stack.of(this).toJsonString({ [runner.taskName]: this.deadLetterQueue.queueUrl }),
       },
     });
-    // UpdateItem: claim, settle, processing status; GetItem/PutItem: earlier tasks' outputs and this one's;
-    // BatchWriteItem: ready markers for successors it could not send at once.
-    this.worker.grantTable(props.table, ['UpdateItem', 'GetItem', 'PutItem', 'BatchWriteItem']);
+    this.worker.grantStore(props.table, WORKER_STORE_USE);
     // The mapping polls and deletes; the worker itself delays a failed run's retry (ChangeMessageVisibility).
     this.worker.grantQueues([this.queue], [...CONSUME_ACTIONS, 'ChangeMessageVisibility']);
     // Poison messages, sent as they are to its own dead-letter queue (lib/engine/worker.ts handleDelivery).

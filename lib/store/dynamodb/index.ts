@@ -1,9 +1,11 @@
 /**
  * The storage port on one DynamoDB table: one adapter file per item kind, each declaring the DynamoDB actions its
- * methods call, from which the stack derives each function's grants (lib/constructs/table-access.ts).
+ * methods call, from which the stack derives each function's grants (HandlerFunction.grantStore, from the
+ * methods lib/engine/store-use.ts says each function calls).
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { StoreConcern, StoreMethod, TaskStore } from '../../engine/store';
+import type { StoreUse } from '../../engine/store-use';
 import { type CapacityMeter, Table, type TableAccess } from './access';
 import { counterAccess, dynamoCounters } from './counters';
 import { deadLetterAccess, dynamoDeadLetters } from './dead-letters';
@@ -26,6 +28,14 @@ export const storeAccess: { readonly [C in StoreConcern]: Readonly<Record<StoreM
   deadLetters: deadLetterAccess,
   counters: counterAccess,
   systemState: systemStateAccess,
+};
+
+/** The table actions a function calling these methods of the port needs, each once, in a stable order. */
+export const tableAccessOf = (use: StoreUse): TableAccess[] => {
+  const declared = storeAccess as Readonly<Record<string, Readonly<Record<string, readonly TableAccess[]>>>>;
+  const found = Object.entries(use).flatMap(([concern, methods]) => (methods ?? []).flatMap((method: string) => declared[concern]?.[method] ?? []));
+  const unique = new Map(found.map((access) => [`${access.on} ${access.action}`, access]));
+  return [...unique.keys()].sort().map((key) => unique.get(key) as TableAccess);
 };
 
 export const dynamoTaskStore = (doc: DynamoDBDocumentClient, tableName: string, meter?: CapacityMeter): TaskStore => {

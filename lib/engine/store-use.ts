@@ -1,0 +1,58 @@
+/**
+ * Which methods of the store port each kind of function calls: the one place these are written. The stack
+ * grants each function the DynamoDB actions its adapter declares for these methods (lib/store/dynamodb), and
+ * the IAM contract test (test/infra/bundled-workflow.test.ts) checks every call the deployed code made against
+ * the grants, and every grant against the calls.
+ */
+import { SystemCapability } from '../runner';
+import type { StoreConcern, StoreMethod } from './store';
+
+export type StoreUse = { readonly [C in StoreConcern]?: readonly StoreMethod<C>[] };
+
+/** A transient runner's worker: claim, settle, its bucket and counters, outputs, and the successors it makes ready. */
+export const WORKER_STORE_USE: StoreUse = {
+  transients: ['get', 'claim', 'settle', 'setBucket'],
+  outputs: ['save', 'read'],
+  readiness: ['put', 'delete'],
+  counters: ['add'],
+};
+
+/** The dispatcher: its lock, the ready markers it pages through, sends and deletes. */
+export const DISPATCHER_STORE_USE: StoreUse = {
+  locks: ['acquire', 'release'],
+  readiness: ['page', 'delete'],
+};
+
+/**
+ * The dead-letter handler: the compare-and-set of the register (a transaction with the ready markers it makes),
+ * the bucket and counters, the dead-letter record, and the ready markers of the successors of a task the message
+ * finished before its worker died.
+ */
+export const DEAD_LETTER_STORE_USE: StoreUse = {
+  transients: ['get', 'replace', 'setBucket'],
+  deadLetters: ['put'],
+  readiness: ['put', 'delete'],
+  counters: ['add'],
+};
+
+/** Every system run takes and releases its runner's lock (lib/engine/system.ts). */
+export const RUN_LOCK_STORE_USE: StoreUse = { locks: ['acquire', 'release'] };
+
+/** What each capability a system runner may declare in `uses` calls (the context methods of lib/engine/system.ts). */
+export const SYSTEM_CAPABILITY_STORE_USE: Readonly<Record<SystemCapability, StoreUse>> = {
+  // Creates (a transaction, authorised per item), counts them, deletes the markers of the first tasks it sent.
+  [SystemCapability.Ingest]: { transients: ['create'], counters: ['add'], readiness: ['delete'] },
+  // Reads the reported names; an ingest's writes; a revision's replace, bucket and counts; markers of reset tasks.
+  [SystemCapability.Upsert]: { transients: ['getMany', 'create', 'replace', 'setBucket'], counters: ['add'], readiness: ['put', 'delete'] },
+  [SystemCapability.Counts]: { counters: ['read'] },
+  [SystemCapability.ProcessingStatuses]: { transients: ['getMany'] },
+  [SystemCapability.State]: { systemState: ['read', 'write'] },
+  [SystemCapability.Recount]: { counters: ['readShard', 'repairShard'], transients: ['countShard'] },
+};
+
+/** The union of several uses. */
+export const combinedUse = (...uses: readonly StoreUse[]): StoreUse => {
+  const combined: Record<string, Set<string>> = {};
+  for (const use of uses) for (const [concern, methods] of Object.entries(use)) for (const method of methods ?? []) (combined[concern] ??= new Set()).add(method);
+  return Object.fromEntries(Object.entries(combined).map(([concern, methods]) => [concern, [...methods]])) as StoreUse;
+};
