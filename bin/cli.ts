@@ -11,7 +11,7 @@ import { registry } from '../functions/registry';
 import { ingestFile } from '../lib/cli/ingest';
 import { resolveRunner, redrive, showDeadLetters } from '../lib/cli/dead-letters';
 import { CliError } from '../lib/cli/errors';
-import { README, withCurrentDiagram } from '../lib/cli/graph';
+import { WORKFLOW_DOC, withCurrentDiagram } from '../lib/cli/graph';
 import { showList, showStatus, unknownTransient } from '../lib/cli/inspect';
 import { type Operator, connect, explainFailure } from '../lib/cli/operator';
 import { resetCommand, waitUntilFinished } from '../lib/cli/reset';
@@ -116,9 +116,9 @@ program
     if (readIfExists(GENERATED_FIXTURES_MODULE) !== renderFixtureConstants(catalog)) {
       issues.push(`${GENERATED_FIXTURES_MODULE} does not match ${catalog.statusFile} and ${catalog.taskFile}: run \`${generate}\``);
     }
-    const readme = readIfExists(README);
-    if (issues.length === 0 && readme !== undefined && withCurrentDiagram(readme, workflow) !== readme) {
-      issues.push(`the workflow diagram in ${README} is not the registry's: run \`${generate}\``);
+    const page = readIfExists(WORKFLOW_DOC);
+    if (issues.length === 0 && page !== undefined && withCurrentDiagram(page, workflow) !== page) {
+      issues.push(`the workflow diagram in ${WORKFLOW_DOC} is not the registry's: run \`${generate}\``);
     }
     catalog.warnings?.forEach((warning) => console.error(`! ${warning}`));
     if (issues.length > 0) {
@@ -134,16 +134,16 @@ program
 
 program
   .command('generate')
-  .description(`write ${GENERATED_FIXTURES_MODULE} (the fixtures' statuses and tasks as constants) and the workflow diagram in ${README}`)
+  .description(`write ${GENERATED_FIXTURES_MODULE} (the fixtures' statuses and tasks as constants) and the workflow diagram in ${WORKFLOW_DOC}`)
   .action(() => {
     const catalog = loadCatalog(globals().fixtures);
     writeFileSync(GENERATED_FIXTURES_MODULE, renderFixtureConstants(catalog));
     console.log(`wrote ${GENERATED_FIXTURES_MODULE}`);
-    const readme = readFileSync(README, 'utf8');
-    const updated = withCurrentDiagram(readme, assertValidRegistry(catalog, registry));
-    if (updated === undefined) throw new CliError(`${README} has no workflow-graph block to update`);
-    if (updated !== readme) writeFileSync(README, updated);
-    console.log(`${updated === readme ? 'kept' : 'wrote'} the workflow diagram in ${README}`);
+    const page = readFileSync(WORKFLOW_DOC, 'utf8');
+    const updated = withCurrentDiagram(page, assertValidRegistry(catalog, registry));
+    if (updated === undefined) throw new CliError(`${WORKFLOW_DOC} has no workflow-graph block to update`);
+    if (updated !== page) writeFileSync(WORKFLOW_DOC, updated);
+    console.log(`${updated === page ? 'kept' : 'wrote'} the workflow diagram in ${WORKFLOW_DOC}`);
   });
 
 program
@@ -154,7 +154,7 @@ program
   .option('--timeout <seconds>', 'give up if not finished by then', positiveInteger, 600)
   .option('--keep-running', 'leave the local stack up afterwards for the CLI and tests (see --state-file)', false)
   .option('--tns-local', 'ingest from a local TNS stand-in through "TNS data ingestion" instead of the transients file', false)
-  .option('--chaos <seed>', 'inject the faults this seed decides, then check the invariants (see README, Reliability)', wholeNumber)
+  .option('--chaos <seed>', 'inject the faults this seed decides, then check the invariants (see docs/reliability.md)', wholeNumber)
   .action(async (options: { transients: string; tick: number; timeout: number; keepRunning: boolean; tnsLocal: boolean; chaos?: number }) => {
     const { stateFile, fixtures } = globals();
     process.exitCode = await startLocal({
