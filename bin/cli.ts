@@ -4,8 +4,9 @@
  * after the registry and fixtures, and the operator's commands (ingest, status, list, retrigger, reprocess,
  * dlq, graph) act on the local runtime or a deployment. The logic lives in lib/cli/.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { registry } from '../functions/registry';
 import { ingestFile } from '../lib/cli/ingest';
@@ -25,10 +26,6 @@ import { isTransientRunner } from '../lib/runner';
 import { loadCatalog } from '../lib/fixtures';
 import { DEFAULT_STATE_FILE, startLocal } from '../lib/local/start';
 import { readTransientFile } from '../lib/transient-files';
-
-// Local tooling runs on Node 20 by design (the functions run on Lambda's Node 22); the SDK's notice about
-// its future Node 22 requirement would only clutter every command's output.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** How the hints in the output spell a command (with the target options given), so they can be pasted back. */
 const cliPrefix = () => {
@@ -67,12 +64,6 @@ interface GlobalOptions {
   readonly region?: string;
 }
 const globals = () => program.opts<GlobalOptions>();
-
-// `... | head` closes the pipe early; that ends the command quietly, as shell tools do.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EPIPE') throw error;
-  process.exit(0);
-});
 
 const print = (lines: string | readonly string[]) => {
   for (const line of typeof lines === 'string' ? [lines] : lines) process.stdout.write(`${line}\n`);
@@ -292,14 +283,37 @@ program
     });
   });
 
-program.parseAsync().catch((thrown: unknown) => {
-  if (thrown instanceof CommanderError) {
-    // Commander has printed its one line already; usage errors exit 2, as shells' own tools do.
-    process.exitCode = thrown.exitCode === 0 ? 0 : 2;
-    return;
+/** The program, so that a test can parse the commands the docs show; it runs only when this file is the command. */
+export { program };
+
+const isTheCommand = () => {
+  try {
+    return realpathSync(process.argv[1] ?? '') === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
   }
-  const error = coerceError(thrown);
-  const operational = error instanceof TaskRunnerError || '$metadata' in error;
-  console.error(operational ? `✗ ${error instanceof TaskRunnerError ? '' : `${error.name}: `}${error.message}` : `✗ ${error.stack ?? error.message}`);
-  process.exitCode = 1;
-});
+};
+
+if (isTheCommand()) {
+  // Local tooling runs on Node 20 by design (the functions run on Lambda's Node 22); the SDK's notice about
+  // its future Node 22 requirement would only clutter every command's output.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+  // `... | head` closes the pipe early; that ends the command quietly, as shell tools do.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(0);
+  });
+
+  program.parseAsync().catch((thrown: unknown) => {
+    if (thrown instanceof CommanderError) {
+      // Commander has printed its one line already; usage errors exit 2, as shells' own tools do.
+      process.exitCode = thrown.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    const error = coerceError(thrown);
+    const operational = error instanceof TaskRunnerError || '$metadata' in error;
+    console.error(operational ? `✗ ${error instanceof TaskRunnerError ? '' : `${error.name}: `}${error.message}` : `✗ ${error.stack ?? error.message}`);
+    process.exitCode = 1;
+  });
+}
