@@ -211,6 +211,8 @@ export class LocalDeployment {
   private readonly clients: SQSClient[] = [];
   /** Rules an operator enabled or disabled since the deployment (`aws events enable-rule`), by logical id. */
   private readonly ruleStates = new Map<string, boolean>();
+  /** Scheduled invocations still running, by rule and target. */
+  private readonly scheduledInFlight = new Map<string, Promise<void>>();
 
   private constructor(
     readonly template: CfnTemplate,
@@ -403,6 +405,11 @@ export class LocalDeployment {
    * the rule's input, as EventBridge does. A target the template gives EventBridge no permission to invoke
    * is refused, as it would be on AWS.
    */
+  /** Resolves once every scheduled invocation started so far has returned. */
+  async schedulesSettled(): Promise<void> {
+    await Promise.all([...this.scheduledInFlight.values()]);
+  }
+
   async fireSchedules(): Promise<unknown[]> {
     const permissions = resourcesOfType(this.template, 'AWS::Lambda::Permission').map(([, resource]) => props(resource, permissionProps, this.resolver));
     const rules = resourcesOfType(this.template, 'AWS::Events::Rule').map(([logicalId, resource]) => {
@@ -413,7 +420,11 @@ export class LocalDeployment {
       rules
         .filter(({ enabled }) => enabled)
         .flatMap(({ arn, rule }) =>
-          rule.Targets.map((target) => {
+          rule.Targets.flatMap((target) => {
+            // A target still running from an earlier firing is not invoked again (its runner's lock would skip
+            // the run), so that a long run (the recount waits out in-flight counter updates) holds up no other.
+            const key = `${arn} ${target.Arn}`;
+            if (this.scheduledInFlight.has(key)) return [];
             const fn = this.functionNamed(target.Arn);
             const allowed = permissions.some(
               (permission) =>
@@ -423,7 +434,9 @@ export class LocalDeployment {
                 (permission.FunctionName === fn.arn || permission.FunctionName === fn.name),
             );
             if (!allowed) throw new Error(`the template does not let EventBridge rule ${arn} invoke ${fn.name}`);
-            return fn.host.invoke(JSON.parse(target.Input), fn.timeoutMs);
+            const invocation = fn.host.invoke(JSON.parse(target.Input), fn.timeoutMs);
+            this.scheduledInFlight.set(key, invocation.then(() => undefined, () => undefined).finally(() => this.scheduledInFlight.delete(key)));
+            return [invocation];
           }),
         ),
     );
