@@ -7,14 +7,10 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { z } from 'zod';
 import { ConfigError } from './domain/errors';
+import type { SecretSource } from './engine/system';
 
 /** Seconds a secret stays cached in the container before it is read again (rotations take effect then). */
 const SECRET_MAX_AGE_SECONDS = 300;
-
-export interface SecretSource {
-  /** The values of `keys` in the secret `name`; keys it lacks are left out. */
-  read(name: string, keys: readonly string[]): Promise<Record<string, string>>;
-}
 
 /** What is used of Powertools' SecretsProvider: a cached GetSecretValue by ARN. */
 export interface SecretFetcher {

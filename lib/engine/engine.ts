@@ -5,8 +5,8 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Workflow } from '../domain/workflow';
-import type { TaskQueues } from '../queue/task-queues';
 import { type AnyRunner, type TransientTaskRunner, isTransientRunner } from '../runner';
+import type { TaskQueues } from './queues';
 import type { TaskStore } from './store';
 import type { TaskMetrics } from '../telemetry';
 
