@@ -12,8 +12,6 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-// The CLI finds a deployment by these outputs; lib/cli/target.ts declares them once, for both.
-import { StackOutput } from '../cli/target';
 import { assertValidRegistry } from '../domain/validation';
 import { fieldsUsedByTask, tasksReadyAfterRevision } from '../domain/revision';
 import { type Workflow, readyTasks } from '../domain/workflow';
@@ -29,6 +27,8 @@ import { SystemRunner } from '../constructs/system-runner';
 import { TaskRunnersDashboard } from '../constructs/task-runners-dashboard';
 import { TaskTable } from '../constructs/task-table';
 import { TransientRunner } from '../constructs/transient-runner';
+// The CLI finds a deployment by these outputs; ./outputs.ts declares them once, for both.
+import { StackOutput } from './outputs';
 
 
 export interface TaskRunnersStackProps extends StackProps {

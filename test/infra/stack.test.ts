@@ -16,7 +16,7 @@ import { RETENTION_SECONDS, VISIBILITY_TIMEOUT_FACTOR, slug } from '../../lib/qu
 import { isTransientRunner } from '../../lib/runner';
 import { deadLetterSettings } from '../../lib/settings';
 import { createTableInput } from '../../lib/store/dynamodb/table';
-import { StackOutput } from '../../lib/cli/target';
+import { StackOutput } from '../../lib/stacks/outputs';
 import { TaskName } from '../../lib/generated/fixtures';
 import { ServiceName } from '../../lib/telemetry';
 import { runner } from '../helpers/factories';
