@@ -6,8 +6,6 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type FaultPlanSpec, defaultClockSkewMs, defaultFaultRates } from '../chaos/plan';
-import { renderChaosReport } from '../chaos/report';
-import { runUnderChaos } from '../chaos/run';
 import { coerceError } from '../domain/errors';
 import { assertValidRegistry } from '../domain/validation';
 import { ingestTransients } from '../engine/ingest';
@@ -15,11 +13,14 @@ import { loadCatalog } from '../fixtures';
 import type { AnyRunner, Transient } from '../runner';
 import { readTransientFile, rowErrorLines } from '../transient-files';
 import { ProcessingStatus, processingStatus } from '../domain/workflow';
+import { renderChaosReport } from './chaos-report';
+import { runUnderChaos } from './chaos-run';
 import { redirectJsonLogs } from './log-sink';
-import { colors, renderTaskProgress, renderTransientTable } from './progress';
+import { renderTaskProgress, renderTransientTable } from './progress';
 import { LocalRuntime } from './runtime';
 import { TnsStandIn, loadTnsObjects, localTnsCredentials } from './tns-stand-in';
 import { type JavaRuntime, LocalServiceError, findJava } from './services';
+import { colors } from '../terminal/colors';
 
 /** Where `--keep-running` writes the endpoints unless told otherwise, and where the CLI looks for them. */
 export const DEFAULT_STATE_FILE = '.blast-local/endpoints.json';

@@ -1,8 +1,8 @@
 /** What `npm start -- --chaos SEED` prints at the end: the faults injected and the invariants checked. */
-import { colors } from '../local/progress';
-import { Invariant } from './invariants';
-import { Fault, OperatorFault } from './plan';
-import type { ChaosReport } from './run';
+import { colors } from '../terminal/colors';
+import { Invariant } from '../chaos/invariants';
+import { Fault, OperatorFault } from '../chaos/plan';
+import type { ChaosReport } from './chaos-run';
 
 const described: Readonly<Record<string, string>> = {
   [Fault.RunnerThrows]: 'runner threw (retried)',

@@ -7,13 +7,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from '../domain/errors';
 import { ProcessingStatus, processingStatus } from '../domain/workflow';
 import { ingestTransients } from '../engine/ingest';
-import type { LocalRuntime } from '../local/runtime';
+import type { LocalRuntime } from './runtime';
 import type { Transient } from '../runner';
 import type { TransientRecord } from '../engine/store';
-import { ChaosDriver, type DriverRates, defaultDriverRates } from './driver';
-import { type Violation, checkInvariants, checkReadiness } from './invariants';
-import { type JournalEvent, faultCounts, fileJournal, followJournal, readJournal } from './journal';
-import { allMarkers, finalState, observe, pendingMessages, recountForCheck } from './observe';
+import { ChaosDriver, type DriverRates, defaultDriverRates } from '../chaos/driver';
+import { type Violation, checkInvariants, checkReadiness } from '../chaos/invariants';
+import { type JournalEvent, faultCounts, fileJournal, followJournal, readJournal } from '../chaos/journal';
+import { allMarkers, finalState, observe, pendingMessages, recountForCheck } from '../chaos/observe';
 
 export interface ChaosRunOptions {
   readonly transients: readonly Transient[];
