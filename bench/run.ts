@@ -12,7 +12,7 @@ import { Command } from 'commander';
 import { registry as exampleRegistry } from '../functions/registry';
 import { Status } from '../lib/domain/catalog';
 import { assertValidRegistry } from '../lib/domain/validation';
-import { loadCatalog } from '../lib/fixtures';
+import { loadCatalog } from '../lib/fixtures/load-catalog';
 import { type LocalService, localClientConfig, startLocalServices } from '../lib/local/services';
 import { isTransientRunner } from '../lib/runner';
 import { createTableInput } from '../lib/store/dynamodb/table';

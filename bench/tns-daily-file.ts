@@ -12,11 +12,11 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { parseArgs } from 'node:util';
 import { registry } from '../functions/registry';
 import { IngestMissedTnsTransients } from '../functions/runners/ingest-missed-tns-transients';
-import { createEngine } from '../lib/bootstrap';
+import { createEngine } from '../lib/bootstrap/create-engine';
 import { systemTaskContext } from '../lib/engine/system';
 import { localClientConfig, startDynamoDbLocal } from '../lib/local/services';
 import { TnsStandIn, type TnsObjectRecord, dailyCsv, localTnsCredentials } from '../lib/local/tns-stand-in';
-import { secretSource } from '../lib/secrets';
+import { secretSource } from '../lib/secrets/secret-source';
 import { createTableInput } from '../lib/store/dynamodb/table';
 import { ingestDailyFile, tnsClientFor } from '../lib/tns/ingestion';
 

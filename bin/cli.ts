@@ -16,16 +16,16 @@ import { showList, showStatus, unknownTransient } from '../lib/cli/inspect';
 import { type Operator, connect, explainFailure } from '../lib/cli/operator';
 import { resetCommand, waitUntilFinished } from '../lib/cli/reset';
 import { resolveTarget } from '../lib/cli/target';
-import { GENERATED_FIXTURES_MODULE, renderFixtureConstants } from '../lib/codegen';
+import { GENERATED_FIXTURES_MODULE, renderFixtureConstants } from '../lib/fixtures/codegen';
 import { TaskRunnerError, coerceError } from '../lib/domain/errors';
 import { type GraphFormat, graphFormats, renderGraph } from '../lib/domain/graph';
 import { assertValidRegistry, validateRegistry } from '../lib/domain/validation';
 import { type ProcessingStatus, processingStatuses } from '../lib/domain/workflow';
 import { DEFAULT_STACK } from '../lib/stacks/outputs';
 import { isTransientRunner } from '../lib/runner';
-import { loadCatalog } from '../lib/fixtures';
+import { loadCatalog } from '../lib/fixtures/load-catalog';
 import { DEFAULT_STATE_FILE, startLocal } from '../lib/local/start';
-import { readTransientFile } from '../lib/transient-files';
+import { readTransientFile } from '../lib/fixtures/transient-files';
 
 // Local tooling runs on Node 20 by design (the functions run on Lambda's Node 22); the SDK's notice about
 // its future Node 22 requirement would only clutter every command's output.

@@ -1,8 +1,8 @@
 /** Lambda entry of the runners' dead-letter queues (lib/handlers/dead-letter.ts). */
-import { createEngine } from '../lib/bootstrap';
-import { loadConfig } from '../lib/config';
+import { createEngine } from '../lib/bootstrap/create-engine';
+import { loadConfig } from '../lib/settings/config';
 import { deadLetterHandler } from '../lib/handlers/dead-letter';
-import { ServiceName } from '../lib/telemetry';
+import { ServiceName } from '../lib/engine/telemetry';
 import { registry } from './registry';
 
 const config = loadConfig(process.env);

@@ -13,8 +13,8 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../config';
-import { STATUS_FIXTURE, TASK_FIXTURE } from '../fixtures';
+import { ENV } from '../settings/config';
+import { STATUS_FIXTURE, TASK_FIXTURE } from '../fixtures/load-catalog';
 import type { StoreUse } from '../engine/store-use';
 import { type TableAccess, tableAccessOf } from '../store/dynamodb';
 import { tableSchema } from '../store/dynamodb/table';
@@ -40,7 +40,7 @@ const LOOKS_LIKE_ARN_SUFFIX = /-[A-Za-z0-9]{6}$/;
 export interface HandlerFunctionProps {
   /** The entry file, relative to the project root, e.g. `functions/transient-worker.ts`. */
   readonly entry: string;
-  /** The handler's Powertools service name (lib/telemetry.ts ServiceName): the `service` of its logs and metrics. */
+  /** The handler's Powertools service name (lib/engine/telemetry.ts ServiceName): the `service` of its logs and metrics. */
   readonly serviceName: string;
   readonly description: string;
   /** Memory in MB and timeout in seconds: a runner's own, or the dispatcher's or dead-letter handler's settings. */

@@ -8,7 +8,7 @@ import type { Workflow } from '../domain/workflow';
 import { type AnyRunner, type TransientTaskRunner, isTransientRunner } from '../runner';
 import type { TaskQueues } from './queues';
 import type { TaskStore } from './store';
-import type { TaskMetrics } from '../telemetry';
+import type { TaskMetrics } from './telemetry';
 
 export interface Engine {
   readonly workflow: Workflow;

@@ -11,7 +11,7 @@ import { recountTransients } from './counts';
 import { ingestTransients } from './ingest';
 import { upsertTransients } from './upsert';
 
-/** Where a system runner's secrets come from (lib/secrets.ts: Secrets Manager by ARN, else the environment). */
+/** Where a system runner's secrets come from (lib/secrets/secret-source.ts: Secrets Manager by ARN, else the environment). */
 export interface SecretSource {
   /** The values of `keys` in the secret `name`; keys it lacks are left out. */
   read(name: string, keys: readonly string[]): Promise<Record<string, string>>;

@@ -9,9 +9,9 @@ import { type FaultPlanSpec, defaultClockSkewMs, defaultFaultRates } from '../ch
 import { coerceError } from '../domain/errors';
 import { assertValidRegistry } from '../domain/validation';
 import { ingestTransients } from '../engine/ingest';
-import { loadCatalog } from '../fixtures';
+import { loadCatalog } from '../fixtures/load-catalog';
 import type { AnyRunner, Transient } from '../runner';
-import { readTransientFile, rowErrorLines } from '../transient-files';
+import { readTransientFile, rowErrorLines } from '../fixtures/transient-files';
 import { ProcessingStatus, processingStatus } from '../domain/workflow';
 import { renderChaosReport } from './chaos-report';
 import { runUnderChaos } from './chaos-run';

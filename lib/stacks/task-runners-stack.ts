@@ -15,7 +15,7 @@ import type { Construct } from 'constructs';
 import { assertValidRegistry } from '../domain/validation';
 import { fieldsUsedByTask, tasksReadyAfterRevision } from '../domain/revision';
 import { type Workflow, readyTasks } from '../domain/workflow';
-import { loadCatalog } from '../fixtures';
+import { loadCatalog } from '../fixtures/load-catalog';
 import { type AnyRunner, type SystemTaskRunner, isTransientRunner } from '../runner';
 import { DeadLetterHandler } from '../constructs/dead-letter-handler';
 import { Dispatcher } from '../constructs/dispatcher';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { registry } from '../../functions/registry';
-import { loadCatalog } from '../../lib/fixtures';
+import { loadCatalog } from '../../lib/fixtures/load-catalog';
 import { addTaskRunners } from '../../lib/stacks/task-runners-app';
 import { runner, systemRunner } from '../helpers/factories';
 import { fixturesWithTasks } from '../helpers/local-stack';

@@ -6,7 +6,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { registry } from '../../functions/registry';
-import { ENV } from '../../lib/config';
+import { ENV } from '../../lib/settings/config';
 import { constructId } from '../../lib/constructs/names';
 import { OLDEST_MESSAGE_PERIODS } from '../../lib/constructs/runner-alarms';
 import { RegistryValidationError } from '../../lib/domain/errors';
@@ -14,11 +14,11 @@ import { fieldsUsedByTask, tasksReadyAfterRevision } from '../../lib/domain/revi
 import { readyTasks } from '../../lib/domain/workflow';
 import { RETENTION_SECONDS, VISIBILITY_TIMEOUT_FACTOR, slug } from '../../lib/queue/queue-settings';
 import { isTransientRunner } from '../../lib/runner';
-import { deadLetterSettings } from '../../lib/settings';
+import { deadLetterSettings } from '../../lib/settings/framework-functions';
 import { createTableInput } from '../../lib/store/dynamodb/table';
 import { StackOutput } from '../../lib/stacks/outputs';
 import { TaskName } from '../../lib/generated/fixtures';
-import { ServiceName } from '../../lib/telemetry';
+import { ServiceName } from '../../lib/engine/telemetry';
 import { runner } from '../helpers/factories';
 import { grantLines, grantsOf } from '../helpers/iam';
 import { TEST_STACK, arnOf, countTypes, logicalId, refOf, resourcesUnder, synthStack } from '../helpers/stack';

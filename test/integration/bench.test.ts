@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { measureReadAmplification } from '../../bench/read-amplification';
 import { DynamoDbMeter, type RecordingProxy, SqsMeter, sumLines, startRecordingProxy } from '../../bench/wire-meter';
 import { registry } from '../../functions/registry';
-import { createEngine } from '../../lib/bootstrap';
+import { createEngine } from '../../lib/bootstrap/create-engine';
 import { Status } from '../../lib/domain/catalog';
 import { ingestTransients } from '../../lib/engine/ingest';
 import { localClientConfig } from '../../lib/local/services';

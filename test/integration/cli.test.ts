@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { registry } from '../../functions/registry';
-import { loadCatalog } from '../../lib/fixtures';
+import { loadCatalog } from '../../lib/fixtures/load-catalog';
 import { loadTnsObjects } from '../../lib/local/tns-stand-in';
 import { isTransientRunner } from '../../lib/runner';
 import { fakeJavaHome } from '../helpers/fake-java';
-import { readTransientFile } from '../../lib/transient-files';
+import { readTransientFile } from '../../lib/fixtures/transient-files';
 
 interface Run {
   readonly child: ChildProcess;

@@ -16,7 +16,7 @@ import { runSystemTask, systemTaskContext } from '../../lib/engine/system';
 import { updateTransient } from '../../lib/engine/transitions';
 import { type SystemTaskContext, SystemTaskRunner } from '../../lib/runner';
 import { scratchStore } from '../../lib/scratch/scratch-store';
-import { secretSource } from '../../lib/secrets';
+import { secretSource } from '../../lib/secrets/secret-source';
 import { engineOnLocalTable } from '../helpers/engine';
 import { sampleTransient } from '../helpers/factories';
 

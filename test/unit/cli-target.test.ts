@@ -6,7 +6,7 @@ import { CloudFormationClient, CloudFormationServiceException, DescribeStacksCom
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { explainFailure } from '../../lib/cli/operator';
-import { TransientFileError } from '../../lib/transient-files';
+import { TransientFileError } from '../../lib/fixtures/transient-files';
 import { type Target, localTarget, resolveTarget, targetFromOutputs } from '../../lib/cli/target';
 import { DEFAULT_STACK } from '../../lib/stacks/outputs';
 

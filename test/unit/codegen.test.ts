@@ -2,8 +2,8 @@ import { copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GENERATED_FIXTURES_MODULE, renderFixtureConstants } from '../../lib/codegen';
-import { STATUS_FIXTURE, TASK_FIXTURE, loadCatalog } from '../../lib/fixtures';
+import { GENERATED_FIXTURES_MODULE, renderFixtureConstants } from '../../lib/fixtures/codegen';
+import { STATUS_FIXTURE, TASK_FIXTURE, loadCatalog } from '../../lib/fixtures/load-catalog';
 
 describe('Function: renderFixtureConstants', () => {
   it(`renders ${GENERATED_FIXTURES_MODULE} as committed, whichever folder the same fixtures are read from`, () => {

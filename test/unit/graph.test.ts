@@ -5,7 +5,7 @@ import { README, withCurrentDiagram } from '../../lib/cli/graph';
 import { renderDot, renderMermaid, workflowGraph } from '../../lib/domain/graph';
 import { assertValidRegistry } from '../../lib/domain/validation';
 import { dependencyEdges } from '../../lib/domain/workflow';
-import { loadCatalog } from '../../lib/fixtures';
+import { loadCatalog } from '../../lib/fixtures/load-catalog';
 import { catalogOf, diamondRunners, registers, runner, workflowOf } from '../helpers/factories';
 
 const diamond = workflowOf(diamondRunners());

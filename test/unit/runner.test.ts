@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { PrintProcessing } from '../../functions/examples/blast-docs-runner';
 import { registry } from '../../functions/registry';
 import { validateRegistry } from '../../lib/domain/validation';
-import { loadCatalog } from '../../lib/fixtures';
+import { loadCatalog } from '../../lib/fixtures/load-catalog';
 import { SystemTaskRunner, type TaskContext, TransientTaskRunner, isTransientRunner } from '../../lib/runner';
 import { sampleTransient } from '../helpers/factories';
 

@@ -7,7 +7,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { isThrottlingError } from '@smithy/core/retry';
-import { Metric, type TaskMetrics } from './telemetry';
+import { Metric, type TaskMetrics } from '../engine/telemetry';
 
 /** Attempts per AWS call, the first included. */
 export const AWS_MAX_ATTEMPTS = 5;

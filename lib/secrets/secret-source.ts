@@ -6,8 +6,8 @@
  */
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { z } from 'zod';
-import { ConfigError } from './domain/errors';
-import type { SecretSource } from './engine/system';
+import { ConfigError } from '../domain/errors';
+import type { SecretSource } from '../engine/system';
 
 /** Seconds a secret stays cached in the container before it is read again (rotations take effect then). */
 const SECRET_MAX_AGE_SECONDS = 300;

@@ -1,13 +1,13 @@
 /**
  * What system runners use besides the engine: secrets (Secrets Manager by ARN, else the environment) and the
  * scratch data. Built once per container by the system-worker entry, like the engine; kept out of
- * lib/bootstrap.ts so the transient functions' bundles carry no S3 or Secrets Manager client.
+ * lib/bootstrap/create-engine.ts so the transient functions' bundles carry no S3 or Secrets Manager client.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Config } from './config';
-import type { SystemServices } from './engine/system';
-import { scratchStore } from './scratch/scratch-store';
-import { secretSource } from './secrets';
+import type { Config } from '../settings/config';
+import type { SystemServices } from '../engine/system';
+import { scratchStore } from '../scratch/scratch-store';
+import { secretSource } from '../secrets/secret-source';
 
 export const createSystemServices = (
   config: Config,

@@ -3,14 +3,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { awsClientConfig, countRetries, retryOnlyThrottling } from './aws-clients';
-import type { Config } from './config';
-import { assertValidRegistry } from './domain/validation';
-import { type Engine, runnersByTask } from './engine/engine';
-import { loadCatalog } from './fixtures';
-import { type QueueMeter, taskQueues } from './queue/task-queues';
-import type { AnyRunner } from './runner';
-import { type CapacityMeter, dynamoTaskStore, isCounterWrite } from './store/dynamodb';
-import { TaskMetrics, createLogger } from './telemetry';
+import type { Config } from '../settings/config';
+import { assertValidRegistry } from '../domain/validation';
+import { type Engine, runnersByTask } from '../engine/engine';
+import { loadCatalog } from '../fixtures/load-catalog';
+import { type QueueMeter, taskQueues } from '../queue/task-queues';
+import type { AnyRunner } from '../runner';
+import { type CapacityMeter, dynamoTaskStore, isCounterWrite } from '../store/dynamodb';
+import { TaskMetrics, createLogger } from '../engine/telemetry';
 
 export interface EngineOptions {
   readonly serviceName: string;

@@ -4,7 +4,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, LogItemExtraInput } from '@aws-lambda-powertools/logger/types';
-import type { TaskLogger } from './runner';
+import type { TaskLogger } from '../runner';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 
 export const METRICS_NAMESPACE = 'BlastTaskRunners';

@@ -4,7 +4,7 @@
  * reads AWS_REGION and AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS.
  */
 import { z } from 'zod';
-import { ConfigError } from './domain/errors';
+import { ConfigError } from '../domain/errors';
 
 export const ENV = {
   tableName: 'TABLE_NAME',
