@@ -9,7 +9,7 @@ import { DeleteQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { registry as exampleRegistry } from '../functions/registry';
+import { registry as exampleRegistry } from '../runners/registry';
 import { ENV } from '../lib/settings/config';
 import { isFinalType, statusTypeOf } from '../lib/domain/catalog';
 import { ProcessingStatus, dependencyEdges, processingStatus, statusOf } from '../lib/domain/workflow';

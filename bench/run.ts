@@ -9,7 +9,7 @@ import { cpus, loadavg } from 'node:os';
 import { rmSync, writeFileSync } from 'node:fs';
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { Command } from 'commander';
-import { registry as exampleRegistry } from '../functions/registry';
+import { registry as exampleRegistry } from '../runners/registry';
 import { Status } from '../lib/domain/catalog';
 import { assertValidRegistry } from '../lib/domain/validation';
 import { loadCatalog } from '../lib/fixtures/load-catalog';

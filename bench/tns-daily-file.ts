@@ -10,15 +10,15 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { parseArgs } from 'node:util';
-import { registry } from '../functions/registry';
-import { IngestMissedTnsTransients } from '../functions/runners/ingest-missed-tns-transients';
+import { registry } from '../runners/registry';
+import { IngestMissedTnsTransients } from '../runners/ingest-missed-tns-transients';
 import { createEngine } from '../lib/bootstrap/create-engine';
 import { systemTaskContext } from '../lib/engine/system';
 import { localClientConfig, startDynamoDbLocal } from '../lib/local/services';
 import { TnsStandIn, type TnsObjectRecord, dailyCsv, localTnsCredentials } from '../lib/local/tns-stand-in';
 import { secretSource } from '../lib/secrets/secret-source';
 import { createTableInput } from '../lib/store/dynamodb/table';
-import { ingestDailyFile, tnsClientFor } from '../lib/tns/ingestion';
+import { ingestDailyFile, tnsClientFor } from '../runners/tns/ingestion';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';

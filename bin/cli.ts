@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { registry } from '../functions/registry';
+import { registry } from '../runners/registry';
 import { ingestFile } from '../lib/cli/ingest';
 import { resolveRunner, redrive, showDeadLetters } from '../lib/cli/dead-letters';
 import { CliError } from '../lib/cli/errors';

@@ -1,10 +1,11 @@
 /**
- * The runner API, Blast's in TypeScript, and the one module runner files import: that is why it sits at the
- * root of lib/ rather than in a layer's folder. A transient runner declares the task it works on, its
- * prerequisites, the status to record when it throws, and the processing of one transient; a system runner
- * does work that belongs to no transient. Everything around them (claims, statuses, queues, schedules) is the
- * framework's. What a runner declares and the transient it sees belong to the domain (lib/domain/declaration.ts,
- * lib/domain/transient.ts), which imports nothing of this API; they are re-exported here.
+ * The runner API, Blast's in TypeScript: what runner files (runners/) import of the framework, besides the
+ * fixtures' generated names and the pure domain (errors, statuses). It is the project's public face for runner authors, which
+ * is why it sits at the root of lib/ rather than in a layer's folder. A transient runner declares the task it
+ * works on, its prerequisites, the status to record when it throws, and the processing of one transient; a
+ * system runner does work that belongs to no transient. Everything around them (claims, statuses, queues,
+ * schedules) is the framework's. What a runner declares and the transient it sees belong to the domain
+ * (lib/domain/declaration.ts, lib/domain/transient.ts), which imports nothing of this API; they are re-exported here.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { TransientCounts } from './domain/counts';

@@ -50,7 +50,7 @@ export const systemAnnouncements = (runner: SystemTaskRunner): Announcement[] =>
 ];
 
 export interface SystemRunnerProps {
-  /** The runner as registered in functions/registry.ts. */
+  /** The runner as registered in runners/registry.ts. */
   readonly runner: SystemTaskRunner;
   readonly table: ITable;
   /**

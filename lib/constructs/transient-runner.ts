@@ -26,7 +26,7 @@ import { RunnerAlarms } from './runner-alarms';
 import { RunnerSchedule } from './runner-schedule';
 
 export interface TransientRunnerProps {
-  /** The runner as registered in functions/registry.ts; every setting comes from it. */
+  /** The runner as registered in runners/registry.ts; every setting comes from it. */
   readonly runner: TransientTaskRunner;
   readonly table: ITable;
   /** Invoked by this runner's schedule; gets leave to send to this runner's queue. */

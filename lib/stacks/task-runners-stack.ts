@@ -32,7 +32,7 @@ import { StackOutput } from './outputs';
 
 
 export interface TaskRunnersStackProps extends StackProps {
-  /** The registry (functions/registry.ts). */
+  /** The registry (runners/registry.ts). */
   readonly runners: readonly AnyRunner[];
   /** The folder of setup_status.yaml and setup_tasks.yaml. @default the project's fixtures/ */
   readonly fixturesDir?: string;

@@ -3,8 +3,8 @@
  * resources and its widgets, plus the grants and environment of the functions that now talk to it.
  */
 import { describe, expect, it } from 'vitest';
-import { registry } from '../../functions/registry';
-import { hostKnown } from '../../functions/runners/upstream';
+import { registry } from '../../runners/registry';
+import { hostKnown } from '../../runners/upstream';
 import { loadCatalog } from '../../lib/fixtures/load-catalog';
 import { isTransientRunner } from '../../lib/runner';
 import { METRICS_NAMESPACE, Metric, ServiceName } from '../../lib/engine/telemetry';

@@ -10,7 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { registry } from '../../functions/registry';
+import { registry } from '../../runners/registry';
 import { loadCatalog } from '../../lib/fixtures/load-catalog';
 import { addTaskRunners } from '../../lib/stacks/task-runners-app';
 import { runner, systemRunner } from '../helpers/factories';

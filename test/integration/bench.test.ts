@@ -7,7 +7,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { measureReadAmplification } from '../../bench/read-amplification';
 import { DynamoDbMeter, type RecordingProxy, SqsMeter, sumLines, startRecordingProxy } from '../../bench/wire-meter';
-import { registry } from '../../functions/registry';
+import { registry } from '../../runners/registry';
 import { createEngine } from '../../lib/bootstrap/create-engine';
 import { Status } from '../../lib/domain/catalog';
 import { ingestTransients } from '../../lib/engine/ingest';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registry } from '../../functions/registry';
+import { registry } from '../../runners/registry';
 import { documentClient } from '../../lib/bootstrap/create-engine';
 import { renderMermaid } from '../../lib/domain/graph';
 import { assertValidRegistry } from '../../lib/domain/validation';

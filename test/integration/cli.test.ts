@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { registry } from '../../functions/registry';
+import { registry } from '../../runners/registry';
 import { loadCatalog } from '../../lib/fixtures/load-catalog';
 import { loadTnsObjects } from '../../lib/local/tns-stand-in';
 import { isTransientRunner } from '../../lib/runner';

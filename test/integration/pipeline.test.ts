@@ -3,7 +3,7 @@
  * example workflow through the emulated event sources and chaining.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registry } from '../../functions/registry';
+import { registry } from '../../runners/registry';
 import { ingestTransients } from '../../lib/engine/ingest';
 import { outputOf } from '../../lib/engine/operations';
 import { ProcessingStatus, processingStatus, progressPercent } from '../../lib/domain/workflow';

@@ -6,9 +6,9 @@ import { mkdirSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { registry } from '../../functions/registry';
-import { PruneScratchData } from '../../functions/runners/prune-scratch-data';
-import { SnapshotMetric, SnapshotTaskRegister } from '../../functions/runners/snapshot-task-register';
+import { registry } from '../../runners/registry';
+import { PruneScratchData } from '../../runners/prune-scratch-data';
+import { SnapshotMetric, SnapshotTaskRegister } from '../../runners/snapshot-task-register';
 import { Status } from '../../lib/domain/catalog';
 import { ConfigError } from '../../lib/domain/errors';
 import { ingestTransients } from '../../lib/engine/ingest';

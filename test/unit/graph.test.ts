@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { registry } from '../../functions/registry';
+import { registry } from '../../runners/registry';
 import { README, withCurrentDiagram } from '../../lib/cli/graph';
 import { renderDot, renderMermaid, workflowGraph } from '../../lib/domain/graph';
 import { assertValidRegistry } from '../../lib/domain/validation';

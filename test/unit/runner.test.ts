@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { PrintProcessing } from '../../functions/examples/blast-docs-runner';
-import { registry } from '../../functions/registry';
+import { PrintProcessing } from '../../runners/examples/blast-docs-runner';
+import { registry } from '../../runners/registry';
 import { validateRegistry } from '../../lib/domain/validation';
 import { loadCatalog } from '../../lib/fixtures/load-catalog';
 import { SystemTaskRunner, type TaskContext, TransientTaskRunner, isTransientRunner } from '../../lib/runner';
@@ -46,7 +46,7 @@ describe('Class: TransientTaskRunner', () => {
 });
 
 describe("The README's runner example", () => {
-  const source = readFileSync('functions/examples/blast-docs-runner.ts', 'utf8');
+  const source = readFileSync('runners/examples/blast-docs-runner.ts', 'utf8');
 
   it('is the very code the README shows', () => {
     const readme = readFileSync('README.md', 'utf8');

@@ -1,6 +1,6 @@
-import { ConfigError } from '../../lib/domain/errors';
-import { ScratchAccess, SystemCapability, type SystemTaskContext, SystemTaskRunner } from '../../lib/runner';
-import { pruneScratch } from '../../lib/scratch/prune';
+import { ConfigError } from '../lib/domain/errors';
+import { ScratchAccess, SystemCapability, type SystemTaskContext, SystemTaskRunner } from '../lib/runner';
+import { pruneScratch } from './scratch/prune';
 
 /**
  * Blast's scratch clean-up: deletes scratch data (SCRATCH_LOCATION: an S3 prefix, or a directory here)

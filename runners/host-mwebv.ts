@@ -1,6 +1,6 @@
-import { StatusMessage, TaskName } from '../../lib/generated/fixtures';
-import { type TaskContext, TransientTaskRunner } from '../../lib/runner';
-import { milkyWayEbv, toGalactic } from '../../lib/science/astro';
+import { StatusMessage, TaskName } from '../lib/generated/fixtures';
+import { type TaskContext, TransientTaskRunner } from '../lib/runner';
+import { milkyWayEbv, toGalactic } from './science/astro';
 import { type HostMatchOutput, type MwebvOutput, requireOutput } from './outputs';
 import { catalogHost, hostKnown } from './upstream';
 

@@ -1,7 +1,7 @@
-import { StatusMessage, TaskName } from '../../lib/generated/fixtures';
-import { type TaskContext, type Transient, TransientField, TransientTaskRunner } from '../../lib/runner';
-import { angularSeparationDeg } from '../../lib/science/astro';
-import { hostCatalog } from '../../lib/science/host-catalog';
+import { StatusMessage, TaskName } from '../lib/generated/fixtures';
+import { type TaskContext, type Transient, TransientField, TransientTaskRunner } from '../lib/runner';
+import { angularSeparationDeg } from './science/astro';
+import { hostCatalog } from './science/host-catalog';
 import type { HostMatchOutput } from './outputs';
 
 /** GHOST's search radius for a host, arcsec. */

@@ -1,8 +1,8 @@
-import { StatusMessage, TaskName } from '../../lib/generated/fixtures';
-import { type TaskContext, TransientTaskRunner } from '../../lib/runner';
-import { kpcPerArcsec } from '../../lib/science/astro';
+import { StatusMessage, TaskName } from '../lib/generated/fixtures';
+import { type TaskContext, TransientTaskRunner } from '../lib/runner';
+import { kpcPerArcsec } from './science/astro';
 import { type CutoutOutput, type HostInformationOutput, type HostMatchOutput, type PhotometryOutput, requireOutput } from './outputs';
-import { measure } from './photometry';
+import { measure } from './science/photometry';
 import { catalogHost, hostKnown } from './upstream';
 
 /** Blast measures the host's light within 2 kpc of the transient. */

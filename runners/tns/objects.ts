@@ -5,8 +5,8 @@
  * means none) and the classification.
  */
 import { z } from 'zod';
-import { describeTransientIssues, readTimestamp, transientSchema } from '../domain/transient';
-import type { Transient } from '../runner';
+import { describeTransientIssues, readTimestamp, transientSchema } from '../../lib/domain/transient';
+import type { Transient } from '../../lib/runner';
 
 /** TNS writes numbers as numbers or strings; empty, null and NaN mean "none". */
 const optionalNumber = z

@@ -1,6 +1,6 @@
-import { StatusMessage, TaskName } from '../../lib/generated/fixtures';
-import { type TaskContext, TransientTaskRunner } from '../../lib/runner';
-import { validatePhotometry } from './photometry';
+import { StatusMessage, TaskName } from '../lib/generated/fixtures';
+import { type TaskContext, TransientTaskRunner } from '../lib/runner';
+import { validatePhotometry } from './science/photometry';
 import { hostKnown } from './upstream';
 
 /** SED fitting needs at least this many well-measured filters. */

@@ -1,7 +1,7 @@
-import { StatusMessage, TaskName } from '../../lib/generated/fixtures';
-import { type TaskContext, TransientTaskRunner } from '../../lib/runner';
+import { StatusMessage, TaskName } from '../lib/generated/fixtures';
+import { type TaskContext, TransientTaskRunner } from '../lib/runner';
 import { type CutoutOutput, type HostMatchOutput, type PhotometryOutput, requireOutput } from './outputs';
-import { measure } from './photometry';
+import { measure } from './science/photometry';
 import { catalogHost, hostKnown } from './upstream';
 
 /** Host flux in every filter with a cutout, through the global aperture. */

@@ -11,9 +11,9 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
-import { TaskRunnerError } from '../domain/errors';
-import { MAX_NAME_LENGTH } from '../domain/transient';
-import type { TaskLogger } from '../runner';
+import { TaskRunnerError } from '../../lib/domain/errors';
+import { MAX_NAME_LENGTH } from '../../lib/domain/transient';
+import type { TaskLogger } from '../../lib/runner';
 import { type TnsCredentials, checkTnsApiUrl } from './credentials';
 import { type TnsObject, tnsObjectSchema } from './objects';
 

@@ -1,7 +1,7 @@
 import { StatusMessage, TaskName } from '../../lib/generated/fixtures';
 import type { TaskContext } from '../../lib/runner';
-import { extinctionCoefficients } from '../../lib/science/astro';
-import { type HostInformationOutput, type MwebvOutput, type PhotometryOutput, type SedOutput, type ValidationOutput, requireOutput } from './outputs';
+import { extinctionCoefficients } from './astro';
+import { type HostInformationOutput, type MwebvOutput, type PhotometryOutput, type SedOutput, type ValidationOutput, requireOutput } from '../outputs';
 
 const CM_PER_MPC = 3.0857e24;
 const ERG_PER_MICROJANSKY = 1e-29; // erg s^-1 cm^-2 Hz^-1

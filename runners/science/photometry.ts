@@ -1,7 +1,7 @@
-import { abMagToMicroJansky } from '../../lib/science/astro';
+import { abMagToMicroJansky } from './astro';
 import { StatusMessage } from '../../lib/generated/fixtures';
 import type { TaskContext } from '../../lib/runner';
-import { type PhotometryOutput, type ValidationOutput, requireOutput } from './outputs';
+import { type PhotometryOutput, type ValidationOutput, requireOutput } from '../outputs';
 
 /** Calibration error (5%) plus the sky-noise floor of a cutout, microjansky. */
 export const fluxError = (flux: number, floorMicroJansky: number) => Math.round((0.05 * flux + floorMicroJansky) * 1000) / 1000;

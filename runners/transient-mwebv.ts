@@ -1,6 +1,6 @@
-import { StatusMessage, TaskName } from '../../lib/generated/fixtures';
-import { type TaskContext, type Transient, TransientField, TransientTaskRunner } from '../../lib/runner';
-import { milkyWayEbv, toGalactic } from '../../lib/science/astro';
+import { StatusMessage, TaskName } from '../lib/generated/fixtures';
+import { type TaskContext, type Transient, TransientField, TransientTaskRunner } from '../lib/runner';
+import { milkyWayEbv, toGalactic } from './science/astro';
 import type { MwebvOutput } from './outputs';
 
 /** Milky Way dust reddening towards the transient. */

@@ -1,4 +1,4 @@
-import { SystemCapability, type SystemTaskContext, SystemTaskRunner } from '../../lib/runner';
+import { SystemCapability, type SystemTaskContext, SystemTaskRunner } from '../lib/runner';
 
 /** The snapshot's metrics (dimension task = "Snapshot task register"), for the dashboard. */
 export const SnapshotMetric = {

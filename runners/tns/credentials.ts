@@ -5,7 +5,7 @@
  * body, so the URL must be https:// — plain http:// only to this machine (the local TNS stand-in).
  */
 import { z } from 'zod';
-import { ConfigError } from '../domain/errors';
+import { ConfigError } from '../../lib/domain/errors';
 
 /** The Secrets Manager secret the TNS runners declare in `secretNames`. */
 export const TNS_SECRET_NAME = 'blast/tns-bot';

@@ -1,6 +1,6 @@
-import { StatusMessage, TaskName } from '../../lib/generated/fixtures';
-import { type TaskContext, TransientTaskRunner } from '../../lib/runner';
-import { fitAndSave } from './sed';
+import { StatusMessage, TaskName } from '../lib/generated/fixtures';
+import { type TaskContext, TransientTaskRunner } from '../lib/runner';
+import { fitAndSave } from './science/sed';
 import { globalPhotometryValid } from './upstream';
 
 /** Stellar mass and star-formation rate of the whole host. */

@@ -1,5 +1,5 @@
-import { StatusMessage, TaskName } from '../../lib/generated/fixtures';
-import { type TaskContext, TransientTaskRunner } from '../../lib/runner';
+import { StatusMessage, TaskName } from '../lib/generated/fixtures';
+import { type TaskContext, TransientTaskRunner } from '../lib/runner';
 import { type ApertureOutput, type HostMatchOutput, requireOutput } from './outputs';
 import { catalogHost, hostKnown } from './upstream';
 

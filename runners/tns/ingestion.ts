@@ -4,7 +4,7 @@
  * progress logged and a checkpoint after each batch, so a run cut short resumes where it stopped.
  */
 import { z } from 'zod';
-import type { SystemTaskContext, Transient, UpsertSummary } from '../runner';
+import type { SystemTaskContext, Transient, UpsertSummary } from '../../lib/runner';
 import { TnsClient, type TnsClientOptions } from './client';
 import { TNS_SECRET_NAME, parseTnsCredentials, tnsCredentialKeys } from './credentials';
 import { openDailyFile } from './daily-file';

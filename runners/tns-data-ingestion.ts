@@ -1,7 +1,7 @@
-import { ConfigError } from '../../lib/domain/errors';
-import { SystemCapability, type SystemTaskContext, SystemTaskRunner } from '../../lib/runner';
-import { TNS_SECRET_NAME } from '../../lib/tns/credentials';
-import { ingestRecentFromTns, tnsClientFor } from '../../lib/tns/ingestion';
+import { ConfigError } from '../lib/domain/errors';
+import { SystemCapability, type SystemTaskContext, SystemTaskRunner } from '../lib/runner';
+import { TNS_SECRET_NAME } from './tns/credentials';
+import { ingestRecentFromTns, tnsClientFor } from './tns/ingestion';
 
 /**
  * Blast's TNSDataIngestion: asks TNS for the transients made public in the last `intervalMinutes`, fetches

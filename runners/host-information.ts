@@ -1,6 +1,6 @@
-import { StatusMessage, TaskName } from '../../lib/generated/fixtures';
-import { type TaskContext, type Transient, TransientField, TransientTaskRunner } from '../../lib/runner';
-import { luminosityDistanceMpc } from '../../lib/science/astro';
+import { StatusMessage, TaskName } from '../lib/generated/fixtures';
+import { type TaskContext, type Transient, TransientField, TransientTaskRunner } from '../lib/runner';
+import { luminosityDistanceMpc } from './science/astro';
 import { type HostInformationOutput, type HostMatchOutput, requireOutput } from './outputs';
 import { catalogHost, hostMatched } from './upstream';
 

@@ -2,7 +2,7 @@
  * What each example runner saves for the later ones (`context.save` / `context.output`), in one place so
  * that producer and consumer agree on the shape.
  */
-import type { TaskContext } from '../../lib/runner';
+import type { TaskContext } from '../lib/runner';
 
 export interface CutoutOutput {
   /** Filters with imaging at the transient's position. */

@@ -1,8 +1,8 @@
-import { ConfigError } from '../../lib/domain/errors';
-import { SystemCapability, type SystemTaskContext, SystemTaskRunner } from '../../lib/runner';
-import { TNS_SECRET_NAME } from '../../lib/tns/credentials';
-import { dailyFileDate } from '../../lib/tns/daily-file';
-import { ingestDailyFile, tnsClientFor } from '../../lib/tns/ingestion';
+import { ConfigError } from '../lib/domain/errors';
+import { SystemCapability, type SystemTaskContext, SystemTaskRunner } from '../lib/runner';
+import { TNS_SECRET_NAME } from './tns/credentials';
+import { dailyFileDate } from './tns/daily-file';
+import { ingestDailyFile, tnsClientFor } from './tns/ingestion';
 
 /**
  * Blast's IngestMissedTNSTransients: ingests or updates every row of yesterday's TNS daily file

@@ -1,5 +1,5 @@
-import { StatusMessage, TaskName } from '../../lib/generated/fixtures';
-import { hostCatalog } from '../../lib/science/host-catalog';
+import { StatusMessage, TaskName } from '../lib/generated/fixtures';
+import { hostCatalog } from './science/host-catalog';
 
 /** Blast's runners list every ancestor as "processed"; these are the shared heads of those lists. */
 export const hostMatched = {

@@ -1,6 +1,6 @@
-import { StatusMessage, TaskName } from '../../lib/generated/fixtures';
-import { type TaskContext, type Transient, TransientField, TransientTaskRunner } from '../../lib/runner';
-import { filtersCovering } from '../../lib/science/surveys';
+import { StatusMessage, TaskName } from '../lib/generated/fixtures';
+import { type TaskContext, type Transient, TransientField, TransientTaskRunner } from '../lib/runner';
+import { filtersCovering } from './science/surveys';
 import type { CutoutOutput } from './outputs';
 
 /** Finds the surveys with imaging at the transient (Blast downloads their cutouts here). */

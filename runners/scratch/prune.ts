@@ -3,8 +3,8 @@
  * owns them (by convention, its scratch data lives under its name). Works a listed page at a time, so
  * memory stays flat and the cost is one status lookup per page, however much scratch data there is.
  */
-import { ProcessingStatus } from '../domain/workflow';
-import type { ScratchStore, SystemTaskContext } from '../runner';
+import { ProcessingStatus } from '../../lib/domain/workflow';
+import type { ScratchStore, SystemTaskContext } from '../../lib/runner';
 
 /** The transient a scratch key belongs to, by the naming convention (its first path segment). */
 export const transientOfKey = (key: string): string | undefined => {

@@ -1,4 +1,4 @@
-import { SystemCapability, type SystemTaskContext, SystemTaskRunner } from '../../lib/runner';
+import { SystemCapability, type SystemTaskContext, SystemTaskRunner } from '../lib/runner';
 
 /**
  * Keeps the transient counters true: recounts every counter shard from the processing-status index (no read
