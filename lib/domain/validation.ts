@@ -12,17 +12,8 @@ import {
   transientFields,
 } from './declaration';
 import { RegistryValidationError } from './errors';
+import { isScheduleRate, isSecretName, settingBounds } from './limits';
 import { type TaskSpec, type Workflow, buildWorkflow, dependencyEdges, topologicalOrder } from './workflow';
-
-/** Bounds of the settings, as Lambda, SQS and EventBridge accept them. */
-export const settingBounds = {
-  memorySize: [128, 10240],
-  timeoutSeconds: [1, 900],
-  batchSize: [1, 10],
-  maxConcurrency: [2, 1000],
-  maxReceiveCount: [1, 1000],
-  readyShards: [1, 100],
-} as const;
 
 export const runnerLabel = (runner: AnyDeclaration): string => {
   const className = runner.constructor.name;
@@ -38,7 +29,7 @@ export const toTaskSpec = (runner: TransientTaskDeclaration): TaskSpec => ({
 
 const checkSettings = (runner: AnyDeclaration, label: string, issues: string[]) => {
   const { frequencySeconds } = runner;
-  if (!Number.isInteger(frequencySeconds) || frequencySeconds < 60 || frequencySeconds % 60 !== 0) {
+  if (!isScheduleRate(frequencySeconds)) {
     issues.push(
       `${label}, field frequencySeconds: ${frequencySeconds} cannot be an EventBridge schedule (rate expressions take whole minutes: 60, 120, ...)`,
     );
@@ -72,8 +63,7 @@ const checkSettings = (runner: AnyDeclaration, label: string, issues: string[]) 
     listed('scratchAccess', runner.scratchAccess, Object.values(ScratchAccess));
   }
   for (const name of runner.secretNames) {
-    // Secrets Manager's rule for secret names.
-    if (typeof name !== 'string' || !/^[\w/+=.@-]{1,512}$/.test(name)) issues.push(`${label}, field secretNames: "${String(name)}" is not a Secrets Manager secret name`);
+    if (!isSecretName(name)) issues.push(`${label}, field secretNames: "${String(name)}" is not a Secrets Manager secret name`);
   }
 };
 
