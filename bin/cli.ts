@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { registry } from '../runners/registry';
+import { SystemTaskName } from '../runners/system-tasks';
 import { ingestFile } from '../lib/cli/ingest';
 import { resolveRunner, redrive, showDeadLetters } from '../lib/cli/dead-letters';
 import { CliError } from '../lib/cli/errors';
@@ -154,7 +155,7 @@ program
   .option('--tick <ms>', 'local length of a 60 s schedule period', positiveInteger, 1000)
   .option('--timeout <seconds>', 'give up if not finished by then', positiveInteger, 600)
   .option('--keep-running', 'leave the local stack up afterwards for the CLI and tests (see --state-file)', false)
-  .option('--tns-local', 'ingest from a local TNS stand-in through "TNS data ingestion" instead of the transients file', false)
+  .option('--tns-local', `ingest from a local TNS stand-in through "${SystemTaskName.TnsDataIngestion}" instead of the transients file`, false)
   .option('--chaos <seed>', 'inject the faults this seed decides, then check the invariants (see README, Reliability)', wholeNumber)
   .action(async (options: { transients: string; tick: number; timeout: number; keepRunning: boolean; tnsLocal: boolean; chaos?: number }) => {
     const { stateFile, fixtures } = globals();

@@ -3,6 +3,7 @@ import { SystemCapability, type SystemTaskContext, SystemTaskRunner } from '../l
 import { TNS_SECRET_NAME } from './tns/credentials';
 import { dailyFileDate } from './tns/daily-file';
 import { ingestDailyFile, tnsClientFor } from './tns/ingestion';
+import { SystemTaskName } from './system-tasks';
 
 /**
  * Blast's IngestMissedTNSTransients: ingests or updates every row of yesterday's TNS daily file
@@ -11,7 +12,7 @@ import { ingestDailyFile, tnsClientFor } from './tns/ingestion';
  * and once the file is done the remaining runs of the day only read the checkpoint.
  */
 export class IngestMissedTnsTransients extends SystemTaskRunner {
-  readonly taskName = 'Ingest missed TNS transients';
+  readonly taskName = SystemTaskName.IngestMissedTnsTransients;
   override readonly frequencySeconds = 3600;
   override readonly initiallyEnabled = false;
   // Lambda's longest: a 100,000-row file is read a page at a time and checkpointed every batch.

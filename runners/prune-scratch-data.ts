@@ -1,6 +1,7 @@
 import { ConfigError } from '../lib/domain/errors';
 import { ScratchAccess, SystemCapability, type SystemTaskContext, SystemTaskRunner } from '../lib/runner';
 import { pruneScratch } from './scratch/prune';
+import { SystemTaskName } from './system-tasks';
 
 /**
  * Blast's scratch clean-up: deletes scratch data (SCRATCH_LOCATION: an S3 prefix, or a directory here)
@@ -8,7 +9,7 @@ import { pruneScratch } from './scratch/prune';
  * name; data of a transient still processing is kept, whatever its age.
  */
 export class PruneScratchData extends SystemTaskRunner {
-  readonly taskName = 'Prune scratch data';
+  readonly taskName = SystemTaskName.PruneScratchData;
   override readonly frequencySeconds = 3600;
   override readonly timeoutSeconds = 300;
   override readonly scratchAccess = [ScratchAccess.List, ScratchAccess.Delete];

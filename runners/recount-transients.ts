@@ -1,4 +1,5 @@
 import { SystemCapability, type SystemTaskContext, SystemTaskRunner } from '../lib/runner';
+import { SystemTaskName } from './system-tasks';
 
 /**
  * Keeps the transient counters true: recounts every counter shard from the processing-status index (no read
@@ -6,7 +7,7 @@ import { SystemCapability, type SystemTaskContext, SystemTaskRunner } from '../l
  * status write and its counter update, or a counter update that timed out. Logs what it repaired.
  */
 export class RecountTransients extends SystemTaskRunner {
-  readonly taskName = 'Recount transients';
+  readonly taskName = SystemTaskName.RecountTransients;
   override readonly frequencySeconds = 3_600;
   override readonly timeoutSeconds = 300;
   override readonly memorySize = 256;

@@ -1,4 +1,5 @@
 import { SystemCapability, type SystemTaskContext, SystemTaskRunner } from '../lib/runner';
+import { SystemTaskName } from './system-tasks';
 
 /** The snapshot's metrics (dimension task = "Snapshot task register"), for the dashboard. */
 export const SnapshotMetric = {
@@ -15,7 +16,7 @@ export const SnapshotMetric = {
  * counter items rather than every transient.
  */
 export class SnapshotTaskRegister extends SystemTaskRunner {
-  readonly taskName = 'Snapshot task register';
+  readonly taskName = SystemTaskName.SnapshotTaskRegister;
   override readonly timeoutSeconds = 30;
   override readonly memorySize = 256;
   override readonly uses = [SystemCapability.Counts];

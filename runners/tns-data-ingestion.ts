@@ -2,6 +2,7 @@ import { ConfigError } from '../lib/domain/errors';
 import { SystemCapability, type SystemTaskContext, SystemTaskRunner } from '../lib/runner';
 import { TNS_SECRET_NAME } from './tns/credentials';
 import { ingestRecentFromTns, tnsClientFor } from './tns/ingestion';
+import { SystemTaskName } from './system-tasks';
 
 /**
  * Blast's TNSDataIngestion: asks TNS for the transients made public in the last `intervalMinutes`, fetches
@@ -10,7 +11,7 @@ import { ingestRecentFromTns, tnsClientFor } from './tns/ingestion';
  * The interval is much longer than the schedule, so a run that fails is covered by the next ones.
  */
 export class TnsDataIngestion extends SystemTaskRunner {
-  readonly taskName = 'TNS data ingestion';
+  readonly taskName = SystemTaskName.TnsDataIngestion;
   override readonly frequencySeconds = 240;
   // As in Blast: a deployment turns it on once the bot's credentials are in place.
   override readonly initiallyEnabled = false;

@@ -21,6 +21,7 @@ import { LocalRuntime } from './runtime';
 import { TnsStandIn, loadTnsObjects, localTnsCredentials } from './tns-stand-in';
 import { type JavaRuntime, LocalServiceError, findJava } from './services';
 import { colors } from '../terminal/colors';
+import { SystemTaskName } from '../../runners/system-tasks';
 
 /** Where `--keep-running` writes the endpoints unless told otherwise, and where the CLI looks for them. */
 export const DEFAULT_STATE_FILE = '.blast-local/endpoints.json';
@@ -42,7 +43,7 @@ export interface StartOptions {
 }
 
 /** The runner `--tns-local` enables and runs at once (then on its schedule). */
-export const TNS_INGESTION_TASK = 'TNS data ingestion';
+export const TNS_INGESTION_TASK = SystemTaskName.TnsDataIngestion;
 
 /** Runner timeout under `--chaos`: a run that dies comes back after 6 × 10 s instead of 6 minutes. */
 export const CHAOS_TIMEOUT_SECONDS = 10;

@@ -23,6 +23,7 @@ import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { registry } from '../../runners/registry';
+import { SystemTaskName } from '../../runners/system-tasks';
 import { createEngine, documentClient } from '../../lib/bootstrap/create-engine';
 import { ProcessingStatus } from '../../lib/domain/workflow';
 import type { Engine } from '../../lib/engine/engine';
@@ -55,11 +56,11 @@ const RUNTIME_ACTIONS = new Set(['logs:CreateLogStream', 'logs:PutLogEvents']);
 const SCHEDULE_TICK_MS = 2_000;
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
-const TNS_INGESTION = 'TNS data ingestion';
-const MISSED_INGESTION = 'Ingest missed TNS transients';
-const PRUNING = 'Prune scratch data';
-const SNAPSHOT = 'Snapshot task register';
-const RECOUNT = 'Recount transients';
+const TNS_INGESTION = SystemTaskName.TnsDataIngestion;
+const MISSED_INGESTION = SystemTaskName.IngestMissedTnsTransients;
+const PRUNING = SystemTaskName.PruneScratchData;
+const SNAPSHOT = SystemTaskName.SnapshotTaskRegister;
+const RECOUNT = SystemTaskName.RecountTransients;
 // From the TNS stand-in: one made public a minute ago (the live ingestion's), one three days ago (only in the daily file).
 const [LIVE, MISSED] = ['2011dt', '2011ox'].map((name) => {
   const object = loadTnsObjects().find((candidate) => candidate.objname === name);

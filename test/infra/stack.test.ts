@@ -23,6 +23,7 @@ import { runner } from '../helpers/factories';
 import { grantLines, grantsOf } from '../helpers/iam';
 import { TEST_STACK, arnOf, countTypes, logicalId, refOf, resourcesUnder, synthStack } from '../helpers/stack';
 import { resolveIntrinsics, resolvedJson, resource, resourcesOfType, placeholders } from '../helpers/template';
+import { SystemTaskName } from '../../runners/system-tasks';
 
 const deployed = synthStack(registry);
 const { stack, template, json } = deployed;
@@ -224,14 +225,14 @@ describe('Stack: least privilege', () => {
     if (!stack.scratch) throw new Error('no scratch bucket');
     const bucket = arnOf(stack.scratch.bucket);
 
-    expect(linesOf('TNS data ingestion')).toEqual([...tableLines('BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'PutItem', 'UpdateItem'), tnsSecret, ...sends].sort());
-    expect(linesOf('Ingest missed TNS transients')).toEqual(
+    expect(linesOf(SystemTaskName.TnsDataIngestion)).toEqual([...tableLines('BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'PutItem', 'UpdateItem'), tnsSecret, ...sends].sort());
+    expect(linesOf(SystemTaskName.IngestMissedTnsTransients)).toEqual(
       [...tableLines('BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'), tnsSecret, ...sends].sort(),
     );
-    expect(linesOf('Prune scratch data')).toEqual(
+    expect(linesOf(SystemTaskName.PruneScratchData)).toEqual(
       [...tableLines('BatchGetItem', 'DeleteItem', 'PutItem'), `s3:DeleteObject ${bucket}/scratch/*`, `s3:ListBucket ${bucket} if StringLike s3:prefix scratch/*`].sort(),
     );
-    expect(linesOf('Snapshot task register')).toEqual(tableLines('BatchGetItem', 'DeleteItem', 'PutItem'));
+    expect(linesOf(SystemTaskName.SnapshotTaskRegister)).toEqual(tableLines('BatchGetItem', 'DeleteItem', 'PutItem'));
   });
 
   it.each(transientRunners.map((candidate) => [candidate.taskName] as const))('the "%s" worker: the table, its own queue and dead-letter queue, its successors\' queues', (task) => {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '../../runners/registry';
+import { SystemTaskName } from '../../runners/system-tasks';
 import { IngestMissedTnsTransients } from '../../runners/ingest-missed-tns-transients';
 import { createSystemServices } from '../../lib/bootstrap/system-services';
 import { loadConfig } from '../../lib/settings/config';
@@ -23,9 +24,9 @@ import { dailyFileDate } from '../../runners/tns/daily-file';
 import { DailyOutcome, ingestDailyFile, tnsClientFor } from '../../runners/tns/ingestion';
 import { startTestRuntime, waitFor } from '../helpers/local-stack';
 
-const TNS_INGESTION = 'TNS data ingestion';
-const MISSED_INGESTION = 'Ingest missed TNS transients';
-const SNAPSHOT = 'Snapshot task register';
+const TNS_INGESTION = SystemTaskName.TnsDataIngestion;
+const MISSED_INGESTION = SystemTaskName.IngestMissedTnsTransients;
+const SNAPSHOT = SystemTaskName.SnapshotTaskRegister;
 const objects = loadTnsObjects();
 const names = objects.map((object) => object.objname);
 
