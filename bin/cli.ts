@@ -4,15 +4,16 @@
  * after the registry and fixtures, and the operator's commands (ingest, status, list, retrigger, reprocess,
  * dlq, graph) act on the local runtime or a deployment. The logic lives in lib/cli/.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { registry } from '../runners/registry';
 import { SystemTaskName } from '../runners/system-tasks';
 import { ingestFile } from '../lib/cli/ingest';
 import { resolveRunner, redrive, showDeadLetters } from '../lib/cli/dead-letters';
 import { CliError } from '../lib/cli/errors';
-import { README, withCurrentDiagram } from '../lib/cli/graph';
+import { WORKFLOW_DOC, withCurrentDiagram } from '../lib/cli/graph';
 import { showList, showStatus, unknownTransient } from '../lib/cli/inspect';
 import { type Operator, connect, explainFailure } from '../lib/cli/operator';
 import { resetCommand, waitUntilFinished } from '../lib/cli/reset';
@@ -27,10 +28,6 @@ import { isTransientRunner } from '../lib/runner';
 import { loadCatalog } from '../lib/fixtures/load-catalog';
 import { DEFAULT_STATE_FILE, startLocal } from '../lib/local/start';
 import { readTransientFile } from '../lib/fixtures/transient-files';
-
-// Local tooling runs on Node 20 by design (the functions run on Lambda's Node 22); the SDK's notice about
-// its future Node 22 requirement would only clutter every command's output.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** How the hints in the output spell a command (with the target options given), so they can be pasted back. */
 const cliPrefix = () => {
@@ -69,12 +66,6 @@ interface GlobalOptions {
   readonly region?: string;
 }
 const globals = () => program.opts<GlobalOptions>();
-
-// `... | head` closes the pipe early; that ends the command quietly, as shell tools do.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EPIPE') throw error;
-  process.exit(0);
-});
 
 const print = (lines: string | readonly string[]) => {
   for (const line of typeof lines === 'string' ? [lines] : lines) process.stdout.write(`${line}\n`);
@@ -118,9 +109,9 @@ program
     if (readIfExists(GENERATED_FIXTURES_MODULE) !== renderFixtureConstants(catalog)) {
       issues.push(`${GENERATED_FIXTURES_MODULE} does not match ${catalog.statusFile} and ${catalog.taskFile}: run \`${generate}\``);
     }
-    const readme = readIfExists(README);
-    if (issues.length === 0 && readme !== undefined && withCurrentDiagram(readme, workflow) !== readme) {
-      issues.push(`the workflow diagram in ${README} is not the registry's: run \`${generate}\``);
+    const page = readIfExists(WORKFLOW_DOC);
+    if (issues.length === 0 && page !== undefined && withCurrentDiagram(page, workflow) !== page) {
+      issues.push(`the workflow diagram in ${WORKFLOW_DOC} is not the registry's: run \`${generate}\``);
     }
     catalog.warnings?.forEach((warning) => console.error(`! ${warning}`));
     if (issues.length > 0) {
@@ -136,16 +127,16 @@ program
 
 program
   .command('generate')
-  .description(`write ${GENERATED_FIXTURES_MODULE} (the fixtures' statuses and tasks as constants) and the workflow diagram in ${README}`)
+  .description(`write ${GENERATED_FIXTURES_MODULE} (the fixtures' statuses and tasks as constants) and the workflow diagram in ${WORKFLOW_DOC}`)
   .action(() => {
     const catalog = loadCatalog(globals().fixtures);
     writeFileSync(GENERATED_FIXTURES_MODULE, renderFixtureConstants(catalog));
     console.log(`wrote ${GENERATED_FIXTURES_MODULE}`);
-    const readme = readFileSync(README, 'utf8');
-    const updated = withCurrentDiagram(readme, assertValidRegistry(catalog, registry));
-    if (updated === undefined) throw new CliError(`${README} has no workflow-graph block to update`);
-    if (updated !== readme) writeFileSync(README, updated);
-    console.log(`${updated === readme ? 'kept' : 'wrote'} the workflow diagram in ${README}`);
+    const page = readFileSync(WORKFLOW_DOC, 'utf8');
+    const updated = withCurrentDiagram(page, assertValidRegistry(catalog, registry));
+    if (updated === undefined) throw new CliError(`${WORKFLOW_DOC} has no workflow-graph block to update`);
+    if (updated !== page) writeFileSync(WORKFLOW_DOC, updated);
+    console.log(`${updated === page ? 'kept' : 'wrote'} the workflow diagram in ${WORKFLOW_DOC}`);
   });
 
 program
@@ -156,7 +147,7 @@ program
   .option('--timeout <seconds>', 'give up if not finished by then', positiveInteger, 600)
   .option('--keep-running', 'leave the local stack up afterwards for the CLI and tests (see --state-file)', false)
   .option('--tns-local', `ingest from a local TNS stand-in through "${SystemTaskName.TnsDataIngestion}" instead of the transients file`, false)
-  .option('--chaos <seed>', 'inject the faults this seed decides, then check the invariants (see README, Reliability)', wholeNumber)
+  .option('--chaos <seed>', 'inject the faults this seed decides, then check the invariants (see docs/reliability.md)', wholeNumber)
   .action(async (options: { transients: string; tick: number; timeout: number; keepRunning: boolean; tnsLocal: boolean; chaos?: number }) => {
     const { stateFile, fixtures } = globals();
     process.exitCode = await startLocal({
@@ -294,14 +285,37 @@ program
     });
   });
 
-program.parseAsync().catch((thrown: unknown) => {
-  if (thrown instanceof CommanderError) {
-    // Commander has printed its one line already; usage errors exit 2, as shells' own tools do.
-    process.exitCode = thrown.exitCode === 0 ? 0 : 2;
-    return;
+/** The program, so that a test can parse the commands the docs show; it runs only when this file is the command. */
+export { program };
+
+const isTheCommand = () => {
+  try {
+    return realpathSync(process.argv[1] ?? '') === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
   }
-  const error = coerceError(thrown);
-  const operational = error instanceof TaskRunnerError || '$metadata' in error;
-  console.error(operational ? `✗ ${error instanceof TaskRunnerError ? '' : `${error.name}: `}${error.message}` : `✗ ${error.stack ?? error.message}`);
-  process.exitCode = 1;
-});
+};
+
+if (isTheCommand()) {
+  // Local tooling runs on Node 20 by design (the functions run on Lambda's Node 22); the SDK's notice about
+  // its future Node 22 requirement would only clutter every command's output.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+  // `... | head` closes the pipe early; that ends the command quietly, as shell tools do.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(0);
+  });
+
+  program.parseAsync().catch((thrown: unknown) => {
+    if (thrown instanceof CommanderError) {
+      // Commander has printed its one line already; usage errors exit 2, as shells' own tools do.
+      process.exitCode = thrown.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    const error = coerceError(thrown);
+    const operational = error instanceof TaskRunnerError || '$metadata' in error;
+    console.error(operational ? `✗ ${error instanceof TaskRunnerError ? '' : `${error.name}: `}${error.message}` : `✗ ${error.stack ?? error.message}`);
+    process.exitCode = 1;
+  });
+}

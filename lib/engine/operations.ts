@@ -118,7 +118,10 @@ export const retrigger = (engine: Engine, name: string): Promise<ResetResult | u
       const status = statusOf(record.registers, task);
       const failed = statusTypeOf(catalog, status) === StatusType.Error;
       const died = status === Status.Processing && !mayBeLive(register, now);
-      return failed || died ? [{ task, from: status }] : [];
+      // A retry whose message never came back (its delivery ran after the message was deleted, say) holds the
+      // task for nobody: reset once its time is STALE_RUN_MS past, as for a dead run.
+      const orphaned = status === Status.NotProcessed && register?.claim !== undefined && (register.retryAt ?? 0) + STALE_RUN_MS < now;
+      return failed || died || orphaned ? [{ task, from: status }] : [];
     });
   });
 

@@ -112,7 +112,7 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
       SecretsManagerStandIn.start({ region: REGION, account: ACCOUNT }),
       TnsStandIn.start({ objects: [LIVE, MISSED], publishedAt: (object) => Date.now() - (object === LIVE ? 60_000 : 3 * 86_400_000) }),
     ]);
-    // What an operator does before enabling the TNS runners (README: Credentials).
+    // What an operator does before enabling the TNS runners (docs/deploying.md: Secrets).
     secrets.createSecret(TNS_SECRET_NAME, tns.environment());
     const direct = { dynamodb: inject('dynamodbEndpoint'), sqs: inject('sqsEndpoint'), s3: s3Emulator.endpoint, secretsManager: secrets.endpoint };
     const [dynamodb, sqs, s3, secretsManager] = await Promise.all([

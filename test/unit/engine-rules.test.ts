@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { CountBucket } from '../../lib/domain/counts';
 import { shardOf } from '../../lib/domain/ordering';
+import { STALE_RUN_MS } from '../../lib/domain/time';
 import { freshRegister } from '../../lib/domain/workflow';
 import { recountTransients } from '../../lib/engine/counts';
 import { ingestTransients } from '../../lib/engine/ingest';
@@ -123,5 +124,20 @@ describe('Engine rules on the in-memory store', () => {
     await engine.store.transients.replace('sn', record, { A: { status: 'not processed', claim: 'gone.t1', retryAt: Date.now() + 60_000 } }, CountBucket.Waiting);
     const result = await retrigger(engine, 'sn');
     expect(result).toMatchObject({ reset: [], sent: [] });
+  });
+
+  it('a retrigger resets a retry hold whose message never came back, once it is long past, and sends the task', async () => {
+    const { queues, sent } = recordingQueues(['A']);
+    const engine = engineInMemory([runner('A', {})], fixturesWithTasks(['A']), { queues });
+    await ingestTransients(engine, [sampleTransient('sn')]);
+    const record = await engine.store.transients.get('sn');
+    if (!record) throw new Error('not ingested');
+    const longAgo = Date.now() - STALE_RUN_MS - 60_000;
+    await engine.store.transients.replace('sn', record, { A: { status: 'not processed', claim: 'gone.t1', retryAt: longAgo } }, CountBucket.Waiting);
+    sent.length = 0;
+    const result = await retrigger(engine, 'sn');
+    expect(result).toMatchObject({ reset: [{ task: 'A', from: 'not processed' }], sent: ['A'] });
+    expect((await engine.store.transients.get('sn'))?.registers.A?.claim).toBeUndefined();
+    expect(sent.map((message) => message.task)).toEqual(['A']);
   });
 });

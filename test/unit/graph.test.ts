@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { registry } from '../../runners/registry';
-import { README, withCurrentDiagram } from '../../lib/cli/graph';
+import { WORKFLOW_DOC, withCurrentDiagram } from '../../lib/cli/graph';
 import { renderDot, renderMermaid, workflowGraph } from '../../lib/domain/graph';
 import { assertValidRegistry } from '../../lib/domain/validation';
 import { dependencyEdges } from '../../lib/domain/workflow';
@@ -90,19 +90,19 @@ describe('Function: renderDot', () => {
   });
 });
 
-describe('README: the workflow diagram', () => {
+describe(`${WORKFLOW_DOC}: the workflow diagram`, () => {
   it('is the one the registry generates (npm run generate rewrites it)', () => {
-    const readme = readFileSync(README, 'utf8');
+    const page = readFileSync(WORKFLOW_DOC, 'utf8');
     const workflow = assertValidRegistry(loadCatalog('fixtures'), registry);
 
-    expect(withCurrentDiagram(readme, workflow)).toBe(readme);
+    expect(withCurrentDiagram(page, workflow)).toBe(page);
   });
 
   it('is replaced between its markers and nowhere else', () => {
-    const stale = readFileSync(README, 'utf8').replace('host_match --> host_information', 'host_match --> host_mwebv');
+    const stale = readFileSync(WORKFLOW_DOC, 'utf8').replace('host_match --> host_information', 'host_match --> host_mwebv');
     const workflow = assertValidRegistry(loadCatalog('fixtures'), registry);
 
-    expect(withCurrentDiagram(stale, workflow)).toBe(readFileSync(README, 'utf8'));
+    expect(withCurrentDiagram(stale, workflow)).toBe(readFileSync(WORKFLOW_DOC, 'utf8'));
     expect(withCurrentDiagram('# no diagram here\n', workflow)).toBeUndefined();
   });
 });

@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { PrintProcessing } from '../../runners/examples/blast-docs-runner';
 import { registry } from '../../runners/registry';
 import { validateRegistry } from '../../lib/domain/validation';
 import { loadCatalog } from '../../lib/fixtures/load-catalog';
 import { SystemTaskRunner, type TaskContext, TransientTaskRunner, isTransientRunner } from '../../lib/runner';
+import { README, allPages, examples, read } from '../helpers/docs';
 import { sampleTransient } from '../helpers/factories';
 
 const context = (): TaskContext => ({
@@ -45,13 +45,16 @@ describe('Class: TransientTaskRunner', () => {
   });
 });
 
-describe("The README's runner example", () => {
-  const source = readFileSync('runners/examples/blast-docs-runner.ts', 'utf8');
+describe("The docs' runner example", () => {
+  const EXAMPLE = 'runners/examples/blast-docs-runner.ts';
 
-  it('is the very code the README shows', () => {
-    const readme = readFileSync('README.md', 'utf8');
-    const block = readme.match(/<!-- example: functions\/examples\/blast-docs-runner\.ts -->\n```ts\n([\s\S]*?)```/)?.[1];
-    expect(block).toBe(source);
+  it('is the very code the README and every docs page that shows it show', () => {
+    // Prepare: every block marked `<!-- example: FILE -->`, wherever a reader meets it
+    const shown = allPages().flatMap((page) => examples(read(page)).map((example) => ({ page, ...example })));
+
+    // Assess
+    expect(shown.filter(({ file }) => file === EXAMPLE).map(({ page }) => page)).toEqual(expect.arrayContaining([README, 'docs/writing-runners.md']));
+    for (const { page, file, block } of shown) expect(block, `${page}: the block marked ${file}`).toBe(read(file));
   });
 
   it('is valid against the fixtures when registered in place of Host information', () => {
