@@ -13,7 +13,8 @@
  *   chaos                  lib/chaos: fault injection around the engine, imported only by the local runtime, tests, bench
  *   local runtime, CLI     lib/local, lib/cli: beside the stack, never under it; the CLI reads the stack's output names
  *                          (lib/stacks/outputs.ts) and the local runtime's state; the local runtime imports no CLI
- *   bin, bench, test       the top: nothing imports bin/ or test/
+ *   bin, bench, test       the top: only tests import bin/ (the docs test checks the commands shown against
+ *                          bin/cli.ts's program), only tests import test/
  *
  * Each layer names what it may import; anything else in the project is an error, and so is any cycle.
  */
@@ -173,14 +174,14 @@ export default {
       to: { path: layer.entries },
     },
     {
-      name: 'nothing-imports-bin',
-      comment: 'bin/ holds the CDK app and the CLI\'s command line: programs, not modules.',
+      name: 'only-tests-import-bin',
+      comment: 'bin/ holds the CDK app and the CLI\'s command line: programs, not modules (a test may read bin/cli.ts\'s program).',
       severity: 'error',
-      from: {},
+      from: { pathNot: layer.test },
       to: { path: layer.bin },
     },
     {
-      name: 'nothing-imports-test',
+      name: 'only-tests-import-test',
       comment: 'Only tests import test/.',
       severity: 'error',
       from: { pathNot: layer.test },
