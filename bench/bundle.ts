@@ -17,11 +17,11 @@ export const HANDLER_ENTRIES = {
   'dead-letter': 'functions/dead-letter.ts',
 } as const;
 
-/** Resolves the handlers' `./registry` import to another module. */
+/** Resolves the handlers' `../runners/registry` import to another module. */
 const replaceRegistry = (module: string): Plugin => ({
   name: 'replace-registry',
   setup(builder) {
-    builder.onResolve({ filter: /^\.\/registry$/ }, (args) =>
+    builder.onResolve({ filter: /^\.\.\/runners\/registry$/ }, (args) =>
       args.importer.includes(`${sep}functions${sep}`) ? { path: resolve(module) } : undefined,
     );
   },

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { handler } from '../functions/dispatcher';
 import { lambdaContext } from '../lib/local/lambda-context';
-import { dispatcherSettings } from '../lib/settings';
+import { dispatcherSettings } from '../lib/settings/framework-functions';
 
 const [task = '', expectedText = '0'] = process.argv.slice(2);
 const expected = Number(expectedText);

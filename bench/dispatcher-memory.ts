@@ -6,8 +6,8 @@
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, DeleteQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
-import { createEngine } from '../lib/bootstrap';
-import { ENV } from '../lib/config';
+import { createEngine } from '../lib/bootstrap/create-engine';
+import { ENV } from '../lib/settings/config';
 import { markerFor } from '../lib/engine/transitions';
 import { localAwsEnv, localClientConfig } from '../lib/local/services';
 import type { AnyRunner } from '../lib/runner';

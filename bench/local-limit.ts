@@ -8,7 +8,7 @@
 import { CreateQueueCommand, DeleteQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Agent } from 'node:http';
-import { createEngine } from '../lib/bootstrap';
+import { createEngine } from '../lib/bootstrap/create-engine';
 import { Status } from '../lib/domain/catalog';
 import type { Workflow } from '../lib/domain/workflow';
 import { ingestTransients } from '../lib/engine/ingest';

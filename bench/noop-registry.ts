@@ -1,8 +1,8 @@
 /**
  * The example workflow with no-op runners: the same tasks, prerequisites, failed statuses and settings as
- * functions/registry.ts, each returning "processed" at once. What remains to measure is the framework.
+ * runners/registry.ts, each returning "processed" at once. What remains to measure is the framework.
  */
-import { registry as exampleRegistry } from '../functions/registry';
+import { registry as exampleRegistry } from '../runners/registry';
 import { Status } from '../lib/domain/catalog';
 import { type AnyRunner, TransientTaskRunner, isTransientRunner } from '../lib/runner';
 

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 
 export const pipelineJobSchema = z.strictObject({
-  /** `example`: functions/registry.ts; `noop`: the same workflow with no-op runners. */
+  /** `example`: runners/registry.ts; `noop`: the same workflow with no-op runners. */
   registry: z.enum(['example', 'noop']),
   bundleDir: z.string(),
   /** Where the runtime and the handlers send their calls (the recording proxies when counting). */

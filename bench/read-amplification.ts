@@ -5,8 +5,8 @@
  */
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, DeleteQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { createEngine, documentClient } from '../lib/bootstrap';
-import { chunk, forEachLimited } from '../lib/concurrency';
+import { createEngine, documentClient } from '../lib/bootstrap/create-engine';
+import { chunk, forEachLimited } from '../lib/engine/concurrency';
 import { Status } from '../lib/domain/catalog';
 import { CountBucket } from '../lib/domain/counts';
 import { type Registers, isReady } from '../lib/domain/workflow';

@@ -4,7 +4,7 @@
  * second later. Every benchmark step has a table of its own, so names need only be unique within a call.
  */
 import type { Transient } from '../lib/runner';
-import { readTransientFile } from '../lib/transient-files';
+import { readTransientFile } from '../lib/fixtures/transient-files';
 
 export const SAMPLE_TRANSIENTS = 'fixtures/sample_transients.yaml';
 

@@ -1,6 +1,6 @@
 /** The CDK app (cdk.json): the task runners' stack, derived from the registry. */
 import { App } from 'aws-cdk-lib';
-import { registry } from '../functions/registry';
+import { registry } from '../runners/registry';
 import { problemLines } from '../lib/domain/errors';
 import { addTaskRunners } from '../lib/stacks/task-runners-app';
 

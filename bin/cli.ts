@@ -8,7 +8,8 @@ import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { registry } from '../functions/registry';
+import { registry } from '../runners/registry';
+import { SystemTaskName } from '../runners/system-tasks';
 import { ingestFile } from '../lib/cli/ingest';
 import { resolveRunner, redrive, showDeadLetters } from '../lib/cli/dead-letters';
 import { CliError } from '../lib/cli/errors';
@@ -16,16 +17,17 @@ import { WORKFLOW_DOC, withCurrentDiagram } from '../lib/cli/graph';
 import { showList, showStatus, unknownTransient } from '../lib/cli/inspect';
 import { type Operator, connect, explainFailure } from '../lib/cli/operator';
 import { resetCommand, waitUntilFinished } from '../lib/cli/reset';
-import { DEFAULT_STACK, resolveTarget } from '../lib/cli/target';
-import { GENERATED_FIXTURES_MODULE, renderFixtureConstants } from '../lib/codegen';
+import { resolveTarget } from '../lib/cli/target';
+import { GENERATED_FIXTURES_MODULE, renderFixtureConstants } from '../lib/fixtures/codegen';
 import { TaskRunnerError, coerceError } from '../lib/domain/errors';
 import { type GraphFormat, graphFormats, renderGraph } from '../lib/domain/graph';
 import { assertValidRegistry, validateRegistry } from '../lib/domain/validation';
 import { type ProcessingStatus, processingStatuses } from '../lib/domain/workflow';
+import { DEFAULT_STACK } from '../lib/stacks/outputs';
 import { isTransientRunner } from '../lib/runner';
-import { loadCatalog } from '../lib/fixtures';
+import { loadCatalog } from '../lib/fixtures/load-catalog';
 import { DEFAULT_STATE_FILE, startLocal } from '../lib/local/start';
-import { readTransientFile } from '../lib/transient-files';
+import { readTransientFile } from '../lib/fixtures/transient-files';
 
 /** How the hints in the output spell a command (with the target options given), so they can be pasted back. */
 const cliPrefix = () => {
@@ -144,7 +146,7 @@ program
   .option('--tick <ms>', 'local length of a 60 s schedule period', positiveInteger, 1000)
   .option('--timeout <seconds>', 'give up if not finished by then', positiveInteger, 600)
   .option('--keep-running', 'leave the local stack up afterwards for the CLI and tests (see --state-file)', false)
-  .option('--tns-local', 'ingest from a local TNS stand-in through "TNS data ingestion" instead of the transients file', false)
+  .option('--tns-local', `ingest from a local TNS stand-in through "${SystemTaskName.TnsDataIngestion}" instead of the transients file`, false)
   .option('--chaos <seed>', 'inject the faults this seed decides, then check the invariants (see docs/reliability.md)', wholeNumber)
   .action(async (options: { transients: string; tick: number; timeout: number; keepRunning: boolean; tnsLocal: boolean; chaos?: number }) => {
     const { stateFile, fixtures } = globals();

@@ -1,22 +1,21 @@
 /**
- * The runner API, Blast's in TypeScript. A transient runner declares the task it works on, its
- * prerequisites, the status to record when it throws, and the processing of one transient; a system
- * runner does work that belongs to no transient. Everything around them (claims, statuses, queues,
- * schedules) is the framework's.
+ * The runner API, Blast's in TypeScript: what runner files (runners/) import of the framework, besides the
+ * fixtures' generated names and the pure domain (errors, statuses). It is the project's public face for runner authors, which
+ * is why it sits at the root of lib/ rather than in a layer's folder. A transient runner declares the task it
+ * works on, its prerequisites, the status to record when it throws, and the processing of one transient; a
+ * system runner does work that belongs to no transient. Everything around them (claims, statuses, queues,
+ * schedules) is the framework's. What a runner declares and the transient it sees belong to the domain
+ * (lib/domain/declaration.ts, lib/domain/transient.ts), which imports nothing of this API; they are re-exported here.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Prerequisites, ProcessingStatus } from './domain/workflow';
+import type { TransientCounts } from './domain/counts';
+import { SystemTaskDeclaration, TransientTaskDeclaration } from './domain/declaration';
+import type { Transient } from './domain/transient';
+import type { ProcessingStatus } from './domain/workflow';
 
-/** A transient as the runners see it (Blast's `Transient` model, camelCased). */
-export interface Transient {
-  readonly name: string;
-  readonly raDeg: number;
-  readonly decDeg: number;
-  /** ISO 8601; oldest first is Blast's priority. */
-  readonly publicTimestamp: string;
-  readonly redshift?: number;
-  readonly spectroscopicClass?: string;
-}
+export type { TransientCounts } from './domain/counts';
+export { ScratchAccess, SystemCapability, TransientField, transientFields } from './domain/declaration';
+export type { Transient } from './domain/transient';
 
 /** The logger methods runners use: Powertools' structured JSON logger, keyed with transient and task. */
 export type TaskLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
@@ -64,17 +63,6 @@ export interface UpsertOptions {
    * next tick, which suits bulk loads (one query per page of markers instead of a send per transient).
    */
   readonly announce?: boolean;
-}
-
-/** How many transients are in each state, kept as processing statuses change (no table scan). */
-export interface TransientCounts {
-  /** Ingested (or reset to the start) and no task has finished yet. */
-  readonly waiting: number;
-  /** Some task has finished and work is still running or possible. */
-  readonly processing: number;
-  readonly blocked: number;
-  readonly completed: number;
-  readonly total: number;
 }
 
 /** One scratch object (an S3 object under the scratch prefix, or a file under the scratch directory). */
@@ -145,98 +133,12 @@ export interface SystemTaskContext {
   writeState(state: Record<string, unknown>): Promise<void>;
 }
 
-/** Transient data a runner may read; a change to it resets the runners that declare it, and their successors. */
-export const TransientField = {
-  /** raDeg and decDeg. */
-  Coordinates: 'coordinates',
-  Redshift: 'redshift',
-} as const;
-export type TransientField = (typeof TransientField)[keyof typeof TransientField];
-export const transientFields = Object.values(TransientField);
-
-/** What a runner does with the scratch data (the stack grants exactly these on the scratch prefix). */
-export const ScratchAccess = {
-  /** s3:ListBucket on the prefix. */
-  List: 'list',
-  /** s3:GetObject. */
-  Read: 'read',
-  /** s3:PutObject. */
-  Write: 'write',
-  /** s3:DeleteObject. */
-  Delete: 'delete',
-} as const;
-export type ScratchAccess = (typeof ScratchAccess)[keyof typeof ScratchAccess];
-
-/**
- * What a system runner does with the transients (the context methods it calls). The stack grants each
- * one's table actions and queues, and the engine refuses a call the runner does not declare.
- */
-export const SystemCapability = {
-  /** `context.ingest`: adds transients; their first tasks go out at once. */
-  Ingest: 'ingest',
-  /** `context.upsert`: adds transients and revises known ones, resetting and sending the affected tasks. */
-  Upsert: 'upsert',
-  /** `context.counts`: the transient counters. */
-  Counts: 'counts',
-  /** `context.processingStatuses`: the processing status of named transients. */
-  ProcessingStatuses: 'processingStatuses',
-  /** `context.readState` and `context.writeState`: the runner's checkpoint. */
-  State: 'state',
-  /** `context.recount`: recounts the transient counters from the processing-status index and repairs them. */
-  Recount: 'recount',
-} as const;
-export type SystemCapability = (typeof SystemCapability)[keyof typeof SystemCapability];
-
-/** Settings every runner may override; the defaults are Blast's and the stack's. */
-abstract class TaskRunner {
-  /** Blast: `task_name`. A task of fixtures/setup_tasks.yaml for a transient runner. */
-  abstract readonly taskName: string;
-  /** Blast: `task_frequency_seconds`; a whole number of minutes, as EventBridge schedules need. */
-  readonly frequencySeconds: number = 60;
-  /** Blast: `task_initially_enabled`; whether the schedule starts enabled. */
-  readonly initiallyEnabled: boolean = true;
-  /** Lambda memory in MB. */
-  readonly memorySize: number = 512;
-  /** Lambda timeout in seconds for one invocation (a whole SQS batch for transient runners). */
-  readonly timeoutSeconds: number = 60;
-  /**
-   * Names of the Secrets Manager secrets the runner reads (e.g. the TNS bot's credentials). The stack grants
-   * read access to exactly these and passes their ARNs; locally they come from environment variables.
-   */
-  readonly secretNames: readonly string[] = [];
-}
-
-export abstract class TransientTaskRunner extends TaskRunner {
-  /** Blast: `_prerequisites()`. The task's own "not processed" is implied when left out. */
-  abstract readonly prerequisites: Prerequisites;
-  /** Blast: `_failed_status_message()`; an error-type status of fixtures/setup_status.yaml. */
-  abstract readonly failedStatusMessage: string;
-  /** Messages per Lambda invocation. */
-  readonly batchSize: number = 10;
-  /** Most concurrent invocations from the queue (2–1000): caps calls to rate-limited services. */
-  readonly maxConcurrency: number = 10;
-  /** Deliveries before a message goes to the dead-letter queue; exceptions are retried until then. */
-  readonly maxReceiveCount: number = 3;
-  /**
-   * Partitions of this task's ready index. Only work that could not be sent at once waits there (new
-   * transients, resets), so 1 suits most tasks; raise it for a first task that receives bulk ingests.
-   */
-  readonly readyShards: number = 1;
-  /**
-   * The transient data `process` reads directly. When TNS changes it, this task and every task after it
-   * run again. Left out, a runner is taken to read both (safe: a change never leaves it stale).
-   */
-  readonly usesTransientFields: readonly TransientField[] = transientFields;
-
+export abstract class TransientTaskRunner extends TransientTaskDeclaration {
   /** Blast: `_run_process(transient)`. Returns a status message of the fixtures. */
   abstract process(transient: Transient, context: TaskContext): Promise<string> | string;
 }
 
-export abstract class SystemTaskRunner extends TaskRunner {
-  /** The context methods `process` calls beyond logs, metrics, secrets and scratch; the stack grants exactly these. */
-  readonly uses: readonly SystemCapability[] = [];
-  /** What the runner does with the scratch data (`context.scratch()`, SCRATCH_LOCATION); the stack grants exactly this. */
-  readonly scratchAccess: readonly ScratchAccess[] = [];
+export abstract class SystemTaskRunner extends SystemTaskDeclaration {
   /** Blast: `run_process()`. */
   abstract process(context: SystemTaskContext): Promise<void> | void;
 }

@@ -1,6 +1,6 @@
 /**
  * The fault-injection layer: decorators the local runtime and the tests put around an engine as they build it
- * (`decorate` of lib/bootstrap.ts), so the handlers run unchanged and no Lambda bundle carries any of it. It wraps the runners
+ * (`decorate` of lib/bootstrap/create-engine.ts), so the handlers run unchanged and no Lambda bundle carries any of it. It wraps the runners
  * (throw, give up, return nonsense, overrun), wraps the store and the queues (kill the invocation before a
  * call, after it landed or with it in flight; a competing writer), adds middleware to the AWS SDK clients
  * (throttling, throttle storms and lost responses inside the SDK's retry loop; transaction conflicts; refused
@@ -23,10 +23,10 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { FinalizeRequestMiddleware } from '@smithy/types';
 import { z } from 'zod';
-import { RETRY_ONLY_THROTTLING } from '../aws-clients';
+import { RETRY_ONLY_THROTTLING } from '../bootstrap/aws-clients';
 import { isCounterWrite } from '../store/dynamodb';
 import { NonRetryableTaskError, TaskRunnerError } from '../domain/errors';
-import type { EngineClients } from '../bootstrap';
+import type { EngineClients } from '../bootstrap/create-engine';
 import type { Engine } from '../engine/engine';
 import { queueNameOf } from '../queue/task-queues';
 import { type AnyRunner, type TaskContext, type Transient, type TransientTaskRunner, isTransientRunner } from '../runner';

@@ -4,7 +4,7 @@ import { statusTypeOf } from '../domain/catalog';
 import { statusOf } from '../domain/workflow';
 import type { Engine } from '../engine/engine';
 import { deadLettersOf, redriveDeadLetters, registersOf } from '../engine/operations';
-import { colorByType, colors } from '../local/progress';
+import { colorByType, colors } from '../terminal/colors';
 import { slug } from '../queue/queue-settings';
 import { type TransientTaskRunner, isTransientRunner } from '../runner';
 import { CliError } from './errors';

@@ -5,10 +5,10 @@
  * only whole transients and running it again adds the rest without touching those already there.
  */
 import { Presets, SingleBar } from 'cli-progress';
-import { chunk } from '../concurrency';
+import { chunk } from '../engine/concurrency';
 import type { Engine } from '../engine/engine';
 import { ingestTransients } from '../engine/ingest';
-import { type ParsedRows, type RowError, rowErrorLines } from '../transient-files';
+import { type ParsedRows, type RowError, rowErrorLines } from '../fixtures/transient-files';
 
 /** Transients per ingest call: the unit of progress. */
 const CHUNK = 100;

@@ -5,7 +5,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { createEngine } from '../bootstrap';
+import { createEngine } from '../bootstrap/create-engine';
 import { TaskRunnerError, coerceError, errorName } from '../domain/errors';
 import type { Engine } from '../engine/engine';
 import type { AnyRunner } from '../runner';

@@ -1,5 +1,5 @@
 /** Plain-text tables and values for the CLI; colour only on a terminal (and never with NO_COLOR). */
-import { colors } from '../local/progress';
+import { colors } from '../terminal/colors';
 
 /** A table cell: its text, and how to colour it once padded. */
 export interface Cell {

@@ -3,7 +3,7 @@ import { ProcessingStatus, summarise } from '../domain/workflow';
 import type { Engine } from '../engine/engine';
 import { type ResetResult, reprocess, retrigger } from '../engine/operations';
 import type { UnsentTask } from '../engine/transitions';
-import { colorByProcessingStatus } from '../local/progress';
+import { colorByProcessingStatus } from '../terminal/colors';
 import { CliError } from './errors';
 import { describeSendFailure } from './operator';
 import type { Target } from './target';

@@ -8,17 +8,8 @@ import { z } from 'zod';
 import { coerceError, errorName } from '../domain/errors';
 import { localClientConfig } from '../local/services';
 import { DEFAULT_STATE_FILE } from '../local/start';
+import { DEFAULT_STACK, StackOutput } from '../stacks/outputs';
 import { CliError } from './errors';
-
-export const DEFAULT_STACK = 'BlastTaskRunners';
-
-/** Where a deployment keeps what the CLI needs (the stack's outputs). */
-export const StackOutput = {
-  TableName: 'TableName',
-  TaskQueueUrls: 'TaskQueueUrls',
-  DeadLetterQueueUrls: 'DeadLetterQueueUrls',
-  DashboardUrl: 'DashboardUrl',
-} as const;
 
 /** How to reach the AWS SDK clients of a target. */
 export interface ClientConfig {

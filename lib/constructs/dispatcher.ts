@@ -9,10 +9,10 @@ import type { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../config';
+import { ENV } from '../settings/config';
 import { DISPATCHER_STORE_USE } from '../engine/store-use';
-import { dispatcherSettings } from '../settings';
-import { ServiceName } from '../telemetry';
+import { dispatcherSettings } from '../settings/framework-functions';
+import { ServiceName } from '../engine/telemetry';
 import { HandlerFunction } from './handler-function';
 
 export interface DispatcherProps {

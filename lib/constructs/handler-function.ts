@@ -13,8 +13,9 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../config';
-import { STATUS_FIXTURE, TASK_FIXTURE } from '../fixtures';
+import { isSecretName, looksLikeArnSuffix, settingBounds } from '../domain/limits';
+import { ENV } from '../settings/config';
+import { STATUS_FIXTURE, TASK_FIXTURE } from '../fixtures/load-catalog';
 import type { StoreUse } from '../engine/store-use';
 import { type TableAccess, tableAccessOf } from '../store/dynamodb';
 import { tableSchema } from '../store/dynamodb/table';
@@ -33,14 +34,10 @@ export type QueueAction = 'SendMessage' | 'ReceiveMessage' | 'DeleteMessage' | '
 /** What a Lambda event source mapping needs of its queue: poll, delete what succeeded, read the queue's settings. */
 export const CONSUME_ACTIONS: readonly QueueAction[] = ['ReceiveMessage', 'DeleteMessage', 'GetQueueAttributes'];
 
-/** A name Secrets Manager accepts, not ending in what would read as the random suffix of a full ARN. */
-const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
-const LOOKS_LIKE_ARN_SUFFIX = /-[A-Za-z0-9]{6}$/;
-
 export interface HandlerFunctionProps {
   /** The entry file, relative to the project root, e.g. `functions/transient-worker.ts`. */
   readonly entry: string;
-  /** The handler's Powertools service name (lib/telemetry.ts ServiceName): the `service` of its logs and metrics. */
+  /** The handler's Powertools service name (lib/engine/telemetry.ts ServiceName): the `service` of its logs and metrics. */
   readonly serviceName: string;
   readonly description: string;
   /** Memory in MB and timeout in seconds: a runner's own, or the dispatcher's or dead-letter handler's settings. */
@@ -63,8 +60,14 @@ export class HandlerFunction extends Construct {
   constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
     super(scope, id);
     const { memorySize, timeoutSeconds } = props.settings;
-    if (timeoutSeconds < 1 || timeoutSeconds > 900) throw new Error(`${this.node.path}: timeout ${timeoutSeconds} s is outside Lambda's 1–900 s`);
-    if (memorySize < 128 || memorySize > 10_240) throw new Error(`${this.node.path}: memorySize ${memorySize} MB is outside Lambda's 128–10240 MB`);
+    const [minTimeout, maxTimeout] = settingBounds.timeoutSeconds;
+    const [minMemory, maxMemory] = settingBounds.memorySize;
+    if (timeoutSeconds < minTimeout || timeoutSeconds > maxTimeout) {
+      throw new Error(`${this.node.path}: timeout ${timeoutSeconds} s is outside Lambda's ${minTimeout}–${maxTimeout} s`);
+    }
+    if (memorySize < minMemory || memorySize > maxMemory) {
+      throw new Error(`${this.node.path}: memorySize ${memorySize} MB is outside Lambda's ${minMemory}–${maxMemory} MB`);
+    }
 
     this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH });
     // Its own role rather than the default one, whose managed policy may write to any log group.
@@ -164,8 +167,9 @@ export class HandlerFunction extends Construct {
     const stack = Stack.of(this);
     const arns: Record<string, string> = {};
     for (const name of names) {
-      if (!SECRET_NAME.test(name)) throw new Error(`${owner}, field secretNames: "${name}" is not a Secrets Manager secret name`);
-      if (LOOKS_LIKE_ARN_SUFFIX.test(name)) {
+      // A name Secrets Manager accepts, not ending in what would read as the random suffix of a full ARN.
+      if (!isSecretName(name)) throw new Error(`${owner}, field secretNames: "${name}" is not a Secrets Manager secret name`);
+      if (looksLikeArnSuffix(name)) {
         throw new Error(`${owner}, field secretNames: "${name}" ends in a hyphen and six characters, which Secrets Manager would read as an ARN suffix; rename the secret`);
       }
       arns[name] = stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });

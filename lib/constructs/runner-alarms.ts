@@ -14,7 +14,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { slug } from '../queue/queue-settings';
-import { Metric, ServiceName } from '../telemetry';
+import { Metric, ServiceName } from '../engine/telemetry';
 import { METRIC_PERIOD, taskMetric } from './task-metrics';
 
 /** The oldest message may wait this many schedule periods before the queue counts as stuck. */

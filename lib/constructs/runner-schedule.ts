@@ -7,6 +7,7 @@ import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { isScheduleRate } from '../domain/limits';
 import type { ScheduleEvent } from '../domain/messages';
 import type { AnyRunner } from '../runner';
 
@@ -23,7 +24,7 @@ export class RunnerSchedule extends Construct {
   constructor(scope: Construct, id: string, { runner, target }: RunnerScheduleProps) {
     super(scope, id);
     const { frequencySeconds, taskName } = runner;
-    if (!Number.isInteger(frequencySeconds) || frequencySeconds < 60 || frequencySeconds % 60 !== 0) {
+    if (!isScheduleRate(frequencySeconds)) {
       throw new Error(`${this.node.path}: frequencySeconds ${frequencySeconds} is not a whole number of minutes, which EventBridge rates need`);
     }
     const event: ScheduleEvent = { task: taskName };

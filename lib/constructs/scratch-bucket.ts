@@ -8,7 +8,7 @@ import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aw
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ENV } from '../config';
+import { ENV } from '../settings/config';
 import { RETENTION_SECONDS } from '../queue/queue-settings';
 import { ScratchAccess } from '../runner';
 import type { HandlerFunction } from './handler-function';

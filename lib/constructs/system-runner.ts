@@ -11,12 +11,12 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../config';
+import { ENV } from '../settings/config';
 import { RUN_LOCK_STORE_USE, SYSTEM_CAPABILITY_STORE_USE, type StoreUse, combinedUse } from '../engine/store-use';
 import { runnerLabel } from '../domain/validation';
 import { slug } from '../queue/queue-settings';
 import { SystemCapability, type SystemTaskRunner } from '../runner';
-import { ServiceName } from '../telemetry';
+import { ServiceName } from '../engine/telemetry';
 import { HandlerFunction } from './handler-function';
 import { functionErrorsAlarm } from './runner-alarms';
 import { RunnerSchedule } from './runner-schedule';
@@ -50,7 +50,7 @@ export const systemAnnouncements = (runner: SystemTaskRunner): Announcement[] =>
 ];
 
 export interface SystemRunnerProps {
-  /** The runner as registered in functions/registry.ts. */
+  /** The runner as registered in runners/registry.ts. */
   readonly runner: SystemTaskRunner;
   readonly table: ITable;
   /**

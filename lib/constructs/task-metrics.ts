@@ -1,11 +1,11 @@
 /**
- * The handlers' own metrics (lib/telemetry.ts: Powertools EMF, namespace BlastTaskRunners, dimensions
+ * The handlers' own metrics (lib/engine/telemetry.ts: Powertools EMF, namespace BlastTaskRunners, dimensions
  * service and task) as CloudWatch metrics for the dashboard and the alarms.
  */
 import { Duration } from 'aws-cdk-lib';
 import { MathExpression, Metric as CloudWatchMetric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { WORKFLOW_DIMENSION } from '../engine/transitions';
-import { METRICS_NAMESPACE, type Metric, type ServiceName } from '../telemetry';
+import { METRICS_NAMESPACE, type Metric, type ServiceName } from '../engine/telemetry';
 
 export const METRIC_PERIOD = Duration.minutes(5);
 

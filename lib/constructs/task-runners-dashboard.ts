@@ -16,7 +16,7 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { Metric, ServiceName } from '../telemetry';
+import { Metric, ServiceName } from '../engine/telemetry';
 import { METRIC_PERIOD, taskMetric, workflowMetric } from './task-metrics';
 import type { SystemRunner } from './system-runner';
 import type { TransientRunner } from './transient-runner';

@@ -13,12 +13,12 @@ import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../config';
+import { ENV } from '../settings/config';
 import { WORKER_STORE_USE } from '../engine/store-use';
 import { runnerLabel } from '../domain/validation';
 import { deadLetterQueueSettings, queueSettings } from '../queue/queue-settings';
 import type { TransientTaskRunner } from '../runner';
-import { ServiceName } from '../telemetry';
+import { ServiceName } from '../engine/telemetry';
 import type { DeadLetterHandler } from './dead-letter-handler';
 import type { Dispatcher } from './dispatcher';
 import { CONSUME_ACTIONS, HandlerFunction } from './handler-function';
@@ -26,7 +26,7 @@ import { RunnerAlarms } from './runner-alarms';
 import { RunnerSchedule } from './runner-schedule';
 
 export interface TransientRunnerProps {
-  /** The runner as registered in functions/registry.ts; every setting comes from it. */
+  /** The runner as registered in runners/registry.ts; every setting comes from it. */
   readonly runner: TransientTaskRunner;
   readonly table: ITable;
   /** Invoked by this runner's schedule; gets leave to send to this runner's queue. */

@@ -3,9 +3,19 @@
  * its stored processing status and registers, and every write that moves it to another bucket moves one
  * unit between two counters. The count snapshot then reads the counters, not the table.
  */
-import type { TransientCounts } from '../runner';
 import { isFinalType, statusTypeOf } from './catalog';
 import { ProcessingStatus, type Registers, type Workflow, processingStatus } from './workflow';
+
+/** How many transients are in each state, kept as processing statuses change (no table scan). */
+export interface TransientCounts {
+  /** Ingested (or reset to the start) and no task has finished yet. */
+  readonly waiting: number;
+  /** Some task has finished and work is still running or possible. */
+  readonly processing: number;
+  readonly blocked: number;
+  readonly completed: number;
+  readonly total: number;
+}
 
 export const CountBucket = {
   Waiting: 'waiting',

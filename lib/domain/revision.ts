@@ -3,13 +3,14 @@
  * run again because of it — those that read a changed field, and everything downstream of them (Blast's
  * retrigger "from the relevant stages"). Pure: the engine writes the result in one compare-and-set.
  */
-import { type AnyRunner, type Transient, TransientField, isTransientRunner } from '../runner';
 import { Status } from './catalog';
+import { type AnyDeclaration, TransientField, isTransientDeclaration } from './declaration';
+import type { Transient } from './transient';
 import { type Register, type Registers, type Workflow, resetRegister } from './workflow';
 
 /** Each transient runner's declared `usesTransientFields`, by task. */
-export const fieldsUsedByTask = (runners: Iterable<AnyRunner>): ReadonlyMap<string, readonly TransientField[]> =>
-  new Map([...runners].filter(isTransientRunner).map((runner) => [runner.taskName, runner.usesTransientFields] as const));
+export const fieldsUsedByTask = (runners: Iterable<AnyDeclaration>): ReadonlyMap<string, readonly TransientField[]> =>
+  new Map([...runners].filter(isTransientDeclaration).map((runner) => [runner.taskName, runner.usesTransientFields] as const));
 
 /** Stored and incoming data are the same: nothing to write. */
 export const sameTransientData = (stored: Transient, incoming: Transient): boolean =>

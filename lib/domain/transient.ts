@@ -76,6 +76,17 @@ export const readTimestamp = (text: string): TimestampReading => {
   return { iso: instant.toISOString() };
 };
 
+/** A transient as the runners see it (Blast's `Transient` model, camelCased); lib/runner.ts re-exports it. */
+export interface Transient {
+  readonly name: string;
+  readonly raDeg: number;
+  readonly decDeg: number;
+  /** ISO 8601; oldest first is Blast's priority. */
+  readonly publicTimestamp: string;
+  readonly redshift?: number;
+  readonly spectroscopicClass?: string;
+}
+
 /** A transient as it may be ingested. */
 export const transientSchema = z.strictObject({
   name: transientNameSchema,

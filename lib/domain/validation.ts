@@ -2,36 +2,34 @@
  * Principle 1: the registry and the fixtures are checked once, early (synth, local start, tests, `validate`).
  * Every problem is one line naming the runner, the field and the fixture file involved.
  */
-import { type AnyRunner, ScratchAccess, SystemCapability, type TransientTaskRunner, isTransientRunner, transientFields } from '../runner';
 import { type Catalog, Status, StatusType, statusTypeOf } from './catalog';
+import {
+  type AnyDeclaration,
+  ScratchAccess,
+  SystemCapability,
+  type TransientTaskDeclaration,
+  isTransientDeclaration,
+  transientFields,
+} from './declaration';
 import { RegistryValidationError } from './errors';
+import { isScheduleRate, isSecretName, settingBounds } from './limits';
 import { type TaskSpec, type Workflow, buildWorkflow, dependencyEdges, topologicalOrder } from './workflow';
 
-/** Bounds of the settings, as Lambda, SQS and EventBridge accept them. */
-export const settingBounds = {
-  memorySize: [128, 10240],
-  timeoutSeconds: [1, 900],
-  batchSize: [1, 10],
-  maxConcurrency: [2, 1000],
-  maxReceiveCount: [1, 1000],
-  readyShards: [1, 100],
-} as const;
-
-export const runnerLabel = (runner: AnyRunner): string => {
+export const runnerLabel = (runner: AnyDeclaration): string => {
   const className = runner.constructor.name;
   return className && className !== 'Object' ? `runner ${className} ("${runner.taskName}")` : `runner "${runner.taskName}"`;
 };
 
 /** The runner's prerequisites with its own task's "not processed" made explicit, as Blast writes them. */
-export const toTaskSpec = (runner: TransientTaskRunner): TaskSpec => ({
+export const toTaskSpec = (runner: TransientTaskDeclaration): TaskSpec => ({
   task: runner.taskName,
   prerequisites: { ...runner.prerequisites, [runner.taskName]: runner.prerequisites[runner.taskName] ?? Status.NotProcessed },
   failedStatus: runner.failedStatusMessage,
 });
 
-const checkSettings = (runner: AnyRunner, label: string, issues: string[]) => {
+const checkSettings = (runner: AnyDeclaration, label: string, issues: string[]) => {
   const { frequencySeconds } = runner;
-  if (!Number.isInteger(frequencySeconds) || frequencySeconds < 60 || frequencySeconds % 60 !== 0) {
+  if (!isScheduleRate(frequencySeconds)) {
     issues.push(
       `${label}, field frequencySeconds: ${frequencySeconds} cannot be an EventBridge schedule (rate expressions take whole minutes: 60, 120, ...)`,
     );
@@ -39,7 +37,7 @@ const checkSettings = (runner: AnyRunner, label: string, issues: string[]) => {
   const numeric: Partial<Record<keyof typeof settingBounds, number>> = {
     memorySize: runner.memorySize,
     timeoutSeconds: runner.timeoutSeconds,
-    ...(isTransientRunner(runner)
+    ...(isTransientDeclaration(runner)
       ? {
           batchSize: runner.batchSize,
           maxConcurrency: runner.maxConcurrency,
@@ -59,18 +57,17 @@ const checkSettings = (runner: AnyRunner, label: string, issues: string[]) => {
       if (typeof value !== 'string' || !allowed.includes(value)) issues.push(`${label}, field ${field}: "${String(value)}" is not one of ${allowed.join(', ')}`);
     }
   };
-  if (isTransientRunner(runner)) listed('usesTransientFields', runner.usesTransientFields, transientFields);
+  if (isTransientDeclaration(runner)) listed('usesTransientFields', runner.usesTransientFields, transientFields);
   else {
     listed('uses', runner.uses, Object.values(SystemCapability));
     listed('scratchAccess', runner.scratchAccess, Object.values(ScratchAccess));
   }
   for (const name of runner.secretNames) {
-    // Secrets Manager's rule for secret names.
-    if (typeof name !== 'string' || !/^[\w/+=.@-]{1,512}$/.test(name)) issues.push(`${label}, field secretNames: "${String(name)}" is not a Secrets Manager secret name`);
+    if (!isSecretName(name)) issues.push(`${label}, field secretNames: "${String(name)}" is not a Secrets Manager secret name`);
   }
 };
 
-const checkTransientRunner = (runner: TransientTaskRunner, label: string, catalog: Catalog, issues: string[]) => {
+const checkTransientRunner = (runner: TransientTaskDeclaration, label: string, catalog: Catalog, issues: string[]) => {
   const { statusFile, taskFile } = catalog;
   if (!catalog.tasks.has(runner.taskName)) {
     issues.push(`${label}, field taskName: unknown task "${runner.taskName}" — not declared in ${taskFile}`);
@@ -120,7 +117,7 @@ export interface ValidationResult {
   readonly workflow: Workflow;
 }
 
-export const validateRegistry = (catalog: Catalog, runners: readonly AnyRunner[]): ValidationResult => {
+export const validateRegistry = (catalog: Catalog, runners: readonly AnyDeclaration[]): ValidationResult => {
   const issues: string[] = [];
   const byName = new Map<string, string>();
   const specs = new Map<string, TaskSpec>();
@@ -133,7 +130,7 @@ export const validateRegistry = (catalog: Catalog, runners: readonly AnyRunner[]
     }
     byName.set(runner.taskName, label);
     checkSettings(runner, label, issues);
-    if (isTransientRunner(runner)) {
+    if (isTransientDeclaration(runner)) {
       checkTransientRunner(runner, label, catalog, issues);
       specs.set(runner.taskName, toTaskSpec(runner));
     } else if (catalog.tasks.has(runner.taskName)) {
@@ -169,7 +166,7 @@ export const validateRegistry = (catalog: Catalog, runners: readonly AnyRunner[]
 };
 
 /** Validates and returns the workflow, or throws one error listing every problem. */
-export const assertValidRegistry = (catalog: Catalog, runners: readonly AnyRunner[]): Workflow => {
+export const assertValidRegistry = (catalog: Catalog, runners: readonly AnyDeclaration[]): Workflow => {
   const { issues, workflow } = validateRegistry(catalog, runners);
   if (issues.length > 0) throw new RegistryValidationError(issues);
   return workflow;

@@ -10,7 +10,7 @@ import { PoisonMessageError, TaskRunnerError } from '../domain/errors';
 import { type TaskMessage, parseTaskMessage } from '../domain/messages';
 import { MAX_CLOCK_SKEW_MS } from '../domain/time';
 import { type Register, generationOf, isReady } from '../domain/workflow';
-import { Metric } from '../telemetry';
+import { Metric } from './telemetry';
 import { type Engine, transientRunner } from './engine';
 import { announce, updateTransient } from './transitions';
 import { type Delivery, sameMessage } from './worker';

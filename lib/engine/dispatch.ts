@@ -6,7 +6,7 @@
 import { ConfigError } from '../domain/errors';
 import { MAX_CLOCK_SKEW_MS } from '../domain/time';
 import type { PageCursor, ReadyMarker } from './store';
-import { Metric } from '../telemetry';
+import { Metric } from './telemetry';
 import { type Engine, transientRunner } from './engine';
 
 export interface DispatchOptions {

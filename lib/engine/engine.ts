@@ -5,10 +5,10 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Workflow } from '../domain/workflow';
-import type { TaskQueues } from '../queue/task-queues';
 import { type AnyRunner, type TransientTaskRunner, isTransientRunner } from '../runner';
+import type { TaskQueues } from './queues';
 import type { TaskStore } from './store';
-import type { TaskMetrics } from '../telemetry';
+import type { TaskMetrics } from './telemetry';
 
 export interface Engine {
   readonly workflow: Workflow;

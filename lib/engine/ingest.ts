@@ -9,7 +9,7 @@ import { type Registers, freshRegister, readyTasks } from '../domain/workflow';
 import type { IngestSummary, Transient } from '../runner';
 import { shardOf } from '../domain/ordering';
 import { COUNTER_SHARDS } from './store';
-import { Metric } from '../telemetry';
+import { Metric } from './telemetry';
 import { sendMarkers } from './dispatch';
 import { type Engine, transientRunner } from './engine';
 import { WORKFLOW_DIMENSION, markerFor, recordCounts } from './transitions';

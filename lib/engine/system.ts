@@ -6,11 +6,16 @@ import { MAX_CLOCK_SKEW_MS } from '../domain/time';
 import { runnerLabel } from '../domain/validation';
 import { processingStatus } from '../domain/workflow';
 import { type ScratchStore, SystemCapability, type SystemTaskContext, type SystemTaskRunner, isTransientRunner } from '../runner';
-import type { SecretSource } from '../secrets';
 import type { Engine } from './engine';
 import { recountTransients } from './counts';
 import { ingestTransients } from './ingest';
 import { upsertTransients } from './upsert';
+
+/** Where a system runner's secrets come from (lib/secrets/secret-source.ts: Secrets Manager by ARN, else the environment). */
+export interface SecretSource {
+  /** The values of `keys` in the secret `name`; keys it lacks are left out. */
+  read(name: string, keys: readonly string[]): Promise<Record<string, string>>;
+}
 
 /** What system runners reach beyond the table and queues; built once per container from the configuration. */
 export interface SystemServices {

@@ -11,7 +11,7 @@ import { type Registers, generationOf, newlyReady } from '../domain/workflow';
 import type { Transient } from '../runner';
 import { priorityKey, shardOf } from '../domain/ordering';
 import { COUNTER_SHARDS, type ReadyMarker, type TransientRecord } from './store';
-import { Metric } from '../telemetry';
+import { Metric } from './telemetry';
 import { type Engine, transientRunner } from './engine';
 
 export const WORKFLOW_DIMENSION = 'workflow';

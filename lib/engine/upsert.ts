@@ -8,8 +8,8 @@ import { affectedTasks, changedFields, fieldsUsedByTask, resetRegisters, sameTra
 import { coerceError } from '../domain/errors';
 import { describeTransientIssues, transientSchema } from '../domain/transient';
 import type { Transient, UpsertSummary } from '../runner';
-import { Metric } from '../telemetry';
-import { forEachLimited } from '../concurrency';
+import { Metric } from './telemetry';
+import { forEachLimited } from './concurrency';
 import { StoreRefusedError, type TransientRecord } from './store';
 import type { Engine } from './engine';
 import { type IngestOptions, ingestTransients } from './ingest';

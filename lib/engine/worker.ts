@@ -12,7 +12,7 @@ import { MAX_CLOCK_SKEW_MS } from '../domain/time';
 import { type Register, isReady, messageOfClaim } from '../domain/workflow';
 import type { TaskContext, TaskLogger, TransientTaskRunner } from '../runner';
 import type { TransientRecord } from './store';
-import { Metric, withKeys } from '../telemetry';
+import { Metric, withKeys } from './telemetry';
 import { type Engine, transientRunner } from './engine';
 import { afterSettle, announce, randomId, recordBucket } from './transitions';
 

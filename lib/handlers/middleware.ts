@@ -1,7 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { SQSRecord } from 'aws-lambda';
 import type { Delivery } from '../engine/worker';
-import type { TaskMetrics } from '../telemetry';
+import type { TaskMetrics } from '../engine/telemetry';
 
 /** Flushes the invocation's metrics as EMF whether the handler succeeded or threw. */
 export const publishMetrics = (metrics: TaskMetrics): MiddlewareObj => ({

@@ -5,10 +5,10 @@
  */
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { ENV } from '../config';
+import { ENV } from '../settings/config';
 import { type QueueSettings, deadLetterQueueSettings, queueSettings, slug } from '../queue/queue-settings';
 import { type AnyRunner, isTransientRunner } from '../runner';
-import { DEAD_LETTER_FAILURES_QUEUE } from '../settings';
+import { DEAD_LETTER_FAILURES_QUEUE } from '../settings/framework-functions';
 import { createTableInput } from '../store/dynamodb/table';
 
 export interface LocalQueue {

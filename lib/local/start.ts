@@ -6,20 +6,22 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type FaultPlanSpec, defaultClockSkewMs, defaultFaultRates } from '../chaos/plan';
-import { renderChaosReport } from '../chaos/report';
-import { runUnderChaos } from '../chaos/run';
 import { coerceError } from '../domain/errors';
 import { assertValidRegistry } from '../domain/validation';
 import { ingestTransients } from '../engine/ingest';
-import { loadCatalog } from '../fixtures';
+import { loadCatalog } from '../fixtures/load-catalog';
 import type { AnyRunner, Transient } from '../runner';
-import { readTransientFile, rowErrorLines } from '../transient-files';
+import { readTransientFile, rowErrorLines } from '../fixtures/transient-files';
 import { ProcessingStatus, processingStatus } from '../domain/workflow';
+import { renderChaosReport } from './chaos-report';
+import { runUnderChaos } from './chaos-run';
 import { redirectJsonLogs } from './log-sink';
-import { colors, renderTaskProgress, renderTransientTable } from './progress';
+import { renderTaskProgress, renderTransientTable } from './progress';
 import { LocalRuntime } from './runtime';
 import { TnsStandIn, loadTnsObjects, localTnsCredentials } from './tns-stand-in';
 import { type JavaRuntime, LocalServiceError, findJava } from './services';
+import { colors } from '../terminal/colors';
+import { SystemTaskName } from '../../runners/system-tasks';
 
 /** Where `--keep-running` writes the endpoints unless told otherwise, and where the CLI looks for them. */
 export const DEFAULT_STATE_FILE = '.blast-local/endpoints.json';
@@ -41,7 +43,7 @@ export interface StartOptions {
 }
 
 /** The runner `--tns-local` enables and runs at once (then on its schedule). */
-export const TNS_INGESTION_TASK = 'TNS data ingestion';
+export const TNS_INGESTION_TASK = SystemTaskName.TnsDataIngestion;
 
 /** Runner timeout under `--chaos`: a run that dies comes back after 6 × 10 s instead of 6 minutes. */
 export const CHAOS_TIMEOUT_SECONDS = 10;

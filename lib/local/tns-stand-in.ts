@@ -13,7 +13,7 @@ import { strToU8, zipSync } from 'fflate';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { FixtureError } from '../domain/errors';
-import { tnsDateToIso } from '../tns/objects';
+import { tnsDateToIso } from '../../runners/tns/objects';
 
 export const TNS_OBJECTS_FIXTURE = 'fixtures/tns/objects.yaml';
 

@@ -4,7 +4,7 @@
  */
 import { MAX_CLOCK_SKEW_MS } from '../domain/time';
 import type { TransientTaskRunner } from '../runner';
-import { deadLetterSettings } from '../settings';
+import { deadLetterSettings } from '../settings/framework-functions';
 
 /** AWS's advice: a queue's visibility timeout at least six times its consumer function's timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;

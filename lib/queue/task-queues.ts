@@ -4,6 +4,7 @@
  */
 import { ChangeMessageVisibilityCommand, SQSClient, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { TaskMessage } from '../domain/messages';
+import type { TaskQueues } from '../engine/queues';
 
 /** Counts SQS requests in 64 KB billing chunks (for the benchmark's cost figures). */
 export interface QueueMeter {
@@ -23,7 +24,7 @@ export const taskQueues = (
   meter?: QueueMeter,
   /** Task → URL of its queue's dead-letter queue, where poison messages go at once. */
   deadLetterUrls: Readonly<Record<string, string>> = {},
-) => {
+): TaskQueues => {
   const urlOf = (task: string) => urls[task];
 
   /** Sends the messages to the task's queue; returns those that could not be sent. */
@@ -75,5 +76,3 @@ export const taskQueues = (
     },
   };
 };
-
-export type TaskQueues = ReturnType<typeof taskQueues>;

@@ -6,7 +6,7 @@ import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from '../domain/errors';
 import type { AnyRunner } from '../runner';
-import { DEFAULT_STACK } from '../cli/target';
+import { DEFAULT_STACK } from './outputs';
 import { TaskRunnersStack, type TaskRunnersStackProps } from './task-runners-stack';
 
 /** Context keys the app reads (`cdk deploy -c alarmEmail=ops@example.org`). */

@@ -12,12 +12,10 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-// The CLI finds a deployment by these outputs; lib/cli/target.ts declares them once, for both.
-import { StackOutput } from '../cli/target';
 import { assertValidRegistry } from '../domain/validation';
 import { fieldsUsedByTask, tasksReadyAfterRevision } from '../domain/revision';
 import { type Workflow, readyTasks } from '../domain/workflow';
-import { loadCatalog } from '../fixtures';
+import { loadCatalog } from '../fixtures/load-catalog';
 import { type AnyRunner, type SystemTaskRunner, isTransientRunner } from '../runner';
 import { DeadLetterHandler } from '../constructs/dead-letter-handler';
 import { Dispatcher } from '../constructs/dispatcher';
@@ -29,10 +27,12 @@ import { SystemRunner } from '../constructs/system-runner';
 import { TaskRunnersDashboard } from '../constructs/task-runners-dashboard';
 import { TaskTable } from '../constructs/task-table';
 import { TransientRunner } from '../constructs/transient-runner';
+// The CLI finds a deployment by these outputs; ./outputs.ts declares them once, for both.
+import { StackOutput } from './outputs';
 
 
 export interface TaskRunnersStackProps extends StackProps {
-  /** The registry (functions/registry.ts). */
+  /** The registry (runners/registry.ts). */
   readonly runners: readonly AnyRunner[];
   /** The folder of setup_status.yaml and setup_tasks.yaml. @default the project's fixtures/ */
   readonly fixturesDir?: string;

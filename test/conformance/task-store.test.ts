@@ -5,7 +5,7 @@
  */
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
-import { documentClient } from '../../lib/bootstrap';
+import { documentClient } from '../../lib/bootstrap/create-engine';
 import { Status } from '../../lib/domain/catalog';
 import { CountBucket } from '../../lib/domain/counts';
 import { priorityKey, shardOf } from '../../lib/domain/ordering';

@@ -2,11 +2,11 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
-import { createEngine } from '../../lib/bootstrap';
+import { createEngine } from '../../lib/bootstrap/create-engine';
 import type { TaskMessage } from '../../lib/domain/messages';
 import type { Engine } from '../../lib/engine/engine';
+import type { TaskQueues } from '../../lib/engine/queues';
 import { localClientConfig } from '../../lib/local/services';
-import type { TaskQueues } from '../../lib/queue/task-queues';
 import type { AnyRunner } from '../../lib/runner';
 import { createTableInput } from '../../lib/store/dynamodb/table';
 import { memoryTaskStore } from '../../lib/store/memory';

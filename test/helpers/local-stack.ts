@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
-import { STATUS_FIXTURE, TASK_FIXTURE } from '../../lib/fixtures';
+import { STATUS_FIXTURE, TASK_FIXTURE } from '../../lib/fixtures/load-catalog';
 import { LocalRuntime, type LocalRuntimeOptions } from '../../lib/local/runtime';
 import { localClientConfig } from '../../lib/local/services';
 import type { AnyRunner } from '../../lib/runner';

@@ -3,11 +3,11 @@
  * resources and its widgets, plus the grants and environment of the functions that now talk to it.
  */
 import { describe, expect, it } from 'vitest';
-import { registry } from '../../functions/registry';
-import { hostKnown } from '../../functions/runners/upstream';
-import { loadCatalog } from '../../lib/fixtures';
+import { registry } from '../../runners/registry';
+import { hostKnown } from '../../runners/upstream';
+import { loadCatalog } from '../../lib/fixtures/load-catalog';
 import { isTransientRunner } from '../../lib/runner';
-import { METRICS_NAMESPACE, Metric, ServiceName } from '../../lib/telemetry';
+import { METRICS_NAMESPACE, Metric, ServiceName } from '../../lib/engine/telemetry';
 import { runner } from '../helpers/factories';
 import { fixturesWithTasks } from '../helpers/local-stack';
 import { countTypes, logicalId, resourcesUnder, synthStack } from '../helpers/stack';

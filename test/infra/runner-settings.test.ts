@@ -4,10 +4,10 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { ENV } from '../../lib/config';
-import { deadLetterSettings } from '../../lib/settings';
+import { ENV } from '../../lib/settings/config';
+import { deadLetterSettings } from '../../lib/settings/framework-functions';
 import { SystemCapability } from '../../lib/runner';
-import { ServiceName } from '../../lib/telemetry';
+import { ServiceName } from '../../lib/engine/telemetry';
 import { runner, systemRunner } from '../helpers/factories';
 import { grantLines, grantsOf } from '../helpers/iam';
 import { fixturesWithTasks } from '../helpers/local-stack';

@@ -5,8 +5,8 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { registry } from '../../functions/registry';
-import { ENV } from '../../lib/config';
+import { registry } from '../../runners/registry';
+import { ENV } from '../../lib/settings/config';
 import { constructId } from '../../lib/constructs/names';
 import { OLDEST_MESSAGE_PERIODS } from '../../lib/constructs/runner-alarms';
 import { RegistryValidationError } from '../../lib/domain/errors';
@@ -14,15 +14,16 @@ import { fieldsUsedByTask, tasksReadyAfterRevision } from '../../lib/domain/revi
 import { readyTasks } from '../../lib/domain/workflow';
 import { RETENTION_SECONDS, VISIBILITY_TIMEOUT_FACTOR, slug } from '../../lib/queue/queue-settings';
 import { isTransientRunner } from '../../lib/runner';
-import { deadLetterSettings } from '../../lib/settings';
+import { deadLetterSettings } from '../../lib/settings/framework-functions';
 import { createTableInput } from '../../lib/store/dynamodb/table';
-import { StackOutput } from '../../lib/cli/target';
+import { StackOutput } from '../../lib/stacks/outputs';
 import { TaskName } from '../../lib/generated/fixtures';
-import { ServiceName } from '../../lib/telemetry';
+import { ServiceName } from '../../lib/engine/telemetry';
 import { runner } from '../helpers/factories';
 import { grantLines, grantsOf } from '../helpers/iam';
 import { TEST_STACK, arnOf, countTypes, logicalId, refOf, resourcesUnder, synthStack } from '../helpers/stack';
 import { resolveIntrinsics, resolvedJson, resource, resourcesOfType, placeholders } from '../helpers/template';
+import { SystemTaskName } from '../../runners/system-tasks';
 
 const deployed = synthStack(registry);
 const { stack, template, json } = deployed;
@@ -224,14 +225,14 @@ describe('Stack: least privilege', () => {
     if (!stack.scratch) throw new Error('no scratch bucket');
     const bucket = arnOf(stack.scratch.bucket);
 
-    expect(linesOf('TNS data ingestion')).toEqual([...tableLines('BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'PutItem', 'UpdateItem'), tnsSecret, ...sends].sort());
-    expect(linesOf('Ingest missed TNS transients')).toEqual(
+    expect(linesOf(SystemTaskName.TnsDataIngestion)).toEqual([...tableLines('BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'PutItem', 'UpdateItem'), tnsSecret, ...sends].sort());
+    expect(linesOf(SystemTaskName.IngestMissedTnsTransients)).toEqual(
       [...tableLines('BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'), tnsSecret, ...sends].sort(),
     );
-    expect(linesOf('Prune scratch data')).toEqual(
+    expect(linesOf(SystemTaskName.PruneScratchData)).toEqual(
       [...tableLines('BatchGetItem', 'DeleteItem', 'PutItem'), `s3:DeleteObject ${bucket}/scratch/*`, `s3:ListBucket ${bucket} if StringLike s3:prefix scratch/*`].sort(),
     );
-    expect(linesOf('Snapshot task register')).toEqual(tableLines('BatchGetItem', 'DeleteItem', 'PutItem'));
+    expect(linesOf(SystemTaskName.SnapshotTaskRegister)).toEqual(tableLines('BatchGetItem', 'DeleteItem', 'PutItem'));
   });
 
   it.each(transientRunners.map((candidate) => [candidate.taskName] as const))('the "%s" worker: the table, its own queue and dead-letter queue, its successors\' queues', (task) => {

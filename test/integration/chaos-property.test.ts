@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runner } from '../helpers/factories';
 import { Fault, type FaultPlanSpec, hashUnit } from '../../lib/chaos/plan';
 import { MAX_CLOCK_SKEW_MS } from '../../lib/domain/time';
-import { runUnderChaos } from '../../lib/chaos/run';
+import { runUnderChaos } from '../../lib/local/chaos-run';
 import type { LocalRuntime } from '../../lib/local/runtime';
 import { sampleTransient } from '../helpers/factories';
 import { fixturesWithTasks, startTestRuntime } from '../helpers/local-stack';

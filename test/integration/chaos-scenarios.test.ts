@@ -13,7 +13,7 @@ import { poisonMessages } from '../../lib/chaos/driver';
 import { INVALID_STATUS } from '../../lib/chaos/inject';
 import { type JournalEvent, readJournal } from '../../lib/chaos/journal';
 import { Fault, type FaultPlanSpec } from '../../lib/chaos/plan';
-import { checkRun, waitUntilSettled } from '../../lib/chaos/run';
+import { checkRun, waitUntilSettled } from '../../lib/local/chaos-run';
 import { ProcessingStatus, type Register } from '../../lib/domain/workflow';
 import { ingestTransients } from '../../lib/engine/ingest';
 import { deadLettersOf, reprocess, retrigger } from '../../lib/engine/operations';

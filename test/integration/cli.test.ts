@@ -5,12 +5,13 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { registry } from '../../functions/registry';
-import { loadCatalog } from '../../lib/fixtures';
+import { registry } from '../../runners/registry';
+import { loadCatalog } from '../../lib/fixtures/load-catalog';
 import { loadTnsObjects } from '../../lib/local/tns-stand-in';
 import { isTransientRunner } from '../../lib/runner';
 import { fakeJavaHome } from '../helpers/fake-java';
-import { readTransientFile } from '../../lib/transient-files';
+import { readTransientFile } from '../../lib/fixtures/transient-files';
+import { SystemTaskName } from '../../runners/system-tasks';
 
 interface Run {
   readonly child: ChildProcess;
@@ -70,7 +71,7 @@ describe('CLI: start', () => {
     const output = run.output();
     expect(output, output).toMatch(/TNS stand-in http:\/\/127\.0\.0\.1:\d+/);
     expect(output).toMatch(
-      new RegExp(`"TNS data ingestion" ingested ${loadTnsObjects().length} transients from the TNS stand-in \\(\\d+ requests, [1-9]\\d* answered 429 and retried\\)`),
+      new RegExp(`"${SystemTaskName.TnsDataIngestion}" ingested ${loadTnsObjects().length} transients from the TNS stand-in \\(\\d+ requests, [1-9]\\d* answered 429 and retried\\)`),
     );
     expect(output).toMatch(new RegExp(`all ${loadTnsObjects().length} transients finished`));
     expect(output).toMatch(/2010H\s+100%\s+completed/);

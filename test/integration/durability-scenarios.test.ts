@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { InvocationKilledError, asInvocation } from '../../lib/chaos/invocation';
 import { type JournalEvent, readJournal } from '../../lib/chaos/journal';
 import { Fault, type FaultPlanSpec } from '../../lib/chaos/plan';
-import { ReadinessWatch, checkRun, waitUntilSettled } from '../../lib/chaos/run';
+import { ReadinessWatch, checkRun, waitUntilSettled } from '../../lib/local/chaos-run';
 import { MAX_CLOCK_SKEW_MS } from '../../lib/domain/time';
 import { ProcessingStatus } from '../../lib/domain/workflow';
 import { ingestTransients } from '../../lib/engine/ingest';

@@ -3,12 +3,12 @@
  * example workflow through the emulated event sources and chaining.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registry } from '../../functions/registry';
+import { registry } from '../../runners/registry';
 import { ingestTransients } from '../../lib/engine/ingest';
 import { outputOf } from '../../lib/engine/operations';
 import { ProcessingStatus, processingStatus, progressPercent } from '../../lib/domain/workflow';
 import type { LocalRuntime } from '../../lib/local/runtime';
-import { readTransientFile } from '../../lib/transient-files';
+import { readTransientFile } from '../../lib/fixtures/transient-files';
 import { startTestRuntime, waitFor } from '../helpers/local-stack';
 
 describe('Integration: the example workflow on the local runtime', () => {

@@ -6,9 +6,9 @@ import { mkdirSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { registry } from '../../functions/registry';
-import { PruneScratchData } from '../../functions/runners/prune-scratch-data';
-import { SnapshotMetric, SnapshotTaskRegister } from '../../functions/runners/snapshot-task-register';
+import { registry } from '../../runners/registry';
+import { PruneScratchData } from '../../runners/prune-scratch-data';
+import { SnapshotMetric, SnapshotTaskRegister } from '../../runners/snapshot-task-register';
 import { Status } from '../../lib/domain/catalog';
 import { ConfigError } from '../../lib/domain/errors';
 import { ingestTransients } from '../../lib/engine/ingest';
@@ -16,9 +16,10 @@ import { runSystemTask, systemTaskContext } from '../../lib/engine/system';
 import { updateTransient } from '../../lib/engine/transitions';
 import { type SystemTaskContext, SystemTaskRunner } from '../../lib/runner';
 import { scratchStore } from '../../lib/scratch/scratch-store';
-import { secretSource } from '../../lib/secrets';
+import { secretSource } from '../../lib/secrets/secret-source';
 import { engineOnLocalTable } from '../helpers/engine';
 import { sampleTransient } from '../helpers/factories';
+import { SystemTaskName } from '../../runners/system-tasks';
 
 const noSecrets = secretSource({}, {});
 const deadline = () => Date.now() + 60_000;
@@ -107,7 +108,7 @@ describe('Runner: Prune scratch data', () => {
     }
 
     // Act
-    await runSystemTask(engine, 'Prune scratch data', { deadline: deadline(), services: { secrets: noSecrets, scratch: scratchStore(root) } });
+    await runSystemTask(engine, SystemTaskName.PruneScratchData, { deadline: deadline(), services: { secrets: noSecrets, scratch: scratchStore(root) } });
 
     // Assess
     expect(readdirSync(root, { recursive: true }).map(String).sort()).toEqual(['busy', 'busy/old.fits', 'done', 'done/new.fits']);
@@ -128,7 +129,7 @@ describe('Runner: Snapshot task register', () => {
     await runSystemTask(engine, new SnapshotTaskRegister().taskName, { deadline: deadline(), services: { secrets: noSecrets } });
 
     // Assess
-    const published = Object.fromEntries(recorded.mock.calls.filter(([task]) => task === 'Snapshot task register').map(([, name, value]) => [name, value]));
+    const published = Object.fromEntries(recorded.mock.calls.filter(([task]) => task === SystemTaskName.SnapshotTaskRegister).map(([, name, value]) => [name, value]));
     expect(published).toEqual({
       [SnapshotMetric.Waiting]: 3,
       [SnapshotMetric.Processing]: 0,

@@ -13,8 +13,8 @@ import {
   TnsRateLimitError,
   TnsReplyError,
   TnsTimeoutError,
-} from '../../lib/tns/client';
-import { openDailyFile } from '../../lib/tns/daily-file';
+} from '../../runners/tns/client';
+import { openDailyFile } from '../../runners/tns/daily-file';
 
 let standIn: TnsStandIn | undefined;
 const servers: Server[] = [];

@@ -8,13 +8,13 @@ import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dy
 import { ChangeMessageVisibilityCommand, ReceiptHandleIsInvalid, SQSClient, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
-import { AWS_MAX_ATTEMPTS, AmbiguousWriteError, countRetries, retryOnlyThrottling } from '../../lib/aws-clients';
-import { documentClient } from '../../lib/bootstrap';
+import { AWS_MAX_ATTEMPTS, AmbiguousWriteError, countRetries, retryOnlyThrottling } from '../../lib/bootstrap/aws-clients';
+import { documentClient } from '../../lib/bootstrap/create-engine';
 import { injectSendFaults, instrumentClient } from '../../lib/chaos/inject';
 import { isCounterWrite } from '../../lib/store/dynamodb';
 import type { JournalEvent } from '../../lib/chaos/journal';
 import { Fault, FaultPlan } from '../../lib/chaos/plan';
-import { Metric, TaskMetrics } from '../../lib/telemetry';
+import { Metric, TaskMetrics } from '../../lib/engine/telemetry';
 
 interface Exchange {
   readonly target: string;

@@ -6,8 +6,9 @@ import { CloudFormationClient, CloudFormationServiceException, DescribeStacksCom
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { explainFailure } from '../../lib/cli/operator';
-import { TransientFileError } from '../../lib/transient-files';
-import { DEFAULT_STACK, type Target, localTarget, resolveTarget, targetFromOutputs } from '../../lib/cli/target';
+import { TransientFileError } from '../../lib/fixtures/transient-files';
+import { type Target, localTarget, resolveTarget, targetFromOutputs } from '../../lib/cli/target';
+import { DEFAULT_STACK } from '../../lib/stacks/outputs';
 
 const cloudFormation = mockClient(CloudFormationClient);
 const client = () => new CloudFormationClient({ region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });

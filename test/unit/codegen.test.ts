@@ -2,8 +2,8 @@ import { copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GENERATED_FIXTURES_MODULE, renderFixtureConstants } from '../../lib/codegen';
-import { STATUS_FIXTURE, TASK_FIXTURE, loadCatalog } from '../../lib/fixtures';
+import { GENERATED_FIXTURES_MODULE, renderFixtureConstants } from '../../lib/fixtures/codegen';
+import { STATUS_FIXTURE, TASK_FIXTURE, loadCatalog } from '../../lib/fixtures/load-catalog';
 import { allPages } from '../helpers/docs';
 
 describe('Function: renderFixtureConstants', () => {
@@ -32,7 +32,7 @@ describe('package.json', () => {
   it('has every `npm run` script the README, the docs, the messages and the comments tell a user to run', () => {
     // Prepare
     const { scripts } = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
-    const files = [...allPages(), ...['bin', 'lib', 'functions', 'bench'].flatMap(sources)];
+    const files = [...allPages(), ...['bin', 'lib', 'functions', 'runners', 'bench'].flatMap(sources)];
 
     // Act
     const named = new Set(files.flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/npm run ([a-z][\w:-]*)/g)].map((match) => match[1] ?? '')));

@@ -1,9 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { dailyCsv, zipDailyCsv } from '../../lib/local/tns-stand-in';
 import type { SystemTaskContext, Transient, UpsertSummary } from '../../lib/runner';
-import { TnsReplyError } from '../../lib/tns/client';
-import { MAX_DAILY_CSV_BYTES } from '../../lib/tns/daily-file';
-import { DailyOutcome, ingestDailyFile } from '../../lib/tns/ingestion';
+import { TnsReplyError } from '../../runners/tns/client';
+import { MAX_DAILY_CSV_BYTES } from '../../runners/tns/daily-file';
+import { DailyOutcome, ingestDailyFile } from '../../runners/tns/ingestion';
 import { zipBomb } from '../helpers/zip-bomb';
 
 const DATE = '20240115';

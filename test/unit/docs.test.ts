@@ -9,9 +9,9 @@ import { dirname, join, normalize } from 'node:path';
 import { CommanderError } from 'commander';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { program } from '../../bin/cli';
-import { registry } from '../../functions/registry';
-import { secretSource } from '../../lib/secrets';
-import { TNS_SECRET_NAME, parseTnsCredentials, tnsCredentialKeys } from '../../lib/tns/credentials';
+import { registry } from '../../runners/registry';
+import { secretSource } from '../../lib/secrets/secret-source';
+import { TNS_SECRET_NAME, parseTnsCredentials, tnsCredentialKeys } from '../../runners/tns/credentials';
 import { README, allPages, anchors, docsPages, read, relativeLinks, shownCommands } from '../helpers/docs';
 
 const README_MAX_BYTES = 15_000;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FixtureError } from '../../lib/domain/errors';
-import { STATUS_FIXTURE, TASK_FIXTURE, loadCatalog, parseFixtureEntries } from '../../lib/fixtures';
+import { STATUS_FIXTURE, TASK_FIXTURE, loadCatalog, parseFixtureEntries } from '../../lib/fixtures/load-catalog';
 
 const validStatuses = `- model: host.Status
   pk: 1

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { registry } from '../../functions/registry';
+import { registry } from '../../runners/registry';
 import { WORKFLOW_DOC, withCurrentDiagram } from '../../lib/cli/graph';
 import { renderDot, renderMermaid, workflowGraph } from '../../lib/domain/graph';
 import { assertValidRegistry } from '../../lib/domain/validation';
 import { dependencyEdges } from '../../lib/domain/workflow';
-import { loadCatalog } from '../../lib/fixtures';
+import { loadCatalog } from '../../lib/fixtures/load-catalog';
 import { catalogOf, diamondRunners, registers, runner, workflowOf } from '../helpers/factories';
 
 const diamond = workflowOf(diamondRunners());

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { registry } from '../../functions/registry';
+import { registry } from '../../runners/registry';
 import {
   affectedTasks,
   changedFields,
@@ -11,7 +11,7 @@ import {
 } from '../../lib/domain/revision';
 import { validateRegistry } from '../../lib/domain/validation';
 import { newlyReady } from '../../lib/domain/workflow';
-import { loadCatalog } from '../../lib/fixtures';
+import { loadCatalog } from '../../lib/fixtures/load-catalog';
 import { TaskName } from '../../lib/generated/fixtures';
 import { TransientField } from '../../lib/runner';
 import { diamondRunners, registers, runner, sampleTransient, workflowOf } from '../helpers/factories';

@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import { PrintProcessing } from '../../functions/examples/blast-docs-runner';
-import { registry } from '../../functions/registry';
+import { PrintProcessing } from '../../runners/examples/blast-docs-runner';
+import { registry } from '../../runners/registry';
 import { validateRegistry } from '../../lib/domain/validation';
-import { loadCatalog } from '../../lib/fixtures';
+import { loadCatalog } from '../../lib/fixtures/load-catalog';
 import { SystemTaskRunner, type TaskContext, TransientTaskRunner, isTransientRunner } from '../../lib/runner';
 import { README, allPages, examples, read } from '../helpers/docs';
 import { sampleTransient } from '../helpers/factories';
@@ -46,7 +46,7 @@ describe('Class: TransientTaskRunner', () => {
 });
 
 describe("The docs' runner example", () => {
-  const EXAMPLE = 'functions/examples/blast-docs-runner.ts';
+  const EXAMPLE = 'runners/examples/blast-docs-runner.ts';
 
   it('is the very code the README and every docs page that shows it show', () => {
     // Prepare: every block marked `<!-- example: FILE -->`, wherever a reader meets it

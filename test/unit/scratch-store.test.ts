@@ -2,7 +2,7 @@ import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/c
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lib/domain/errors';
-import { transientOfKey } from '../../lib/scratch/prune';
+import { transientOfKey } from '../../runners/scratch/prune';
 import { scratchStore } from '../../lib/scratch/scratch-store';
 
 const s3 = mockClient(S3Client);

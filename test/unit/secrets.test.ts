@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../lib/domain/errors';
-import { secretSource } from '../../lib/secrets';
+import { secretSource } from '../../lib/secrets/secret-source';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:blast/tns-bot-AbCdEf';
 const keys = ['TNS_BOT_ID', 'TNS_BOT_NAME', 'TNS_BOT_API_KEY'];

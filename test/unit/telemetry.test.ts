@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createLogger, withKeys } from '../../lib/telemetry';
+import { createLogger, withKeys } from '../../lib/engine/telemetry';
 
 /** The JSON lines a logger writes (to stdout, warnings and errors to stderr) while `act` runs. */
 const linesOf = (act: () => void): Record<string, unknown>[] => {

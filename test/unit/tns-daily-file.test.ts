@@ -1,7 +1,7 @@
 import { strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { TnsReplyError } from '../../lib/tns/client';
-import { type DailyRow, MAX_DAILY_CSV_BYTES, dailyFileDate, openDailyFile } from '../../lib/tns/daily-file';
+import { TnsReplyError } from '../../runners/tns/client';
+import { type DailyRow, MAX_DAILY_CSV_BYTES, dailyFileDate, openDailyFile } from '../../runners/tns/daily-file';
 import { dailyCsv, loadTnsObjects } from '../../lib/local/tns-stand-in';
 import { zipBomb } from '../helpers/zip-bomb';
 

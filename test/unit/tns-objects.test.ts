@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseTnsCredentials } from '../../lib/tns/credentials';
-import { tnsDateToIso, tnsObjectSchema, transientFromCsvRow, transientFromObject } from '../../lib/tns/objects';
+import { parseTnsCredentials } from '../../runners/tns/credentials';
+import { tnsDateToIso, tnsObjectSchema, transientFromCsvRow, transientFromObject } from '../../runners/tns/objects';
 import { ConfigError } from '../../lib/domain/errors';
 
 const object = (fields: Record<string, unknown> = {}) =>

@@ -10,7 +10,7 @@ import {
   printable,
   readTransientFile,
   rowErrorLines,
-} from '../../lib/transient-files';
+} from '../../lib/fixtures/transient-files';
 
 const dir = mkdtempSync(join(tmpdir(), 'transient-files-'));
 const fileWith = (name: string, content: string | Buffer) => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { registry } from '../../functions/registry';
+import { registry } from '../../runners/registry';
 import { RegistryValidationError } from '../../lib/domain/errors';
 import { assertValidRegistry, toTaskSpec, validateRegistry } from '../../lib/domain/validation';
-import { loadCatalog } from '../../lib/fixtures';
+import { loadCatalog } from '../../lib/fixtures/load-catalog';
 import { SystemTaskRunner } from '../../lib/runner';
 import { catalogOf, diamondRunners, runner } from '../helpers/factories';
 

@@ -2,7 +2,7 @@
  * How every adapter file reaches the table: one place that sends a command and hands its consumed capacity to
  * the meter, one retry of the items a batch call left unprocessed (with backoff, as AWS advises), and one
  * conditional update of a transient that returns the image that refused it. The SDK's own retries (throttling,
- * timeouts) happen inside the client (lib/aws-clients.ts).
+ * timeouts) happen inside the client (lib/bootstrap/aws-clients.ts).
  */
 import { type ConsumedCapacity, ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
@@ -15,7 +15,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { chunk, forEachLimited } from '../../concurrency';
+import { chunk, forEachLimited } from '../../engine/concurrency';
 import { coerceError, errorName } from '../../domain/errors';
 import { type PageCursor, StoreRefusedError, type WriteResult } from '../../engine/store';
 import { decodeTransient, keys } from './encoding';

@@ -18,7 +18,7 @@ export const counterAccess: Readonly<Record<StoreMethod<'counters'>, readonly Ta
 
 /**
  * Whether a call writes the counters: an ADD that must never land twice, so the client retries it only after
- * throttling (lib/aws-clients.ts retryOnlyThrottling). A move lost to a timeout is repaired by the recount.
+ * throttling (lib/bootstrap/aws-clients.ts retryOnlyThrottling). A move lost to a timeout is repaired by the recount.
  */
 export const isCounterWrite = (commandName: string, input: unknown): boolean => {
   if (commandName !== 'UpdateItemCommand' || typeof input !== 'object' || input === null || !('Key' in input)) return false;

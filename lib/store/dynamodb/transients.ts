@@ -6,7 +6,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DeleteCommandOutput, GetCommand, type GetCommandOutput, QueryCommand, type QueryCommandOutput, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { chunk } from '../../concurrency';
+import { chunk } from '../../engine/concurrency';
 import { Status } from '../../domain/catalog';
 import { CountBucket, statusOfBucket } from '../../domain/counts';
 import { ProcessingStatus, type Register, type Registers, type TaskSpec, messageOfClaim } from '../../domain/workflow';

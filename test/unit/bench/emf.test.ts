@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { captureStdout, parseEmf } from '../../../bench/emf';
-import { Metric, TaskMetrics } from '../../../lib/telemetry';
+import { Metric, TaskMetrics } from '../../../lib/engine/telemetry';
 
 describe('Function: captureStdout', () => {
   let restore: (() => void) | undefined;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DynamoDbMeter, type Exchange, SqsMeter, itemKind } from '../../../bench/wire-meter';
+import { SystemTaskName } from '../../../runners/system-tasks';
 
 const exchange = (target: string, request: unknown, response: unknown, status = 200): Exchange => ({
   target,
@@ -24,11 +25,11 @@ describe('Function: itemKind', () => {
   });
 
   it.each([
-    ['LOCK#Snapshot task register', 'LOCK', 'system'],
-    ['SYS#Snapshot task register', 'STATE', 'system'],
+    [`LOCK#${SystemTaskName.SnapshotTaskRegister}`, 'LOCK', 'system'],
+    [`SYS#${SystemTaskName.SnapshotTaskRegister}`, 'STATE', 'system'],
     ['LOCK#Host match', 'LOCK', 'lock'],
   ])("%s / %s of the system runners' meter is a %s item", (pk, sk, kind) => {
-    expect(itemKind(pk, sk, new Set(['Snapshot task register']))).toBe(kind);
+    expect(itemKind(pk, sk, new Set([SystemTaskName.SnapshotTaskRegister]))).toBe(kind);
   });
 });
 

@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { documentClient } from '../../../lib/bootstrap';
+import { documentClient } from '../../../lib/bootstrap/create-engine';
 import { toTaskSpec } from '../../../lib/domain/validation';
 import type { TransientRecord } from '../../../lib/engine/store';
 import { decodeTransient, dynamoTaskStore, isCounterWrite } from '../../../lib/store/dynamodb';

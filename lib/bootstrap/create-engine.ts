@@ -1,0 +1,60 @@
+/** Builds an engine from a configuration: what every handler's module scope does once per container. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { awsClientConfig, countRetries, retryOnlyThrottling } from './aws-clients';
+import type { Config } from '../settings/config';
+import { assertValidRegistry } from '../domain/validation';
+import { type Engine, runnersByTask } from '../engine/engine';
+import { loadCatalog } from '../fixtures/load-catalog';
+import { type QueueMeter, taskQueues } from '../queue/task-queues';
+import type { AnyRunner } from '../runner';
+import { type CapacityMeter, dynamoTaskStore, isCounterWrite } from '../store/dynamodb';
+import { TaskMetrics, createLogger } from '../engine/telemetry';
+
+export interface EngineOptions {
+  readonly serviceName: string;
+  readonly runners: readonly AnyRunner[];
+  readonly dynamo?: DynamoDBClient;
+  readonly sqs?: SQSClient;
+  readonly capacityMeter?: CapacityMeter;
+  readonly queueMeter?: QueueMeter;
+  readonly clock?: () => number;
+  /**
+   * Wraps the engine once it is built, with the clients it uses (the local runtime's fault injection: the
+   * Lambda entries pass none, so nothing of it reaches a deployed function).
+   */
+  readonly decorate?: (engine: Engine, clients: EngineClients) => Engine;
+}
+
+/** The AWS clients an engine talks through. */
+export interface EngineClients {
+  readonly dynamo: DynamoDBClient;
+  readonly sqs: SQSClient;
+  readonly doc: DynamoDBDocumentClient;
+}
+
+export const documentClient = (client: DynamoDBClient) =>
+  DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+
+export const createEngine = (config: Config, options: EngineOptions): Engine => {
+  const workflow = assertValidRegistry(loadCatalog(config.fixturesDir), options.runners);
+  const metrics = new TaskMetrics(options.serviceName);
+  const dynamo = options.dynamo ?? new DynamoDBClient(awsClientConfig);
+  const sqs = options.sqs ?? new SQSClient(awsClientConfig);
+  countRetries(dynamo, 'DynamoDB', metrics);
+  countRetries(sqs, 'SQS', metrics);
+  retryOnlyThrottling(dynamo, isCounterWrite);
+  const doc = documentClient(dynamo);
+  const engine: Engine = {
+    workflow,
+    runners: runnersByTask(options.runners),
+    store: dynamoTaskStore(doc, config.tableName, options.capacityMeter),
+    queues: taskQueues(sqs, config.queueUrls, options.queueMeter, config.deadLetterQueueUrls),
+    clock: options.clock ?? Date.now,
+    logger: createLogger(options.serviceName),
+    metrics,
+    retryBaseSeconds: config.retryBaseSeconds,
+  };
+  return options.decorate ? options.decorate(engine, { dynamo, sqs, doc }) : engine;
+};

@@ -1,0 +1,105 @@
+/**
+ * What a runner declares: its task, its settings (Blast's defaults), its prerequisites and failed status for a
+ * transient runner, what it uses for a system runner. The registry's validation, the stack and the engine read
+ * these. The runner API (lib/runner.ts) builds its classes on them and adds what a runner does (`process`) and
+ * the context it receives; the domain imports nothing of it.
+ */
+import type { Prerequisites } from './workflow';
+
+/** Transient data a runner may read; a change to it resets the runners that declare it, and their successors. */
+export const TransientField = {
+  /** raDeg and decDeg. */
+  Coordinates: 'coordinates',
+  Redshift: 'redshift',
+} as const;
+export type TransientField = (typeof TransientField)[keyof typeof TransientField];
+export const transientFields = Object.values(TransientField);
+
+/** What a runner does with the scratch data (the stack grants exactly these on the scratch prefix). */
+export const ScratchAccess = {
+  /** s3:ListBucket on the prefix. */
+  List: 'list',
+  /** s3:GetObject. */
+  Read: 'read',
+  /** s3:PutObject. */
+  Write: 'write',
+  /** s3:DeleteObject. */
+  Delete: 'delete',
+} as const;
+export type ScratchAccess = (typeof ScratchAccess)[keyof typeof ScratchAccess];
+
+/**
+ * What a system runner does with the transients (the context methods it calls). The stack grants each
+ * one's table actions and queues, and the engine refuses a call the runner does not declare.
+ */
+export const SystemCapability = {
+  /** `context.ingest`: adds transients; their first tasks go out at once. */
+  Ingest: 'ingest',
+  /** `context.upsert`: adds transients and revises known ones, resetting and sending the affected tasks. */
+  Upsert: 'upsert',
+  /** `context.counts`: the transient counters. */
+  Counts: 'counts',
+  /** `context.processingStatuses`: the processing status of named transients. */
+  ProcessingStatuses: 'processingStatuses',
+  /** `context.readState` and `context.writeState`: the runner's checkpoint. */
+  State: 'state',
+  /** `context.recount`: recounts the transient counters from the processing-status index and repairs them. */
+  Recount: 'recount',
+} as const;
+export type SystemCapability = (typeof SystemCapability)[keyof typeof SystemCapability];
+
+/** Settings every runner may override; the defaults are Blast's and the stack's. */
+abstract class TaskDeclaration {
+  /** Blast: `task_name`. A task of fixtures/setup_tasks.yaml for a transient runner. */
+  abstract readonly taskName: string;
+  /** Blast: `task_frequency_seconds`; a whole number of minutes, as EventBridge schedules need. */
+  readonly frequencySeconds: number = 60;
+  /** Blast: `task_initially_enabled`; whether the schedule starts enabled. */
+  readonly initiallyEnabled: boolean = true;
+  /** Lambda memory in MB. */
+  readonly memorySize: number = 512;
+  /** Lambda timeout in seconds for one invocation (a whole SQS batch for transient runners). */
+  readonly timeoutSeconds: number = 60;
+  /**
+   * Names of the Secrets Manager secrets the runner reads (e.g. the TNS bot's credentials). The stack grants
+   * read access to exactly these and passes their ARNs; locally they come from environment variables.
+   */
+  readonly secretNames: readonly string[] = [];
+}
+
+/** What a transient runner declares (lib/runner.ts TransientTaskRunner adds `process`). */
+export abstract class TransientTaskDeclaration extends TaskDeclaration {
+  /** Blast: `_prerequisites()`. The task's own "not processed" is implied when left out. */
+  abstract readonly prerequisites: Prerequisites;
+  /** Blast: `_failed_status_message()`; an error-type status of fixtures/setup_status.yaml. */
+  abstract readonly failedStatusMessage: string;
+  /** Messages per Lambda invocation. */
+  readonly batchSize: number = 10;
+  /** Most concurrent invocations from the queue (2–1000): caps calls to rate-limited services. */
+  readonly maxConcurrency: number = 10;
+  /** Deliveries before a message goes to the dead-letter queue; exceptions are retried until then. */
+  readonly maxReceiveCount: number = 3;
+  /**
+   * Partitions of this task's ready index. Only work that could not be sent at once waits there (new
+   * transients, resets), so 1 suits most tasks; raise it for a first task that receives bulk ingests.
+   */
+  readonly readyShards: number = 1;
+  /**
+   * The transient data `process` reads directly. When TNS changes it, this task and every task after it
+   * run again. Left out, a runner is taken to read both (safe: a change never leaves it stale).
+   */
+  readonly usesTransientFields: readonly TransientField[] = transientFields;
+}
+
+/** What a system runner declares (lib/runner.ts SystemTaskRunner adds `process`). */
+export abstract class SystemTaskDeclaration extends TaskDeclaration {
+  /** The context methods `process` calls beyond logs, metrics, secrets and scratch; the stack grants exactly these. */
+  readonly uses: readonly SystemCapability[] = [];
+  /** What the runner does with the scratch data (`context.scratch()`, SCRATCH_LOCATION); the stack grants exactly this. */
+  readonly scratchAccess: readonly ScratchAccess[] = [];
+}
+
+export type AnyDeclaration = TransientTaskDeclaration | SystemTaskDeclaration;
+
+export const isTransientDeclaration = (runner: AnyDeclaration): runner is TransientTaskDeclaration =>
+  runner instanceof TransientTaskDeclaration;

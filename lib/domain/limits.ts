@@ -1,0 +1,23 @@
+/**
+ * What AWS accepts, written once: the registry's validation (lib/domain/validation.ts) reports a runner that
+ * breaks one of these, and the constructs refuse to synthesize one.
+ */
+
+/** Bounds of the settings, as Lambda, SQS and EventBridge accept them. */
+export const settingBounds = {
+  memorySize: [128, 10240],
+  timeoutSeconds: [1, 900],
+  batchSize: [1, 10],
+  maxConcurrency: [2, 1000],
+  maxReceiveCount: [1, 1000],
+  readyShards: [1, 100],
+} as const;
+
+/** EventBridge rate expressions take whole minutes: 60, 120, ... seconds. */
+export const isScheduleRate = (seconds: number): boolean => Number.isInteger(seconds) && seconds >= 60 && seconds % 60 === 0;
+
+/** Secrets Manager's rule for secret names. */
+export const isSecretName = (name: unknown): name is string => typeof name === 'string' && /^[\w/+=.@-]{1,512}$/.test(name);
+
+/** A name ending in a hyphen and six characters, which Secrets Manager would read as the random suffix of a full ARN. */
+export const looksLikeArnSuffix = (name: string): boolean => /-[A-Za-z0-9]{6}$/.test(name);

@@ -1,0 +1,69 @@
+/**
+ * Handler configuration, read from the environment by entry files only. The same variables configure the
+ * Lambda functions (set by the stack) and the local runtime (set by `npm start`); the AWS SDK itself
+ * reads AWS_REGION and AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS.
+ */
+import { z } from 'zod';
+import { ConfigError } from '../domain/errors';
+
+export const ENV = {
+  tableName: 'TABLE_NAME',
+  queueUrls: 'TASK_QUEUE_URLS',
+  deadLetterQueues: 'TASK_DEAD_LETTER_QUEUE_ARNS',
+  fixturesDir: 'FIXTURES_DIR',
+  retryBaseSeconds: 'RETRY_BASE_SECONDS',
+  /** Secret name → ARN of the Secrets Manager secrets a runner reads (set only on functions whose runner declares `secretNames`). */
+  secretArns: 'SECRET_ARNS',
+  /** Scratch data: `s3://bucket/prefix/` in AWS, a directory locally. */
+  scratchLocation: 'SCRATCH_LOCATION',
+  deadLetterQueueUrls: 'TASK_DEAD_LETTER_QUEUE_URLS',
+} as const;
+
+const urlMap = z.record(z.string(), z.string().min(1));
+
+export interface Config {
+  readonly tableName: string;
+  /** Task → URL of its queue: the queues this function may send to. */
+  readonly queueUrls: Readonly<Record<string, string>>;
+  /** Task → ARN of its dead-letter queue (the dead-letter handler's routing of unreadable messages). */
+  readonly deadLetterQueueArns: Readonly<Record<string, string>>;
+  /** Task → URL of its dead-letter queue, where the worker moves poison messages at once (optional). */
+  readonly deadLetterQueueUrls?: Readonly<Record<string, string>>;
+  readonly fixturesDir: string;
+  readonly retryBaseSeconds: number;
+  /**
+   * Secret name → ARN to pass as GetSecretValue's SecretId (the runner's `secretNames`); a secret not listed is
+   * read from environment variables instead. loadConfig always sets it.
+   */
+  readonly secretArns?: Readonly<Record<string, string>>;
+  readonly scratchLocation?: string;
+}
+
+const json = (env: NodeJS.ProcessEnv, name: string, keys = 'task name'): Record<string, string> => {
+  const text = env[name];
+  if (!text) return {};
+  try {
+    return urlMap.parse(JSON.parse(text));
+  } catch (cause) {
+    throw new ConfigError(`${name} must be a JSON object of ${keys} → string`, { cause });
+  }
+};
+
+export const loadConfig = (env: NodeJS.ProcessEnv): Config => {
+  const tableName = env[ENV.tableName];
+  if (!tableName) throw new ConfigError(`${ENV.tableName} is not set: the handlers need the DynamoDB table's name`);
+  const retryBaseSeconds = Number(env[ENV.retryBaseSeconds] ?? 10);
+  if (!Number.isFinite(retryBaseSeconds) || retryBaseSeconds < 0) {
+    throw new ConfigError(`${ENV.retryBaseSeconds} must be a number of seconds, not "${env[ENV.retryBaseSeconds]}"`);
+  }
+  return {
+    tableName,
+    queueUrls: json(env, ENV.queueUrls),
+    deadLetterQueueArns: json(env, ENV.deadLetterQueues),
+    deadLetterQueueUrls: json(env, ENV.deadLetterQueueUrls),
+    fixturesDir: env[ENV.fixturesDir] ?? 'fixtures',
+    retryBaseSeconds,
+    secretArns: json(env, ENV.secretArns, 'secret name'),
+    ...(env[ENV.scratchLocation] ? { scratchLocation: env[ENV.scratchLocation] } : {}),
+  };
+};

@@ -1,0 +1,14 @@
+/**
+ * The names a deployment is found by: the stack's default name and its outputs. The stack writes them and the
+ * CLI (lib/cli/target.ts) reads them; declared here, beside the stack, with no CDK import, so the CLI can
+ * read them without loading the CDK and the stack never imports the CLI.
+ */
+export const DEFAULT_STACK = 'BlastTaskRunners';
+
+/** Where a deployment keeps what the CLI needs (the stack's outputs). */
+export const StackOutput = {
+  TableName: 'TableName',
+  TaskQueueUrls: 'TaskQueueUrls',
+  DeadLetterQueueUrls: 'DeadLetterQueueUrls',
+  DashboardUrl: 'DashboardUrl',
+} as const;

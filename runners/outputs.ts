@@ -1,0 +1,49 @@
+/**
+ * What each example runner saves for the later ones (`context.save` / `context.output`), in one place so
+ * that producer and consumer agree on the shape.
+ */
+import type { TaskContext } from '../lib/runner';
+
+export interface CutoutOutput {
+  /** Filters with imaging at the transient's position. */
+  readonly filters: string[];
+}
+export interface MwebvOutput {
+  readonly ebv: number;
+  readonly galacticL: number;
+  readonly galacticB: number;
+}
+export interface HostMatchOutput {
+  readonly host: string;
+  readonly separationArcsec: number;
+}
+export interface HostInformationOutput {
+  readonly redshift: number;
+  readonly redshiftSource: 'transient' | 'host';
+  readonly luminosityDistanceMpc: number;
+}
+export interface ApertureOutput {
+  readonly semiMajorArcsec: number;
+  readonly semiMinorArcsec: number;
+  readonly positionAngleDeg: number;
+}
+export interface PhotometryOutput {
+  /** Filter → flux density and its error, microjansky. */
+  readonly fluxes: Record<string, { flux: number; error: number }>;
+  readonly radiusArcsec?: number;
+}
+export interface ValidationOutput {
+  readonly validFilters: string[];
+}
+export interface SedOutput {
+  readonly logStellarMass: number;
+  readonly logSfr?: number;
+  readonly fitFilters: string[];
+}
+
+/** An upstream output the prerequisites guarantee; its absence means a register and its data disagree. */
+export const requireOutput = async <T extends object>(context: TaskContext, task: string): Promise<T> => {
+  const output = await context.output<T>(task);
+  if (!output) throw new Error(`"${task}" is processed but saved no output for this transient`);
+  return output;
+};
