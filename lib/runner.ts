@@ -66,6 +66,14 @@ export interface UpsertOptions {
 }
 
 /** One scratch object (an S3 object under the scratch prefix, or a file under the scratch directory). */
+/** What a recovery sweep found and did. */
+export interface RecoverySummary {
+  /** "Processing" transients looked at. */
+  readonly checked: number;
+  /** The transients whose stalled tasks were reset and recorded as ready, for the dispatcher. */
+  readonly recovered: readonly string[];
+}
+
 /** What a recount found and did. */
 export interface RecountSummary {
   /** The counters before the recount. */
@@ -116,6 +124,12 @@ export interface SystemTaskContext {
    * and repairs counter shards that drifted; shards with moves landing throughout are left for the next recount.
    */
   recount(): Promise<RecountSummary>;
+  /**
+   * Walks the "processing" transients (the processing-status index, then their items) and resets every task
+   * that nothing will run any more: a run whose lease ended (it died, and its message is gone) or a retry whose
+   * time is long past. The reset records each such task as ready, for the dispatcher.
+   */
+  recoverStalled(): Promise<RecoverySummary>;
   /** The processing status of each named transient that exists (unknown names are left out). */
   processingStatuses(names: readonly string[]): Promise<ReadonlyMap<string, ProcessingStatus>>;
   /** Records a metric (CloudWatch EMF) under this runner's task dimension. */

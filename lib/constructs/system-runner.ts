@@ -38,6 +38,7 @@ export const SYSTEM_CAPABILITY_ACCESS: Readonly<Record<SystemCapability, Capabil
   [SystemCapability.ProcessingStatuses]: { announces: [] },
   [SystemCapability.State]: { announces: [] },
   [SystemCapability.Recount]: { announces: [] },
+  [SystemCapability.Recover]: { announces: [] },
 };
 
 /** The store methods a system runner's function calls: its run lock's and its capabilities'. */

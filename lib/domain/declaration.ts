@@ -45,6 +45,11 @@ export const SystemCapability = {
   State: 'state',
   /** `context.recount`: recounts the transient counters from the processing-status index and repairs them. */
   Recount: 'recount',
+  /**
+   * `context.recoverStalled`: finds the tasks of "processing" transients that nothing will run any more (a run
+   * that died after its message was deleted, a retry whose message is gone) and records them as ready.
+   */
+  Recover: 'recover',
 } as const;
 export type SystemCapability = (typeof SystemCapability)[keyof typeof SystemCapability];
 

@@ -26,3 +26,9 @@ export const COUNTER_UPDATE_MAX_DELAY_MS = 90_000;
  * repair for the rare register that outlived both.
  */
 export const STALE_RUN_MS = 15 * 60_000;
+
+/**
+ * How long after its retry time a waiting retry's message may take to come back (SQS makes it visible then; a
+ * backlog may hold it a while) before the recovery sweep takes the retry for lost (its message deleted).
+ */
+export const RETRY_RETURN_GRACE_MS = 10 * 60_000;

@@ -7,7 +7,7 @@
 import { Status, StatusType, statusTypeOf } from '../domain/catalog';
 import { PoisonMessageError } from '../domain/errors';
 import { type TaskMessage, parseTaskMessage } from '../domain/messages';
-import { STALE_RUN_MS } from '../domain/time';
+import { MAX_CLOCK_SKEW_MS, RETRY_RETURN_GRACE_MS, STALE_RUN_MS } from '../domain/time';
 import {
   ProcessingStatus,
   type Register,
@@ -124,6 +124,51 @@ export const retrigger = (engine: Engine, name: string): Promise<ResetResult | u
       return failed || died || orphaned ? [{ task, from: status }] : [];
     });
   });
+
+/**
+ * The tasks of a record that nothing will run any more: a "processing" one whose lease ended (by more than the
+ * clock skew the hosts may have), and a "not processed" one held by a retry whose time is RETRY_RETURN_GRACE_MS
+ * past. Their message is gone (a delivery that ran after its message was deleted, and died or lost its retry),
+ * or will be refused when it comes back, since the reset moves the task to a new generation.
+ */
+const stalledTasks = (engine: Engine, record: TransientRecord, now: number): ResetTask[] =>
+  engine.workflow.order.flatMap((task) => {
+    const register = record.registers[task];
+    const status = statusOf(record.registers, task);
+    const deadRun = status === Status.Processing && (register?.leaseUntil ?? 0) + MAX_CLOCK_SKEW_MS < now;
+    const lostRetry = status === Status.NotProcessed && register?.claim !== undefined && (register.retryAt ?? 0) + MAX_CLOCK_SKEW_MS + RETRY_RETURN_GRACE_MS < now;
+    return deadRun || lostRetry ? [{ task, from: status }] : [];
+  });
+
+/** Page size of the recovery sweep's walk over the "processing" transients. */
+const RECOVERY_PAGE = 100;
+
+/**
+ * The recovery sweep: walks the "processing" transients (the processing-status index, then their items a page
+ * at a time) and resets their stalled tasks, recording them as ready in the same write. It runs on a schedule,
+ * by the engine's clock (a deployed function's, within MAX_CLOCK_SKEW_MS of the workers'), so no operator has to
+ * find these. Returns how many it looked at and which it recovered.
+ */
+export const recoverStalledTransients = async (engine: Engine): Promise<{ checked: number; recovered: string[] }> => {
+  let checked = 0;
+  const recovered: string[] = [];
+  for (let shard = 0; shard < STATUS_INDEX_SHARDS; shard++) {
+    let after: string | undefined;
+    for (;;) {
+      const page = await engine.store.transients.statusPage(ProcessingStatus.Processing, shard, RECOVERY_PAGE, after);
+      const records = await engine.store.transients.getMany(page.entries.map((entry) => entry.name));
+      checked += records.length;
+      for (const record of records.filter((candidate) => stalledTasks(engine, candidate, engine.clock()).length > 0)) {
+        const result = await resetTransient(engine, record.transient.name, (current, now) => stalledTasks(engine, current, now));
+        if (result && result.reset.length > 0) recovered.push(record.transient.name);
+      }
+      const last = page.entries.at(-1);
+      if (!page.more || !last) break;
+      after = last.priority;
+    }
+  }
+  return { checked, recovered };
+};
 
 /**
  * Blast's reprocess: every task back to "not processed" and the workflow runs again. Runs in flight lose

@@ -8,6 +8,7 @@ import { processingStatus } from '../domain/workflow';
 import { type ScratchStore, SystemCapability, type SystemTaskContext, type SystemTaskRunner, isTransientRunner } from '../runner';
 import type { Engine } from './engine';
 import { recountTransients } from './counts';
+import { recoverStalledTransients } from './operations';
 import { ingestTransients } from './ingest';
 import { upsertTransients } from './upsert';
 
@@ -57,6 +58,10 @@ export const systemTaskContext = (engine: Engine, runner: SystemTaskRunner, serv
     counts: async () => {
       declared(SystemCapability.Counts, 'counts');
       return toCounts(await engine.store.counters.read());
+    },
+    recoverStalled: async () => {
+      declared(SystemCapability.Recover, 'recoverStalled');
+      return recoverStalledTransients(engine);
     },
     recount: async () => {
       declared(SystemCapability.Recount, 'recount');

@@ -354,9 +354,14 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
       expect(scheduleErrors).toEqual([]);
     }, 240_000);
 
-    it('recounts the counters from the status index and repairs a shard that drifted', async () => {
-      // Prepare: a move lost between a status write and its counter update (here: one completed too many)
+    it('recounts the counters from the status index and repairs a shard that drifted; recovers a stalled task', async () => {
+      // Prepare: a move lost between a status write and its counter update (here: one completed too many), and a
+      // task whose run died after its message was deleted ("processing", its lease long over, no message)
       const recount = systemRunnerOf(RECOUNT).fn;
+      const stalled = readTransientFile('fixtures/sample_transients.yaml').transients.find((transient) => transient.name === '2011on');
+      if (!stalled) throw new Error('no sample transient 2011on');
+      const registers = { 'Cutout download': { status: 'processing', claim: 'gone0000.t1', leaseUntil: 1, attempt: 1 } };
+      await engine.store.transients.create([{ transient: stalled, registers, bucket: bucketOfRegisters(engine.workflow, registers), markers: [] }], Date.now());
       const truth = async () => {
         const counts = await Promise.all(Array.from({ length: COUNTER_SHARDS }, (_, shard) => engine.store.transients.countShard(shard)));
         return Object.fromEntries(countBuckets.map((bucket) => [bucket, counts.reduce((sum, shard) => sum + shard[bucket], 0)]));
@@ -370,9 +375,13 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
         return countBuckets.every((bucket) => counts[bucket] === expected[bucket]) && counts;
       }, 180_000);
 
+      const [recovered] = await finished([stalled.name]);
+
       // Assess
       expect(repaired.completed).toBeGreaterThan(0);
       expect(proxies.dynamodb.calls.some((call) => call.accessKeyId === recount && call.operation === 'Query')).toBe(true);
+      expect(recovered?.registers['Cutout download']).toMatchObject({ status: 'processed' });
+      expect(recovered?.registers['Cutout download']?.claim).not.toBe('gone0000.t1');
       expect(scheduleErrors).toEqual([]);
     }, 240_000);
 

@@ -38,6 +38,7 @@ const fakeContext = (finishOrder: (batch: number) => number) => {
     ingest: unused,
     counts: unused,
     recount: unused,
+    recoverStalled: unused,
     processingStatuses: unused,
     secret: unused,
     scratch: unused,

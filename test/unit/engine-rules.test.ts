@@ -8,11 +8,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { CountBucket } from '../../lib/domain/counts';
 import { shardOf } from '../../lib/domain/ordering';
-import { STALE_RUN_MS } from '../../lib/domain/time';
+import { MAX_CLOCK_SKEW_MS, RETRY_RETURN_GRACE_MS, STALE_RUN_MS } from '../../lib/domain/time';
 import { freshRegister } from '../../lib/domain/workflow';
 import { recountTransients } from '../../lib/engine/counts';
 import { ingestTransients } from '../../lib/engine/ingest';
-import { retrigger } from '../../lib/engine/operations';
+import { recoverStalledTransients, retrigger } from '../../lib/engine/operations';
+import { dispatchReady } from '../../lib/engine/dispatch';
 import { COUNTER_SHARDS, type TransientRecord } from '../../lib/engine/store';
 import { recordBucket } from '../../lib/engine/transitions';
 import { upsertTransients } from '../../lib/engine/upsert';
@@ -139,5 +140,38 @@ describe('Engine rules on the in-memory store', () => {
     expect(result).toMatchObject({ reset: [{ task: 'A', from: 'not processed' }], sent: ['A'] });
     expect((await engine.store.transients.get('sn'))?.registers.A?.claim).toBeUndefined();
     expect(sent.map((message) => message.task)).toEqual(['A']);
+  });
+
+  it('the recovery sweep finds a run that died after its message was deleted, and a lost retry, and records them as ready', async () => {
+    // Prepare: A's delivery ran after its message had been deleted (a repeated batch) and died after its claim;
+    // on "lost", A failed once and its retry's message is gone
+    let now = Date.now();
+    const { queues, sent } = recordingQueues(['A']);
+    const engine = engineInMemory([runner('A', {})], fixturesWithTasks(['A']), { queues, clock: () => now });
+    await ingestTransients(engine, [sampleTransient('died'), sampleTransient('lost'), sampleTransient('live')], { announce: true });
+    const spec = engine.workflow.specs.get('A');
+    if (!spec) throw new Error('no spec');
+    const lease = now + 60_000;
+    for (const name of ['died', 'live']) await engine.store.transients.claim(name, spec, { status: 'processing', claim: `${name}0001.t1`, leaseUntil: lease, attempt: 1 }, now);
+    const lost = await engine.store.transients.get('lost');
+    if (!lost) throw new Error('not ingested');
+    await engine.store.transients.replace('lost', lost, { A: { status: 'not processed', claim: 'lost0001.t1', retryAt: now + 10_000, attempt: 1 } }, lost.bucket);
+
+    // Act: the sweep before the lease ends finds nothing; after it, "died" and "lost" (past its grace) are recovered
+    const early = await recoverStalledTransients(engine);
+    now = lease + MAX_CLOCK_SKEW_MS + RETRY_RETURN_GRACE_MS + 1;
+    const takeover = await engine.store.transients.claim('live', spec, { status: 'processing', claim: 'live0002.t1', leaseUntil: now + 60_000, attempt: 2 }, now);
+    expect(takeover.ok).toBe(true);
+    sent.length = 0;
+    const late = await recoverStalledTransients(engine);
+    // (Sent at once here; a deployed sweep may not send, and leaves the markers to the dispatcher.)
+    await dispatchReady(engine, 'A', { owner: 'test', deadline: now + 60_000 });
+
+    // Assess
+    expect(early.recovered).toEqual([]);
+    expect(late.recovered.sort()).toEqual(['died', 'lost']);
+    expect(sent.map((message) => message.transient).sort()).toEqual(['died', 'lost']);
+    for (const name of ['died', 'lost']) expect((await engine.store.transients.get(name))?.registers.A).toMatchObject({ status: 'not processed' });
+    expect((await engine.store.transients.get('live'))?.registers.A).toMatchObject({ status: 'processing', claim: 'live0002.t1' });
   });
 });
