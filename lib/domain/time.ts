@@ -32,3 +32,14 @@ export const STALE_RUN_MS = 15 * 60_000;
  * backlog may hold it a while) before the recovery sweep takes the retry for lost (its message deleted).
  */
 export const RETRY_RETURN_GRACE_MS = 10 * 60_000;
+
+/** AWS's advice: a queue's visibility timeout at least six times its consumer function's timeout. */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+/**
+ * And long enough, past the function's timeout, that a redelivered message finds its dead run's lease over
+ * whatever the clocks: the lease has the tolerated skew added, and the redelivering host may be that much behind.
+ */
+export const minimumVisibilitySeconds = (timeoutSeconds: number) => timeoutSeconds + Math.ceil((3 * MAX_CLOCK_SKEW_MS) / 1000);
+/** A runner's queue's visibility timeout: when SQS delivers a message again whose run neither deleted nor delayed it. */
+export const visibilityTimeoutSeconds = (timeoutSeconds: number) =>
+  Math.min(43_200, Math.max(VISIBILITY_TIMEOUT_FACTOR * timeoutSeconds, minimumVisibilitySeconds(timeoutSeconds)));

@@ -7,7 +7,7 @@
 import { Status, StatusType, statusTypeOf } from '../domain/catalog';
 import { PoisonMessageError } from '../domain/errors';
 import { type TaskMessage, parseTaskMessage } from '../domain/messages';
-import { MAX_CLOCK_SKEW_MS, RETRY_RETURN_GRACE_MS, STALE_RUN_MS } from '../domain/time';
+import { MAX_CLOCK_SKEW_MS, RETRY_RETURN_GRACE_MS, STALE_RUN_MS, visibilityTimeoutSeconds } from '../domain/time';
 import {
   ProcessingStatus,
   type Register,
@@ -126,28 +126,43 @@ export const retrigger = (engine: Engine, name: string): Promise<ResetResult | u
   });
 
 /**
- * The tasks of a record that nothing will run any more: a "processing" one whose lease ended (by more than the
- * clock skew the hosts may have), and a "not processed" one held by a retry whose time is RETRY_RETURN_GRACE_MS
- * past. Their message is gone (a delivery that ran after its message was deleted, and died or lost its retry),
- * or will be refused when it comes back, since the reset moves the task to a new generation.
+ * The tasks of a record that nothing will run any more, and their registers released for another message:
+ * - a "processing" one whose run's message should have come back by now (claimed more than its queue's
+ *   visibility timeout, the clock skew and RETRY_RETURN_GRACE_MS ago) and has not taken it over;
+ * - a "not processed" one held by a retry whose message should have come back RETRY_RETURN_GRACE_MS ago.
+ * Their message is gone: a delivery ran after its message was deleted, then died or lost its retry. The
+ * released register keeps its generation, so if the message was only late (a backlog) it still claims, with its
+ * own receive count (a copy that comes after it is dropped): the attempts that lead to the failed status are
+ * never reset by the sweep.
  */
-const stalledTasks = (engine: Engine, record: TransientRecord, now: number): ResetTask[] =>
-  engine.workflow.order.flatMap((task) => {
-    const register = record.registers[task];
-    const status = statusOf(record.registers, task);
-    const deadRun = status === Status.Processing && (register?.leaseUntil ?? 0) + MAX_CLOCK_SKEW_MS < now;
-    const lostRetry = status === Status.NotProcessed && register?.claim !== undefined && (register.retryAt ?? 0) + MAX_CLOCK_SKEW_MS + RETRY_RETURN_GRACE_MS < now;
-    return deadRun || lostRetry ? [{ task, from: status }] : [];
-  });
+const stalledRegisters = (engine: Engine, record: TransientRecord, now: number): Record<string, Register> =>
+  Object.fromEntries(
+    engine.workflow.order.flatMap((task) => {
+      const register = record.registers[task];
+      const runner = transientRunner(engine, task);
+      if (!register || !runner) return [];
+      const grace = MAX_CLOCK_SKEW_MS + RETRY_RETURN_GRACE_MS;
+      const deadRun = register.status === Status.Processing && (register.lastModified ?? 0) + visibilityTimeoutSeconds(runner.timeoutSeconds) * 1000 + grace < now;
+      const lostRetry = register.status === Status.NotProcessed && register.claim !== undefined && (register.retryAt ?? 0) + grace < now;
+      if (!deadRun && !lostRetry) return [];
+      const released: Register = {
+        status: Status.NotProcessed,
+        lastModified: now,
+        ...(register.generation === undefined ? {} : { generation: register.generation }),
+        ...(register.attempt === undefined ? {} : { attempt: register.attempt }),
+      };
+      return [[task, released]];
+    }),
+  );
 
 /** Page size of the recovery sweep's walk over the "processing" transients. */
 const RECOVERY_PAGE = 100;
 
 /**
  * The recovery sweep: walks the "processing" transients (the processing-status index, then their items a page
- * at a time) and resets their stalled tasks, recording them as ready in the same write. It runs on a schedule,
- * by the engine's clock (a deployed function's, within MAX_CLOCK_SKEW_MS of the workers'), so no operator has to
- * find these. Returns how many it looked at and which it recovered.
+ * at a time) and releases their stalled tasks, recording those now ready as ready markers in the same write (the
+ * dispatcher sends them). It runs on a schedule, by the engine's clock. Returns how many it looked at and which
+ * it recovered.
  */
 export const recoverStalledTransients = async (engine: Engine): Promise<{ checked: number; recovered: string[] }> => {
   let checked = 0;
@@ -158,9 +173,12 @@ export const recoverStalledTransients = async (engine: Engine): Promise<{ checke
       const page = await engine.store.transients.statusPage(ProcessingStatus.Processing, shard, RECOVERY_PAGE, after);
       const records = await engine.store.transients.getMany(page.entries.map((entry) => entry.name));
       checked += records.length;
-      for (const record of records.filter((candidate) => stalledTasks(engine, candidate, engine.clock()).length > 0)) {
-        const result = await resetTransient(engine, record.transient.name, (current, now) => stalledTasks(engine, current, now));
-        if (result && result.reset.length > 0) recovered.push(record.transient.name);
+      for (const record of records.filter((candidate) => Object.keys(stalledRegisters(engine, candidate, engine.clock())).length > 0)) {
+        const change = await updateTransient(engine, record.transient.name, (current) => {
+          const released = stalledRegisters(engine, current, engine.clock());
+          return Object.keys(released).length > 0 ? released : undefined;
+        }, { current: record, ready: (_, after, changed) => unheldReadyTasks(engine.workflow, after).filter((task) => changed.includes(task)) });
+        if (change && change.changed.length > 0) recovered.push(record.transient.name);
       }
       const last = page.entries.at(-1);
       if (!page.more || !last) break;

@@ -48,9 +48,10 @@ export const SYSTEM_CAPABILITY_STORE_USE: Readonly<Record<SystemCapability, Stor
   [SystemCapability.ProcessingStatuses]: { transients: ['getMany'] },
   [SystemCapability.State]: { systemState: ['read', 'write'] },
   [SystemCapability.Recount]: { counters: ['readShard', 'repairShard'], transients: ['countShard'] },
-  // Pages the "processing" transients, reads them, and resets stalled tasks with their ready markers (a
-  // transaction: UpdateItem and PutItem); it sends nothing, the dispatcher does.
-  [SystemCapability.Recover]: { transients: ['statusPage', 'getMany', 'get', 'replace'] },
+  // Pages the "processing" transients, reads them, and releases stalled tasks with their ready markers (a
+  // transaction: UpdateItem and PutItem; read again if another write got there first), counting a bucket move;
+  // it sends nothing (its function has no queue), the dispatcher does.
+  [SystemCapability.Recover]: { transients: ['statusPage', 'getMany', 'get', 'replace'], counters: ['add'] },
 };
 
 /** The union of several uses. */

@@ -2,17 +2,10 @@
  * Queue and event-source settings derived from a runner, used alike by the stack and the local runtime so
  * that both behave the same (principle 7).
  */
-import { MAX_CLOCK_SKEW_MS } from '../domain/time';
+import { VISIBILITY_TIMEOUT_FACTOR, visibilityTimeoutSeconds } from '../domain/time';
 import type { TransientTaskRunner } from '../runner';
 import { deadLetterSettings } from '../settings/framework-functions';
 
-/** AWS's advice: a queue's visibility timeout at least six times its consumer function's timeout. */
-export const VISIBILITY_TIMEOUT_FACTOR = 6;
-/**
- * And long enough, past the function's timeout, that a redelivered message finds its dead run's lease over
- * whatever the clocks: the lease has the tolerated skew added, and the redelivering host may be that much behind.
- */
-export const minimumVisibilitySeconds = (timeoutSeconds: number) => timeoutSeconds + Math.ceil((3 * MAX_CLOCK_SKEW_MS) / 1000);
 /** Keep messages (and dead letters) the longest SQS allows, so no waiting work expires. */
 export const RETENTION_SECONDS = 14 * 24 * 3600;
 
@@ -26,7 +19,7 @@ export interface QueueSettings {
 }
 
 export const queueSettings = (runner: TransientTaskRunner): QueueSettings => ({
-  visibilityTimeoutSeconds: Math.min(43_200, Math.max(VISIBILITY_TIMEOUT_FACTOR * runner.timeoutSeconds, minimumVisibilitySeconds(runner.timeoutSeconds))),
+  visibilityTimeoutSeconds: visibilityTimeoutSeconds(runner.timeoutSeconds),
   maxReceiveCount: runner.maxReceiveCount,
   batchSize: runner.batchSize,
   maxConcurrency: runner.maxConcurrency,

@@ -405,25 +405,25 @@ export class LocalDeployment {
    * the rule's input, as EventBridge does. A target the template gives EventBridge no permission to invoke
    * is refused, as it would be on AWS.
    */
-  /** Resolves once every scheduled invocation started so far has returned. */
-  async schedulesSettled(): Promise<void> {
-    await Promise.all([...this.scheduledInFlight.values()]);
+  /** Resolves once every scheduled invocation started so far (of the rule with this logical id, if given) has returned. */
+  async schedulesSettled(rule?: string): Promise<void> {
+    await Promise.all([...this.scheduledInFlight].filter(([key]) => rule === undefined || key.startsWith(`${rule} `)).map(([, invocation]) => invocation));
   }
 
   async fireSchedules(): Promise<unknown[]> {
     const permissions = resourcesOfType(this.template, 'AWS::Lambda::Permission').map(([, resource]) => props(resource, permissionProps, this.resolver));
     const rules = resourcesOfType(this.template, 'AWS::Events::Rule').map(([logicalId, resource]) => {
       const rule = props(resource, ruleProps, this.resolver);
-      return { arn: this.resolver.getAtt(logicalId, 'Arn'), rule, enabled: this.ruleStates.get(logicalId) ?? rule.State === 'ENABLED' };
+      return { logicalId, arn: this.resolver.getAtt(logicalId, 'Arn'), rule, enabled: this.ruleStates.get(logicalId) ?? rule.State === 'ENABLED' };
     });
     return Promise.all(
       rules
         .filter(({ enabled }) => enabled)
-        .flatMap(({ arn, rule }) =>
+        .flatMap(({ logicalId, arn, rule }) =>
           rule.Targets.flatMap((target) => {
             // A target still running from an earlier firing is not invoked again (its runner's lock would skip
             // the run), so that a long run (the recount waits out in-flight counter updates) holds up no other.
-            const key = `${arn} ${target.Arn}`;
+            const key = `${logicalId} ${target.Arn}`;
             if (this.scheduledInFlight.has(key)) return [];
             const fn = this.functionNamed(target.Arn);
             const allowed = permissions.some(

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { CountBucket } from '../../lib/domain/counts';
 import { shardOf } from '../../lib/domain/ordering';
-import { MAX_CLOCK_SKEW_MS, RETRY_RETURN_GRACE_MS, STALE_RUN_MS } from '../../lib/domain/time';
+import { MAX_CLOCK_SKEW_MS, RETRY_RETURN_GRACE_MS, STALE_RUN_MS, visibilityTimeoutSeconds } from '../../lib/domain/time';
 import { freshRegister } from '../../lib/domain/workflow';
 import { recountTransients } from '../../lib/engine/counts';
 import { ingestTransients } from '../../lib/engine/ingest';
@@ -142,36 +142,67 @@ describe('Engine rules on the in-memory store', () => {
     expect(sent.map((message) => message.task)).toEqual(['A']);
   });
 
-  it('the recovery sweep finds a run that died after its message was deleted, and a lost retry, and records them as ready', async () => {
+  it('the recovery sweep releases a run that died after its message was deleted, and a lost retry, once their messages are overdue', async () => {
     // Prepare: A's delivery ran after its message had been deleted (a repeated batch) and died after its claim;
-    // on "lost", A failed once and its retry's message is gone
-    let now = Date.now();
+    // on "lost", A failed once and its retry's message is gone; "live" was taken over by its redelivery
+    const started = Date.now();
+    let now = started;
     const { queues, sent } = recordingQueues(['A']);
-    const engine = engineInMemory([runner('A', {})], fixturesWithTasks(['A']), { queues, clock: () => now });
+    const a = runner('A', {});
+    const engine = engineInMemory([a], fixturesWithTasks(['A']), { queues, clock: () => now });
     await ingestTransients(engine, [sampleTransient('died'), sampleTransient('lost'), sampleTransient('live')], { announce: true });
     const spec = engine.workflow.specs.get('A');
     if (!spec) throw new Error('no spec');
-    const lease = now + 60_000;
-    for (const name of ['died', 'live']) await engine.store.transients.claim(name, spec, { status: 'processing', claim: `${name}0001.t1`, leaseUntil: lease, attempt: 1 }, now);
+    const claim = (name: string, token: string, attempt: number) =>
+      engine.store.transients.claim(name, spec, { status: 'processing', claim: token, lastModified: now, leaseUntil: now + a.timeoutSeconds * 1000 + MAX_CLOCK_SKEW_MS, attempt }, now);
+    for (const name of ['died', 'live']) await claim(name, `${name}0001.t1`, 1);
     const lost = await engine.store.transients.get('lost');
     if (!lost) throw new Error('not ingested');
-    await engine.store.transients.replace('lost', lost, { A: { status: 'not processed', claim: 'lost0001.t1', retryAt: now + 10_000, attempt: 1 } }, lost.bucket);
+    await engine.store.transients.replace('lost', lost, { A: { status: 'not processed', claim: 'lost0001.t1', lastModified: now, retryAt: now + 10_000, attempt: 1 } }, lost.bucket);
 
-    // Act: the sweep before the lease ends finds nothing; after it, "died" and "lost" (past its grace) are recovered
+    // Act: past the lease, but before the redelivery was due, nothing is touched; once it is overdue, "died" and
+    // "lost" are released ("live" was taken over by its redelivery meanwhile)
+    now = started + (a.timeoutSeconds + 60) * 1000;
     const early = await recoverStalledTransients(engine);
-    now = lease + MAX_CLOCK_SKEW_MS + RETRY_RETURN_GRACE_MS + 1;
-    const takeover = await engine.store.transients.claim('live', spec, { status: 'processing', claim: 'live0002.t1', leaseUntil: now + 60_000, attempt: 2 }, now);
-    expect(takeover.ok).toBe(true);
+    now = started + visibilityTimeoutSeconds(a.timeoutSeconds) * 1000 + MAX_CLOCK_SKEW_MS + RETRY_RETURN_GRACE_MS + 1;
+    expect((await claim('live', 'live0002.t1', 2)).ok).toBe(true);
     sent.length = 0;
     const late = await recoverStalledTransients(engine);
-    // (Sent at once here; a deployed sweep may not send, and leaves the markers to the dispatcher.)
+    // (Sent at once here; the deployed sweep has no queue and leaves the markers to the dispatcher.)
     await dispatchReady(engine, 'A', { owner: 'test', deadline: now + 60_000 });
 
-    // Assess
+    // Assess: released in the same generation, so a late original message could still claim with its own count
     expect(early.recovered).toEqual([]);
     expect(late.recovered.sort()).toEqual(['died', 'lost']);
     expect(sent.map((message) => message.transient).sort()).toEqual(['died', 'lost']);
-    for (const name of ['died', 'lost']) expect((await engine.store.transients.get(name))?.registers.A).toMatchObject({ status: 'not processed' });
+    for (const name of ['died', 'lost']) {
+      const register = (await engine.store.transients.get(name))?.registers.A;
+      expect(register).toMatchObject({ status: 'not processed' });
+      expect(register?.claim).toBeUndefined();
+      expect(register?.generation ?? 0).toBe(0);
+    }
     expect((await engine.store.transients.get('live'))?.registers.A).toMatchObject({ status: 'processing', claim: 'live0002.t1' });
+  });
+  it('a retry released by the sweep while its message waited in a backlog still counts its attempts: the failed status is reached', async () => {
+    let now = Date.now();
+    const B = runner('B', {}, { settings: { maxReceiveCount: 2 }, process: () => { throw new Error('always fails'); } });
+    const { queues, sent } = recordingQueues(['B']);
+    const engine = engineInMemory([B], fixturesWithTasks(['B']), { queues, clock: () => now, retryBaseSeconds: 60 });
+    await ingestTransients(engine, [sampleTransient('sn')], { announce: true });
+    const [first] = sent.splice(0);
+    const delivery = (receiveCount: number, body = first) => ({ messageId: 'b0000001-0000-4000-8000-000000000000', receiptHandle: `h${receiveCount}`, body: JSON.stringify(body), receiveCount });
+    await expect(processDelivery(engine, delivery(1), { deadline: now + 60_000, logger })).rejects.toBeInstanceOf(RetryLaterError);
+    const retryAt = (await engine.store.transients.get('sn'))?.registers.B?.retryAt ?? 0;
+
+    // Act: the sweep releases the retry while its message is held up; then the message comes back (receive 2),
+    // and the sweep's own copy after it
+    now = retryAt + MAX_CLOCK_SKEW_MS + RETRY_RETURN_GRACE_MS + 1;
+    expect((await recoverStalledTransients(engine)).recovered).toEqual(['sn']);
+    await processDelivery(engine, delivery(2), { deadline: now + 60_000, logger });
+    const [copy] = sent.splice(0);
+    await processDelivery(engine, { ...delivery(1, copy), messageId: 'c0000001-0000-4000-8000-000000000000' }, { deadline: now + 60_000, logger });
+
+    // Assess: the second attempt was the last, and recorded the failed status; the copy ran nothing
+    expect((await engine.store.transients.get('sn'))?.registers.B).toMatchObject({ status: B.failedStatusMessage, attempt: 2 });
   });
 });
