@@ -135,15 +135,15 @@ export const retrigger = (engine: Engine, name: string): Promise<ResetResult | u
  * own receive count (a copy that comes after it is dropped): the attempts that lead to the failed status are
  * never reset by the sweep.
  */
+const STALLED_GRACE_MS = MAX_CLOCK_SKEW_MS + RETRY_RETURN_GRACE_MS;
 const stalledRegisters = (engine: Engine, record: TransientRecord, now: number): Record<string, Register> =>
   Object.fromEntries(
     engine.workflow.order.flatMap((task) => {
       const register = record.registers[task];
       const runner = transientRunner(engine, task);
       if (!register || !runner) return [];
-      const grace = MAX_CLOCK_SKEW_MS + RETRY_RETURN_GRACE_MS;
-      const deadRun = register.status === Status.Processing && (register.lastModified ?? 0) + visibilityTimeoutSeconds(runner.timeoutSeconds) * 1000 + grace < now;
-      const lostRetry = register.status === Status.NotProcessed && register.claim !== undefined && (register.retryAt ?? 0) + grace < now;
+      const deadRun = register.status === Status.Processing && (register.lastModified ?? 0) + visibilityTimeoutSeconds(runner.timeoutSeconds) * 1000 + STALLED_GRACE_MS < now;
+      const lostRetry = register.status === Status.NotProcessed && register.claim !== undefined && (register.retryAt ?? 0) + STALLED_GRACE_MS < now;
       if (!deadRun && !lostRetry) return [];
       const released: Register = {
         status: Status.NotProcessed,
@@ -173,7 +173,8 @@ export const recoverStalledTransients = async (engine: Engine): Promise<{ checke
       const page = await engine.store.transients.statusPage(ProcessingStatus.Processing, shard, RECOVERY_PAGE, after);
       const records = await engine.store.transients.getMany(page.entries.map((entry) => entry.name));
       checked += records.length;
-      for (const record of records.filter((candidate) => Object.keys(stalledRegisters(engine, candidate, engine.clock())).length > 0)) {
+      // Given the record just read, a transient with nothing stalled costs no call.
+      for (const record of records) {
         const change = await updateTransient(engine, record.transient.name, (current) => {
           const released = stalledRegisters(engine, current, engine.clock());
           return Object.keys(released).length > 0 ? released : undefined;
