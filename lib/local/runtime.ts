@@ -9,7 +9,7 @@ import type { Context } from 'aws-lambda';
 import { writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
-import { createEngine } from '../bootstrap/create-engine';
+import { type EngineClients, createEngine } from '../bootstrap/create-engine';
 import { eventSourceChaos, withFaults, withPlanTimeouts } from '../chaos/inject';
 import { asInvocation } from '../chaos/invocation';
 import { Fault, type FaultPlanSpec } from '../chaos/plan';
@@ -38,6 +38,10 @@ export interface Handlers {
   readonly deadLetter: SqsHandler;
 }
 
+/** createEngine's `decorate` that wraps an engine in a fault plan's faults, as host `host`; nothing without a plan. */
+const withPlan = (plan: FaultPlanSpec | undefined, host: string) =>
+  plan ? { decorate: (engine: Engine, clients: EngineClients) => withFaults(engine, clients, plan, host) } : {};
+
 /**
  * The four handlers over engines of their own, as four Lambda functions would hold them, built after the
  * environment is set from the same factories the Lambda entries (functions/) use; with a fault plan, each engine
@@ -45,8 +49,7 @@ export interface Handlers {
  */
 export const localHandlers = (runners: readonly AnyRunner[], chaos?: FaultPlanSpec): Handlers => {
   const config = loadConfig(process.env);
-  const engineFor = (serviceName: string) =>
-    createEngine(config, { serviceName, runners, ...(chaos ? { decorate: (engine, clients) => withFaults(engine, clients, chaos, serviceName) } : {}) });
+  const engineFor = (serviceName: string) => createEngine(config, { serviceName, runners, ...withPlan(chaos, serviceName) });
   return {
     dispatcher: dispatcherHandler(engineFor(ServiceName.Dispatcher)) as Handler,
     transientWorker: transientWorkerHandler(engineFor(ServiceName.TransientWorker)) as SqsHandler,
@@ -147,7 +150,7 @@ export class LocalRuntime {
         runners,
         dynamo,
         sqs,
-        ...(chaos ? { decorate: (built, clients) => withFaults(built, clients, operatorPlan(chaos), 'local-runtime') } : {}),
+        ...withPlan(chaos && operatorPlan(chaos), 'local-runtime'),
       });
       return new LocalRuntime(dynamodb, sqsService, resources, engine, handlers, sqs, { ...options, runners });
     } catch (error) {
