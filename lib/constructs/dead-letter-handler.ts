@@ -39,6 +39,8 @@ export class DeadLetterHandler extends Construct {
   readonly failures: Queue;
   readonly failuresAlarm: Alarm;
   private readonly queueArns: Record<string, string> = {};
+  /** The items it may reach: the dead letters of the tasks it watches, the ready markers their settling can make. */
+  private readonly scope = { deadLetter: [] as string[], ready: [] as string[] };
   private consumeStatement?: PolicyStatement;
 
   constructor(scope: Construct, id: string, props: DeadLetterHandlerProps) {
@@ -55,7 +57,7 @@ export class DeadLetterHandler extends Construct {
         [ENV.deadLetterQueues]: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.queueArns) }),
       },
     });
-    this.handler.grantStore(props.table, DEAD_LETTER_STORE_USE);
+    this.handler.grantStore(props.table, DEAD_LETTER_STORE_USE, this.scope);
 
     this.failures = new Queue(this, 'Failures', {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -75,9 +77,14 @@ export class DeadLetterHandler extends Construct {
     if (props.alarmAction) this.failuresAlarm.addAlarmAction(props.alarmAction);
   }
 
-  /** Consumes `task`'s dead-letter queue. */
-  watch(task: string, deadLetterQueue: IQueue): EventSourceMapping {
+  /**
+   * Consumes `task`'s dead-letter queue: records its dead letters, and the ready markers of `makesReady` (the tasks
+   * a change to its register can make ready).
+   */
+  watch(task: string, deadLetterQueue: IQueue, makesReady: readonly string[]): EventSourceMapping {
     this.queueArns[task] = deadLetterQueue.queueArn;
+    this.scope.deadLetter.push(task);
+    this.scope.ready.push(...makesReady.filter((ready) => !this.scope.ready.includes(ready)));
     if (this.consumeStatement) this.consumeStatement.addResources(deadLetterQueue.queueArn);
     else this.consumeStatement = this.handler.grantQueues([deadLetterQueue], CONSUME_ACTIONS);
     return new EventSourceMapping(this, `${constructId(task)}Source`, {

@@ -1,7 +1,7 @@
 /**
  * The dispatcher: every transient runner's schedule invokes it with the runner's task; it reads that
- * task's ready markers and sends them to the runner's queue. It may send to every runner's queue and
- * nowhere else, and uses the table only for the ready markers and its lock.
+ * task's ready markers and sends them to the runner's queue. It may send to the queues of the runners it
+ * dispatches and nowhere else, and reach in the table only their ready markers and dispatch locks.
  */
 import { Lazy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -26,6 +26,8 @@ export interface DispatcherProps {
 export class Dispatcher extends Construct {
   readonly handler: HandlerFunction;
   private readonly queueUrls: Record<string, string> = {};
+  /** The items it may reach: the ready markers and the dispatch lock of each task it dispatches. */
+  private readonly scope = { ready: [] as string[], lock: [] as string[] };
   private sendStatement?: PolicyStatement;
 
   constructor(scope: Construct, id: string, props: DispatcherProps) {
@@ -42,12 +44,14 @@ export class Dispatcher extends Construct {
         [ENV.queueUrls]: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.queueUrls) }),
       },
     });
-    this.handler.grantStore(props.table, DISPATCHER_STORE_USE);
+    this.handler.grantStore(props.table, DISPATCHER_STORE_USE, this.scope);
   }
 
   /** Lets the dispatcher send `task`'s ready transients to its queue. */
   dispatchTo(task: string, queue: IQueue): void {
     this.queueUrls[task] = queue.queueUrl;
+    this.scope.ready.push(task);
+    this.scope.lock.push(task);
     if (this.sendStatement) this.sendStatement.addResources(queue.queueArn);
     else this.sendStatement = this.handler.grantQueues([queue], ['SendMessage']);
   }

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -17,7 +17,7 @@ import { isSecretName, looksLikeArnSuffix, settingBounds } from '../domain/limit
 import { ENV } from '../settings/config';
 import { STATUS_FIXTURE, TASK_FIXTURE } from '../fixtures/load-catalog';
 import type { StoreUse } from '../engine/store-use';
-import { type TableAccess, tableAccessOf } from '../store/dynamodb';
+import { type ItemKind, type ItemScope, type TableAccess, leadingKeys, tableAccessOf } from '../store/dynamodb';
 import { tableSchema } from '../store/dynamodb/table';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -29,6 +29,8 @@ export const RUNTIME = Runtime.NODEJS_22_X;
 
 /** The DynamoDB actions the handlers' code performs (TransactWriteItems is authorised per contained Put). */
 export type TableAction = TableAccess['action'];
+/** Every key a DynamoDB request names (several in a batch) must match one of the grant's patterns. */
+export const LEADING_KEYS_CONDITION = 'ForAllValues:StringLike';
 /** The SQS actions the handlers and their event source mappings perform (batch calls are authorised as these). */
 export type QueueAction = 'SendMessage' | 'ReceiveMessage' | 'DeleteMessage' | 'ChangeMessageVisibility' | 'GetQueueAttributes';
 /** What a Lambda event source mapping needs of its queue: poll, delete what succeeded, read the queue's settings. */
@@ -126,27 +128,25 @@ export class HandlerFunction extends Construct {
     });
   }
 
-  /** Allows what the adapter declares for the store methods `use` names: on the table, and on the status index. */
-  grantStore(table: ITable, use: StoreUse): void {
-    const access = tableAccessOf(use);
-    this.grantTable(table, access.filter(({ on }) => on === 'table').map(({ action }) => action));
-    this.grantStatusIndex(table, access.filter(({ on }) => on === 'statusIndex').map(({ action }) => action));
-  }
-
-  /** Allows `actions` on the table itself (not its index). */
-  grantTable(table: ITable, actions: readonly TableAction[]): void {
-    if (actions.length === 0) return;
-    const distinct = [...new Set(actions)].sort();
-    this.role.addToPrincipalPolicy(new PolicyStatement({ actions: distinct.map((action) => `dynamodb:${action}`), resources: [table.tableArn] }));
-  }
-
-  /** Allows `actions` on the processing-status index only (the recount counts it). */
-  grantStatusIndex(table: ITable, actions: readonly TableAction[]): void {
-    if (actions.length === 0) return;
-    const distinct = [...new Set(actions)].sort();
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: distinct.map((action) => `dynamodb:${action}`), resources: [`${table.tableArn}/index/${tableSchema.statusIndex.name}`] }),
-    );
+  /**
+   * Allows what the adapter declares for the store methods `use` names, each action only on the items it is
+   * declared for: one statement per kind of item, on the table or the status index, with a condition on
+   * `dynamodb:LeadingKeys` (every key a request names must match) confining it to the keys `scope` reaches.
+   * The scope's task lists are read at synth, so a construct may add to them after this call.
+   */
+  grantStore(table: ITable, use: StoreUse, scope: ItemScope = {}): void {
+    const byItem = new Map<ItemKind, Set<TableAction>>();
+    for (const { item, action } of tableAccessOf(use)) byItem.set(item, (byItem.get(item) ?? new Set()).add(action));
+    for (const [item, actions] of byItem) {
+      const resource = item === 'status' ? `${table.tableArn}/index/${tableSchema.statusIndex.name}` : table.tableArn;
+      this.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: [...actions].sort().map((action) => `dynamodb:${action}`),
+          resources: [resource],
+          conditions: { [LEADING_KEYS_CONDITION]: { 'dynamodb:LeadingKeys': Lazy.list({ produce: () => leadingKeys(item, scope) }) } },
+        }),
+      );
+    }
   }
 
   /** Allows `actions` on exactly these queues. */

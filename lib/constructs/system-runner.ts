@@ -24,21 +24,25 @@ import type { ScratchBucket } from './scratch-bucket';
 
 /** Which ready tasks a capability sends straight to their queues: those of new transients, those of revised ones. */
 export type Announcement = 'ingested' | 'revised';
+/** Which tasks' ready markers a capability writes: as it announces, or of any task (a stalled one it releases). */
+export type MarkedTasks = Announcement | 'any';
 
 export interface CapabilityAccess {
   /** The ready tasks it sends (sqs:SendMessage on their queues, TASK_QUEUE_URLS). */
   readonly announces: readonly Announcement[];
+  /** The tasks whose ready markers it writes or deletes (the condition on the keys of its grants). */
+  readonly marks: readonly MarkedTasks[];
 }
 
-/** Which ready tasks each capability of lib/runner.ts SystemCapability sends; its table access is SYSTEM_CAPABILITY_STORE_USE's. */
+/** Which ready tasks each capability of lib/runner.ts SystemCapability sends and marks; its table access is SYSTEM_CAPABILITY_STORE_USE's. */
 export const SYSTEM_CAPABILITY_ACCESS: Readonly<Record<SystemCapability, CapabilityAccess>> = {
-  [SystemCapability.Ingest]: { announces: ['ingested'] },
-  [SystemCapability.Upsert]: { announces: ['ingested', 'revised'] },
-  [SystemCapability.Counts]: { announces: [] },
-  [SystemCapability.ProcessingStatuses]: { announces: [] },
-  [SystemCapability.State]: { announces: [] },
-  [SystemCapability.Recount]: { announces: [] },
-  [SystemCapability.Recover]: { announces: [] },
+  [SystemCapability.Ingest]: { announces: ['ingested'], marks: ['ingested'] },
+  [SystemCapability.Upsert]: { announces: ['ingested', 'revised'], marks: ['ingested', 'revised'] },
+  [SystemCapability.Counts]: { announces: [], marks: [] },
+  [SystemCapability.ProcessingStatuses]: { announces: [], marks: [] },
+  [SystemCapability.State]: { announces: [], marks: [] },
+  [SystemCapability.Recount]: { announces: [], marks: [] },
+  [SystemCapability.Recover]: { announces: [], marks: ['any'] },
 };
 
 /** The store methods a system runner's function calls: its run lock's and its capabilities'. */
@@ -59,6 +63,11 @@ export interface SystemRunnerProps {
    * system runner sends straight to their queues (the others wait for the dispatcher). @default none
    */
   readonly readyQueues?: Readonly<Record<Announcement, ReadonlyMap<string, IQueue>>>;
+  /**
+   * By set, every task whose ready markers a capability may write (sent at once or not): the first tasks of a
+   * new transient, those a revision can make ready, and all transient tasks. @default none
+   */
+  readonly readyTasks?: Readonly<Record<MarkedTasks, readonly string[]>>;
   /** The scratch data, for a runner that declares `scratchAccess`. @default none: such a runner is refused */
   readonly scratch?: ScratchBucket;
   /** The fixture files' folder on this machine. */
@@ -108,7 +117,9 @@ export class SystemRunner extends Construct {
           : {}),
       },
     });
-    this.handler.grantStore(props.table, systemStoreUse(runner));
+    const marked = new Set(runner.uses.flatMap((capability) => SYSTEM_CAPABILITY_ACCESS[capability].marks.flatMap((set) => props.readyTasks?.[set] ?? [])));
+    // Its lock and state are its own items; the ready markers only of the tasks its capabilities can make ready.
+    this.handler.grantStore(props.table, systemStoreUse(runner), { lock: [runner.taskName], systemState: [runner.taskName], ready: [...marked] });
     this.handler.grantQueues([...sendsTo.values()], ['SendMessage']);
     this.handler.readSecrets(runner.secretNames, label);
     props.scratch?.grant(this.handler, runner.scratchAccess, label);

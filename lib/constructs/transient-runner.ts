@@ -33,6 +33,12 @@ export interface TransientRunnerProps {
   readonly dispatcher: Dispatcher;
   /** Consumes this runner's dead-letter queue. */
   readonly deadLetterHandler: DeadLetterHandler;
+  /**
+   * The tasks a change to this runner's register can make ready (lib/domain/workflow.ts
+   * tasksAChangeCanMakeReady): its worker, and the dead-letter handler for its dead letters, may write the ready
+   * markers of these tasks only.
+   */
+  readonly makesReady: readonly string[];
   /** The fixture files' folder on this machine. */
   readonly fixturesDir: string;
   /** @default RetentionDays.ONE_MONTH */
@@ -95,7 +101,7 @@ export class TransientRunner extends Construct {
         [ENV.deadLetterQueueUrls]: Stack.of(this).toJsonString({ [runner.taskName]: this.deadLetterQueue.queueUrl }),
       },
     });
-    this.worker.grantStore(props.table, WORKER_STORE_USE);
+    this.worker.grantStore(props.table, WORKER_STORE_USE, { ready: props.makesReady });
     // The mapping polls and deletes; the worker itself delays a failed run's retry (ChangeMessageVisibility).
     this.worker.grantQueues([this.queue], [...CONSUME_ACTIONS, 'ChangeMessageVisibility']);
     // Poison messages, sent as they are to its own dead-letter queue (lib/engine/worker.ts handleDelivery).
@@ -110,7 +116,7 @@ export class TransientRunner extends Construct {
     });
 
     props.dispatcher.dispatchTo(runner.taskName, this.queue);
-    this.deadLetterSource = props.deadLetterHandler.watch(runner.taskName, this.deadLetterQueue);
+    this.deadLetterSource = props.deadLetterHandler.watch(runner.taskName, this.deadLetterQueue, props.makesReady);
     this.schedule = new RunnerSchedule(this, 'Schedule', { runner, target: props.dispatcher.handler.function });
     this.alarms = new RunnerAlarms(this, 'Alarms', {
       taskName: runner.taskName,

@@ -21,3 +21,10 @@ export const isSecretName = (name: unknown): name is string => typeof name === '
 
 /** A name ending in a hyphen and six characters, which Secrets Manager would read as the random suffix of a full ARN. */
 export const looksLikeArnSuffix = (name: string): boolean => /-[A-Za-z0-9]{6}$/.test(name);
+
+/**
+ * Characters a runner's task name may not hold: `#` separates the parts of the table's keys, and `*`, `?` and
+ * `$` are IAM's pattern characters (each function's grants name the tasks whose items it may reach).
+ */
+export const TASK_NAME_RESERVED = ['#', '*', '?', '$'] as const;
+export const reservedInTaskName = (name: string): string[] => TASK_NAME_RESERVED.filter((character) => name.includes(character));

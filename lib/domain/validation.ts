@@ -12,7 +12,7 @@ import {
   transientFields,
 } from './declaration';
 import { RegistryValidationError } from './errors';
-import { isScheduleRate, isSecretName, settingBounds } from './limits';
+import { isScheduleRate, isSecretName, reservedInTaskName, settingBounds } from './limits';
 import { type TaskSpec, type Workflow, buildWorkflow, dependencyEdges, topologicalOrder } from './workflow';
 
 export const runnerLabel = (runner: AnyDeclaration): string => {
@@ -129,6 +129,10 @@ export const validateRegistry = (catalog: Catalog, runners: readonly AnyDeclarat
       continue;
     }
     byName.set(runner.taskName, label);
+    const reserved = reservedInTaskName(runner.taskName);
+    if (reserved.length > 0) {
+      issues.push(`${label}, field taskName: "${runner.taskName}" holds ${reserved.map((character) => `"${character}"`).join(', ')}, which the table's keys and IAM's patterns reserve; rename the task`);
+    }
     checkSettings(runner, label, issues);
     if (isTransientDeclaration(runner)) {
       checkTransientRunner(runner, label, catalog, issues);

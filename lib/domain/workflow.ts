@@ -145,12 +145,15 @@ export const readyTasks = (workflow: Workflow, registers: Registers): string[] =
 export const unheldReadyTasks = (workflow: Workflow, registers: Registers): string[] =>
   readyTasks(workflow, registers).filter((task) => registers[task]?.claim === undefined);
 
+/** The only tasks a change to `task`'s register can make ready: itself and its dependents. */
+export const tasksAChangeCanMakeReady = (workflow: Workflow, task: string): string[] => [task, ...(workflow.dependents.get(task) ?? [])];
+
 /**
  * Tasks that `after` makes ready and `before` did not, looking only at the dependents of the tasks that
  * changed. Computed on the stored post-image, so two siblings finishing together cannot both miss a join.
  */
 export const newlyReady = (workflow: Workflow, before: Registers, after: Registers, changed: readonly string[]): string[] => {
-  const candidates = new Set(changed.flatMap((task) => [task, ...(workflow.dependents.get(task) ?? [])]));
+  const candidates = new Set(changed.flatMap((task) => tasksAChangeCanMakeReady(workflow, task)));
   return workflow.order.filter((task) => {
     const spec = workflow.specs.get(task);
     return candidates.has(task) && spec !== undefined && isReady(spec, after) && !isReady(spec, before);

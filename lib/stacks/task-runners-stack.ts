@@ -14,7 +14,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { assertValidRegistry } from '../domain/validation';
 import { fieldsUsedByTask, tasksReadyAfterRevision } from '../domain/revision';
-import { type Workflow, readyTasks } from '../domain/workflow';
+import { type Workflow, readyTasks, tasksAChangeCanMakeReady } from '../domain/workflow';
 import { loadCatalog } from '../fixtures/load-catalog';
 import { type AnyRunner, type SystemTaskRunner, isTransientRunner } from '../runner';
 import { DeadLetterHandler } from '../constructs/dead-letter-handler';
@@ -84,6 +84,7 @@ export class TaskRunnersStack extends Stack {
           table,
           dispatcher: this.dispatcher,
           deadLetterHandler: this.deadLetterHandler,
+          makesReady: tasksAChangeCanMakeReady(this.workflow, runner.taskName),
           ...shared,
           ...(alarmAction ? { alarmAction } : {}),
         }),
@@ -107,10 +108,12 @@ export class TaskRunnersStack extends Stack {
         const queue = runners.get(task)?.queue;
         return queue ? [[task, queue] as const] : [];
       }));
-    const readyQueues = {
-      ingested: queuesOf(readyTasks(this.workflow, {})),
-      revised: queuesOf(tasksReadyAfterRevision(this.workflow, fieldsUsedByTask(transient))),
+    const ready = {
+      ingested: readyTasks(this.workflow, {}),
+      revised: tasksReadyAfterRevision(this.workflow, fieldsUsedByTask(transient)),
+      any: [...runners.keys()],
     };
+    const readyQueues = { ingested: queuesOf(ready.ingested), revised: queuesOf(ready.revised) };
     if (system.some((runner) => runner.scratchAccess.length > 0)) this.scratch = new ScratchBucket(this, 'Scratch');
     const { scratch } = this;
     this.systemRunners = system.map(
@@ -119,6 +122,7 @@ export class TaskRunnersStack extends Stack {
           runner,
           table,
           readyQueues,
+          readyTasks: ready,
           ...(scratch ? { scratch } : {}),
           ...shared,
           ...(alarmAction ? { alarmAction } : {}),

@@ -5,10 +5,14 @@
  */
 import type { RecordedCall } from './aws-call-recorder';
 import { z } from 'zod';
+import { tableSchema } from '../../lib/store/dynamodb/table';
 import { type CfnTemplate, type IntrinsicResolver, placeholders, resolveIntrinsics, resource, resourcesOfType } from './template';
 
-/** The condition operators this check evaluates; a statement with any other is refused, not ignored. */
-const conditionOperators = ['StringEquals', 'StringLike'] as const;
+/**
+ * The condition operators this check evaluates; a statement with any other is refused, not ignored.
+ * `ForAllValues:StringLike` tests a multi-valued key (DynamoDB's leading keys): every value must match.
+ */
+const conditionOperators = ['StringEquals', 'StringLike', 'ForAllValues:StringLike'] as const;
 type ConditionOperator = (typeof conditionOperators)[number];
 
 export interface GrantCondition {
@@ -87,18 +91,28 @@ export const grantLines = (grants: readonly Grant[]): string[] =>
 const wildcard = (pattern: string, flags: string) =>
   new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, flags);
 
-/** A condition holds when the request has its key and its value matches one of the condition's values. */
-const holds = (condition: GrantCondition, context: Readonly<Record<string, string>>): boolean => {
+/** A request's values of the condition keys: one string, or several for a multi-valued key. */
+export type RequestContext = Readonly<Record<string, string | readonly string[]>>;
+
+/**
+ * A single-valued condition holds when the request has its key and its value matches one of the condition's
+ * values. `ForAllValues` holds when every value the request has for the key matches one; a request without the
+ * key is refused here (IAM would let it through, so a call that names no key counts as over-reaching).
+ */
+const holds = (condition: GrantCondition, context: RequestContext): boolean => {
   const value = context[condition.key];
   if (value === undefined) return false;
-  return condition.values.some((wanted) => (condition.operator === 'StringLike' ? wildcard(wanted, '').test(value) : wanted === value));
+  const matches = (candidate: string) =>
+    condition.values.some((wanted) => (condition.operator === 'StringEquals' ? wanted === candidate : wildcard(wanted, '').test(candidate)));
+  if (condition.operator === 'ForAllValues:StringLike') return Array.isArray(value) && value.length > 0 && value.every(matches);
+  return typeof value === 'string' && matches(value);
 };
 
 /**
  * IAM matching: `*` any run of characters, `?` one; actions ignore case, resources do not; every condition
  * of the grant must hold for the request's condition keys (`context`).
  */
-export const allows = (grants: readonly Grant[], action: string, resourceArn: string, context: Readonly<Record<string, string>> = {}): boolean =>
+export const allows = (grants: readonly Grant[], action: string, resourceArn: string, context: RequestContext = {}): boolean =>
   grants.some(
     (grant) =>
       wildcard(grant.action, 'i').test(action) &&
@@ -110,8 +124,8 @@ export const allows = (grants: readonly Grant[], action: string, resourceArn: st
 export interface RequiredPermission {
   readonly action: string;
   readonly resource: string;
-  /** The request's values of the condition keys the stack's grants test (e.g. `s3:prefix`). */
-  readonly context?: Readonly<Record<string, string>>;
+  /** The request's values of the condition keys the stack's grants test (e.g. `s3:prefix`, `dynamodb:LeadingKeys`). */
+  readonly context?: RequestContext;
 }
 
 /** Turns the names a request carries into ARNs, as IAM sees them. */
@@ -130,6 +144,49 @@ const SQS_BATCH_ACTIONS: Record<string, string> = {
 const TRANSACT_ACTIONS: Record<string, string> = { Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem', Get: 'GetItem' };
 
 const named = z.looseObject({ TableName: z.string(), IndexName: z.string().optional() });
+
+/** The condition key DynamoDB sets to the partition keys a request names. */
+export const LEADING_KEYS = 'dynamodb:LeadingKeys';
+
+/** An attribute value as DynamoDB's JSON protocol sends it; keys here are strings. */
+const wireValue = z.looseObject({ S: z.string().optional() });
+const wireItem = z.record(z.string(), wireValue);
+const transactTarget = named.extend({ Key: wireItem.optional(), Item: wireItem.optional() });
+
+const partitionKeyOf = (item: z.infer<typeof wireItem> | undefined): string => {
+  const value = item?.[tableSchema.partitionKey]?.S;
+  if (value === undefined) throw new Error(`a DynamoDB request without a string ${tableSchema.partitionKey}: ${JSON.stringify(item)}`);
+  return value;
+};
+
+const indexPartitionKey = (index: string): string => {
+  if (index !== tableSchema.statusIndex.name) throw new Error(`a query on an unknown index ${index}`);
+  return tableSchema.statusIndex.partitionKey;
+};
+
+/** The partition key value a query's key condition names (`pk = :pk`, the attribute perhaps behind a `#name`). */
+const queriedPartition = (
+  query: { KeyConditionExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues: Record<string, z.infer<typeof wireValue>> },
+  attribute: string,
+): string => {
+  for (const clause of query.KeyConditionExpression.split(/\s+AND\s+/i)) {
+    const match = /^\(?\s*(#?[\w]+)\s*=\s*(:[\w]+)\s*\)?$/.exec(clause.trim());
+    if (!match?.[1] || !match[2]) continue;
+    const name = match[1].startsWith('#') ? query.ExpressionAttributeNames?.[match[1]] : match[1];
+    const value = query.ExpressionAttributeValues[match[2]]?.S;
+    if (name === attribute && value !== undefined) return value;
+  }
+  throw new Error(`cannot read the partition key ${attribute} from the key condition "${query.KeyConditionExpression}"`);
+};
+
+/** The partition keys of a batch's requests for one table. */
+const batchKeys = (operation: string, requests: unknown): string[] => {
+  if (operation === 'BatchGetItem') return z.looseObject({ Keys: z.array(wireItem) }).parse(requests).Keys.map(partitionKeyOf);
+  return z
+    .array(z.looseObject({ PutRequest: z.looseObject({ Item: wireItem }).optional(), DeleteRequest: z.looseObject({ Key: wireItem }).optional() }))
+    .parse(requests)
+    .map((request) => partitionKeyOf(request.PutRequest?.Item ?? request.DeleteRequest?.Key));
+};
 
 const XML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 const xmlText = (text: string) =>
@@ -186,24 +243,56 @@ export const requiredPermissions = (
     return [{ action: `sqs:${SQS_BATCH_ACTIONS[call.operation] ?? call.operation}`, resource: arns.queueArn(QueueUrl) }];
   }
   const { tableArn } = arns;
+  const leading = (keys: readonly string[]): RequestContext => ({ [LEADING_KEYS]: keys });
   switch (call.operation) {
     case 'BatchWriteItem':
     case 'BatchGetItem':
-      return Object.keys(z.looseObject({ RequestItems: z.record(z.string(), z.unknown()) }).parse(call.body).RequestItems).map((table) => ({
+      return Object.entries(z.looseObject({ RequestItems: z.record(z.string(), z.unknown()) }).parse(call.body).RequestItems).map(([table, requests]) => ({
         action: `dynamodb:${call.operation}`,
         resource: tableArn(table),
+        context: leading(batchKeys(call.operation, requests)),
       }));
     case 'TransactWriteItems':
     case 'TransactGetItems':
       return z
-        .looseObject({ TransactItems: z.array(z.record(z.string(), named)) })
+        .looseObject({ TransactItems: z.array(z.record(z.string(), transactTarget)) })
         .parse(call.body)
         .TransactItems.flatMap((item) =>
-          Object.entries(item).map(([kind, target]) => ({ action: `dynamodb:${TRANSACT_ACTIONS[kind] ?? kind}`, resource: tableArn(target.TableName) })),
+          Object.entries(item).map(([kind, target]) => ({
+            action: `dynamodb:${TRANSACT_ACTIONS[kind] ?? kind}`,
+            resource: tableArn(target.TableName),
+            context: leading([partitionKeyOf(target.Key ?? target.Item)]),
+          })),
         );
+    case 'Query': {
+      const query = z
+        .looseObject({
+          TableName: z.string(),
+          IndexName: z.string().optional(),
+          KeyConditionExpression: z.string(),
+          ExpressionAttributeNames: z.record(z.string(), z.string()).optional(),
+          ExpressionAttributeValues: z.record(z.string(), wireValue),
+        })
+        .parse(call.body);
+      const index = query.IndexName;
+      return [
+        {
+          action: 'dynamodb:Query',
+          resource: index ? `${tableArn(query.TableName)}/index/${index}` : tableArn(query.TableName),
+          context: leading([queriedPartition(query, index === undefined ? tableSchema.partitionKey : indexPartitionKey(index))]),
+        },
+      ];
+    }
     default: {
-      const { TableName, IndexName } = named.parse(call.body);
-      return [{ action: `dynamodb:${call.operation}`, resource: IndexName ? `${tableArn(TableName)}/index/${IndexName}` : tableArn(TableName) }];
+      const { TableName, IndexName, Key, Item } = named.extend({ Key: wireItem.optional(), Item: wireItem.optional() }).parse(call.body);
+      const keyed = Key ?? Item;
+      return [
+        {
+          action: `dynamodb:${call.operation}`,
+          resource: IndexName ? `${tableArn(TableName)}/index/${IndexName}` : tableArn(TableName),
+          ...(keyed ? { context: leading([partitionKeyOf(keyed)]) } : {}),
+        },
+      ];
     }
   }
 };

@@ -11,7 +11,7 @@ import { constructId } from '../../lib/constructs/names';
 import { OLDEST_MESSAGE_PERIODS } from '../../lib/constructs/runner-alarms';
 import { RegistryValidationError } from '../../lib/domain/errors';
 import { fieldsUsedByTask, tasksReadyAfterRevision } from '../../lib/domain/revision';
-import { readyTasks } from '../../lib/domain/workflow';
+import { processingStatuses, readyTasks } from '../../lib/domain/workflow';
 import { VISIBILITY_TIMEOUT_FACTOR } from '../../lib/domain/time';
 import { RETENTION_SECONDS, slug } from '../../lib/queue/queue-settings';
 import { isTransientRunner } from '../../lib/runner';
@@ -40,6 +40,12 @@ const environmentOf = (functionId: string) =>
   resource(json, functionId).Properties?.Environment as { Variables: Record<string, unknown> } | undefined;
 const lines = (grants: [string[], string[]][]) =>
   grants.flatMap(([actions, resources]) => actions.flatMap((action) => resources.map((arn) => `${action} ${arn}`))).sort();
+/** Grant lines for table actions confined to the items whose partition keys match `patterns`. */
+const onItems = (actions: string[], patterns: string[], resource = arnOf(table)) =>
+  actions.map((action) => `dynamodb:${action} ${resource} if ForAllValues:StringLike dynamodb:LeadingKeys ${patterns.join(' ')}`);
+const TRANSIENTS = ['T#*'];
+const COUNTERS = ['COUNTS#*'];
+const markersOf = (tasks: readonly string[]) => tasks.map((task) => `READY#${task}#*`);
 
 describe('Stack: the table', () => {
   it('is on demand, with point-in-time recovery and the keys and index the store uses', () => {
@@ -216,7 +222,6 @@ describe('Stack: least privilege', () => {
       if (!built) throw new Error(`no system runner "${task}"`);
       return grantLines(grantsOf(json, logicalId(built.handler.function))).filter((line) => !line.startsWith('logs:'));
     };
-    const tableLines = (...actions: string[]) => actions.map((action) => `dynamodb:${action} ${arnOf(table)}`);
     const tnsSecret = 'secretsmanager:GetSecretValue arn:<Ref:AWS::Partition>:secretsmanager:<Ref:AWS::Region>:<Ref:AWS::AccountId>:secret:blast/tns-bot-??????';
     // A new transient's first tasks, and the tasks a revision makes ready (for the example workflow: Cutout download,
     // and Host information, the one that reads the redshift), derived so that a runner added to the registry fits.
@@ -226,40 +231,88 @@ describe('Stack: least privilege', () => {
     if (!stack.scratch) throw new Error('no scratch bucket');
     const bucket = arnOf(stack.scratch.bucket);
 
-    expect(linesOf(SystemTaskName.TnsDataIngestion)).toEqual([...tableLines('BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'PutItem', 'UpdateItem'), tnsSecret, ...sends].sort());
+    const lock = (task: string) => onItems(['DeleteItem', 'PutItem'], [`LOCK#${task}`]);
+    const marks = markersOf([...firstAndRevised]);
+
+    expect(linesOf(SystemTaskName.TnsDataIngestion)).toEqual(
+      [
+        ...onItems(['BatchGetItem', 'PutItem', 'UpdateItem'], TRANSIENTS),
+        ...onItems(['BatchWriteItem', 'PutItem'], marks),
+        ...onItems(['UpdateItem'], COUNTERS),
+        ...lock(SystemTaskName.TnsDataIngestion),
+        tnsSecret,
+        ...sends,
+      ].sort(),
+    );
     expect(linesOf(SystemTaskName.IngestMissedTnsTransients)).toEqual(
-      [...tableLines('BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'), tnsSecret, ...sends].sort(),
+      [
+        ...onItems(['BatchGetItem', 'PutItem', 'UpdateItem'], TRANSIENTS),
+        ...onItems(['BatchWriteItem', 'PutItem'], marks),
+        ...onItems(['UpdateItem'], COUNTERS),
+        ...lock(SystemTaskName.IngestMissedTnsTransients),
+        // Its checkpoint is its own item.
+        ...onItems(['GetItem', 'PutItem'], [`SYS#${SystemTaskName.IngestMissedTnsTransients}`]),
+        tnsSecret,
+        ...sends,
+      ].sort(),
     );
     expect(linesOf(SystemTaskName.PruneScratchData)).toEqual(
-      [...tableLines('BatchGetItem', 'DeleteItem', 'PutItem'), `s3:DeleteObject ${bucket}/scratch/*`, `s3:ListBucket ${bucket} if StringLike s3:prefix scratch/*`].sort(),
+      [
+        ...onItems(['BatchGetItem'], TRANSIENTS),
+        ...lock(SystemTaskName.PruneScratchData),
+        `s3:DeleteObject ${bucket}/scratch/*`,
+        `s3:ListBucket ${bucket} if StringLike s3:prefix scratch/*`,
+      ].sort(),
     );
-    expect(linesOf(SystemTaskName.SnapshotTaskRegister)).toEqual(tableLines('BatchGetItem', 'DeleteItem', 'PutItem'));
+    expect(linesOf(SystemTaskName.SnapshotTaskRegister)).toEqual([...onItems(['BatchGetItem'], COUNTERS), ...lock(SystemTaskName.SnapshotTaskRegister)].sort());
+    // The recovery sweep may release a stalled task of any runner, so it may write any runner's ready markers.
+    expect(linesOf(SystemTaskName.RecountTransients)).toEqual(
+      [
+        ...onItems(['BatchGetItem', 'GetItem', 'UpdateItem'], TRANSIENTS),
+        ...onItems(['PutItem'], markersOf(transientRunners.map((candidate) => candidate.taskName))),
+        ...onItems(['GetItem', 'UpdateItem'], COUNTERS),
+        ...onItems(['Query'], processingStatuses.map((status) => `${status}#*`), `${arnOf(table)}/index/byProcessingStatus`),
+        ...lock(SystemTaskName.RecountTransients),
+      ].sort(),
+    );
   });
 
-  it.each(transientRunners.map((candidate) => [candidate.taskName] as const))('the "%s" worker: the table, its own queue and dead-letter queue, its successors\' queues', (task) => {
+  it.each(transientRunners.map((candidate) => [candidate.taskName] as const))('the "%s" worker: its items of the table, its own queue and dead-letter queue, its successors\' queues', (task) => {
     const built = runnerConstruct(task);
     const successors = (stack.workflow.dependents.get(task) ?? []).map(runnerConstruct);
 
     expect(grantLines(grantsOf(json, logicalId(built.worker.function)))).toEqual(
       lines([
         [['logs:CreateLogStream', 'logs:PutLogEvents'], [arnOf(built.worker.logGroup)]],
-        [['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [arnOf(table)]],
         [['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'], [arnOf(built.queue)]],
         [['sqs:SendMessage'], [...successors.map((successor) => arnOf(successor.queue)), arnOf(built.deadLetterQueue)]],
-      ]),
+      ])
+        .concat(
+          // Transients (registers and outputs), the counters, and the ready markers of its own task and its
+          // dependents only: no lock, dead letter, checkpoint or other runner's markers.
+          onItems(['GetItem', 'PutItem', 'UpdateItem'], TRANSIENTS),
+          onItems(['UpdateItem'], COUNTERS),
+          onItems(['BatchWriteItem'], markersOf([task, ...successors.map((successor) => successor.taskName)])),
+        )
+        .sort(),
     );
     // Poison messages go to its own dead-letter queue at once, and only there.
     expect(resolvedJson(environmentOf(logicalId(built.worker.function))?.Variables[ENV.deadLetterQueueUrls])).toEqual({ [task]: refOf(built.deadLetterQueue) });
   });
 
-  it('the dispatcher: the ready markers and its lock, and sending to every runner\'s queue', () => {
+  it('the dispatcher: the ready markers and dispatch locks of the runners it dispatches, and sending to their queues', () => {
     const { handler } = stack.dispatcher;
+    const tasks = stack.transientRunners.map((built) => built.taskName);
     expect(grantLines(grantsOf(json, logicalId(handler.function)))).toEqual(
       lines([
         [['logs:CreateLogStream', 'logs:PutLogEvents'], [arnOf(handler.logGroup)]],
-        [['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Query'], [arnOf(table)]],
         [['sqs:SendMessage'], stack.transientRunners.map((built) => arnOf(built.queue))],
-      ]),
+      ])
+        .concat(
+          onItems(['BatchWriteItem', 'Query'], markersOf(tasks)),
+          onItems(['DeleteItem', 'PutItem'], tasks.map((task) => `LOCK#${task}`)),
+        )
+        .sort(),
     );
     expect(resolvedJson(environmentOf(logicalId(handler.function))?.Variables[ENV.queueUrls])).toEqual(
       Object.fromEntries(stack.transientRunners.map((built) => [built.taskName, refOf(built.queue)])),
@@ -268,12 +321,20 @@ describe('Stack: least privilege', () => {
 
   it('the dead-letter handler: the register and the dead-letter record, and consuming every dead-letter queue', () => {
     const { handler } = stack.deadLetterHandler;
+    const tasks = stack.transientRunners.map((built) => built.taskName);
     expect(grantLines(grantsOf(json, logicalId(handler.function)))).toEqual(
       lines([
         [['logs:CreateLogStream', 'logs:PutLogEvents'], [arnOf(handler.logGroup)]],
-        [['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [arnOf(table)]],
         [['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'], stack.transientRunners.map((built) => arnOf(built.deadLetterQueue))],
-      ]),
+      ])
+        .concat(
+          onItems(['GetItem', 'UpdateItem'], TRANSIENTS),
+          onItems(['UpdateItem'], COUNTERS),
+          onItems(['PutItem'], tasks.map((task) => `DEAD#${task}`)),
+          // The tasks a change to a watched task's register can make ready (here every one), in the order first met.
+          onItems(['BatchWriteItem', 'PutItem'], markersOf([...new Set(tasks.flatMap((task) => [task, ...(stack.workflow.dependents.get(task) ?? [])]))])),
+        )
+        .sort(),
     );
     const variables = environmentOf(logicalId(handler.function))?.Variables ?? {};
     expect(variables[ENV.queueUrls]).toBeUndefined();

@@ -108,6 +108,16 @@ describe('Function: validateRegistry', () => {
     );
   });
 
+  it('reports a task name holding a character the table\'s keys or IAM\'s patterns reserve', () => {
+    class Nightly extends SystemTaskRunner {
+      readonly taskName = 'Nightly #1 *';
+      process() {}
+    }
+    const issues = issuesOf([...diamondRunners(), runner('A?B', {}), new Nightly()], ['A', 'B', 'C', 'D', 'A?B']);
+    expect(issues).toContain('runner AB ("A?B"), field taskName: "A?B" holds "?", which the table\'s keys and IAM\'s patterns reserve; rename the task');
+    expect(issues).toContain('runner Nightly ("Nightly #1 *"), field taskName: "Nightly #1 *" holds "#", "*", which the table\'s keys and IAM\'s patterns reserve; rename the task');
+  });
+
   it('throws one error listing every problem', () => {
     const run = () => assertValidRegistry(catalogOf(['A']), [runner('A', { Z: 'nope' }, { failed: 'processed' })]);
     expect(run).toThrow(RegistryValidationError);

@@ -18,7 +18,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { chunk, forEachLimited } from '../../engine/concurrency';
 import { coerceError, errorName } from '../../domain/errors';
 import { type PageCursor, StoreRefusedError, type WriteResult } from '../../engine/store';
-import { decodeTransient, keys } from './encoding';
+import { type ItemKind, decodeTransient, keys } from './encoding';
 import { ExpressionBuilder } from './expressions';
 
 /** Receives the consumed capacity of every call (the benchmark's meter). */
@@ -26,14 +26,14 @@ export interface CapacityMeter {
   record(operation: string, capacity: ConsumedCapacity | ConsumedCapacity[] | undefined, itemsRead?: number): void;
 }
 
-/** A DynamoDB action an adapter method calls, and on what: the table, or the processing-status index. */
+/** A DynamoDB action an adapter method calls, on which kind of item (lib/store/dynamodb/encoding.ts leadingKeys). */
 export interface TableAccess {
   readonly action: 'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'BatchWriteItem';
-  readonly on: 'table' | 'statusIndex';
+  /** The items it reaches, by their partition key; `status` is the processing-status index's. */
+  readonly item: ItemKind;
 }
-/** Shorthands for the declarations of the adapter files. */
-export const onTable = (...actions: TableAccess['action'][]): TableAccess[] => actions.map((action) => ({ action, on: 'table' }));
-export const onStatusIndex = (...actions: TableAccess['action'][]): TableAccess[] => actions.map((action) => ({ action, on: 'statusIndex' }));
+/** Shorthand for the declarations of the adapter files. */
+export const on = (item: ItemKind, ...actions: TableAccess['action'][]): TableAccess[] => actions.map((action) => ({ action, item }));
 
 type Item = Record<string, unknown>;
 type BatchWriteRequests = NonNullable<BatchWriteCommandInput['RequestItems']>[string];

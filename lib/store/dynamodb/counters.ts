@@ -5,15 +5,15 @@
 import { GetCommand, type GetCommandOutput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type CountBucket, countBuckets } from '../../domain/counts';
 import { COUNTER_SHARDS, type CounterStore, type StoreMethod } from '../../engine/store';
-import { type Table, type TableAccess, isConditionFailure, onTable } from './access';
+import { type Table, type TableAccess, isConditionFailure, on } from './access';
 import { KeyPrefix, keys } from './encoding';
 import { ExpressionBuilder, or } from './expressions';
 
 export const counterAccess: Readonly<Record<StoreMethod<'counters'>, readonly TableAccess[]>> = {
-  add: onTable('UpdateItem'),
-  read: onTable('BatchGetItem'),
-  readShard: onTable('GetItem'),
-  repairShard: onTable('UpdateItem'),
+  add: on('counters', 'UpdateItem'),
+  read: on('counters', 'BatchGetItem'),
+  readShard: on('counters', 'GetItem'),
+  repairShard: on('counters', 'UpdateItem'),
 };
 
 /**

@@ -1,13 +1,13 @@
 /** Dead-letter records (`DEAD#<task>`, `<transient name>`): the messages that used up their deliveries, with why. */
 import { DeleteCommand, PutCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { DeadLetterRecord, DeadLetterStore, StoreMethod } from '../../engine/store';
-import { type Table, type TableAccess, fromCursor, isConditionFailure, onTable, toCursor } from './access';
+import { type Table, type TableAccess, fromCursor, isConditionFailure, on, toCursor } from './access';
 import { keys } from './encoding';
 
 export const deadLetterAccess: Readonly<Record<StoreMethod<'deadLetters'>, readonly TableAccess[]>> = {
-  put: onTable('PutItem'),
-  page: onTable('Query'),
-  delete: onTable('DeleteItem'),
+  put: on('deadLetter', 'PutItem'),
+  page: on('deadLetter', 'Query'),
+  delete: on('deadLetter', 'DeleteItem'),
 };
 
 export const dynamoDeadLetters = (table: Table): DeadLetterStore => ({

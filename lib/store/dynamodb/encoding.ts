@@ -4,11 +4,11 @@
  */
 import { CountBucket, statusOfBucket } from '../../domain/counts';
 import { priorityKey, shardOf, timestampOfPriority } from '../../domain/ordering';
-import type { ProcessingStatus, Register, Registers } from '../../domain/workflow';
+import { type ProcessingStatus, type Register, type Registers, processingStatuses } from '../../domain/workflow';
 import { type ReadyMarker, STATUS_INDEX_SHARDS, type TransientRecord } from '../../engine/store';
 import type { Transient } from '../../runner';
 
-/** The partition-key prefixes of the item kinds (an IAM condition on leading keys names these). */
+/** The partition-key prefixes of the item kinds (the IAM conditions on leading keys name these: leadingKeys). */
 export const KeyPrefix = {
   Transient: 'T#',
   Ready: 'READY#',
@@ -28,6 +28,38 @@ export const keys = {
   deadLetter: (task: string, name: string) => ({ pk: `${KeyPrefix.DeadLetter}${task}`, sk: name }),
   counters: (shard: number) => ({ pk: `${KeyPrefix.Counters}${shard}`, sk: 'COUNTS' }),
   systemState: (task: string) => ({ pk: `${KeyPrefix.SystemState}${task}`, sk: 'STATE' }),
+};
+
+/** The kinds of item, told apart by their partition key; `status` is the processing-status index's key. */
+export type ItemKind = 'transient' | 'ready' | 'lock' | 'deadLetter' | 'counters' | 'systemState' | 'status';
+/** The kinds whose items belong to one task each. */
+export type TaskItemKind = 'ready' | 'lock' | 'deadLetter' | 'systemState';
+/** The tasks whose items of each kind a function may reach (the stack derives them from the graph). */
+export type ItemScope = { readonly [K in TaskItemKind]?: readonly string[] };
+
+/**
+ * The partition keys of the items of `kind` that a function with `scope` may reach, as IAM patterns (`*` any
+ * characters) for a condition on `dynamodb:LeadingKeys`: every transient (its outputs share its key) and every
+ * counters shard; only the scope's tasks' ready markers, locks, dead letters and state. Task names hold none of
+ * `#*?$` (lib/domain/limits.ts reservedInTaskName), so a task's pattern matches no other task's keys.
+ */
+export const leadingKeys = (kind: ItemKind, scope: ItemScope): string[] => {
+  switch (kind) {
+    case 'transient':
+      return [`${KeyPrefix.Transient}*`];
+    case 'counters':
+      return [`${KeyPrefix.Counters}*`];
+    case 'status':
+      return processingStatuses.map((status) => `${status}#*`);
+    case 'ready':
+      return (scope.ready ?? []).map((task) => `${KeyPrefix.Ready}${task}#*`);
+    case 'lock':
+      return (scope.lock ?? []).map((task) => keys.lock(task).pk);
+    case 'deadLetter':
+      return (scope.deadLetter ?? []).map((task) => keys.deadLetter(task, '').pk);
+    case 'systemState':
+      return (scope.systemState ?? []).map((task) => keys.systemState(task).pk);
+  }
 };
 
 export const statusIndexKey = (status: ProcessingStatus, name: string) => `${status}#${shardOf(name, STATUS_INDEX_SHARDS)}`;

@@ -1,7 +1,7 @@
 /**
  * The storage port on one DynamoDB table: one adapter file per item kind, each declaring the DynamoDB actions its
- * methods call, from which the stack derives each function's grants (HandlerFunction.grantStore, from the
- * methods lib/engine/store-use.ts says each function calls).
+ * methods call and on which items, from which the stack derives each function's grants, down to the items'
+ * keys (HandlerFunction.grantStore, from the methods lib/engine/store-use.ts says each function calls).
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { StoreConcern, StoreMethod, TaskStore } from '../../engine/store';
@@ -17,7 +17,7 @@ import { dynamoTransients, transientAccess } from './transients';
 
 export type { CapacityMeter, TableAccess } from './access';
 export { isCounterWrite } from './counters';
-export { decodeTransient, keys } from './encoding';
+export { type ItemKind, type ItemScope, type TaskItemKind, decodeTransient, keys, leadingKeys } from './encoding';
 
 /** What each method of the port calls on the table, by concern. */
 export const storeAccess: { readonly [C in StoreConcern]: Readonly<Record<StoreMethod<C>, readonly TableAccess[]>> } = {
@@ -30,11 +30,11 @@ export const storeAccess: { readonly [C in StoreConcern]: Readonly<Record<StoreM
   systemState: systemStateAccess,
 };
 
-/** The table actions a function calling these methods of the port needs, each once, in a stable order. */
+/** The table actions a function calling these methods of the port needs, and on which items: each once, in a stable order. */
 export const tableAccessOf = (use: StoreUse): TableAccess[] => {
   const declared = storeAccess as Readonly<Record<string, Readonly<Record<string, readonly TableAccess[]>>>>;
   const found = Object.entries(use).flatMap(([concern, methods]) => (methods ?? []).flatMap((method: string) => declared[concern]?.[method] ?? []));
-  const unique = new Map(found.map((access) => [`${access.on} ${access.action}`, access]));
+  const unique = new Map(found.map((access) => [`${access.item} ${access.action}`, access]));
   return [...unique.keys()].sort().map((key) => unique.get(key) as TableAccess);
 };
 

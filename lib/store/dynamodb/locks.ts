@@ -1,12 +1,12 @@
 /** Lock items (`LOCK#<task>`, `LOCK`): a lease on one task's dispatching or one system runner's run. */
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { LockStore, StoreMethod } from '../../engine/store';
-import { type Table, type TableAccess, isConditionFailure, onTable } from './access';
+import { type Table, type TableAccess, isConditionFailure, on } from './access';
 import { keys } from './encoding';
 
 export const lockAccess: Readonly<Record<StoreMethod<'locks'>, readonly TableAccess[]>> = {
-  acquire: onTable('PutItem'),
-  release: onTable('DeleteItem'),
+  acquire: on('lock', 'PutItem'),
+  release: on('lock', 'DeleteItem'),
 };
 
 export const dynamoLocks = (table: Table): LockStore => ({

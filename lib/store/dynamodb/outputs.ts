@@ -4,12 +4,12 @@
  */
 import { GetCommand, type GetCommandOutput, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { OutputStore, StoreMethod } from '../../engine/store';
-import { type Table, type TableAccess, onTable } from './access';
+import { type Table, type TableAccess, on } from './access';
 import { keys } from './encoding';
 
 export const outputAccess: Readonly<Record<StoreMethod<'outputs'>, readonly TableAccess[]>> = {
-  save: onTable('PutItem'),
-  read: onTable('GetItem'),
+  save: on('transient', 'PutItem'),
+  read: on('transient', 'GetItem'),
 };
 
 export const dynamoOutputs = (table: Table): OutputStore => ({

@@ -4,13 +4,13 @@
  */
 import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { ReadinessStore, StoreMethod } from '../../engine/store';
-import { type Table, type TableAccess, fromCursor, onTable, toCursor } from './access';
+import { type Table, type TableAccess, fromCursor, on, toCursor } from './access';
 import { decodeMarker, encodeMarker, keys } from './encoding';
 
 export const readinessAccess: Readonly<Record<StoreMethod<'readiness'>, readonly TableAccess[]>> = {
-  put: onTable('BatchWriteItem'),
-  delete: onTable('BatchWriteItem'),
-  page: onTable('Query'),
+  put: on('ready', 'BatchWriteItem'),
+  delete: on('ready', 'BatchWriteItem'),
+  page: on('ready', 'Query'),
 };
 
 export const dynamoReadiness = (table: Table): ReadinessStore => ({

@@ -1,12 +1,12 @@
 /** System-state items (`SYS#<task>`, `STATE`): a small record a system runner keeps between runs. */
 import { GetCommand, type GetCommandOutput, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { StoreMethod, SystemStateStore } from '../../engine/store';
-import { type Table, type TableAccess, onTable } from './access';
+import { type Table, type TableAccess, on } from './access';
 import { keys } from './encoding';
 
 export const systemStateAccess: Readonly<Record<StoreMethod<'systemState'>, readonly TableAccess[]>> = {
-  read: onTable('GetItem'),
-  write: onTable('PutItem'),
+  read: on('systemState', 'GetItem'),
+  write: on('systemState', 'PutItem'),
 };
 
 export const dynamoSystemState = (table: Table): SystemStateStore => ({

@@ -22,23 +22,23 @@ import {
   type TransientStore,
   type WriteResult,
 } from '../../engine/store';
-import { type Table, type TableAccess, isRefusedAsItIs, onStatusIndex, onTable } from './access';
+import { type Table, type TableAccess, isRefusedAsItIs, on } from './access';
 import { bucketAttributes, bucketCodes, dataAttributes, decodeTransient, encodeMarker, encodeRegister, encodeTransient, keys } from './encoding';
 import { ExpressionBuilder, and, or } from './expressions';
 import { tableSchema } from './table';
 
-/** The DynamoDB actions each method calls (a transaction is authorised per item: PutItem, UpdateItem). */
+/** The DynamoDB actions each method calls, on which items (a transaction is authorised per item: the transient's, its markers'). */
 export const transientAccess: Readonly<Record<StoreMethod<'transients'>, readonly TableAccess[]>> = {
-  get: onTable('GetItem'),
-  getMany: onTable('BatchGetItem'),
-  create: onTable('PutItem'),
-  claim: onTable('UpdateItem'),
-  settle: onTable('UpdateItem'),
-  replace: onTable('UpdateItem', 'PutItem'),
-  setBucket: onTable('UpdateItem'),
-  delete: onTable('DeleteItem'),
-  statusPage: onStatusIndex('Query'),
-  countShard: onStatusIndex('Query'),
+  get: on('transient', 'GetItem'),
+  getMany: on('transient', 'BatchGetItem'),
+  create: [...on('transient', 'PutItem'), ...on('ready', 'PutItem')],
+  claim: on('transient', 'UpdateItem'),
+  settle: on('transient', 'UpdateItem'),
+  replace: [...on('transient', 'UpdateItem'), ...on('ready', 'PutItem')],
+  setBucket: on('transient', 'UpdateItem'),
+  delete: on('transient', 'DeleteItem'),
+  statusPage: on('status', 'Query'),
+  countShard: on('status', 'Query'),
 };
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
