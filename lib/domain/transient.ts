@@ -12,18 +12,20 @@ export const MIN_TIMESTAMP_YEAR = 1900;
 export const MAX_TIMESTAMP_YEAR = 9999;
 
 /**
- * What makes a name unusable as a key or unsafe to print: the key separator, path separators, control
- * characters (terminal escapes start with one), format characters (bidirectional overrides), lone
- * surrogates and line or paragraph separators.
+ * TNS's own character set for names (designations such as "2024abc", survey names such as "ZTF24aaabcde",
+ * "PSN J01234567+1234567" or "MASTER OT J012345.67-123456.7"): ASCII letters and digits, and space, ".", "_",
+ * "+" and "-". Everything else is refused: the key separator "#", path separators, IAM's pattern characters, and
+ * every control, format or non-ASCII character (terminal escapes, bidirectional overrides, look-alikes).
  */
-const UNSAFE_NAME = /[#/\\\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
+const OUTSIDE_NAME_CHARACTERS = /[^A-Za-z0-9 ._+-]/u;
+const NAME_CHARACTERS_TEXT = 'letters, digits, spaces and . _ + -';
 
 const codePoint = (character: string) => `U+${(character.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 
 /**
- * A transient's name, as ingested and as it arrives in a message. It keys DynamoDB items, so '#' (the key
- * separator) is refused; it reaches terminals and paths, so control characters and slashes are too. The
- * reason names the first such character by its code point (never printing it).
+ * A transient's name, as ingested and as it arrives in a message: TNS's character set only (the complement of {@link OUTSIDE_NAME_CHARACTERS}),
+ * since it keys DynamoDB items and reaches terminals and paths. The reason names the first other character by
+ * its code point (never printing it).
  */
 export const transientNameSchema = z
   .string()
@@ -31,12 +33,12 @@ export const transientNameSchema = z
   .min(1, 'name is empty')
   .max(MAX_NAME_LENGTH, `name is longer than ${MAX_NAME_LENGTH} characters`)
   .check((ctx) => {
-    const unsafe = UNSAFE_NAME.exec(ctx.value);
-    if (unsafe) {
+    const outside = OUTSIDE_NAME_CHARACTERS.exec(ctx.value);
+    if (outside) {
       ctx.issues.push({
         code: 'custom',
         input: ctx.value,
-        message: `name must not contain "#", "/", "\\" or control characters (${codePoint(unsafe[0])} at position ${unsafe.index + 1})`,
+        message: `name may hold only ${NAME_CHARACTERS_TEXT} (${codePoint(outside[0])} at position ${[...ctx.value.slice(0, outside.index)].length + 1})`,
       });
     }
   });
