@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/helpers/global-setup.ts'],
     reporters: ['default', './test/helpers/summary-reporter.ts'],
+    // Most integration time is waiting on timers (leases, visibility timeouts, schedules), not CPU: files run side by side.
+    maxWorkers: 3,
     testTimeout: 60_000,
     hookTimeout: 120_000,
     env: {

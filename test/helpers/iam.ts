@@ -88,6 +88,10 @@ export const grantLines = (grants: readonly Grant[]): string[] =>
     ),
   ].sort();
 
+/** grantLines' lines for DynamoDB actions on `resource` confined to the items whose partition keys match `patterns`. */
+export const itemGrantLines = (actions: readonly string[], resource: string, patterns: readonly string[]): string[] =>
+  actions.map((action) => `dynamodb:${action} ${resource} if ForAllValues:StringLike dynamodb:LeadingKeys ${patterns.join(' ')}`);
+
 const wildcard = (pattern: string, flags: string) =>
   new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, flags);
 

@@ -2,6 +2,7 @@
  * The dashboard built from the registry, and what adding one runner to the registry changes: exactly its
  * resources and its widgets, plus the grants and environment of the functions that now talk to it.
  */
+import { SYSTEM_CAPABILITY_ACCESS } from '../../lib/constructs/system-runner';
 import { describe, expect, it } from 'vitest';
 import { registry } from '../../runners/registry';
 import { hostKnown } from '../../runners/upstream';
@@ -110,15 +111,20 @@ describe('Adding a runner', () => {
     expect([...ids(before.json)].filter((id) => !ids(after.json).has(id))).toEqual([]);
   });
 
-  it('changes only the functions that now send to it or read its dead letters, and the dashboard', () => {
-    // Its prerequisites' workers send it once ready; the dispatcher and the dead-letter handler serve every runner.
+  it('changes only the functions that now send to it, make it ready or read its dead letters, and the dashboard', () => {
+    // Its prerequisites' workers send it once ready; the dispatcher and the dead-letter handler serve every runner; a
+    // system runner that may release any runner's stalled task (the recovery sweep) may now write its ready markers.
     const predecessors = Object.keys(thumbnail.prerequisites).filter((name) => name !== task);
+    const marksAny = after.stack.systemRunners.filter((built) => built.runner.uses.some((capability) => SYSTEM_CAPABILITY_ACCESS[capability].marks.includes('any')));
+    expect(marksAny.length).toBeGreaterThan(0);
     const functions = [
       ...predecessors.map((name) => after.stack.transientRunners.find((built) => built.taskName === name)?.worker),
       after.stack.dispatcher.handler,
       after.stack.deadLetterHandler.handler,
     ].flatMap((handler) => (handler ? [logicalId(handler.function), logicalId(handler.role.node.findChild('DefaultPolicy'))] : []));
-    expect(changed.sort()).toEqual([...functions, logicalId(after.stack.dashboard.dashboard)].sort());
+    // Only the sweep's policy: its function's settings name no runner.
+    const policies = marksAny.map((built) => logicalId(built.handler.role.node.findChild('DefaultPolicy')));
+    expect(changed.sort()).toEqual([...functions, ...policies, logicalId(after.stack.dashboard.dashboard)].sort());
   });
 
   it('adds exactly its row of widgets and one line to each per-task overview graph', () => {

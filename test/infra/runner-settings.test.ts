@@ -9,7 +9,7 @@ import { deadLetterSettings } from '../../lib/settings/framework-functions';
 import { SystemCapability } from '../../lib/runner';
 import { ServiceName } from '../../lib/engine/telemetry';
 import { runner, systemRunner } from '../helpers/factories';
-import { grantLines, grantsOf } from '../helpers/iam';
+import { grantLines, grantsOf, itemGrantLines } from '../helpers/iam';
 import { fixturesWithTasks } from '../helpers/local-stack';
 import { arnOf, logicalId, refOf, synthStack } from '../helpers/stack';
 import { resolvedJson, resource } from '../helpers/template';
@@ -88,12 +88,16 @@ describe('Stack: runner settings', () => {
     expect(variables(functionId)).toMatchObject({ POWERTOOLS_SERVICE_NAME: ServiceName.SystemWorker });
     expect(resolvedJson(variables(functionId)[ENV.queueUrls])).toEqual({ Fetch: refOf(built('Fetch').queue) });
     const tnsArn = 'arn:<Ref:AWS::Partition>:secretsmanager:<Ref:AWS::Region>:<Ref:AWS::AccountId>:secret:tns-bot';
+    const onItems = (actions: string[], patterns: string[]) => itemGrantLines(actions, arnOf(stack.table.table), patterns);
     expect(grantLines(grantsOf(json, functionId))).toEqual(
       [
         `logs:CreateLogStream ${arnOf(system.handler.logGroup)}`,
         `logs:PutLogEvents ${arnOf(system.handler.logGroup)}`,
-        // Its run lock (PutItem, DeleteItem) and what ingesting writes (lib/constructs/system-runner.ts).
-        ...['BatchWriteItem', 'DeleteItem', 'PutItem', 'UpdateItem'].map((action) => `dynamodb:${action} ${arnOf(stack.table.table)}`),
+        // Its own run lock, and what ingesting writes: transients, the counters, the first task's ready markers.
+        ...onItems(['DeleteItem', 'PutItem'], ['LOCK#Ingest']),
+        ...onItems(['PutItem'], ['T#*']),
+        ...onItems(['UpdateItem'], ['COUNTS#*']),
+        ...onItems(['BatchWriteItem', 'PutItem'], ['READY#Fetch#*']),
         `sqs:SendMessage ${arnOf(built('Fetch').queue)}`,
         `secretsmanager:GetSecretValue ${tnsArn}-??????`,
       ].sort(),
@@ -126,7 +130,9 @@ describe('Stack: the dead-letter handler', () => {
     const dlq = stack.transientRunners[0]?.deadLetterQueue;
     if (!dlq) throw new Error('no dead-letter queue');
 
-    expect(grantLines(grantsOf(json, logicalId(stack.deadLetterHandler.handler.function)))).toContain(`dynamodb:BatchWriteItem ${arnOf(stack.table.table)}`);
+    expect(grantLines(grantsOf(json, logicalId(stack.deadLetterHandler.handler.function)))).toContain(
+      `dynamodb:BatchWriteItem ${arnOf(stack.table.table)} if ForAllValues:StringLike dynamodb:LeadingKeys READY#Fetch#*`,
+    );
     // What it cannot record goes on to the failures queue after a few tries, instead of coming back for ever.
     expect(json.Resources?.[logicalId(dlq)]?.Properties).toMatchObject({
       RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack.deadLetterHandler.failures), 'Arn'] }, maxReceiveCount: deadLetterSettings.maxReceiveCount },

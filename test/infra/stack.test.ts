@@ -21,7 +21,7 @@ import { StackOutput } from '../../lib/stacks/outputs';
 import { TaskName } from '../../lib/generated/fixtures';
 import { ServiceName } from '../../lib/engine/telemetry';
 import { runner } from '../helpers/factories';
-import { grantLines, grantsOf } from '../helpers/iam';
+import { grantLines, grantsOf, itemGrantLines } from '../helpers/iam';
 import { TEST_STACK, arnOf, countTypes, logicalId, refOf, resourcesUnder, synthStack } from '../helpers/stack';
 import { resolveIntrinsics, resolvedJson, resource, resourcesOfType, placeholders } from '../helpers/template';
 import { SystemTaskName } from '../../runners/system-tasks';
@@ -41,8 +41,7 @@ const environmentOf = (functionId: string) =>
 const lines = (grants: [string[], string[]][]) =>
   grants.flatMap(([actions, resources]) => actions.flatMap((action) => resources.map((arn) => `${action} ${arn}`))).sort();
 /** Grant lines for table actions confined to the items whose partition keys match `patterns`. */
-const onItems = (actions: string[], patterns: string[], resource = arnOf(table)) =>
-  actions.map((action) => `dynamodb:${action} ${resource} if ForAllValues:StringLike dynamodb:LeadingKeys ${patterns.join(' ')}`);
+const onItems = (actions: string[], patterns: string[], resource = arnOf(table)) => itemGrantLines(actions, resource, patterns);
 const TRANSIENTS = ['T#*'];
 const COUNTERS = ['COUNTS#*'];
 const markersOf = (tasks: readonly string[]) => tasks.map((task) => `READY#${task}#*`);
