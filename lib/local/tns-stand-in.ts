@@ -115,8 +115,11 @@ export interface TnsStandInOptions {
   readonly dailyFiles?: Readonly<Record<string, string>>;
   /** `{data: {reply: ...}}`, as TNS answered before 2023, instead of `{data: ...}`. @default false */
   readonly wrappedReplies?: boolean;
-  /** Replaces the reply to a request (malformed replies, outages) when it returns one. */
-  readonly override?: (path: string, data: Readonly<Record<string, unknown>> | undefined) => CannedReply | undefined;
+  /**
+   * Replaces the reply to a request (malformed replies, outages) when it returns one; `form` is the request's
+   * whole form, the API key with it, for replies that echo the request.
+   */
+  readonly override?: (path: string, data: Readonly<Record<string, unknown>> | undefined, form: URLSearchParams) => CannedReply | undefined;
 }
 
 /** The bot `npm start -- --tns-local` uses; the stand-in accepts no other by default. */
@@ -252,7 +255,7 @@ export class TnsStandIn {
     if (request.method !== 'POST') return reply(405, json(405, 'Method Not Allowed'), headers);
     if (limited) return reply(429, json(429, 'Too Many Requests'), headers);
     if (!this.authorised(request, form)) return reply(401, json(401, 'Unauthorized'), headers);
-    const canned = this.options.override?.(path, data);
+    const canned = this.options.override?.(path, data, form);
     if (canned) return reply(canned.status, canned.body, { ...headers, ...canned.headers });
     const wrap = (value: unknown) => (this.options.wrappedReplies ? { received_data: data, reply: value } : value);
 

@@ -7,7 +7,8 @@
  * Every request has a timeout and follows the caller's abort signal. The API key is sent only in the request
  * body, only to the configured site: redirects are refused, never followed, and the site must be https://
  * (http:// only to loopback). No reply is read past its cap ({@link MAX_REPLY_BYTES},
- * {@link MAX_DAILY_FILE_BYTES}), and the key never appears in an error, even one quoting TNS's reply.
+ * {@link MAX_DAILY_FILE_BYTES}), and the key never appears in an error, even one quoting TNS's reply; a reply
+ * that quotes the key back in its data is refused whole.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
@@ -189,7 +190,9 @@ export class TnsClient {
       await response.body?.cancel();
       throw new TnsError(`TNS answered HTTP ${response.status} for ${path}`);
     }
-    return readCapped(response, this.options.maxDailyFileBytes ?? MAX_DAILY_FILE_BYTES, `the daily file ${path}`);
+    const zip = await readCapped(response, this.options.maxDailyFileBytes ?? MAX_DAILY_FILE_BYTES, `the daily file ${path}`);
+    if (this.quotesKey(zip)) throw new TnsReplyError(`the daily file ${path} quotes the API key back, so it is not read`);
+    return zip;
   }
 
   /** POSTs to /api/get/<endpoint> and returns the reply's `data` when its id_code is 200. */
@@ -208,14 +211,29 @@ export class TnsClient {
     const { id_code: code, id_message: message = '' } = envelope.data;
     if (code === 401 || code === 403) throw this.credentialsError(code);
     if (code !== 200 || !response.ok) throw this.replyError(`TNS answered ${path} with id_code ${code} (HTTP ${response.status}): ${this.quote(message, 200)}`);
+    // Read as JavaScript writes it: a server that escapes "/" as "\/" still quotes the key.
+    if (this.quotesKey(JSON.stringify(json))) throw new TnsReplyError(`TNS reply to ${path} quotes the API key back, so nothing in it is read`);
     return envelope.data.data;
+  }
+
+  /** The API key as sent, URL-encoded and form-encoded. */
+  private keyForms(): string[] {
+    const { apiKey } = this.options.credentials;
+    return [...new Set([apiKey, encodeURIComponent(apiKey), new URLSearchParams({ k: apiKey }).toString().slice(2)])].filter((form) => form.length > 0);
   }
 
   /** `text` with the API key (as sent, or form-encoded) blanked out, in case whatever answered echoed the request. */
   private redact(text: string): string {
-    const { apiKey } = this.options.credentials;
-    const forms = [...new Set([apiKey, encodeURIComponent(apiKey), new URLSearchParams({ k: apiKey }).toString().slice(2)])].filter((form) => form.length > 0);
-    return forms.reduce((redacted, form) => redacted.replaceAll(form, '[api key]'), text);
+    return this.keyForms().reduce((redacted, form) => redacted.replaceAll(form, '[api key]'), text);
+  }
+
+  /**
+   * Whether a reply holds the API key. One that quotes it back (a proxy or mirror echoing the request into its
+   * data) is refused whole: its names, classes and file names reach logs, the table and the queues.
+   */
+  private quotesKey(body: string | Uint8Array): boolean {
+    const text = typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    return this.keyForms().some((form) => text.includes(form));
   }
 
   /** Text from TNS's reply, to quote in an error: the key blanked out first, then cut to `length` characters. */

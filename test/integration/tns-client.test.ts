@@ -1,6 +1,7 @@
 /** The TNS client against the local stand-in: a real HTTP server on loopback, speaking the bot API. */
 import { type RequestListener, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { strToU8, zipSync } from 'fflate';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lib/domain/errors';
 import { type TnsStandInOptions, TnsStandIn, type TnsObjectRecord, loadTnsObjects, localTnsCredentials } from '../../lib/local/tns-stand-in';
@@ -304,6 +305,28 @@ describe('Class: TnsClient, distrusting what answers', () => {
 
     await expect(client.object('2010H')).rejects.toMatchObject({ name: 'AbortError' });
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('refuses an OK reply that quotes the API key back, even JSON-escaped, and a daily file that holds it', async () => {
+    // Prepare: a server echoing the request's key into its data (as a name, a class, a file name).
+    const bot = { ...localTnsCredentials, apiKey: 'k3y/with+slash' };
+    const server = await start({
+      credentials: bot,
+      override: (path, _data, form) => {
+        const key = form.get('api_key') ?? '';
+        if (path === '/api/get/search') return { status: 200, body: JSON.stringify({ id_code: 200, data: [{ objname: key }] }) };
+        if (path === '/api/get/object') {
+          return { status: 200, body: `{"id_code": 200, "data": {"objname": "2010H", "radeg": 1, "decdeg": 2, "discoverydate": "2010-01-16", "type": "${key.replaceAll('/', '\\/')}"}}` };
+        }
+        return { status: 200, body: zipSync({ [`${key}.csv`]: strToU8('name\n') }) };
+      },
+    });
+    const { client } = clientOf(server, { credentials: { ...bot, apiUrl: server.url } });
+
+    // Act and assess
+    await expect(client.searchPublishedSince(new Date(0))).rejects.toThrow(new TnsReplyError('TNS reply to /api/get/search quotes the API key back, so nothing in it is read'));
+    await expect(client.object('2010H')).rejects.toThrow(new TnsReplyError('TNS reply to /api/get/object quotes the API key back, so nothing in it is read'));
+    await expect(client.dailyFile('20240115')).rejects.toThrow(/^the daily file \/system\/files\/tns_public_objects\/tns_public_objects_20240115\.csv\.zip quotes the API key back, so it is not read$/);
   });
 
   it.each([
