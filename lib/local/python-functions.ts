@@ -6,7 +6,7 @@
  * runner's timeout is stopped (its process killed) and reported as `Sandbox.Timedout`, and a process that dies
  * is reported as `Runtime.ExitError`; what the runner prints goes to the log.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import { createInterface } from 'node:readline';
 import type { PythonTransientRunner } from '../runner';
@@ -147,6 +147,10 @@ const body = (request: IncomingMessage): Promise<string> =>
 
 /** Starts the stand-in for these Python runners' functions, each named `python-<task slug>`. */
 export const startPythonFunctions = async (runners: readonly PythonTransientRunner[], log: (line: string) => void): Promise<PythonFunctions> => {
+  const found = spawnSync(pythonExecutable(), ['--version'], { encoding: 'utf8' });
+  if (found.error || found.status !== 0) {
+    log(`! Python 3 was not found ("${pythonExecutable()}"): the Python runners (${runners.map((runner) => runner.taskName).join(', ')}) fail every run; the TypeScript runners run`);
+  }
   const functions = new Map(runners.map((runner) => [`python-${slug(runner.taskName)}`, new PythonFunction(runner, log)]));
   const answer = (response: ServerResponse, status: number, payload: unknown, functionError?: string) => {
     response.writeHead(status, { 'content-type': 'application/json', ...(functionError ? { 'x-amz-function-error': functionError } : {}) });

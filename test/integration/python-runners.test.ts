@@ -13,6 +13,7 @@ import { ingestTransients } from '../../lib/engine/ingest';
 import type { LocalRuntime } from '../../lib/local/runtime';
 import { describePythonRunners } from '../../lib/python/declarations';
 import { PythonTransientRunner } from '../../lib/runner';
+import { pythonRunner } from '../../runners/python-runner';
 import { runner, sampleTransient } from '../helpers/factories';
 import { fixturesWithTasks, startTestRuntime, waitFor } from '../helpers/local-stack';
 
@@ -70,7 +71,7 @@ class Slow(TransientTaskRunner):
 `,
 );
 
-const TASKS = ['PyGood', 'PyRaises', 'PyInvalid', 'PySlow', 'After'];
+const TASKS = ['PyGood', 'PyRaises', 'PyInvalid', 'PySlow', 'After', 'Cutout download', 'Transient MWEBV'];
 
 describe('Integration: Python runners on the local runtime', () => {
   let runtime: LocalRuntime;
@@ -79,7 +80,10 @@ describe('Integration: Python runners on the local runtime', () => {
   beforeAll(async () => {
     const pythonRunners = describePythonRunners([file]).map((declared) => new PythonTransientRunner(declared));
     const after = runner('After', { PyGood: 'processed' });
-    runtime = await startTestRuntime([...pythonRunners, after], {
+    // The registry's example: Blast's docs' class as written there, after a TypeScript stand-in for its prerequisite.
+    const example = pythonRunner('runners/python/example_runner.py', 'ExampleTaskRunner');
+    const cutouts = runner('Cutout download', { 'Cutout download': 'not processed' });
+    runtime = await startTestRuntime([...pythonRunners, after, cutouts, example], {
       fixturesDir: fixturesWithTasks(TASKS),
       retryBaseSeconds: 0,
       onPythonOutput: (line) => printed.push(line),
@@ -101,6 +105,17 @@ describe('Integration: Python runners on the local runtime', () => {
     // Assess
     expect(done.registers.PyGood).toMatchObject({ status: 'processed', attempt: 1 });
     expect(printed).toContain('[PyGood] measuring sn-good at 121.6015');
+  });
+
+  it("runs the example class of Blast's docs, as generated into the registry, after its prerequisite", async () => {
+    await ingestTransients(runtime.engine, [sampleTransient('sn-example'), sampleTransient('sn-example-south', { decDeg: -45 })], { announce: true });
+    for (const name of ['sn-example', 'sn-example-south']) {
+      const register = await waitFor(`the example to run on ${name}`, async () => {
+        const found = await registerOf(name, 'Transient MWEBV');
+        return found?.status === 'processed' && found;
+      });
+      expect(register.attempt).toBe(1);
+    }
   });
 
   it('retries a run that raised, then records its failed status with the Python error', async () => {
