@@ -24,7 +24,10 @@ import { type GraphFormat, graphFormats, renderGraph } from '../lib/domain/graph
 import { assertValidRegistry, validateRegistry } from '../lib/domain/validation';
 import { type ProcessingStatus, processingStatuses } from '../lib/domain/workflow';
 import { DEFAULT_STACK } from '../lib/stacks/outputs';
-import { isTransientRunner } from '../lib/runner';
+import { isPythonRunner, isTransientRunner } from '../lib/runner';
+import { GENERATED_PYTHON_MODULE, readPythonRunners, renderPythonDeclarations, stalePythonSources } from '../lib/python/declarations';
+import { pythonSourceHashes } from '../lib/generated/python-runners';
+import { pythonRunnerFrom } from '../runners/python-runner';
 import { loadCatalog } from '../lib/fixtures/load-catalog';
 import { DEFAULT_STATE_FILE, startLocal } from '../lib/local/start';
 import { readTransientFile } from '../lib/fixtures/transient-files';
@@ -109,6 +112,7 @@ program
     if (readIfExists(GENERATED_FIXTURES_MODULE) !== renderFixtureConstants(catalog)) {
       issues.push(`${GENERATED_FIXTURES_MODULE} does not match ${catalog.statusFile} and ${catalog.taskFile}: run \`${generate}\``);
     }
+    issues.push(...stalePythonSources(pythonSourceHashes).map((stale) => `${stale}: run \`${generate}\``));
     const page = readIfExists(WORKFLOW_DOC);
     if (issues.length === 0 && page !== undefined && withCurrentDiagram(page, workflow) !== page) {
       issues.push(`the workflow diagram in ${WORKFLOW_DOC} is not the registry's: run \`${generate}\``);
@@ -127,13 +131,20 @@ program
 
 program
   .command('generate')
-  .description(`write ${GENERATED_FIXTURES_MODULE} (the fixtures' statuses and tasks as constants) and the workflow diagram in ${WORKFLOW_DOC}`)
+  .description(
+    `write ${GENERATED_FIXTURES_MODULE} (the fixtures' statuses and tasks as constants), ${GENERATED_PYTHON_MODULE} (what the Python runners declare) and the workflow diagram in ${WORKFLOW_DOC}`,
+  )
   .action(() => {
     const catalog = loadCatalog(globals().fixtures);
     writeFileSync(GENERATED_FIXTURES_MODULE, renderFixtureConstants(catalog));
     console.log(`wrote ${GENERATED_FIXTURES_MODULE}`);
+    const python = readPythonRunners();
+    writeFileSync(GENERATED_PYTHON_MODULE, renderPythonDeclarations(python));
+    console.log(`wrote ${GENERATED_PYTHON_MODULE} (${python.declarations.length} Python runner classes in ${Object.keys(python.hashes).length} files)`);
+    // The registry as it reads the declarations just written (it was loaded with the previous ones).
+    const current = registry.map((runner) => (isPythonRunner(runner) ? pythonRunnerFrom(python.declarations, runner.python.file, runner.python.className) : runner));
     const page = readFileSync(WORKFLOW_DOC, 'utf8');
-    const updated = withCurrentDiagram(page, assertValidRegistry(catalog, registry));
+    const updated = withCurrentDiagram(page, assertValidRegistry(catalog, current));
     if (updated === undefined) throw new CliError(`${WORKFLOW_DOC} has no workflow-graph block to update`);
     if (updated !== page) writeFileSync(WORKFLOW_DOC, updated);
     console.log(`${updated === page ? 'kept' : 'wrote'} the workflow diagram in ${WORKFLOW_DOC}`);

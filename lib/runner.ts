@@ -9,12 +9,13 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { TransientCounts } from './domain/counts';
-import { SystemTaskDeclaration, TransientTaskDeclaration } from './domain/declaration';
+import { type PythonSource, SystemTaskDeclaration, TransientTaskDeclaration } from './domain/declaration';
 import type { Transient } from './domain/transient';
-import type { ProcessingStatus } from './domain/workflow';
+import type { Prerequisites, ProcessingStatus } from './domain/workflow';
 
 export type { TransientCounts } from './domain/counts';
 export { ScratchAccess, SystemCapability, TransientField, transientFields } from './domain/declaration';
+export type { PythonSource } from './domain/declaration';
 export type { Transient } from './domain/transient';
 
 /** The logger methods runners use: Powertools' structured JSON logger, keyed with transient and task. */
@@ -161,3 +162,51 @@ export type AnyRunner = TransientTaskRunner | SystemTaskRunner;
 
 export const isTransientRunner = (runner: AnyRunner): runner is TransientTaskRunner =>
   runner instanceof TransientTaskRunner;
+
+/** The settings a Python runner class may override (python/blast_tasks/describe.py SETTINGS). */
+export type PythonSetting = 'frequencySeconds' | 'initiallyEnabled' | 'memorySize' | 'timeoutSeconds' | 'maxReceiveCount' | 'maxConcurrency';
+
+/** What `npm run generate` read from a Python runner class (python/blast_tasks/describe.py), or why it could not. */
+export interface PythonDeclaration {
+  readonly file: string;
+  readonly className: string;
+  readonly taskName?: string;
+  readonly prerequisites?: Prerequisites;
+  readonly failedStatusMessage?: string;
+  /** The settings the class overrides (Blast's `task_frequency_seconds` and the others, in their TypeScript names). */
+  readonly settings?: Partial<Pick<TransientTaskRunner, PythonSetting>>;
+  readonly problem?: string;
+}
+
+/** A Python runner's run, which happens in its own function: calling `process` here is a mistake of the caller. */
+export class RunsInItsOwnFunctionError extends Error {
+  override readonly name = 'RunsInItsOwnFunctionError';
+}
+
+/**
+ * A transient runner written in Python as Blast's docs write them (`python/blast_tasks`), its declaration read
+ * from the class itself. Only its `_run_process` is Python: the engine claims, invokes the runner's function with
+ * the transient, checks the status it returns and settles, as for any runner.
+ */
+export class PythonTransientRunner extends TransientTaskRunner {
+  readonly taskName: string;
+  readonly prerequisites: Prerequisites;
+  readonly failedStatusMessage: string;
+  override readonly python: PythonSource;
+
+  constructor(declared: PythonDeclaration) {
+    super();
+    this.python = { file: declared.file, className: declared.className, ...(declared.problem ? { problem: declared.problem } : {}) };
+    this.taskName = declared.taskName ?? '';
+    this.prerequisites = declared.prerequisites ?? {};
+    this.failedStatusMessage = declared.failedStatusMessage ?? '';
+    // The settings the class overrides; the others keep the defaults every runner has.
+    Object.assign(this, declared.settings ?? {});
+  }
+
+  process(): never {
+    throw new RunsInItsOwnFunctionError(`${this.python.className} (${this.python.file}) is a Python runner: its run happens in its own function`);
+  }
+}
+
+export const isPythonRunner = (runner: AnyRunner): runner is PythonTransientRunner => runner instanceof PythonTransientRunner;

@@ -8,7 +8,9 @@ import { assertValidRegistry } from '../domain/validation';
 import { type Engine, runnersByTask } from '../engine/engine';
 import { loadCatalog } from '../fixtures/load-catalog';
 import { type QueueMeter, taskQueues } from '../queue/task-queues';
-import type { AnyRunner } from '../runner';
+import { type AnyRunner, isPythonRunner } from '../runner';
+import { invokeClient, lambdaRunnerFunctions } from '../python/lambda-functions';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { type CapacityMeter, dynamoTaskStore, isCounterWrite } from '../store/dynamodb';
 import { TaskMetrics, createLogger } from '../engine/telemetry';
 
@@ -17,6 +19,8 @@ export interface EngineOptions {
   readonly runners: readonly AnyRunner[];
   readonly dynamo?: DynamoDBClient;
   readonly sqs?: SQSClient;
+  /** Invokes Python runners' functions. @default a client whose timeout covers the longest Python runner's */
+  readonly lambda?: LambdaClient;
   readonly capacityMeter?: CapacityMeter;
   readonly queueMeter?: QueueMeter;
   readonly clock?: () => number;
@@ -46,6 +50,7 @@ export const createEngine = (config: Config, options: EngineOptions): Engine => 
   countRetries(sqs, 'SQS', metrics);
   retryOnlyThrottling(dynamo, isCounterWrite);
   const doc = documentClient(dynamo);
+  const pythonRunners = options.runners.filter(isPythonRunner);
   const engine: Engine = {
     workflow,
     runners: runnersByTask(options.runners),
@@ -55,6 +60,14 @@ export const createEngine = (config: Config, options: EngineOptions): Engine => 
     logger: createLogger(options.serviceName),
     metrics,
     retryBaseSeconds: config.retryBaseSeconds,
+    ...(pythonRunners.length > 0
+      ? {
+          functions: lambdaRunnerFunctions(
+            options.lambda ?? invokeClient(Math.max(...pythonRunners.map((runner) => runner.timeoutSeconds))),
+            config.runnerFunctions ?? {},
+          ),
+        }
+      : {}),
   };
   return options.decorate ? options.decorate(engine, { dynamo, sqs, doc }) : engine;
 };

@@ -8,7 +8,7 @@
 import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import type { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -17,7 +17,8 @@ import { ENV } from '../settings/config';
 import { WORKER_STORE_USE } from '../engine/store-use';
 import { runnerLabel } from '../domain/validation';
 import { deadLetterQueueSettings, queueSettings } from '../queue/queue-settings';
-import type { TransientTaskRunner } from '../runner';
+import { type TransientTaskRunner, isPythonRunner } from '../runner';
+import { PythonRunnerFunction } from './python-runner-function';
 import { ServiceName } from '../engine/telemetry';
 import type { DeadLetterHandler } from './dead-letter-handler';
 import type { Dispatcher } from './dispatcher';
@@ -53,6 +54,8 @@ export class TransientRunner extends Construct {
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
   readonly worker: HandlerFunction;
+  /** A Python runner's own function, which its worker invokes (lib/constructs/python-runner-function.ts). */
+  readonly pythonFunction?: PythonRunnerFunction;
   readonly eventSource: EventSourceMapping;
   /** The dead-letter handler's event source on this runner's dead-letter queue. */
   readonly deadLetterSource: EventSourceMapping;
@@ -102,6 +105,12 @@ export class TransientRunner extends Construct {
       },
     });
     this.worker.grantStore(props.table, WORKER_STORE_USE, { ready: props.makesReady });
+    if (isPythonRunner(runner)) {
+      // Its `_run_process` runs in a function of its own, which the worker invokes once it has claimed.
+      this.pythonFunction = new PythonRunnerFunction(this, 'Python', { runner, logRetention: props.logRetention });
+      this.worker.function.addEnvironment(ENV.runnerFunctions, Stack.of(this).toJsonString({ [runner.taskName]: this.pythonFunction.function.functionName }));
+      this.worker.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.pythonFunction.function.functionArn] }));
+    }
     // The mapping polls and deletes; the worker itself delays a failed run's retry (ChangeMessageVisibility).
     this.worker.grantQueues([this.queue], [...CONSUME_ACTIONS, 'ChangeMessageVisibility']);
     // Poison messages, sent as they are to its own dead-letter queue (lib/engine/worker.ts handleDelivery).

@@ -53,6 +53,17 @@ export const SystemCapability = {
 } as const;
 export type SystemCapability = (typeof SystemCapability)[keyof typeof SystemCapability];
 
+/**
+ * Where a runner written in Python is (runners/python/): its file and class, whose declaration `npm run generate`
+ * read (lib/generated/python-runners.ts), and what stopped it being read, if anything.
+ */
+export interface PythonSource {
+  readonly file: string;
+  readonly className: string;
+  /** The problem the file or class has (an import error, a missing member, a declaration not read yet). */
+  readonly problem?: string;
+}
+
 /** Settings every runner may override; the defaults are Blast's and the stack's. */
 abstract class TaskDeclaration {
   /** Blast: `task_name`. A task of fixtures/setup_tasks.yaml for a transient runner. */
@@ -94,6 +105,8 @@ export abstract class TransientTaskDeclaration extends TaskDeclaration {
    * run again. Left out, a runner is taken to read both (safe: a change never leaves it stale).
    */
   readonly usesTransientFields: readonly TransientField[] = transientFields;
+  /** Set for a runner written in Python: its `_run_process` runs in its own function, not in this process. */
+  readonly python?: PythonSource;
 }
 
 /** What a system runner declares (lib/runner.ts SystemTaskRunner adds `process`). */

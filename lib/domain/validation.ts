@@ -16,6 +16,8 @@ import { isScheduleRate, isSecretName, reservedInTaskName, settingBounds } from 
 import { type TaskSpec, type Workflow, buildWorkflow, dependencyEdges, topologicalOrder } from './workflow';
 
 export const runnerLabel = (runner: AnyDeclaration): string => {
+  const python = isTransientDeclaration(runner) ? runner.python : undefined;
+  if (python) return `Python runner ${python.className} in ${python.file}${runner.taskName ? ` ("${runner.taskName}")` : ''}`;
   const className = runner.constructor.name;
   return className && className !== 'Object' ? `runner ${className} ("${runner.taskName}")` : `runner "${runner.taskName}"`;
 };
@@ -69,6 +71,7 @@ const checkSettings = (runner: AnyDeclaration, label: string, issues: string[]) 
 
 const checkTransientRunner = (runner: TransientTaskDeclaration, label: string, catalog: Catalog, issues: string[]) => {
   const { statusFile, taskFile } = catalog;
+
   if (!catalog.tasks.has(runner.taskName)) {
     issues.push(`${label}, field taskName: unknown task "${runner.taskName}" — not declared in ${taskFile}`);
   }
@@ -123,6 +126,12 @@ export const validateRegistry = (catalog: Catalog, runners: readonly AnyDeclarat
   const specs = new Map<string, TaskSpec>();
   for (const runner of runners) {
     const label = runnerLabel(runner);
+    // A Python runner whose declaration could not be read has nothing else to check.
+    const problem = isTransientDeclaration(runner) ? runner.python?.problem : undefined;
+    if (problem) {
+      issues.push(`${label}: ${problem}`);
+      continue;
+    }
     const first = byName.get(runner.taskName);
     if (first) {
       issues.push(`${label}, field taskName: "${runner.taskName}" already has ${first}; one runner per task`);

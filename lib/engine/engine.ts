@@ -7,6 +7,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Workflow } from '../domain/workflow';
 import { type AnyRunner, type TransientTaskRunner, isTransientRunner } from '../runner';
 import type { TaskQueues } from './queues';
+import type { RunnerFunctions } from './runner-functions';
 import type { TaskStore } from './store';
 import type { TaskMetrics } from './telemetry';
 
@@ -20,6 +21,8 @@ export interface Engine {
   readonly metrics: TaskMetrics;
   /** First retry delay after a runner exception; doubles per attempt, jittered. */
   readonly retryBaseSeconds: number;
+  /** Runs the runners whose code runs in a function of its own (Python); absent where none is registered. */
+  readonly functions?: RunnerFunctions;
 }
 
 export const transientRunner = (engine: Engine, task: string): TransientTaskRunner | undefined => {

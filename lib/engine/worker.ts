@@ -6,14 +6,15 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { Status, StatusType, isFinalType, statusTypeOf } from '../domain/catalog';
 import { bucketOfRegisters } from '../domain/counts';
-import { NonRetryableTaskError, PoisonMessageError, TaskRunnerError, coerceError } from '../domain/errors';
+import { ConfigError, NonRetryableTaskError, PoisonMessageError, TaskRunnerError, coerceError } from '../domain/errors';
 import { parseTaskMessage } from '../domain/messages';
 import { MAX_CLOCK_SKEW_MS } from '../domain/time';
 import { type Register, isReady, messageOfClaim } from '../domain/workflow';
-import type { TaskContext, TaskLogger, TransientTaskRunner } from '../runner';
+import { type TaskContext, type TaskLogger, type TransientTaskRunner, isPythonRunner } from '../runner';
 import type { TransientRecord } from './store';
 import { Metric, withKeys } from './telemetry';
 import { type Engine, transientRunner } from './engine';
+import { FUNCTION_TIMED_OUT, type RunEvent, RunnerFunctionError } from './runner-functions';
 import { afterSettle, announce, randomId, recordBucket } from './transitions';
 
 /** What the worker needs of an SQS record. */
@@ -204,7 +205,9 @@ const run = async (
     },
   };
   try {
-    const status = await runner.process(record.transient, context);
+    const status = isPythonRunner(runner)
+      ? await runInFunction(engine, task, { transient: record.transient, attempt: delivery.receiveCount, runId: token })
+      : await runner.process(record.transient, context);
     if (isFinalType(statusTypeOf(engine.workflow.catalog, status))) return { status };
     const reason = `returned "${String(status)}", which is not a success or error status of ${engine.workflow.catalog.statusFile}`;
     logger.error('runner returned an invalid status; recording its failed status', { returned: status, status: runner.failedStatusMessage });
@@ -223,6 +226,23 @@ const run = async (
     return { status: Status.NotProcessed, error: errorText(error), retryIn: retryDelaySeconds(engine.retryBaseSeconds, delivery.receiveCount) };
   } finally {
     clearTimeout(timer);
+  }
+};
+
+/**
+ * A Python runner's run, in its own function, whose timeout is the runner's: what it returns is checked as any
+ * runner's status. A run its function stopped at the timeout records nothing, as a TypeScript run that Lambda
+ * stops: its message comes back, and after its last delivery the dead-letter handler records "time limit exceeded".
+ */
+const runInFunction = async (engine: Engine, task: string, event: RunEvent): Promise<string> => {
+  if (!engine.functions) throw new ConfigError(`"${task}" is a Python runner, and this engine has no way to run its function`);
+  try {
+    return (await engine.functions.run(task, event)) as string;
+  } catch (error) {
+    if (error instanceof RunnerFunctionError && error.errorType === FUNCTION_TIMED_OUT) {
+      throw new DeadlinePassedError(`the run's function stopped it at its timeout (${error.message}); nothing recorded`);
+    }
+    throw error;
   }
 };
 

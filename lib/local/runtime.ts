@@ -20,11 +20,12 @@ import { dispatcherHandler } from '../handlers/dispatcher';
 import { systemWorkerHandler } from '../handlers/system-worker';
 import { transientWorkerHandler } from '../handlers/transient-worker';
 import { slug } from '../queue/queue-settings';
-import { type AnyRunner, isTransientRunner } from '../runner';
+import { type AnyRunner, isPythonRunner, isTransientRunner } from '../runner';
 import { DEAD_LETTER_FUNCTION, deadLetterSettings, dispatcherSettings } from '../settings/framework-functions';
 import { createSystemServices } from '../bootstrap/system-services';
 import { ServiceName } from '../engine/telemetry';
 import { SqsEventSource, type SqsHandler } from './event-source';
+import { type PythonFunctions, startPythonFunctions } from './python-functions';
 import { lambdaContext, withTimeout } from './lambda-context';
 import { type LocalResources, createResources } from './resources';
 import { type LocalService, localAwsEnv, localClientConfig, startLocalServices } from './services';
@@ -93,6 +94,8 @@ export interface LocalRuntimeOptions {
   readonly onInvocation?: (functionName: string, outcome: { records: number; failed: number; error?: Error }) => void;
   /** More environment for the handlers (e.g. the TNS stand-in's URL and bot), set before they load. */
   readonly environment?: Readonly<Record<string, string>>;
+  /** Where what the Python runners print goes. @default stderr */
+  readonly onPythonOutput?: (line: string) => void;
   /** Runners scheduled although not initially enabled (as an operator would enable them). */
   readonly enable?: readonly string[];
   /** Where scratch data goes (SCRATCH_LOCATION) unless `environment` says. @default .blast-local/scratch */
@@ -120,6 +123,8 @@ export class LocalRuntime {
     readonly handlers: Handlers,
     readonly sqs: SQSClient,
     private readonly options: LocalRuntimeOptions,
+    /** The stand-in for the Python runners' functions, when any is registered. */
+    private readonly pythonFunctions?: PythonFunctions,
   ) {}
 
   /** Starts the services, creates the resources, loads the handlers; nothing runs until `run()`. */
@@ -128,15 +133,19 @@ export class LocalRuntime {
     const [dynamodb, sqsService] = options.endpoints
       ? [external(options.endpoints.dynamodb), external(options.endpoints.sqs)]
       : await startLocalServices();
+    let pythonFunctions: PythonFunctions | undefined;
     try {
       const dynamo = new DynamoDBClient(localClientConfig(dynamodb.endpoint));
       // Many pollers share this client; the SDK's default of 50 sockets would queue them.
       const sqs = new SQSClient({ ...localClientConfig(sqsService.endpoint), requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 512 }) } });
       const runners = options.chaos ? withPlanTimeouts(options.runners, options.chaos) : options.runners;
       const resources = await createResources(dynamo, sqs, runners, options.prefix ?? 'blast', deadLetterTimeoutOf(options.chaos));
+      const pythonRunners = runners.filter(isPythonRunner);
+      pythonFunctions = pythonRunners.length > 0 ? await startPythonFunctions(pythonRunners, options.onPythonOutput ?? ((line) => console.error(line))) : undefined;
       Object.assign(process.env, localAwsEnv, resources.env, {
         AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
         AWS_ENDPOINT_URL_SQS: sqsService.endpoint,
+        ...(pythonFunctions ? { AWS_ENDPOINT_URL_LAMBDA: pythonFunctions.endpoint, [ENV.runnerFunctions]: JSON.stringify(pythonFunctions.functionNames) } : {}),
         [ENV.fixturesDir]: options.fixturesDir ?? 'fixtures',
         [ENV.scratchLocation]: options.scratchDir ?? join('.blast-local', 'scratch'),
         ...(options.retryBaseSeconds === undefined ? {} : { [ENV.retryBaseSeconds]: String(options.retryBaseSeconds) }),
@@ -152,9 +161,9 @@ export class LocalRuntime {
         sqs,
         ...withPlan(chaos && operatorPlan(chaos), 'local-runtime'),
       });
-      return new LocalRuntime(dynamodb, sqsService, resources, engine, handlers, sqs, { ...options, runners });
+      return new LocalRuntime(dynamodb, sqsService, resources, engine, handlers, sqs, { ...options, runners }, pythonFunctions);
     } catch (error) {
-      await Promise.all([dynamodb.stop(), sqsService.stop()]);
+      await Promise.all([dynamodb.stop(), sqsService.stop(), pythonFunctions?.stop()]);
       throw error;
     }
   }
@@ -272,7 +281,7 @@ export class LocalRuntime {
     await waiting;
     clearTimeout(notice);
     this.sqs.destroy();
-    await Promise.all([this.dynamodb.stop(), this.sqsService.stop()]);
+    await Promise.all([this.dynamodb.stop(), this.sqsService.stop(), this.pythonFunctions?.stop()]);
   }
 }
 

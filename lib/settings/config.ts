@@ -1,7 +1,7 @@
 /**
  * Handler configuration, read from the environment by entry files only. The same variables configure the
  * Lambda functions (set by the stack) and the local runtime (set by `npm start`); the AWS SDK itself
- * reads AWS_REGION and AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS.
+ * reads AWS_REGION and AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL_LAMBDA.
  */
 import { z } from 'zod';
 import { ConfigError } from '../domain/errors';
@@ -17,6 +17,8 @@ export const ENV = {
   /** Scratch data: `s3://bucket/prefix/` in AWS, a directory locally. */
   scratchLocation: 'SCRATCH_LOCATION',
   deadLetterQueueUrls: 'TASK_DEAD_LETTER_QUEUE_URLS',
+  /** Task → name of the function a Python runner's runs happen in (set only on that runner's worker). */
+  runnerFunctions: 'RUNNER_FUNCTIONS',
 } as const;
 
 const urlMap = z.record(z.string(), z.string().min(1));
@@ -37,6 +39,8 @@ export interface Config {
    */
   readonly secretArns?: Readonly<Record<string, string>>;
   readonly scratchLocation?: string;
+  /** Task → the function a Python runner's runs happen in (Lambda's Invoke takes a name or an ARN). */
+  readonly runnerFunctions?: Readonly<Record<string, string>>;
 }
 
 const json = (env: NodeJS.ProcessEnv, name: string, keys = 'task name'): Record<string, string> => {
@@ -65,5 +69,6 @@ export const loadConfig = (env: NodeJS.ProcessEnv): Config => {
     retryBaseSeconds,
     secretArns: json(env, ENV.secretArns, 'secret name'),
     ...(env[ENV.scratchLocation] ? { scratchLocation: env[ENV.scratchLocation] } : {}),
+    runnerFunctions: json(env, ENV.runnerFunctions),
   };
 };

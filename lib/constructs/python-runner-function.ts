@@ -1,0 +1,73 @@
+/**
+ * A Python runner's own function (issue 14): Lambda's Python runtime on ARM64 running
+ * python/blast_tasks/lambda_handler.py with the runner's file, its memory and timeout, its own log group and a
+ * role that may write its logs and nothing else: it reads and writes no table and no queue, because its worker
+ * (the TypeScript engine) claims, invokes it with the transient and settles. The asset is built at synth by
+ * copying the package and the runner's file, no Docker.
+ */
+import { cpSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { AssetHashType, DockerImage, Duration, Validations } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { runnerLabel } from '../domain/validation';
+import type { PythonTransientRunner } from '../runner';
+import { PROJECT_ROOT } from './handler-function';
+
+/** Lambda's Python runtime for the runners' functions (3.12 or newer, as their code requires). */
+export const PYTHON_RUNTIME = Runtime.PYTHON_3_13;
+/** The handler every Python runner's function runs. */
+export const PYTHON_HANDLER = 'blast_tasks.lambda_handler.handler';
+
+export interface PythonRunnerFunctionProps {
+  readonly runner: PythonTransientRunner;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays | undefined;
+}
+
+export class PythonRunnerFunction extends Construct {
+  readonly function: LambdaFunction;
+  readonly role: Role;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: PythonRunnerFunctionProps) {
+    super(scope, id);
+    const { runner } = props;
+    const { file, className } = runner.python;
+    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH });
+    this.role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `${runnerLabel(runner)} (${this.node.path})` });
+    this.logGroup.grantWrite(this.role);
+    this.function = new LambdaFunction(this, 'Function', {
+      runtime: PYTHON_RUNTIME,
+      architecture: Architecture.ARM_64,
+      handler: PYTHON_HANDLER,
+      code: Code.fromAsset(join(PROJECT_ROOT, 'python'), {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          // Never used: the local bundling below always succeeds (synth runs no Docker).
+          image: DockerImage.fromRegistry('public.ecr.aws/lambda/python:3.13'),
+          local: {
+            tryBundle(outputDir: string) {
+              cpSync(join(PROJECT_ROOT, 'python', 'blast_tasks'), join(outputDir, 'blast_tasks'), { recursive: true, filter: (source) => !source.includes('__pycache__') });
+              mkdirSync(join(outputDir, dirname(file)), { recursive: true });
+              cpSync(join(PROJECT_ROOT, file), join(outputDir, file));
+              return true;
+            },
+          },
+        },
+      }),
+      memorySize: runner.memorySize,
+      timeout: Duration.seconds(runner.timeoutSeconds),
+      description: `Blast Python runner "${runner.taskName}" (${className} in ${file})`,
+      role: this.role,
+      logGroup: this.logGroup,
+      environment: { BLAST_RUNNER_FILE: file, BLAST_RUNNER_CLASS: className },
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: `Python ${PYTHON_RUNTIME.name} is the runtime the Python runners are written and tested for; a newer one is a deliberate upgrade, tested first.`,
+    });
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * The port through which the engine runs a runner whose code runs in a function of its own (a Python runner):
+ * it has claimed the task, it sends the transient, it gets back the status message, and it settles as for any
+ * runner. Implemented over Lambda's Invoke (lib/python/lambda-functions.ts), in AWS and, against the local
+ * runtime's stand-in for Lambda's Python runtime (lib/local/python-functions.ts), here.
+ */
+import type { Transient } from '../runner';
+
+/** What a runner's function receives (python/blast_tasks/lambda_handler.py). */
+export interface RunEvent {
+  readonly transient: Transient;
+  /** 1 for the first delivery. */
+  readonly attempt: number;
+  /** The claim token of this run. */
+  readonly runId: string;
+}
+
+export interface RunnerFunctions {
+  /**
+   * Runs one transient through `task`'s function and returns the status it returned (checked by the caller).
+   * Throws the run's own error (its type and message) when the function failed; a run past its function's timeout
+   * fails as {@link FUNCTION_TIMED_OUT}.
+   */
+  run(task: string, event: RunEvent): Promise<unknown>;
+}
+
+/** The error type Lambda gives a run its function stopped at its timeout. */
+export const FUNCTION_TIMED_OUT = 'Sandbox.Timedout';
+
+/** A run that failed inside a runner's function: named after the error the function raised (e.g. `ValueError`). */
+export class RunnerFunctionError extends Error {
+  constructor(
+    readonly errorType: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = errorType;
+  }
+}

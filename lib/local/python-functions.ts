@@ -1,0 +1,191 @@
+/**
+ * The local runtime's stand-in for Lambda running the Python runners' functions: an HTTP endpoint that answers
+ * Lambda's Invoke (AWS_ENDPOINT_URL_LAMBDA), so the worker calls it through the same SDK client as in AWS, and
+ * behind it the functions' handler (python/blast_tasks/lambda_handler.py) in Python processes, one event at a
+ * time each (python/blast_tasks/serve.py), as many as the runner's concurrency. As Lambda does, a run past the
+ * runner's timeout is stopped (its process killed) and reported as `Sandbox.Timedout`, and a process that dies
+ * is reported as `Runtime.ExitError`; what the runner prints goes to the log.
+ */
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import { createInterface } from 'node:readline';
+import type { PythonTransientRunner } from '../runner';
+import { slug } from '../queue/queue-settings';
+import { FUNCTION_TIMED_OUT } from '../engine/runner-functions';
+import { pythonEnvironment, pythonExecutable } from '../python/interpreter';
+
+export interface PythonFunctions {
+  /** The Invoke endpoint, for AWS_ENDPOINT_URL_LAMBDA. */
+  readonly endpoint: string;
+  /** Task → function name, for RUNNER_FUNCTIONS. */
+  readonly functionNames: Readonly<Record<string, string>>;
+  stop(): Promise<void>;
+}
+
+interface FunctionError {
+  readonly errorType: string;
+  readonly errorMessage: string;
+}
+type Reply = { readonly result: unknown } | { readonly error: FunctionError };
+
+/** One Python process of a function, answering one event at a time. */
+class Sandbox {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private pending?: (reply: Reply) => void;
+  exited = false;
+
+  constructor(runner: PythonTransientRunner, log: (line: string) => void) {
+    const { file, className } = runner.python;
+    this.child = spawn(pythonExecutable(), ['-m', 'blast_tasks.serve'], {
+      env: pythonEnvironment({ BLAST_RUNNER_FILE: file, BLAST_RUNNER_CLASS: className }),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    // A process that died takes its pipe with it: the write fails, and `exit` reports it.
+    this.child.stdin.on('error', () => undefined);
+    createInterface({ input: this.child.stdout }).on('line', (line) => {
+      const settle = this.pending;
+      this.pending = undefined;
+      try {
+        settle?.(JSON.parse(line) as Reply);
+      } catch {
+        settle?.({ error: { errorType: 'Runtime.InvalidResponse', errorMessage: `not a reply: ${line.slice(0, 200)}` } });
+      }
+    });
+    createInterface({ input: this.child.stderr }).on('line', (line) => log(`[${runner.taskName}] ${line}`));
+    const gone = (reason: string) => {
+      this.exited = true;
+      const settle = this.pending;
+      this.pending = undefined;
+      settle?.({ error: { errorType: 'Runtime.ExitError', errorMessage: `Runtime exited: ${reason}` } });
+    };
+    this.child.on('exit', (code, signal) => gone(signal ? `signal ${signal}` : `exit status ${code}`));
+    this.child.on('error', (error: NodeJS.ErrnoException) =>
+      gone(error.code === 'ENOENT' ? `Python 3 was not found ("${pythonExecutable()}"); the Python runners cannot run` : error.message),
+    );
+  }
+
+  /** Runs one event; stops the process and reports a timeout when it takes longer than `timeoutSeconds`. */
+  run(event: unknown, timeoutSeconds: number): Promise<Reply> {
+    if (this.exited) return Promise.resolve({ error: { errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited before the event' } });
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending = undefined;
+        this.kill();
+        resolve({ error: { errorType: FUNCTION_TIMED_OUT, errorMessage: `Task timed out after ${timeoutSeconds.toFixed(2)} seconds` } });
+      }, timeoutSeconds * 1_000);
+      this.pending = (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      };
+      this.child.stdin.write(`${JSON.stringify({ event })}\n`);
+    });
+  }
+
+  kill(): void {
+    this.exited = true;
+    this.child.kill('SIGKILL');
+  }
+}
+
+/** A function's sandboxes: an idle one is reused, a new one started up to the runner's concurrency, else the call waits. */
+class PythonFunction {
+  private readonly idle: Sandbox[] = [];
+  private readonly all = new Set<Sandbox>();
+  private readonly waiting: ((sandbox: Sandbox) => void)[] = [];
+
+  constructor(
+    readonly runner: PythonTransientRunner,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  private acquire(): Promise<Sandbox> {
+    const ready = this.idle.pop();
+    if (ready) return Promise.resolve(ready);
+    if (this.all.size < this.runner.maxConcurrency) {
+      const sandbox = new Sandbox(this.runner, this.log);
+      this.all.add(sandbox);
+      return Promise.resolve(sandbox);
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(sandbox: Sandbox): void {
+    if (sandbox.exited) {
+      this.all.delete(sandbox);
+      const next = this.waiting.shift();
+      if (next) void this.acquire().then(next);
+      return;
+    }
+    const next = this.waiting.shift();
+    if (next) next(sandbox);
+    else this.idle.push(sandbox);
+  }
+
+  async invoke(event: unknown): Promise<Reply> {
+    const sandbox = await this.acquire();
+    try {
+      return await sandbox.run(event, this.runner.timeoutSeconds);
+    } finally {
+      this.release(sandbox);
+    }
+  }
+
+  stop(): void {
+    for (const sandbox of this.all) sandbox.kill();
+  }
+}
+
+const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
+
+const body = (request: IncomingMessage): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+
+/** Starts the stand-in for these Python runners' functions, each named `python-<task slug>`. */
+export const startPythonFunctions = async (runners: readonly PythonTransientRunner[], log: (line: string) => void): Promise<PythonFunctions> => {
+  const found = spawnSync(pythonExecutable(), ['--version'], { encoding: 'utf8' });
+  if (found.error || found.status !== 0) {
+    log(`! Python 3 was not found ("${pythonExecutable()}"): the Python runners (${runners.map((runner) => runner.taskName).join(', ')}) fail every run; the TypeScript runners run`);
+  }
+  const functions = new Map(runners.map((runner) => [`python-${slug(runner.taskName)}`, new PythonFunction(runner, log)]));
+  const answer = (response: ServerResponse, status: number, payload: unknown, functionError?: string) => {
+    response.writeHead(status, { 'content-type': 'application/json', ...(functionError ? { 'x-amz-function-error': functionError } : {}) });
+    response.end(JSON.stringify(payload));
+  };
+  const server = createServer((request, response) => {
+    void (async () => {
+      const match = INVOKE_PATH.exec(new URL(request.url ?? '/', 'http://local').pathname);
+      const fn = match?.[1] ? functions.get(decodeURIComponent(match[1])) : undefined;
+      if (request.method !== 'POST' || !fn) {
+        answer(response, 404, { Type: 'User', message: `Function not found: ${request.url ?? ''}` });
+        return;
+      }
+      let event: unknown;
+      try {
+        event = JSON.parse((await body(request)) || 'null');
+      } catch {
+        answer(response, 400, { Type: 'User', message: 'Could not parse request body into json' });
+        return;
+      }
+      const reply = await fn.invoke(event);
+      if ('error' in reply) answer(response, 200, reply.error, 'Unhandled');
+      else answer(response, 200, reply.result);
+    })().catch((error: unknown) => answer(response, 500, { message: String(error) }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    functionNames: Object.fromEntries([...functions].map(([name, fn]) => [fn.runner.taskName, name])),
+    async stop() {
+      for (const fn of functions.values()) fn.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+};

@@ -1,0 +1,52 @@
+/**
+ * The engine's RunnerFunctions port over Lambda's Invoke: a Python runner's run is one synchronous invocation of
+ * its function with the transient. A function error (what `_run_process` raised, or Lambda's own: a timeout, an
+ * out-of-memory) comes back as a RunnerFunctionError named after its type; the worker retries it or records the
+ * runner's failed status, as for a TypeScript runner that throws. Locally the same calls reach the local
+ * runtime's stand-in (AWS_ENDPOINT_URL_LAMBDA).
+ */
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { z } from 'zod';
+import { ConfigError } from '../domain/errors';
+import { type RunnerFunctions, RunnerFunctionError } from '../engine/runner-functions';
+
+const functionErrorSchema = z.looseObject({ errorType: z.string().optional(), errorMessage: z.string().optional() });
+const resultSchema = z.looseObject({ status: z.unknown() });
+
+/** How long an Invoke may take: the longest runner's timeout plus Lambda's start, so the SDK never cuts a run short. */
+export const invokeClient = (longestTimeoutSeconds: number): LambdaClient =>
+  new LambdaClient({
+    // Only throttling and errors before the run started are worth another attempt; the worker's own retry covers the rest.
+    maxAttempts: 2,
+    retryMode: 'standard',
+    requestHandler: { connectionTimeout: 3_000, requestTimeout: (longestTimeoutSeconds + 15) * 1_000 },
+  });
+
+const text = (payload: Uint8Array | undefined) => (payload ? Buffer.from(payload).toString('utf8') : '');
+
+export const lambdaRunnerFunctions = (client: LambdaClient, functionNames: Readonly<Record<string, string>>): RunnerFunctions => ({
+  async run(task, event) {
+    const name = functionNames[task];
+    if (!name) throw new ConfigError(`no function is configured for the Python runner "${task}" (RUNNER_FUNCTIONS)`);
+    const output = await client.send(new InvokeCommand({ FunctionName: name, Payload: Buffer.from(JSON.stringify(event)) }));
+    const body = text(output.Payload);
+    if (output.FunctionError) {
+      let parsed: z.infer<typeof functionErrorSchema> = {};
+      try {
+        parsed = functionErrorSchema.parse(JSON.parse(body));
+      } catch {
+        parsed = { errorMessage: body.slice(0, 500) };
+      }
+      throw new RunnerFunctionError(parsed.errorType ?? output.FunctionError, parsed.errorMessage ?? 'the function failed and said nothing');
+    }
+    let result: unknown;
+    try {
+      result = JSON.parse(body);
+    } catch {
+      throw new RunnerFunctionError('InvalidResult', `the function returned what is not JSON: ${JSON.stringify(body.slice(0, 200))}`);
+    }
+    const parsed = resultSchema.safeParse(result);
+    if (!parsed.success) throw new RunnerFunctionError('InvalidResult', `the function returned ${JSON.stringify(result)?.slice(0, 200)}, not {"status": ...}`);
+    return parsed.data.status;
+  },
+});

@@ -1,0 +1,30 @@
+"""A Python runner's function: the same handler in AWS Lambda and in the local runtime (blast_tasks.serve).
+
+The TypeScript worker has claimed the task; this runs ``_run_process`` on the event's transient and returns
+the status message, which the worker checks and settles. An exception is the run's failure, reported as
+Lambda reports one (``errorType``, ``errorMessage``); the worker retries it or records the failed status.
+The runner is named by ``BLAST_RUNNER_FILE`` and ``BLAST_RUNNER_CLASS``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, Mapping, Optional
+
+from blast_tasks.loading import load_runner
+from blast_tasks.runner import Transient, TransientTaskRunner
+
+_runner: Optional[TransientTaskRunner] = None
+
+
+def _loaded() -> TransientTaskRunner:
+    global _runner
+    if _runner is None:
+        _runner = load_runner(os.environ["BLAST_RUNNER_FILE"], os.environ["BLAST_RUNNER_CLASS"])
+    return _runner
+
+
+def handler(event: Mapping[str, Any], context: Any = None) -> Dict[str, Any]:
+    """Runs one transient: ``{"transient": {...}, "attempt": n, "runId": "..."}`` -> ``{"status": "..."}``."""
+    status = _loaded()._run_process(Transient.from_event(event["transient"]))
+    return {"status": status}

@@ -1,0 +1,78 @@
+"""The runner base classes and the transient they receive."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
+
+
+@dataclass(frozen=True)
+class Transient:
+    """A transient as Blast's model names its fields."""
+
+    name: str
+    ra_deg: float
+    dec_deg: float
+    public_timestamp: str
+    redshift: Optional[float] = None
+    spectroscopic_class: Optional[str] = None
+
+    @classmethod
+    def from_event(cls, data: Mapping[str, Any]) -> "Transient":
+        """The transient of an event, whose fields the engine writes in camelCase."""
+        return cls(
+            name=str(data["name"]),
+            ra_deg=float(data["raDeg"]),
+            dec_deg=float(data["decDeg"]),
+            public_timestamp=str(data["publicTimestamp"]),
+            redshift=None if data.get("redshift") is None else float(data["redshift"]),
+            spectroscopic_class=data.get("spectroscopicClass"),
+        )
+
+
+class TaskRunner(ABC):
+    """What every runner declares: its task, and the settings Blast's ``TaskRunner`` gives defaults for."""
+
+    #: Blast: ``task_frequency_seconds``; a whole number of minutes.
+    task_frequency_seconds: int = 60
+    #: Blast: ``task_initially_enabled``.
+    task_initially_enabled: bool = True
+    #: Lambda memory in MB.
+    memory_size: int = 512
+    #: Seconds one run may take.
+    timeout_seconds: int = 60
+
+    @property
+    @abstractmethod
+    def task_name(self) -> str:
+        """The task this runner works on, as named in the task fixtures."""
+
+
+class TransientTaskRunner(TaskRunner):
+    """A runner for one task of one transient at a time."""
+
+    #: Deliveries before a message goes to the dead-letter queue; exceptions are retried until then.
+    max_receive_count: int = 3
+    #: Most concurrent runs.
+    max_concurrency: int = 10
+
+    @abstractmethod
+    def _prerequisites(self) -> Mapping[str, str]:
+        """Task name -> the status it must have for this task to run (the task's own "not processed" is implied)."""
+
+    def _failed_status_message(self) -> str:
+        """The status recorded when ``_run_process`` raises on its last attempt (an error-type status)."""
+        return "failed"
+
+    @abstractmethod
+    def _run_process(self, transient: Transient) -> str:
+        """Processes one transient and returns a status message of the status fixtures."""
+
+
+class SystemTaskRunner(TaskRunner):
+    """A runner for work that belongs to no transient. Declared here for Blast's API; runs in TypeScript only."""
+
+    @abstractmethod
+    def run_process(self) -> None:
+        """Does the runner's work."""

@@ -1,0 +1,83 @@
+/**
+ * A Python runner in the stack: its own function on Lambda's Python runtime, whose role may write its logs and
+ * nothing else, invoked by its worker (the one function allowed to), with an asset that runs as Lambda runs it.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { PYTHON_HANDLER, PYTHON_RUNTIME, PythonRunnerFunction } from '../../lib/constructs/python-runner-function';
+import { ENV } from '../../lib/settings/config';
+import { pythonExecutable } from '../../lib/python/interpreter';
+import { registry } from '../../runners/registry';
+import { pythonRunner } from '../../runners/python-runner';
+import { sampleTransient } from '../helpers/factories';
+import { grantLines, grantsOf } from '../helpers/iam';
+import { arnOf, logicalId, synthStack } from '../helpers/stack';
+import { resolvedJson, resource } from '../helpers/template';
+
+const EXAMPLE = pythonRunner('runners/python/example_runner.py', 'ExampleTaskRunner');
+const runners = [...registry.filter((runner) => runner.taskName !== EXAMPLE.taskName), EXAMPLE];
+const { stack, json } = synthStack(runners);
+const built = stack.transientRunners.find((candidate) => candidate.taskName === EXAMPLE.taskName);
+if (!built?.pythonFunction) throw new Error('no Python function for the example runner');
+const python = built.pythonFunction;
+const pythonId = logicalId(python.function);
+
+describe('Stack: a Python runner', () => {
+  it("has its own function on Lambda's Python runtime, with the runner's memory and timeout and its class named", () => {
+    expect(resource(json, pythonId).Properties).toMatchObject({
+      Runtime: PYTHON_RUNTIME.name,
+      Architectures: ['arm64'],
+      Handler: PYTHON_HANDLER,
+      MemorySize: EXAMPLE.memorySize,
+      Timeout: EXAMPLE.timeoutSeconds,
+      Environment: { Variables: { BLAST_RUNNER_FILE: 'runners/python/example_runner.py', BLAST_RUNNER_CLASS: 'ExampleTaskRunner' } },
+    });
+  });
+
+  it('lets that function write its logs and nothing else: no table, no queue', () => {
+    expect(grantLines(grantsOf(json, pythonId))).toEqual([`logs:CreateLogStream ${arnOf(python.logGroup)}`, `logs:PutLogEvents ${arnOf(python.logGroup)}`]);
+  });
+
+  it('lets its worker, and no other function, invoke it, and tells the worker its name', () => {
+    const functions = Object.entries(json.Resources).filter(([, candidate]) => candidate.Type === 'AWS::Lambda::Function').map(([id]) => id);
+    const invokers = functions.filter((id) => grantLines(grantsOf(json, id)).some((line) => line.startsWith('lambda:')));
+    expect(invokers).toEqual([logicalId(built.worker.function)]);
+    expect(grantLines(grantsOf(json, logicalId(built.worker.function))).filter((line) => line.startsWith('lambda:'))).toEqual([
+      `lambda:InvokeFunction ${arnOf(python.function)}`,
+    ]);
+    const variables = (resource(json, logicalId(built.worker.function)).Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(resolvedJson(variables[ENV.runnerFunctions])).toEqual({ [EXAMPLE.taskName]: `<Ref:${pythonId}>` });
+  });
+
+  it('leaves cdk-nag nothing unacknowledged', () => {
+    expect(new AwsSolutionsChecks().validateScope(stack).violations.map((violation) => violation.ruleName)).toEqual([]);
+  });
+
+  it('bundles, without Docker, an asset that runs the runner as Lambda loads it', () => {
+    // Prepare: the function alone, bundled
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'python-asset-')), context: { 'aws:cdk:enable-asset-metadata': true } });
+    const alone = new PythonRunnerFunction(new Stack(app, 'PythonAlone'), 'Example', { runner: EXAMPLE });
+    const assembly = app.synth();
+    const metadata = resource(assembly.getStackByName('PythonAlone').template as never, logicalId(alone.function)).Metadata ?? {};
+    const assetPath = join(assembly.directory, String(metadata['aws:asset:path']));
+    expect(existsSync(join(assetPath, 'blast_tasks', 'lambda_handler.py'))).toBe(true);
+    expect(existsSync(join(assetPath, 'runners', 'python', 'example_runner.py'))).toBe(true);
+
+    // Act: Lambda's Python runtime imports the handler from the task root, with the function's environment
+    const event = { transient: sampleTransient('2010H'), attempt: 1, runId: 'run.1' };
+    const run = spawnSync(pythonExecutable(), ['-c', `import json, sys; from blast_tasks.lambda_handler import handler; print(json.dumps(handler(json.loads(sys.argv[1]))))`, JSON.stringify(event)], {
+      cwd: assetPath,
+      env: { PATH: process.env.PATH, PYTHONPATH: assetPath, BLAST_RUNNER_FILE: 'runners/python/example_runner.py', BLAST_RUNNER_CLASS: 'ExampleTaskRunner' },
+      encoding: 'utf8',
+    });
+
+    // Assess
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({ status: 'processed' });
+  });
+});

@@ -1,0 +1,151 @@
+/**
+ * Runners written in Python on the local runtime: the engine claims, invokes the runner's function (the same
+ * handler Lambda runs, through the local stand-in for Lambda's Invoke) and settles, so a Python runner behaves
+ * as a TypeScript one does: its status is recorded and its successors run at once; an exception is retried and
+ * then recorded as its failed status with the Python error; an unknown status is recorded as its failed status;
+ * a run past its timeout is retried and then recorded as "time limit exceeded"; what it prints reaches the log.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ingestTransients } from '../../lib/engine/ingest';
+import type { LocalRuntime } from '../../lib/local/runtime';
+import { describePythonRunners } from '../../lib/python/declarations';
+import { PythonTransientRunner } from '../../lib/runner';
+import { pythonRunner } from '../../runners/python-runner';
+import { runner, sampleTransient } from '../helpers/factories';
+import { fixturesWithTasks, startTestRuntime, waitFor } from '../helpers/local-stack';
+
+const dir = mkdtempSync(join(tmpdir(), 'python-runners-'));
+const file = join(dir, 'runners.py');
+writeFileSync(
+  file,
+  `import time
+from blast_tasks import TransientTaskRunner
+
+
+class Good(TransientTaskRunner):
+    task_name = "PyGood"
+
+    def _prerequisites(self):
+        return {"PyGood": "not processed"}
+
+    def _run_process(self, transient):
+        print(f"measuring {transient.name} at {transient.ra_deg:.4f}")
+        return "processed"
+
+
+class Raises(TransientTaskRunner):
+    task_name = "PyRaises"
+    max_receive_count = 2
+
+    def _prerequisites(self):
+        return {"PyRaises": "not processed"}
+
+    def _run_process(self, transient):
+        raise ValueError(f"no pixels under {transient.name}")
+
+
+class Invalid(TransientTaskRunner):
+    task_name = "PyInvalid"
+
+    def _prerequisites(self):
+        return {"PyInvalid": "not processed"}
+
+    def _run_process(self, transient):
+        return "nearly done"
+
+
+class Slow(TransientTaskRunner):
+    task_name = "PySlow"
+    timeout_seconds = 1
+    max_receive_count = 2
+
+    def _prerequisites(self):
+        return {"PySlow": "not processed"}
+
+    def _run_process(self, transient):
+        time.sleep(30)
+        return "processed"
+`,
+);
+
+const TASKS = ['PyGood', 'PyRaises', 'PyInvalid', 'PySlow', 'After', 'Cutout download', 'Transient MWEBV'];
+
+describe('Integration: Python runners on the local runtime', () => {
+  let runtime: LocalRuntime;
+  const printed: string[] = [];
+
+  beforeAll(async () => {
+    const pythonRunners = describePythonRunners([file]).map((declared) => new PythonTransientRunner(declared));
+    const after = runner('After', { PyGood: 'processed' });
+    // The registry's example: Blast's docs' class as written there, after a TypeScript stand-in for its prerequisite.
+    const example = pythonRunner('runners/python/example_runner.py', 'ExampleTaskRunner');
+    const cutouts = runner('Cutout download', { 'Cutout download': 'not processed' });
+    runtime = await startTestRuntime([...pythonRunners, after, cutouts, example], {
+      fixturesDir: fixturesWithTasks(TASKS),
+      retryBaseSeconds: 0,
+      onPythonOutput: (line) => printed.push(line),
+    });
+    runtime.run();
+  }, 60_000);
+  afterAll(() => runtime?.stop());
+
+  const registerOf = async (name: string, task: string) => (await runtime.engine.store.transients.get(name))?.registers[task];
+
+  it('records the status its _run_process returns, and its successor (a TypeScript runner) runs at once', async () => {
+    // Act
+    await ingestTransients(runtime.engine, [sampleTransient('sn-good')], { announce: true });
+    const done = await waitFor('After to run after PyGood', async () => {
+      const record = await runtime.engine.store.transients.get('sn-good');
+      return record?.registers.After?.status === 'processed' && record;
+    });
+
+    // Assess
+    expect(done.registers.PyGood).toMatchObject({ status: 'processed', attempt: 1 });
+    expect(printed).toContain('[PyGood] measuring sn-good at 121.6015');
+  });
+
+  it("runs the example class of Blast's docs, as generated into the registry, after its prerequisite", async () => {
+    await ingestTransients(runtime.engine, [sampleTransient('sn-example'), sampleTransient('sn-example-south', { decDeg: -45 })], { announce: true });
+    for (const name of ['sn-example', 'sn-example-south']) {
+      const register = await waitFor(`the example to run on ${name}`, async () => {
+        const found = await registerOf(name, 'Transient MWEBV');
+        return found?.status === 'processed' && found;
+      });
+      expect(register.attempt).toBe(1);
+    }
+  });
+
+  it('retries a run that raised, then records its failed status with the Python error', async () => {
+    await ingestTransients(runtime.engine, [sampleTransient('sn-raises')], { announce: true });
+    const register = await waitFor('PyRaises to be recorded as failed', async () => {
+      const found = await registerOf('sn-raises', 'PyRaises');
+      return found?.status === 'failed' && found;
+    });
+    expect(register).toMatchObject({ attempt: 2, lastError: expect.stringContaining('ValueError: no pixels under sn-raises') });
+  });
+
+  it('records its failed status when it returns a status the fixtures do not have', async () => {
+    await ingestTransients(runtime.engine, [sampleTransient('sn-invalid')], { announce: true });
+    const register = await waitFor('PyInvalid to be recorded as failed', async () => {
+      const found = await registerOf('sn-invalid', 'PyInvalid');
+      return found?.status === 'failed' && found;
+    });
+    expect(register.lastError).toMatch(/returned "nearly done", which is not a success or error status/);
+  });
+
+  it('stops a run past its timeout, retries it, then records "time limit exceeded"', async () => {
+    await ingestTransients(runtime.engine, [sampleTransient('sn-slow')], { announce: true });
+    const register = await waitFor(
+      'PySlow to be recorded as timed out',
+      async () => {
+        const found = await registerOf('sn-slow', 'PySlow');
+        return found?.status === 'time limit exceeded' && found;
+      },
+      50_000,
+    );
+    expect(register).toMatchObject({ attempt: 2, deadLettered: true });
+  }, 60_000);
+});
