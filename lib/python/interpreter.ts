@@ -1,6 +1,6 @@
 /**
- * The Python interpreter the project's Python code runs on here: the project's virtual environment
- * (`.venv`, made by `npm run python:setup` from python/requirements.lock) when there is one, else `python3`.
+ * The Python interpreter the project's Python code runs on here: BLAST_PYTHON when set, else the project's
+ * virtual environment (`.venv`) when there is one, else `python3`.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
