@@ -12,6 +12,7 @@ import type { TransientCounts } from './domain/counts';
 import { type PythonSource, SystemTaskDeclaration, TransientTaskDeclaration } from './domain/declaration';
 import type { Transient } from './domain/transient';
 import type { Prerequisites, ProcessingStatus } from './domain/workflow';
+import { PYTHON_WORKER_MARGIN_SECONDS } from './domain/limits';
 
 export type { TransientCounts } from './domain/counts';
 export { ScratchAccess, SystemCapability, TransientField, transientFields } from './domain/declaration';
@@ -196,12 +197,20 @@ export class PythonTransientRunner extends TransientTaskRunner {
 
   constructor(declared: PythonDeclaration) {
     super();
-    this.python = { file: declared.file, className: declared.className, ...(declared.problem ? { problem: declared.problem } : {}) };
     this.taskName = declared.taskName ?? '';
     this.prerequisites = declared.prerequisites ?? {};
     this.failedStatusMessage = declared.failedStatusMessage ?? '';
     // The settings the class overrides; the others keep the defaults every runner has.
     Object.assign(this, declared.settings ?? {});
+    // `timeout_seconds` is its function's; its worker, which waits for the function, gets a margin more (and so do
+    // the lease and the queue's visibility, which follow the worker's).
+    this.python = {
+      file: declared.file,
+      className: declared.className,
+      timeoutSeconds: this.timeoutSeconds,
+      ...(declared.problem ? { problem: declared.problem } : {}),
+    };
+    Object.assign(this, { timeoutSeconds: this.timeoutSeconds + PYTHON_WORKER_MARGIN_SECONDS });
   }
 
   process(): never {

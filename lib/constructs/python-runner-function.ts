@@ -51,15 +51,16 @@ export class PythonRunnerFunction extends Construct {
           local: {
             tryBundle(outputDir: string) {
               cpSync(join(PROJECT_ROOT, 'python', 'blast_tasks'), join(outputDir, 'blast_tasks'), { recursive: true, filter: (source) => !source.includes('__pycache__') });
+              // The runner's whole folder: the file's own helpers import from beside it, as they do here.
               mkdirSync(join(outputDir, dirname(file)), { recursive: true });
-              cpSync(join(PROJECT_ROOT, file), join(outputDir, file));
+              cpSync(join(PROJECT_ROOT, dirname(file)), join(outputDir, dirname(file)), { recursive: true, filter: (source) => !source.includes('__pycache__') });
               return true;
             },
           },
         },
       }),
       memorySize: runner.memorySize,
-      timeout: Duration.seconds(runner.timeoutSeconds),
+      timeout: Duration.seconds(runner.python.timeoutSeconds),
       description: `Blast Python runner "${runner.taskName}" (${className} in ${file})`,
       role: this.role,
       logGroup: this.logGroup,

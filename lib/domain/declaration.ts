@@ -62,6 +62,8 @@ export interface PythonSource {
   readonly className: string;
   /** The problem the file or class has (an import error, a missing member, a declaration not read yet). */
   readonly problem?: string;
+  /** The function's timeout, the runner's `timeout_seconds`; its worker's is longer (PYTHON_WORKER_MARGIN_SECONDS). */
+  readonly timeoutSeconds: number;
 }
 
 /** Settings every runner may override; the defaults are Blast's and the stack's. */

@@ -28,3 +28,10 @@ export const looksLikeArnSuffix = (name: string): boolean => /-[A-Za-z0-9]{6}$/.
  */
 export const TASK_NAME_RESERVED = ['#', '*', '?', '$'] as const;
 export const reservedInTaskName = (name: string): string[] => TASK_NAME_RESERVED.filter((character) => name.includes(character));
+
+/**
+ * How much longer a Python runner's worker may run than the runner's own function (its `timeout_seconds`): Lambda's
+ * init of the function (up to 10 s) and the call's round trip, so the worker outlives the run it waits for and sees
+ * a timeout as one.
+ */
+export const PYTHON_WORKER_MARGIN_SECONDS = 15;

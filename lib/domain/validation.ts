@@ -12,7 +12,7 @@ import {
   transientFields,
 } from './declaration';
 import { RegistryValidationError } from './errors';
-import { isScheduleRate, isSecretName, reservedInTaskName, settingBounds } from './limits';
+import { PYTHON_WORKER_MARGIN_SECONDS, isScheduleRate, isSecretName, reservedInTaskName, settingBounds } from './limits';
 import { type TaskSpec, type Workflow, buildWorkflow, dependencyEdges, topologicalOrder } from './workflow';
 
 export const runnerLabel = (runner: AnyDeclaration): string => {
@@ -36,9 +36,18 @@ const checkSettings = (runner: AnyDeclaration, label: string, issues: string[]) 
       `${label}, field frequencySeconds: ${frequencySeconds} cannot be an EventBridge schedule (rate expressions take whole minutes: 60, 120, ...)`,
     );
   }
+  const python = isTransientDeclaration(runner) ? runner.python : undefined;
+  if (python) {
+    // Its worker waits for its function a little longer than the function may run, within Lambda's limit.
+    const [min, max] = settingBounds.timeoutSeconds;
+    const longest = max - PYTHON_WORKER_MARGIN_SECONDS;
+    if (!Number.isInteger(python.timeoutSeconds) || python.timeoutSeconds < min || python.timeoutSeconds > longest) {
+      issues.push(`${label}, field timeout_seconds: ${python.timeoutSeconds} is outside ${min}–${longest} (Lambda's ${max} s, less the ${PYTHON_WORKER_MARGIN_SECONDS} s its worker waits beyond it)`);
+    }
+  }
   const numeric: Partial<Record<keyof typeof settingBounds, number>> = {
     memorySize: runner.memorySize,
-    timeoutSeconds: runner.timeoutSeconds,
+    ...(python ? {} : { timeoutSeconds: runner.timeoutSeconds }),
     ...(isTransientDeclaration(runner)
       ? {
           batchSize: runner.batchSize,

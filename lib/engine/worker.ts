@@ -6,7 +6,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { Status, StatusType, isFinalType, statusTypeOf } from '../domain/catalog';
 import { bucketOfRegisters } from '../domain/counts';
-import { ConfigError, NonRetryableTaskError, PoisonMessageError, TaskRunnerError, coerceError } from '../domain/errors';
+import { NonRetryableTaskError, PoisonMessageError, TaskRunnerError, coerceError } from '../domain/errors';
 import { parseTaskMessage } from '../domain/messages';
 import { MAX_CLOCK_SKEW_MS } from '../domain/time';
 import { type Register, isReady, messageOfClaim } from '../domain/workflow';
@@ -120,7 +120,16 @@ export const processDelivery = async (engine: Engine, delivery: Delivery, option
   engine.metrics.add(task, Metric.ReadyToClaim, Math.max(0, claimedAt - message.readyAt));
   // One info line per run ('finished' or 'will retry'): each line costs CloudWatch Logs ingestion.
   log.debug('claimed', { status: Status.Processing, token });
-  const outcome = await run(engine, runner, claimed.record, delivery, token, options.deadline, log);
+  const outcome = await run(engine, runner, claimed.record, delivery, token, options.deadline, log).catch(async (error: unknown) => {
+    if (error instanceof FunctionTimedOutError || error instanceof RunNotStartedError) {
+      // Nothing recorded: the message comes back once this run's lease has ended even on a clock that is behind
+      // (the next delivery takes the task over, or the dead-letter handler records "time limit exceeded").
+      log.warn('run not finished; its message comes back when its lease ends', { error: errorText(error) });
+      const back = (claim.leaseUntil ?? 0) + 2 * MAX_CLOCK_SKEW_MS - engine.clock();
+      await engine.queues.retryLater(task, delivery.receiptHandle, Math.max(1, Math.ceil(back / 1000)));
+    }
+    throw error;
+  });
   assertBeforeDeadline(engine, options.deadline, 'the run finished');
   const finishedAt = engine.clock();
   const duration = finishedAt - claimedAt;
@@ -213,8 +222,9 @@ const run = async (
     logger.error('runner returned an invalid status; recording its failed status', { returned: status, status: runner.failedStatusMessage });
     return { status: runner.failedStatusMessage, error: reason };
   } catch (thrown) {
-    // Past the deadline (its save was refused): Lambda would have stopped the run; nothing is recorded.
-    if (thrown instanceof DeadlinePassedError) throw thrown;
+    // Past the deadline (its save was refused): Lambda would have stopped the run; nothing is recorded. The same
+    // for a run whose function could not be called.
+    if (thrown instanceof DeadlinePassedError || thrown instanceof RunNotStartedError) throw thrown;
     const error = coerceError(thrown);
     engine.metrics.add(task, Metric.Failures);
     const finalAttempt = delivery.receiveCount >= runner.maxReceiveCount;
@@ -229,19 +239,27 @@ const run = async (
   }
 };
 
+/** A run its own function stopped at the function's timeout: nothing is recorded, as when Lambda stops a run. */
+export class FunctionTimedOutError extends DeadlinePassedError {}
 /**
- * A Python runner's run, in its own function, whose timeout is the runner's: what it returns is checked as any
- * runner's status. A run its function stopped at the timeout records nothing, as a TypeScript run that Lambda
- * stops: its message comes back, and after its last delivery the dead-letter handler records "time limit exceeded".
+ * A run whose function could not be called (throttled, refused, misconfigured): it did not start, so nothing is
+ * recorded and the message comes back; the runner's failed status is for what the runner itself does.
+ */
+export class RunNotStartedError extends TaskRunnerError {}
+
+/**
+ * A Python runner's run, in its own function: what it returns is checked as any runner's status, and what it
+ * raised is the runner's failure. A run its function stopped at its timeout records nothing, as a TypeScript run
+ * that Lambda stops: its message comes back, and after its last delivery the dead-letter handler records
+ * "time limit exceeded".
  */
 const runInFunction = async (engine: Engine, task: string, event: RunEvent): Promise<string> => {
-  if (!engine.functions) throw new ConfigError(`"${task}" is a Python runner, and this engine has no way to run its function`);
+  if (!engine.functions) throw new RunNotStartedError(`"${task}" is a Python runner, and this engine has no way to run its function`);
   try {
     return (await engine.functions.run(task, event)) as string;
   } catch (error) {
-    if (error instanceof RunnerFunctionError && error.errorType === FUNCTION_TIMED_OUT) {
-      throw new DeadlinePassedError(`the run's function stopped it at its timeout (${error.message}); nothing recorded`);
-    }
+    if (!(error instanceof RunnerFunctionError)) throw new RunNotStartedError(`its function could not be called: ${errorText(coerceError(error))}`, { cause: error });
+    if (error.errorType === FUNCTION_TIMED_OUT) throw new FunctionTimedOutError(`its function stopped it at its timeout (${error.message}); nothing recorded`);
     throw error;
   }
 };

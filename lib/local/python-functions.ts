@@ -27,11 +27,13 @@ interface FunctionError {
   readonly errorMessage: string;
 }
 type Reply = { readonly result: unknown } | { readonly error: FunctionError };
+type Line = Reply & { readonly id?: number };
 
-/** One Python process of a function, answering one event at a time. */
+/** One Python process of a function (in a process group of its own, with whatever it starts), answering one event at a time. */
 class Sandbox {
   private readonly child: ChildProcessWithoutNullStreams;
-  private pending?: (reply: Reply) => void;
+  private pending?: { readonly id: number; readonly settle: (reply: Reply) => void };
+  private nextId = 0;
   exited = false;
 
   constructor(runner: PythonTransientRunner, log: (line: string) => void) {
@@ -39,24 +41,34 @@ class Sandbox {
     this.child = spawn(pythonExecutable(), ['-m', 'blast_tasks.serve'], {
       env: pythonEnvironment({ BLAST_RUNNER_FILE: file, BLAST_RUNNER_CLASS: className }),
       stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
     });
     // A process that died takes its pipe with it: the write fails, and `exit` reports it.
     this.child.stdin.on('error', () => undefined);
-    createInterface({ input: this.child.stdout }).on('line', (line) => {
-      const settle = this.pending;
-      this.pending = undefined;
+    createInterface({ input: this.child.stdout }).on('line', (text) => {
+      const pending = this.pending;
+      let line: Line | undefined;
       try {
-        settle?.(JSON.parse(line) as Reply);
+        line = JSON.parse(text) as Line;
       } catch {
-        settle?.({ error: { errorType: 'Runtime.InvalidResponse', errorMessage: `not a reply: ${line.slice(0, 200)}` } });
+        line = undefined;
       }
+      if (!pending || line?.id !== pending.id) {
+        // Not the reply to the event in hand: nothing this process says can be trusted any more.
+        this.kill();
+        pending?.settle({ error: { errorType: 'Runtime.InvalidResponse', errorMessage: `not the reply to the event: ${text.slice(0, 200)}` } });
+        this.pending = undefined;
+        return;
+      }
+      this.pending = undefined;
+      pending.settle(line);
     });
     createInterface({ input: this.child.stderr }).on('line', (line) => log(`[${runner.taskName}] ${line}`));
     const gone = (reason: string) => {
       this.exited = true;
-      const settle = this.pending;
+      const pending = this.pending;
       this.pending = undefined;
-      settle?.({ error: { errorType: 'Runtime.ExitError', errorMessage: `Runtime exited: ${reason}` } });
+      pending?.settle({ error: { errorType: 'Runtime.ExitError', errorMessage: `Runtime exited: ${reason}` } });
     };
     this.child.on('exit', (code, signal) => gone(signal ? `signal ${signal}` : `exit status ${code}`));
     this.child.on('error', (error: NodeJS.ErrnoException) =>
@@ -64,26 +76,34 @@ class Sandbox {
     );
   }
 
-  /** Runs one event; stops the process and reports a timeout when it takes longer than `timeoutSeconds`. */
+  /** Runs one event; stops the process (and what it started) and reports a timeout when it takes longer than `timeoutSeconds`. */
   run(event: unknown, timeoutSeconds: number): Promise<Reply> {
     if (this.exited) return Promise.resolve({ error: { errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited before the event' } });
+    const id = ++this.nextId;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.pending = undefined;
         this.kill();
         resolve({ error: { errorType: FUNCTION_TIMED_OUT, errorMessage: `Task timed out after ${timeoutSeconds.toFixed(2)} seconds` } });
       }, timeoutSeconds * 1_000);
-      this.pending = (reply) => {
-        clearTimeout(timer);
-        resolve(reply);
+      this.pending = {
+        id,
+        settle: (reply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        },
       };
-      this.child.stdin.write(`${JSON.stringify({ event })}\n`);
+      this.child.stdin.write(`${JSON.stringify({ id, event })}\n`);
     });
   }
 
   kill(): void {
     this.exited = true;
-    this.child.kill('SIGKILL');
+    try {
+      if (this.child.pid !== undefined) process.kill(-this.child.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
   }
 }
 
@@ -91,15 +111,23 @@ class Sandbox {
 class PythonFunction {
   private readonly idle: Sandbox[] = [];
   private readonly all = new Set<Sandbox>();
-  private readonly waiting: ((sandbox: Sandbox) => void)[] = [];
+  private readonly waiting: ((sandbox: Sandbox | undefined) => void)[] = [];
 
   constructor(
     readonly runner: PythonTransientRunner,
     private readonly log: (line: string) => void,
   ) {}
 
-  private acquire(): Promise<Sandbox> {
-    const ready = this.idle.pop();
+  private stopped = false;
+
+  private acquire(): Promise<Sandbox | undefined> {
+    if (this.stopped) return Promise.resolve(undefined);
+    let ready = this.idle.pop();
+    // One that died while idle is dropped, not handed a run.
+    while (ready?.exited) {
+      this.all.delete(ready);
+      ready = this.idle.pop();
+    }
     if (ready) return Promise.resolve(ready);
     if (this.all.size < this.runner.maxConcurrency) {
       const sandbox = new Sandbox(this.runner, this.log);
@@ -123,15 +151,18 @@ class PythonFunction {
 
   async invoke(event: unknown): Promise<Reply> {
     const sandbox = await this.acquire();
+    if (!sandbox) return { error: { errorType: 'Runtime.Stopped', errorMessage: 'the local runtime is stopping' } };
     try {
-      return await sandbox.run(event, this.runner.timeoutSeconds);
+      return await sandbox.run(event, this.runner.python.timeoutSeconds);
     } finally {
       this.release(sandbox);
     }
   }
 
   stop(): void {
+    this.stopped = true;
     for (const sandbox of this.all) sandbox.kill();
+    for (const waiter of this.waiting.splice(0)) waiter(undefined);
   }
 }
 

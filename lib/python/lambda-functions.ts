@@ -8,7 +8,7 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { z } from 'zod';
 import { ConfigError } from '../domain/errors';
-import { type RunnerFunctions, RunnerFunctionError } from '../engine/runner-functions';
+import { FUNCTION_TIMED_OUT, type RunnerFunctions, RunnerFunctionError } from '../engine/runner-functions';
 
 const functionErrorSchema = z.looseObject({ errorType: z.string().optional(), errorMessage: z.string().optional() });
 const resultSchema = z.looseObject({ status: z.unknown() });
@@ -16,8 +16,9 @@ const resultSchema = z.looseObject({ status: z.unknown() });
 /** How long an Invoke may take: the longest runner's timeout plus Lambda's start, so the SDK never cuts a run short. */
 export const invokeClient = (longestTimeoutSeconds: number): LambdaClient =>
   new LambdaClient({
-    // Only throttling and errors before the run started are worth another attempt; the worker's own retry covers the rest.
-    maxAttempts: 2,
+    // One attempt: a second Invoke after a timeout or a server error could run the transient twice at once. What
+    // fails before the run (throttling among it) brings the message back instead (RunNotStartedError).
+    maxAttempts: 1,
     retryMode: 'standard',
     requestHandler: { connectionTimeout: 3_000, requestTimeout: (longestTimeoutSeconds + 15) * 1_000 },
   });
@@ -37,7 +38,10 @@ export const lambdaRunnerFunctions = (client: LambdaClient, functionNames: Reado
       } catch {
         parsed = { errorMessage: body.slice(0, 500) };
       }
-      throw new RunnerFunctionError(parsed.errorType ?? output.FunctionError, parsed.errorMessage ?? 'the function failed and said nothing');
+      const message = parsed.errorMessage ?? 'the function failed and said nothing';
+      // Lambda has also reported a timeout with a message alone ("... Task timed out after 3.00 seconds").
+      const type = parsed.errorType ?? (/Task timed out after/.test(message) ? FUNCTION_TIMED_OUT : output.FunctionError);
+      throw new RunnerFunctionError(type, message);
     }
     let result: unknown;
     try {

@@ -11,6 +11,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { PYTHON_HANDLER, PYTHON_RUNTIME, PythonRunnerFunction } from '../../lib/constructs/python-runner-function';
 import { ENV } from '../../lib/settings/config';
+import { PYTHON_WORKER_MARGIN_SECONDS } from '../../lib/domain/limits';
 import { pythonExecutable } from '../../lib/python/interpreter';
 import { registry } from '../../runners/registry';
 import { pythonRunner } from '../../runners/python-runner';
@@ -34,9 +35,13 @@ describe('Stack: a Python runner', () => {
       Architectures: ['arm64'],
       Handler: PYTHON_HANDLER,
       MemorySize: EXAMPLE.memorySize,
-      Timeout: EXAMPLE.timeoutSeconds,
+      Timeout: EXAMPLE.python.timeoutSeconds,
       Environment: { Variables: { BLAST_RUNNER_FILE: 'runners/python/example_runner.py', BLAST_RUNNER_CLASS: 'ExampleTaskRunner' } },
     });
+  });
+
+  it('gives its worker, which waits for the function, a margin more than the function may run', () => {
+    expect(resource(json, logicalId(built.worker.function)).Properties?.Timeout).toBe(EXAMPLE.python.timeoutSeconds + PYTHON_WORKER_MARGIN_SECONDS);
   });
 
   it('lets that function write its logs and nothing else: no table, no queue', () => {

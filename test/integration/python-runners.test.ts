@@ -21,7 +21,9 @@ const dir = mkdtempSync(join(tmpdir(), 'python-runners-'));
 const file = join(dir, 'runners.py');
 writeFileSync(
   file,
-  `import time
+  `import subprocess
+import sys
+import time
 from blast_tasks import TransientTaskRunner
 
 
@@ -33,6 +35,19 @@ class Good(TransientTaskRunner):
 
     def _run_process(self, transient):
         print(f"measuring {transient.name} at {transient.ra_deg:.4f}")
+        return "processed"
+
+
+class Chatty(TransientTaskRunner):
+    task_name = "PyChatty"
+
+    def _prerequisites(self):
+        return {"PyChatty": "not processed"}
+
+    def _run_process(self, transient):
+        # Output that bypasses sys.stdout: a subprocess and the original stream both write to file descriptor 1.
+        subprocess.run(["echo", f"subprocess progress on {transient.name}"], check=True)
+        print("straight to the original stdout", file=sys.__stdout__, flush=True)
         return "processed"
 
 
@@ -71,7 +86,7 @@ class Slow(TransientTaskRunner):
 `,
 );
 
-const TASKS = ['PyGood', 'PyRaises', 'PyInvalid', 'PySlow', 'After', 'Cutout download', 'Transient MWEBV'];
+const TASKS = ['PyGood', 'PyChatty', 'PyRaises', 'PyInvalid', 'PySlow', 'After', 'Cutout download', 'Transient MWEBV'];
 
 describe('Integration: Python runners on the local runtime', () => {
   let runtime: LocalRuntime;
@@ -118,6 +133,16 @@ describe('Integration: Python runners on the local runtime', () => {
     }
   });
 
+  it('keeps what a run prints through a subprocess or the original stdout out of its reply, and in the log', async () => {
+    await ingestTransients(runtime.engine, [sampleTransient('sn-chatty')], { announce: true });
+    const register = await waitFor('PyChatty to finish', async () => {
+      const found = await registerOf('sn-chatty', 'PyChatty');
+      return found?.status === 'processed' && found;
+    });
+    expect(register.attempt).toBe(1);
+    expect(printed).toEqual(expect.arrayContaining(['[PyChatty] subprocess progress on sn-chatty', '[PyChatty] straight to the original stdout']));
+  });
+
   it('retries a run that raised, then records its failed status with the Python error', async () => {
     await ingestTransients(runtime.engine, [sampleTransient('sn-raises')], { announce: true });
     const register = await waitFor('PyRaises to be recorded as failed', async () => {
@@ -136,7 +161,7 @@ describe('Integration: Python runners on the local runtime', () => {
     expect(register.lastError).toMatch(/returned "nearly done", which is not a success or error status/);
   });
 
-  it('stops a run past its timeout, retries it, then records "time limit exceeded"', async () => {
+  it('stops a run past its timeout, records nothing, retries it once its lease ends, then records "time limit exceeded"', async () => {
     await ingestTransients(runtime.engine, [sampleTransient('sn-slow')], { announce: true });
     const register = await waitFor(
       'PySlow to be recorded as timed out',
@@ -144,8 +169,10 @@ describe('Integration: Python runners on the local runtime', () => {
         const found = await registerOf('sn-slow', 'PySlow');
         return found?.status === 'time limit exceeded' && found;
       },
-      50_000,
+      90_000,
     );
     expect(register).toMatchObject({ attempt: 2, deadLettered: true });
-  }, 60_000);
+    // Neither run recorded anything; the dead-letter handler did, after the last delivery.
+    expect(register.lastError).toBe('no result after 2 deliveries: the run timed out or crashed every time');
+  }, 100_000);
 });

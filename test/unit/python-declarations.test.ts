@@ -140,6 +140,20 @@ class Wrong(TransientTaskRunner):
     );
   });
 
+  it("keeps timeout_seconds within Lambda's limit less the margin its worker waits beyond it", () => {
+    const file = write(
+      folder(),
+      'long.py',
+      'from blast_tasks import TransientTaskRunner\n\nclass Long(TransientTaskRunner):\n    task_name = "Transient MWEBV"\n    timeout_seconds = 890\n' +
+        '    def _prerequisites(self):\n        return {"Cutout download": "processed"}\n    def _run_process(self, t):\n        return "processed"\n',
+    );
+    const long = pythonRunnerFrom(describePythonRunners([file]), file, 'Long');
+    expect(long.python.timeoutSeconds).toBe(890);
+    expect(validateRegistry(catalog, withPython(long)).issues).toEqual([
+      `Python runner Long in ${file} ("Transient MWEBV"), field timeout_seconds: 890 is outside 1–885 (Lambda's 900 s, less the 15 s its worker waits beyond it)`,
+    ]);
+  });
+
   it('reports a class the generated declarations do not have, with what to run', () => {
     const runner = pythonRunner('runners/python/new_runner.py', 'NewRunner');
     expect(validateRegistry(catalog, [...registry, runner]).issues).toEqual([
