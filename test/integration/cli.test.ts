@@ -97,7 +97,8 @@ describe('CLI: start', () => {
 
   it('with --keep-running, leaves the stack up until Ctrl-C, then stops everything it started', async () => {
     const state = '.blast-local/endpoints.json';
-    const run = cli(['start', '--tick', '300', '--keep-running']);
+    // Blast's three examples: the whole sample set's run is the first test's; this one is about what stays up and what stops.
+    const run = cli(['start', '--tick', '300', '--keep-running', '--transients', examplesFile()]);
     const deadline = Date.now() + 200_000;
     while (!existsSync(state) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
     const endpoints = JSON.parse(readFileSync(state, 'utf8')) as { dynamodbEndpoint: string; sqsEndpoint: string; tableName: string };

@@ -13,6 +13,9 @@ import { Status } from '../../lib/domain/catalog';
 import { ConfigError } from '../../lib/domain/errors';
 import { ingestTransients } from '../../lib/engine/ingest';
 import { runSystemTask, systemTaskContext } from '../../lib/engine/system';
+import { recountTransients } from '../../lib/engine/counts';
+import { COUNTER_SHARDS } from '../../lib/engine/store';
+import { shardOf } from '../../lib/domain/ordering';
 import { updateTransient } from '../../lib/engine/transitions';
 import { type SystemTaskContext, SystemTaskRunner } from '../../lib/runner';
 import { scratchStore } from '../../lib/scratch/scratch-store';
@@ -137,5 +140,24 @@ describe('Runner: Snapshot task register', () => {
       [SnapshotMetric.Completed]: 1,
       [SnapshotMetric.Total]: 4,
     });
+  });
+});
+
+describe('Function: recountTransients', () => {
+  it('repairs the shard whose counters drifted from the status index, once the difference has stayed the settle period', async () => {
+    // Prepare: two waiting transients, counted; then a move lost between a status write and its counter update
+    // (here: one completed too many on the first one's shard)
+    const engine = await engineOnLocalTable(registry, 'fixtures');
+    await ingestTransients(engine, [sampleTransient('counted-a'), sampleTransient('counted-b')]);
+    const drifted = shardOf('counted-a', COUNTER_SHARDS);
+    await engine.store.counters.add(drifted, { completed: 1 });
+
+    // Act: the hourly runner's recount, with a settle period shorter than its 90 s (COUNTER_UPDATE_MAX_DELAY_MS)
+    const result = await recountTransients(engine, { settleMs: 1_000 });
+
+    // Assess: that shard set to what the index holds, and no other touched
+    expect(result).toMatchObject({ repaired: 1, busy: 0, before: { waiting: 2, completed: 1 }, counted: { waiting: 2, completed: 0 } });
+    expect(result.shards.filter((shard) => shard.repaired).map((shard) => shard.shard)).toEqual([drifted]);
+    expect(await engine.store.counters.read()).toMatchObject({ waiting: 2, processing: 0, blocked: 0, completed: 0 });
   });
 });
