@@ -99,7 +99,9 @@ describe('Property: chaos keeps the invariants', () => {
             },
           }));
           const runners = specs.map((spec) => runner(spec.task, spec.prerequisites, { process: spec.process, settings: SETTINGS }));
-          const spec: FaultPlanSpec = { ...plan, journal: join(mkdtempSync(join(tmpdir(), 'chaos-property-')), 'journal.jsonl') };
+          // The dead-letter handler's timeout shortened as the runners' are: a killed invocation of it hides its batch
+          // for six times its timeout (360 s at its own 60 s), past the liveness budget below.
+          const spec: FaultPlanSpec = { ...plan, timeoutSeconds: SETTINGS.timeoutSeconds, journal: join(mkdtempSync(join(tmpdir(), 'chaos-property-')), 'journal.jsonl') };
           await runtime?.stop();
           runtime = await startTestRuntime(runners, { fixturesDir: fixturesWithTasks(tasks), retryBaseSeconds: 1, tickMs: 1_000, chaos: spec });
           runtime.run();
