@@ -29,7 +29,8 @@ import { NonRetryableTaskError, TaskRunnerError } from '../domain/errors';
 import type { EngineClients } from '../bootstrap/create-engine';
 import type { Engine } from '../engine/engine';
 import { queueNameOf } from '../queue/task-queues';
-import { type AnyRunner, type TaskContext, type Transient, type TransientTaskRunner, isTransientRunner } from '../runner';
+import { type AnyRunner, type TaskContext, type Transient, type TransientTaskRunner, isPythonRunner, isTransientRunner } from '../runner';
+import { FUNCTION_TIMED_OUT, type RunnerFunctions, RunnerFunctionError } from '../engine/runner-functions';
 import type { CountBucket } from '../domain/counts';
 import type { TaskStore } from '../engine/store';
 import { currentInvocation, die } from './invocation';
@@ -99,6 +100,43 @@ export const withRunnerFaults = (runner: TransientTaskRunner, plan: FaultPlan, j
     process: { value: process, enumerable: true },
   }) as TransientTaskRunner;
 };
+
+/**
+ * The runners' own functions (Python runners) with the same runner faults and journal as `withRunnerFaults` puts
+ * around `process`, each reported as the function would report it: a raised error, a status the fixtures do not
+ * have, or a run past the function's timeout.
+ */
+export const withFunctionFaults = (functions: RunnerFunctions, engine: Engine, plan: FaultPlan, journal?: Journal): RunnerFunctions => ({
+  async run(task, event) {
+    const runner = engine.runners.get(task);
+    const timeoutSeconds = plan.spec.timeoutSeconds ?? runner?.timeoutSeconds ?? 0;
+    const started = Date.now();
+    const run = { transient: event.transient.name, task, runId: event.runId };
+    journal?.record({ type: 'run-start', ...run, attempt: event.attempt, at: started, deadline: started + timeoutSeconds * 1000 });
+    try {
+      const subject = `${event.transient.name}/${task}`;
+      const target = { key: subject, subject, attempt: event.attempt };
+      const fault = plan.choose(runnerFaults, target);
+      if (fault) recordFault(journal, fault, target);
+      switch (fault) {
+        // A Python runner has no non-retryable error of its own: both are what it raised.
+        case Fault.RunnerThrows:
+        case Fault.RunnerGivesUp:
+          throw new RunnerFunctionError('InjectedRunnerError', `injected failure of ${task} on attempt ${event.attempt}`);
+        case Fault.InvalidStatus:
+          return INVALID_STATUS;
+        case Fault.Overrun: {
+          const limit = runner && isPythonRunner(runner) ? runner.python.timeoutSeconds : timeoutSeconds;
+          await sleep(limit * 1000);
+          throw new RunnerFunctionError(FUNCTION_TIMED_OUT, `Task timed out after ${limit.toFixed(2)} seconds (injected overrun)`);
+        }
+      }
+      return await functions.run(task, event);
+    } finally {
+      journal?.record({ type: 'run-end', ...run, at: Date.now() });
+    }
+  },
+});
 
 /** The runners with the plan's timeout (the local runtime's queues and event sources need the same one). */
 export const withPlanTimeouts = (runners: readonly AnyRunner[], spec: FaultPlanSpec): readonly AnyRunner[] => {
@@ -520,6 +558,7 @@ export const withFaults = (engine: Engine, clients: EngineClients, spec: FaultPl
     ...engine,
     clock,
     runners: new Map([...engine.runners].map(([task, runner]) => [task, isTransientRunner(runner) ? withRunnerFaults(runner, plan, journal) : runner])),
+    ...(engine.functions ? { functions: withFunctionFaults(engine.functions, engine, plan, journal) } : {}),
     store: withConcernKills(withStoreFaults(engine.store, plan, journal), plan, journal),
     queues: withKills(engine.queues, plan, journal, {
       synchronous: ['has'],
