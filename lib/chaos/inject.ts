@@ -63,19 +63,38 @@ const LATE_LANDING_MS = { min: 100, max: 3_000 };
 const recordFault = (journal: Journal | undefined, fault: Fault, target: Target, detail?: string) =>
   journal?.record({ type: 'fault', fault, key: target.key, attempt: target.attempt, ...(detail === undefined ? {} : { detail }), at: Date.now() });
 
+interface RunOf {
+  readonly transient: string;
+  readonly task: string;
+  readonly runId: string;
+  readonly attempt: number;
+}
+
+/**
+ * One run with its start and end journalled (its deadline `timeoutSeconds` after its start), and the runner fault
+ * the plan draws for it handed to `work`, which injects it as its kind of runner would meet it.
+ */
+const journalledRun = async <T>(plan: FaultPlan, journal: Journal | undefined, timeoutSeconds: number, of: RunOf, work: (fault: Fault | undefined) => Promise<T>): Promise<T> => {
+  const { attempt, ...run } = of;
+  const started = Date.now();
+  journal?.record({ type: 'run-start', ...run, attempt, at: started, deadline: started + timeoutSeconds * 1000 });
+  try {
+    const subject = `${run.transient}/${run.task}`;
+    const target = { key: subject, subject, attempt };
+    const fault = plan.choose(runnerFaults, target);
+    if (fault) recordFault(journal, fault, target);
+    return await work(fault);
+  } finally {
+    journal?.record({ type: 'run-end', ...run, at: Date.now() });
+  }
+};
+
 /** The runner with faults around its `process`, its runs journalled, and the plan's timeout if it sets one. */
 export const withRunnerFaults = (runner: TransientTaskRunner, plan: FaultPlan, journal?: Journal): TransientTaskRunner => {
   const timeoutSeconds = plan.spec.timeoutSeconds ?? runner.timeoutSeconds;
   const task = runner.taskName;
-  const process = async (transient: Transient, context: TaskContext): Promise<string> => {
-    const started = Date.now();
-    const run = { transient: transient.name, task, runId: context.runId };
-    journal?.record({ type: 'run-start', ...run, attempt: context.attempt, at: started, deadline: started + timeoutSeconds * 1000 });
-    try {
-      const subject = `${transient.name}/${task}`;
-      const target = { key: subject, subject, attempt: context.attempt };
-      const fault = plan.choose(runnerFaults, target);
-      if (fault) recordFault(journal, fault, target);
+  const process = (transient: Transient, context: TaskContext): Promise<string> =>
+    journalledRun(plan, journal, timeoutSeconds, { transient: transient.name, task, runId: context.runId, attempt: context.attempt }, async (fault) => {
       switch (fault) {
         case Fault.RunnerThrows:
           throw new InjectedRunnerError(`injected failure of ${task} on attempt ${context.attempt}`);
@@ -90,10 +109,7 @@ export const withRunnerFaults = (runner: TransientTaskRunner, plan: FaultPlan, j
           break;
       }
       return await runner.process(transient, context);
-    } finally {
-      journal?.record({ type: 'run-end', ...run, at: Date.now() });
-    }
-  };
+    });
   // The prototype keeps the runner's class (instanceof, settings, other members); only these two differ.
   return Object.create(runner, {
     timeoutSeconds: { value: timeoutSeconds, enumerable: true },
@@ -107,17 +123,11 @@ export const withRunnerFaults = (runner: TransientTaskRunner, plan: FaultPlan, j
  * have, or a run past the function's timeout.
  */
 export const withFunctionFaults = (functions: RunnerFunctions, engine: Engine, plan: FaultPlan, journal?: Journal): RunnerFunctions => ({
-  async run(task, event) {
+  run(task, event) {
     const runner = engine.runners.get(task);
     const timeoutSeconds = plan.spec.timeoutSeconds ?? runner?.timeoutSeconds ?? 0;
-    const started = Date.now();
-    const run = { transient: event.transient.name, task, runId: event.runId };
-    journal?.record({ type: 'run-start', ...run, attempt: event.attempt, at: started, deadline: started + timeoutSeconds * 1000 });
-    try {
-      const subject = `${event.transient.name}/${task}`;
-      const target = { key: subject, subject, attempt: event.attempt };
-      const fault = plan.choose(runnerFaults, target);
-      if (fault) recordFault(journal, fault, target);
+    const of = { transient: event.transient.name, task, runId: event.runId, attempt: event.attempt };
+    return journalledRun(plan, journal, timeoutSeconds, of, async (fault) => {
       switch (fault) {
         // A Python runner has no non-retryable error of its own: both are what it raised.
         case Fault.RunnerThrows:
@@ -132,9 +142,7 @@ export const withFunctionFaults = (functions: RunnerFunctions, engine: Engine, p
         }
       }
       return await functions.run(task, event);
-    } finally {
-      journal?.record({ type: 'run-end', ...run, at: Date.now() });
-    }
+    });
   },
 });
 
