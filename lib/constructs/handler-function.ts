@@ -36,6 +36,17 @@ export type QueueAction = 'SendMessage' | 'ReceiveMessage' | 'DeleteMessage' | '
 /** What a Lambda event source mapping needs of its queue: poll, delete what succeeded, read the queue's settings. */
 export const CONSUME_ACTIONS: readonly QueueAction[] = ['ReceiveMessage', 'DeleteMessage', 'GetQueueAttributes'];
 
+/**
+ * A function's own log group (with its retention) and its own role, allowed to write to that log group and
+ * holding only what is granted through it: not the default role, whose managed policy may write to any log group.
+ */
+export const ownLogsAndRole = (scope: Construct, description: string, retention: RetentionDays = RetentionDays.ONE_MONTH): { logGroup: LogGroup; role: Role } => {
+  const logGroup = new LogGroup(scope, 'Logs', { retention });
+  const role = new Role(scope, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `${description} (${scope.node.path})` });
+  logGroup.grantWrite(role);
+  return { logGroup, role };
+};
+
 export interface HandlerFunctionProps {
   /** The entry file, relative to the project root, e.g. `functions/transient-worker.ts`. */
   readonly entry: string;
@@ -71,13 +82,7 @@ export class HandlerFunction extends Construct {
       throw new Error(`${this.node.path}: memorySize ${memorySize} MB is outside Lambda's ${minMemory}–${maxMemory} MB`);
     }
 
-    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH });
-    // Its own role rather than the default one, whose managed policy may write to any log group.
-    this.role = new Role(this, 'Role', {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: `${props.description} (${this.node.path})`,
-    });
-    this.logGroup.grantWrite(this.role);
+    ({ logGroup: this.logGroup, role: this.role } = ownLogsAndRole(this, props.description, props.logRetention));
 
     const fixtureFiles = [STATUS_FIXTURE, TASK_FIXTURE].map((file) => join(props.fixturesDir, file));
     this.function = new NodejsFunction(this, 'Function', {

@@ -8,13 +8,13 @@
 import { cpSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AssetHashType, DockerImage, Duration, Validations } from 'aws-cdk-lib';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { Role } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { runnerLabel } from '../domain/validation';
 import type { PythonTransientRunner } from '../runner';
-import { PROJECT_ROOT } from './handler-function';
+import { PROJECT_ROOT, ownLogsAndRole } from './handler-function';
 
 /** Lambda's Python runtime for the runners' functions (3.12 or newer, as their code requires). */
 export const PYTHON_RUNTIME = Runtime.PYTHON_3_13;
@@ -36,9 +36,7 @@ export class PythonRunnerFunction extends Construct {
     super(scope, id);
     const { runner } = props;
     const { file, className } = runner.python;
-    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH });
-    this.role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `${runnerLabel(runner)} (${this.node.path})` });
-    this.logGroup.grantWrite(this.role);
+    ({ logGroup: this.logGroup, role: this.role } = ownLogsAndRole(this, runnerLabel(runner), props.logRetention));
     this.function = new LambdaFunction(this, 'Function', {
       runtime: PYTHON_RUNTIME,
       architecture: Architecture.ARM_64,
