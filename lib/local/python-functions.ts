@@ -7,7 +7,8 @@
  * is reported as `Runtime.ExitError`; what the runner prints goes to the log.
  */
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
-import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import { type ServerResponse, createServer } from 'node:http';
+import { text } from 'node:stream/consumers';
 import { createInterface } from 'node:readline';
 import type { PythonTransientRunner } from '../runner';
 import { slug } from '../queue/queue-settings';
@@ -168,14 +169,6 @@ class PythonFunction {
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 
-const body = (request: IncomingMessage): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-
 /** Starts the stand-in for these Python runners' functions, each named `python-<task slug>`. */
 export const startPythonFunctions = async (runners: readonly PythonTransientRunner[], log: (line: string) => void): Promise<PythonFunctions> => {
   const found = spawnSync(pythonExecutable(), ['--version'], { encoding: 'utf8' });
@@ -197,7 +190,7 @@ export const startPythonFunctions = async (runners: readonly PythonTransientRunn
       }
       let event: unknown;
       try {
-        event = JSON.parse((await body(request)) || 'null');
+        event = JSON.parse((await text(request)) || 'null');
       } catch {
         answer(response, 400, { Type: 'User', message: 'Could not parse request body into json' });
         return;
