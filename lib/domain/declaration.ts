@@ -123,3 +123,6 @@ export type AnyDeclaration = TransientTaskDeclaration | SystemTaskDeclaration;
 
 export const isTransientDeclaration = (runner: AnyDeclaration): runner is TransientTaskDeclaration =>
   runner instanceof TransientTaskDeclaration;
+
+/** Where a runner written in Python is; undefined for every other runner. */
+export const pythonSourceOf = (runner: AnyDeclaration): PythonSource | undefined => (isTransientDeclaration(runner) ? runner.python : undefined);

@@ -9,6 +9,7 @@ import {
   SystemCapability,
   type TransientTaskDeclaration,
   isTransientDeclaration,
+  pythonSourceOf,
   transientFields,
 } from './declaration';
 import { RegistryValidationError } from './errors';
@@ -16,7 +17,7 @@ import { PYTHON_WORKER_MARGIN_SECONDS, isScheduleRate, isSecretName, reservedInT
 import { type TaskSpec, type Workflow, buildWorkflow, dependencyEdges, topologicalOrder } from './workflow';
 
 export const runnerLabel = (runner: AnyDeclaration): string => {
-  const python = isTransientDeclaration(runner) ? runner.python : undefined;
+  const python = pythonSourceOf(runner);
   if (python) return `Python runner ${python.className} in ${python.file}${runner.taskName ? ` ("${runner.taskName}")` : ''}`;
   const className = runner.constructor.name;
   return className && className !== 'Object' ? `runner ${className} ("${runner.taskName}")` : `runner "${runner.taskName}"`;
@@ -36,7 +37,7 @@ const checkSettings = (runner: AnyDeclaration, label: string, issues: string[]) 
       `${label}, field frequencySeconds: ${frequencySeconds} cannot be an EventBridge schedule (rate expressions take whole minutes: 60, 120, ...)`,
     );
   }
-  const python = isTransientDeclaration(runner) ? runner.python : undefined;
+  const python = pythonSourceOf(runner);
   if (python) {
     // Its worker waits for its function a little longer than the function may run, within Lambda's limit.
     const [min, max] = settingBounds.timeoutSeconds;
@@ -136,7 +137,7 @@ export const validateRegistry = (catalog: Catalog, runners: readonly AnyDeclarat
   for (const runner of runners) {
     const label = runnerLabel(runner);
     // A Python runner whose declaration could not be read has nothing else to check.
-    const problem = isTransientDeclaration(runner) ? runner.python?.problem : undefined;
+    const problem = pythonSourceOf(runner)?.problem;
     if (problem) {
       issues.push(`${label}: ${problem}`);
       continue;

@@ -74,5 +74,3 @@ export const stalePythonSources = (generated: Readonly<Record<string, string>>, 
     ...Object.keys(generated).filter((file) => !files.includes(file)).map((file) => `${file} is gone since ${GENERATED_PYTHON_MODULE} was generated`),
   ];
 };
-
-
