@@ -30,7 +30,7 @@ import type { EngineClients } from '../bootstrap/create-engine';
 import type { Engine } from '../engine/engine';
 import { queueNameOf } from '../queue/task-queues';
 import { type AnyRunner, type TaskContext, type Transient, type TransientTaskRunner, isPythonRunner, isTransientRunner } from '../runner';
-import { FUNCTION_TIMED_OUT, type RunnerFunctions, RunnerFunctionError } from '../engine/runner-functions';
+import { FUNCTION_TIMED_OUT, NON_RETRYABLE, type RunnerFunctions, RunnerFunctionError } from '../engine/runner-functions';
 import type { CountBucket } from '../domain/counts';
 import type { TaskStore } from '../engine/store';
 import { currentInvocation, die } from './invocation';
@@ -129,10 +129,10 @@ export const withFunctionFaults = (functions: RunnerFunctions, engine: Engine, p
     const of = { transient: event.transient.name, task, runId: event.runId, attempt: event.attempt };
     return journalledRun(plan, journal, timeoutSeconds, of, async (fault) => {
       switch (fault) {
-        // A Python runner has no non-retryable error of its own: both are what it raised.
         case Fault.RunnerThrows:
-        case Fault.RunnerGivesUp:
           throw new RunnerFunctionError('InjectedRunnerError', `injected failure of ${task} on attempt ${event.attempt}`);
+        case Fault.RunnerGivesUp:
+          throw new RunnerFunctionError(NON_RETRYABLE, `injected non-retryable failure of ${task}`);
         case Fault.InvalidStatus:
           return INVALID_STATUS;
         case Fault.Overrun: {

@@ -27,6 +27,9 @@ export interface RunnerFunctions {
 /** The error type Lambda gives a run its function stopped at its timeout. */
 export const FUNCTION_TIMED_OUT = 'Sandbox.Timedout';
 
+/** The error type of a failure the runner says no retry can fix (blast_tasks.NonRetryableTaskError): recorded at once. */
+export const NON_RETRYABLE = 'NonRetryableTaskError';
+
 /** A run that failed inside a runner's function: named after the error the function raised (e.g. `ValueError`). */
 export class RunnerFunctionError extends Error {
   constructor(

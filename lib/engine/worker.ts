@@ -14,7 +14,7 @@ import { type TaskContext, type TaskLogger, type TransientTaskRunner, isPythonRu
 import type { TransientRecord } from './store';
 import { Metric, withKeys } from './telemetry';
 import { type Engine, transientRunner } from './engine';
-import { FUNCTION_TIMED_OUT, type RunEvent, RunnerFunctionError } from './runner-functions';
+import { FUNCTION_TIMED_OUT, NON_RETRYABLE, type RunEvent, RunnerFunctionError } from './runner-functions';
 import { afterSettle, announce, randomId, recordBucket } from './transitions';
 
 /** What the worker needs of an SQS record. */
@@ -251,7 +251,7 @@ export class RunNotStartedError extends TaskRunnerError {}
  * A Python runner's run, in its own function: what it returns is checked as any runner's status, and what it
  * raised is the runner's failure. A run its function stopped at its timeout records nothing, as a TypeScript run
  * that Lambda stops: its message comes back, and after its last delivery the dead-letter handler records
- * "time limit exceeded".
+ * "time limit exceeded". A `NonRetryableTaskError` it raised records its failed status at once, as in TypeScript.
  */
 const runInFunction = async (engine: Engine, task: string, event: RunEvent): Promise<string> => {
   if (!engine.functions) throw new RunNotStartedError(`"${task}" is a Python runner, and this engine has no way to run its function`);
@@ -260,6 +260,7 @@ const runInFunction = async (engine: Engine, task: string, event: RunEvent): Pro
   } catch (error) {
     if (!(error instanceof RunnerFunctionError)) throw new RunNotStartedError(`its function could not be called: ${errorText(coerceError(error))}`, { cause: error });
     if (error.errorType === FUNCTION_TIMED_OUT) throw new FunctionTimedOutError(`its function stopped it at its timeout (${error.message}); nothing recorded`);
+    if (error.errorType === NON_RETRYABLE) throw new NonRetryableTaskError(error.message, { cause: error });
     throw error;
   }
 };

@@ -7,6 +7,6 @@ engine, which calls it through the runner's own function (lambda_handler.handler
 and locally.
 """
 
-from blast_tasks.runner import SystemTaskRunner, TaskRunner, Transient, TransientTaskRunner
+from blast_tasks.runner import NonRetryableTaskError, SystemTaskRunner, TaskRunner, Transient, TransientTaskRunner
 
-__all__ = ["SystemTaskRunner", "TaskRunner", "Transient", "TransientTaskRunner"]
+__all__ = ["NonRetryableTaskError", "SystemTaskRunner", "TaskRunner", "Transient", "TransientTaskRunner"]

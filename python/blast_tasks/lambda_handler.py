@@ -2,7 +2,8 @@
 
 The TypeScript worker has claimed the task; this runs ``_run_process`` on the event's transient and returns
 the status message, which the worker checks and settles. An exception is the run's failure, reported as
-Lambda reports one (``errorType``, ``errorMessage``); the worker retries it or records the failed status.
+Lambda reports one (``errorType``, ``errorMessage``); the worker retries it or records the failed status, at once
+for a ``NonRetryableTaskError``.
 The runner is named by ``BLAST_RUNNER_FILE`` and ``BLAST_RUNNER_CLASS``.
 """
 
@@ -12,7 +13,7 @@ import os
 from typing import Any, Dict, Mapping, Optional
 
 from blast_tasks.loading import load_runner
-from blast_tasks.runner import Transient, TransientTaskRunner
+from blast_tasks.runner import NonRetryableTaskError, Transient, TransientTaskRunner
 
 _runner: Optional[TransientTaskRunner] = None
 
@@ -26,5 +27,11 @@ def _loaded() -> TransientTaskRunner:
 
 def handler(event: Mapping[str, Any], context: Any = None) -> Dict[str, Any]:
     """Runs one transient: ``{"transient": {...}, "attempt": n, "runId": "..."}`` -> ``{"status": "..."}``."""
-    status = _loaded()._run_process(Transient.from_event(event["transient"]))
+    try:
+        status = _loaded()._run_process(Transient.from_event(event["transient"]))
+    except NonRetryableTaskError as error:
+        if type(error) is NonRetryableTaskError:
+            raise
+        # Lambda reports an error by its class's name: a subclass is reported as the base the engine knows, named in the message.
+        raise NonRetryableTaskError(f"{type(error).__name__}: {error}") from error
     return {"status": status}

@@ -31,6 +31,10 @@ class Transient:
         )
 
 
+class NonRetryableTaskError(Exception):
+    """Raised by ``_run_process`` for a failure no retry can fix: the failed status is recorded at once."""
+
+
 class TaskRunner(ABC):
     """What every runner declares: its task, and the settings Blast's ``TaskRunner`` gives defaults for."""
 

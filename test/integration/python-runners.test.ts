@@ -24,7 +24,7 @@ writeFileSync(
   `import subprocess
 import sys
 import time
-from blast_tasks import TransientTaskRunner
+from blast_tasks import NonRetryableTaskError, TransientTaskRunner
 
 
 class Good(TransientTaskRunner):
@@ -62,6 +62,21 @@ class Raises(TransientTaskRunner):
         raise ValueError(f"no pixels under {transient.name}")
 
 
+class UnreadableImage(NonRetryableTaskError):
+    pass
+
+
+class GivesUp(TransientTaskRunner):
+    task_name = "PyGivesUp"
+    max_receive_count = 3
+
+    def _prerequisites(self):
+        return {"PyGivesUp": "not processed"}
+
+    def _run_process(self, transient):
+        raise UnreadableImage(f"the cutout of {transient.name} is corrupt")
+
+
 class Invalid(TransientTaskRunner):
     task_name = "PyInvalid"
 
@@ -86,7 +101,7 @@ class Slow(TransientTaskRunner):
 `,
 );
 
-const TASKS = ['PyGood', 'PyChatty', 'PyRaises', 'PyInvalid', 'PySlow', 'After', 'Cutout download', 'Transient MWEBV'];
+const TASKS = ['PyGood', 'PyChatty', 'PyRaises', 'PyGivesUp', 'PyInvalid', 'PySlow', 'After', 'Cutout download', 'Transient MWEBV'];
 
 describe('Integration: Python runners on the local runtime', () => {
   let runtime: LocalRuntime;
@@ -150,6 +165,15 @@ describe('Integration: Python runners on the local runtime', () => {
       return found?.status === 'failed' && found;
     });
     expect(register).toMatchObject({ attempt: 2, lastError: expect.stringContaining('ValueError: no pixels under sn-raises') });
+  });
+
+  it('records its failed status at once, without retrying, when it raises a NonRetryableTaskError', async () => {
+    await ingestTransients(runtime.engine, [sampleTransient('sn-gives-up')], { announce: true });
+    const register = await waitFor('PyGivesUp to be recorded as failed', async () => {
+      const found = await registerOf('sn-gives-up', 'PyGivesUp');
+      return found?.status === 'failed' && found;
+    });
+    expect(register).toMatchObject({ attempt: 1, lastError: 'NonRetryableTaskError: UnreadableImage: the cutout of sn-gives-up is corrupt' });
   });
 
   it('records its failed status when it returns a status the fixtures do not have', async () => {
