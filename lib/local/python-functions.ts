@@ -23,6 +23,18 @@ export interface PythonFunctions {
   stop(): Promise<void>;
 }
 
+/** One function: the handler's environment (BLAST_RUNNER_FILE and _CLASS, the import path), its limits, a label for its log lines. */
+export interface PythonFunctionSpec {
+  readonly name: string;
+  readonly label: string;
+  readonly environment: NodeJS.ProcessEnv;
+  /** Where the process runs (Lambda: the unpacked asset). @default this process's */
+  readonly cwd?: string;
+  readonly timeoutSeconds: number;
+  /** Processes at most, as Lambda's concurrency. */
+  readonly maxConcurrency: number;
+}
+
 interface FunctionError {
   readonly errorType: string;
   readonly errorMessage: string;
@@ -37,10 +49,10 @@ class Sandbox {
   private nextId = 0;
   exited = false;
 
-  constructor(runner: PythonTransientRunner, log: (line: string) => void) {
-    const { file, className } = runner.python;
+  constructor(spec: PythonFunctionSpec, log: (line: string) => void) {
     this.child = spawn(pythonExecutable(), ['-m', 'blast_tasks.serve'], {
-      env: pythonEnvironment({ BLAST_RUNNER_FILE: file, BLAST_RUNNER_CLASS: className }),
+      env: spec.environment,
+      ...(spec.cwd ? { cwd: spec.cwd } : {}),
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
     });
@@ -64,7 +76,7 @@ class Sandbox {
       this.pending = undefined;
       pending.settle(line);
     });
-    createInterface({ input: this.child.stderr }).on('line', (line) => log(`[${runner.taskName}] ${line}`));
+    createInterface({ input: this.child.stderr }).on('line', (line) => log(`[${spec.label}] ${line}`));
     const gone = (reason: string) => {
       this.exited = true;
       const pending = this.pending;
@@ -115,7 +127,7 @@ class PythonFunction {
   private readonly waiting: ((sandbox: Sandbox | undefined) => void)[] = [];
 
   constructor(
-    readonly runner: PythonTransientRunner,
+    readonly spec: PythonFunctionSpec,
     private readonly log: (line: string) => void,
   ) {}
 
@@ -130,8 +142,8 @@ class PythonFunction {
       ready = this.idle.pop();
     }
     if (ready) return Promise.resolve(ready);
-    if (this.all.size < this.runner.maxConcurrency) {
-      const sandbox = new Sandbox(this.runner, this.log);
+    if (this.all.size < this.spec.maxConcurrency) {
+      const sandbox = new Sandbox(this.spec, this.log);
       this.all.add(sandbox);
       return Promise.resolve(sandbox);
     }
@@ -154,7 +166,7 @@ class PythonFunction {
     const sandbox = await this.acquire();
     if (!sandbox) return { error: { errorType: 'Runtime.Stopped', errorMessage: 'the local runtime is stopping' } };
     try {
-      return await sandbox.run(event, this.runner.python.timeoutSeconds);
+      return await sandbox.run(event, this.spec.timeoutSeconds);
     } finally {
       this.release(sandbox);
     }
@@ -169,13 +181,9 @@ class PythonFunction {
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 
-/** Starts the stand-in for these Python runners' functions, each named `python-<task slug>`. */
-export const startPythonFunctions = async (runners: readonly PythonTransientRunner[], log: (line: string) => void): Promise<PythonFunctions> => {
-  const found = spawnSync(pythonExecutable(), ['--version'], { encoding: 'utf8' });
-  if (found.error || found.status !== 0) {
-    log(`! Python 3 was not found ("${pythonExecutable()}"): the Python runners (${runners.map((runner) => runner.taskName).join(', ')}) fail every run; the TypeScript runners run`);
-  }
-  const functions = new Map(runners.map((runner) => [`python-${slug(runner.taskName)}`, new PythonFunction(runner, log)]));
+/** Serves Lambda's Invoke for these functions, each by its name. */
+export const servePythonFunctions = async (specs: readonly PythonFunctionSpec[], log: (line: string) => void): Promise<{ readonly endpoint: string; stop(): Promise<void> }> => {
+  const functions = new Map(specs.map((spec) => [spec.name, new PythonFunction(spec, log)]));
   const answer = (response: ServerResponse, status: number, payload: unknown, functionError?: string) => {
     response.writeHead(status, { 'content-type': 'application/json', ...(functionError ? { 'x-amz-function-error': functionError } : {}) });
     response.end(JSON.stringify(payload));
@@ -183,7 +191,9 @@ export const startPythonFunctions = async (runners: readonly PythonTransientRunn
   const server = createServer((request, response) => {
     void (async () => {
       const match = INVOKE_PATH.exec(new URL(request.url ?? '/', 'http://local').pathname);
-      const fn = match?.[1] ? functions.get(decodeURIComponent(match[1])) : undefined;
+      // Lambda takes a function's name or its ARN.
+      const named = match?.[1] ? decodeURIComponent(match[1]).split(':function:').pop() : undefined;
+      const fn = named ? functions.get(named) : undefined;
       if (request.method !== 'POST' || !fn) {
         answer(response, 404, { Type: 'User', message: `Function not found: ${request.url ?? ''}` });
         return;
@@ -205,11 +215,36 @@ export const startPythonFunctions = async (runners: readonly PythonTransientRunn
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    functionNames: Object.fromEntries([...functions].map(([name, fn]) => [fn.runner.taskName, name])),
     async stop() {
       for (const fn of functions.values()) fn.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
+  };
+};
+
+/** Says, in one line, when there is no Python to run these functions. */
+export const warnIfNoPython = (runs: string, log: (line: string) => void): void => {
+  const found = spawnSync(pythonExecutable(), ['--version'], { encoding: 'utf8' });
+  if (found.error || found.status !== 0) log(`! Python 3 was not found ("${pythonExecutable()}"): ${runs} fail every run; the TypeScript runners run`);
+};
+
+/** Starts the stand-in for these Python runners' functions, each named `python-<task slug>`, run from this project's sources. */
+export const startPythonFunctions = async (runners: readonly PythonTransientRunner[], log: (line: string) => void): Promise<PythonFunctions> => {
+  warnIfNoPython(`the Python runners (${runners.map((runner) => runner.taskName).join(', ')})`, log);
+  const specs = runners.map(
+    (runner): PythonFunctionSpec => ({
+      name: `python-${slug(runner.taskName)}`,
+      label: runner.taskName,
+      environment: pythonEnvironment({ BLAST_RUNNER_FILE: runner.python.file, BLAST_RUNNER_CLASS: runner.python.className }),
+      timeoutSeconds: runner.python.timeoutSeconds,
+      maxConcurrency: runner.maxConcurrency,
+    }),
+  );
+  const served = await servePythonFunctions(specs, log);
+  return {
+    endpoint: served.endpoint,
+    functionNames: Object.fromEntries(runners.map((runner, index) => [runner.taskName, specs[index]?.name ?? ''])),
+    stop: () => served.stop(),
   };
 };

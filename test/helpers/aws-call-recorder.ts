@@ -1,14 +1,15 @@
 /**
  * A recording proxy on loopback in front of a local AWS service (DynamoDB Local, the SQS emulator, the S3
- * emulator, the Secrets Manager stand-in). Every request is forwarded unchanged but for its Host header;
- * on the way it records who made it (the access key id of the SigV4 credential scope, one per function),
- * the operation (X-Amz-Target for the JSON protocols, the method and path for S3's REST one) and the body,
+ * emulator, the Secrets Manager stand-in, a deployment's Lambda Invoke endpoint). Every request is forwarded
+ * unchanged but for its Host header; on the way it records who made it (the access key id of the SigV4
+ * credential scope, one per function), the operation (X-Amz-Target for the JSON protocols, the method and path
+ * for the REST ones: S3, Lambda) and the body,
  * so a test can tell which function made which AWS call on which resource. A fault hook can answer a call
  * with an error instead of forwarding it.
  */
 import { type IncomingMessage, type ServerResponse, createServer, request } from 'node:http';
 
-export type RecordedService = 'dynamodb' | 'sqs' | 's3' | 'secretsmanager';
+export type RecordedService = 'dynamodb' | 'sqs' | 's3' | 'secretsmanager' | 'lambda';
 
 export interface RecordedCall {
   readonly service: RecordedService;
@@ -60,8 +61,8 @@ const parseJson = (raw: Buffer): Record<string, unknown> => {
   return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
 };
 
-export const startRecordingProxy = (service: RecordedService, upstream: string): Promise<RecordingProxy> => {
-  const target = new URL(upstream);
+/** `upstream` may be given later, as a function read at each call (a service that starts after its callers are configured). */
+export const startRecordingProxy = (service: RecordedService, upstream: string | (() => string)): Promise<RecordingProxy> => {
   const calls: RecordedCall[] = [];
   const proxy: { fault?: RecordingProxy['fault'] } = {};
 
@@ -90,6 +91,7 @@ export const startRecordingProxy = (service: RecordedService, upstream: string):
       return;
     }
     calls.push(call);
+    const target = new URL(typeof upstream === 'string' ? upstream : upstream());
     const forwarded = request(
       { hostname: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: { ...incoming.headers, host: target.host } },
       (answer) => {

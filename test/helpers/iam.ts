@@ -138,7 +138,12 @@ export interface ArnResolver {
   queueArn(url: string): string;
   /** The full ARN (with its random suffix) of the secret a SecretId (name, partial or full ARN) names. */
   secretArn(secretId: string): string;
+  /** The ARN of the function a FunctionName (name or ARN) names. @default no Lambda calls expected */
+  functionArn?(nameOrArn: string): string;
 }
+
+/** Lambda's Invoke, as its REST path names it. */
+const LAMBDA_INVOKE_PATH = /^\/2015-03-31\/functions\/([^/?]+)\/invocations/;
 
 const SQS_BATCH_ACTIONS: Record<string, string> = {
   SendMessageBatch: 'SendMessage',
@@ -238,6 +243,11 @@ export const requiredPermissions = (
   arns: ArnResolver,
 ): RequiredPermission[] => {
   if (call.service === 's3') return s3Permissions(call);
+  if (call.service === 'lambda') {
+    const name = LAMBDA_INVOKE_PATH.exec(call.path)?.[1];
+    if (!name || !arns.functionArn) throw new Error(`a Lambda call this contract does not know: ${call.method} ${call.path}`);
+    return [{ action: 'lambda:InvokeFunction', resource: arns.functionArn(decodeURIComponent(name)) }];
+  }
   if (call.service === 'secretsmanager') {
     const { SecretId } = z.looseObject({ SecretId: z.string() }).parse(call.body);
     return [{ action: `secretsmanager:${call.operation}`, resource: arns.secretArn(SecretId) }];

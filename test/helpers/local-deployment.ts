@@ -15,6 +15,8 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-s
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { LAMBDA_TASK_ROOT } from '../../lib/constructs/handler-function';
+import { PYTHON_HANDLER } from '../../lib/constructs/python-runner-function';
+import { type PythonFunctionSpec, servePythonFunctions } from '../../lib/local/python-functions';
 import { SqsEventSource } from '../../lib/local/event-source';
 import { localAwsEnv, localClientConfig } from '../../lib/local/services';
 import { FunctionHost } from './function-host';
@@ -30,6 +32,8 @@ export interface Endpoints {
   readonly s3?: string;
   /** Where the functions find Secrets Manager. @default none: a function that reads a secret fails */
   readonly secretsManager?: string;
+  /** Where the functions find Lambda's Invoke (a worker invoking its Python runner's function). @default none */
+  readonly lambda?: string;
 }
 
 export interface LocalDeploymentOptions {
@@ -50,6 +54,14 @@ export interface DeployedQueue {
   readonly arn: string;
 }
 
+/** What runs a function: the bundled Node handler in its process, or a Python function behind the deployment's Invoke endpoint. */
+export interface Host {
+  /** What the function wrote (Node: its JSON log lines and EMF documents; Python: what the runner printed). */
+  readonly output: string[];
+  invoke(event: unknown, timeoutMs: number): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
 export interface DeployedFunction {
   readonly logicalId: string;
   readonly name: string;
@@ -60,7 +72,8 @@ export interface DeployedFunction {
   readonly serviceName: string;
   readonly timeoutMs: number;
   readonly environment: Readonly<Record<string, string>>;
-  readonly host: FunctionHost;
+  readonly runtime: 'nodejs' | 'python';
+  readonly host: Host;
 }
 
 const props = <T extends z.ZodType>(resource: CfnResource, schema: T, resolver: IntrinsicResolver): z.infer<T> =>
@@ -94,7 +107,8 @@ const queueProps = z.strictObject({
 
 const functionProps = z.looseObject({
   Code: z.looseObject({ S3Key: z.string().regex(/^[0-9a-f]{64}\.zip$/) }),
-  Handler: z.string().regex(/^index\.handler$/),
+  Runtime: z.string().regex(/^(nodejs|python)\d/),
+  Handler: z.union([z.literal('index.handler'), z.literal(PYTHON_HANDLER)]),
   MemorySize: z.number().int(),
   Timeout: z.number().int(),
   Environment: z.strictObject({ Variables: z.record(z.string(), z.string()) }).optional(),
@@ -206,6 +220,8 @@ const localResolver = (template: CfnTemplate, prefix: string, names: Names): Int
   };
 };
 
+type Invoke = Awaited<ReturnType<typeof servePythonFunctions>>;
+
 export class LocalDeployment {
   private readonly sources: SqsEventSource[] = [];
   private readonly clients: SQSClient[] = [];
@@ -220,7 +236,13 @@ export class LocalDeployment {
     readonly names: Names,
     readonly functions: ReadonlyMap<string, DeployedFunction>,
     private readonly options: LocalDeploymentOptions,
+    private readonly invoke?: Invoke,
   ) {}
+
+  /** Lambda's Invoke for the Python functions (the upstream of the functions' `lambda` endpoint); undefined without any. */
+  get lambdaEndpoint(): string | undefined {
+    return this.invoke?.endpoint;
+  }
 
   static async deploy(options: LocalDeploymentOptions): Promise<LocalDeployment> {
     const { template, prefix } = options;
@@ -229,6 +251,7 @@ export class LocalDeployment {
     const dynamo = new DynamoDBClient(localClientConfig(options.direct.dynamodb));
     const sqs = new SQSClient(localClientConfig(options.direct.sqs));
     const s3 = options.direct.s3 ? new S3Client({ ...localClientConfig(options.direct.s3), forcePathStyle: true }) : undefined;
+    let invoke: Invoke | undefined;
     try {
       for (const [logicalId, resource] of resourcesOfType(template, 'AWS::S3::Bucket')) {
         props(resource, bucketProps, resolver);
@@ -283,55 +306,90 @@ export class LocalDeployment {
         names.queues.set(logicalId, { name, url, arn: attributes.Attributes?.QueueArn ?? '' });
       }
 
+      const declared = resourcesOfType(template, 'AWS::Lambda::Function').map(([logicalId, resource]) => {
+        const fn = props(resource, functionProps, resolver);
+        // The code CloudFormation would fetch: the S3 key names the asset's hash, staged as asset.<hash>.
+        const assetDir = join(options.assemblyDir, `asset.${fn.Code.S3Key.replace(/\.zip$/, '')}`);
+        // Lambda unpacks the asset at /var/task; here it stays where synth put it.
+        const variables = Object.fromEntries(
+          Object.entries(fn.Environment?.Variables ?? {}).map(([name, value]) => [name, value.startsWith(LAMBDA_TASK_ROOT) ? assetDir + value.slice(LAMBDA_TASK_ROOT.length) : value]),
+        );
+        const name = resolver.ref(logicalId);
+        const environment: Record<string, string> = {
+          ...variables,
+          AWS_LAMBDA_FUNCTION_NAME: name,
+          AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.MemorySize),
+          AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+          LAMBDA_TASK_ROOT: assetDir,
+          AWS_REGION: REGION,
+          AWS_DEFAULT_REGION: REGION,
+          AWS_ACCESS_KEY_ID: logicalId,
+          AWS_SECRET_ACCESS_KEY: 'local',
+          AWS_ENDPOINT_URL_DYNAMODB: options.forFunctions.dynamodb,
+          AWS_ENDPOINT_URL_SQS: options.forFunctions.sqs,
+          ...(options.forFunctions.s3 ? { AWS_ENDPOINT_URL_S3: options.forFunctions.s3 } : {}),
+          ...(options.forFunctions.secretsManager ? { AWS_ENDPOINT_URL_SECRETS_MANAGER: options.forFunctions.secretsManager } : {}),
+          ...(options.forFunctions.lambda ? { AWS_ENDPOINT_URL_LAMBDA: options.forFunctions.lambda } : {}),
+        };
+        const deployed = { logicalId, name, arn: resolver.getAtt(logicalId, 'Arn'), accessKeyId: logicalId, serviceName: variables.POWERTOOLS_SERVICE_NAME ?? '', timeoutMs: fn.Timeout * 1000 };
+        return { fn, assetDir, environment, deployed };
+      });
+
+      // The Python functions answer Lambda's Invoke, in Python processes run from their assets, as Lambda's Python runtime does.
+      const python = declared.filter(({ fn }) => fn.Runtime.startsWith('python'));
+      const printed = new Map(python.map(({ deployed }) => [deployed.logicalId, [] as string[]]));
+      const specs = python.map(
+        ({ fn, assetDir, environment, deployed }): PythonFunctionSpec => ({
+          name: deployed.name,
+          label: deployed.logicalId,
+          environment: { ...environment, PATH: process.env.PATH ?? '/usr/bin:/bin', PYTHONPATH: assetDir, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' },
+          cwd: assetDir,
+          timeoutSeconds: fn.Timeout,
+          maxConcurrency: 10,
+        }),
+      );
+      invoke = specs.length > 0
+        ? await servePythonFunctions(specs, (line) => {
+            const [, label = '', text = line] = /^\[([^\]]+)\] (.*)$/.exec(line) ?? [];
+            printed.get(label)?.push(text);
+          })
+        : undefined;
+      const invokeUrl = (name: string) => `${invoke?.endpoint ?? ''}/2015-03-31/functions/${encodeURIComponent(name)}/invocations`;
+
       const started = await Promise.allSettled(
-        resourcesOfType(template, 'AWS::Lambda::Function').map(async ([logicalId, resource]): Promise<DeployedFunction> => {
-          const fn = props(resource, functionProps, resolver);
-          // The code CloudFormation would fetch: the S3 key names the asset's hash, staged as asset.<hash>.
-          const assetDir = join(options.assemblyDir, `asset.${fn.Code.S3Key.replace(/\.zip$/, '')}`);
+        declared.map(async ({ fn, assetDir, environment, deployed }): Promise<DeployedFunction> => {
+          if (fn.Runtime.startsWith('python')) {
+            const host: Host = {
+              output: printed.get(deployed.logicalId) ?? [],
+              async invoke(event) {
+                const response = await fetch(invokeUrl(deployed.name), { method: 'POST', body: JSON.stringify(event) });
+                const payload: unknown = await response.json();
+                if (response.headers.get('x-amz-function-error')) throw new Error(`${deployed.name}: ${JSON.stringify(payload)}`);
+                return payload;
+              },
+              stop: () => Promise.resolve(),
+            };
+            return { ...deployed, environment, runtime: 'python', host };
+          }
           const modulePath = ['index.mjs', 'index.js'].map((file) => join(assetDir, file)).find((file) => existsSync(file));
-          if (!modulePath) throw new Error(`${logicalId}: the asset ${assetDir} has no index.mjs or index.js`);
-          // Lambda unpacks the asset at /var/task; here it stays where synth put it.
-          const variables = Object.fromEntries(
-            Object.entries(fn.Environment?.Variables ?? {}).map(([name, value]) => [name, value.startsWith(LAMBDA_TASK_ROOT) ? assetDir + value.slice(LAMBDA_TASK_ROOT.length) : value]),
-          );
-          const name = resolver.ref(logicalId);
-          const environment = {
-            ...variables,
-            AWS_LAMBDA_FUNCTION_NAME: name,
-            AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.MemorySize),
-            AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-            LAMBDA_TASK_ROOT: assetDir,
-            AWS_REGION: REGION,
-            AWS_DEFAULT_REGION: REGION,
-            AWS_ACCESS_KEY_ID: logicalId,
-            AWS_SECRET_ACCESS_KEY: 'local',
-            AWS_ENDPOINT_URL_DYNAMODB: options.forFunctions.dynamodb,
-            AWS_ENDPOINT_URL_SQS: options.forFunctions.sqs,
-            ...(options.forFunctions.s3 ? { AWS_ENDPOINT_URL_S3: options.forFunctions.s3 } : {}),
-            ...(options.forFunctions.secretsManager ? { AWS_ENDPOINT_URL_SECRETS_MANAGER: options.forFunctions.secretsManager } : {}),
+          if (!modulePath) throw new Error(`${deployed.logicalId}: the asset ${assetDir} has no index.mjs or index.js`);
+          const nodeEnvironment = {
+            ...environment,
             // Lambda runs Node 22, which the bundled SDK supports without a notice; these processes run this machine's Node.
             AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           };
-          const host = await FunctionHost.start({ modulePath, functionName: name, memoryMb: fn.MemorySize, environment });
-          return {
-            logicalId,
-            name,
-            arn: resolver.getAtt(logicalId, 'Arn'),
-            accessKeyId: logicalId,
-            serviceName: variables.POWERTOOLS_SERVICE_NAME ?? '',
-            timeoutMs: fn.Timeout * 1000,
-            environment,
-            host,
-          };
+          const host = await FunctionHost.start({ modulePath, functionName: deployed.name, memoryMb: fn.MemorySize, environment: nodeEnvironment });
+          return { ...deployed, environment: nodeEnvironment, runtime: 'nodejs', host };
         }),
       );
       const functions = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
       const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
       if (failed) {
         await Promise.all(functions.map((fn) => fn.host.stop()));
+        await invoke?.stop();
         throw failed.reason;
       }
-      return new LocalDeployment(template, resolver, names, new Map(functions.map((fn) => [fn.logicalId, fn])), options);
+      return new LocalDeployment(template, resolver, names, new Map(functions.map((fn) => [fn.logicalId, fn])), options, invoke);
     } finally {
       dynamo.destroy();
       sqs.destroy();
@@ -446,5 +504,6 @@ export class LocalDeployment {
     await Promise.all(this.sources.map((source) => source.stop()));
     this.clients.forEach((client) => client.destroy());
     await Promise.all([...this.functions.values()].map((fn) => fn.host.stop()));
+    await this.invoke?.stop();
   }
 }

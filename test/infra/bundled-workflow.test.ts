@@ -31,7 +31,7 @@ import { resetRegister } from '../../lib/domain/workflow';
 import { outputOf } from '../../lib/engine/operations';
 import { ingestTransients } from '../../lib/engine/ingest';
 import { localClientConfig } from '../../lib/local/services';
-import { isTransientRunner } from '../../lib/runner';
+import { isPythonRunner, isTransientRunner } from '../../lib/runner';
 import { COUNTER_SHARDS } from '../../lib/engine/store';
 import { shardOf } from '../../lib/domain/ordering';
 import { keys } from '../../lib/store/dynamodb';
@@ -53,6 +53,8 @@ import { type CfnTemplate, cfnTemplateSchema, resolveIntrinsics, resourcesOfType
 const EXAMPLES = ['2010H', '2010ag', '2010ai'];
 /** Actions the Lambda service uses on the function's behalf to ship its logs; no handler code calls them. */
 const RUNTIME_ACTIONS = new Set(['logs:CreateLogStream', 'logs:PutLogEvents']);
+/** The kind of a Python runner's function, which runs no handler of ours and so names no service. */
+const PYTHON_RUNNER_KIND = 'python-runner';
 const SCHEDULE_TICK_MS = 2_000;
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
@@ -73,7 +75,7 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
   let stack: TaskRunnersStack;
   let template: CfnTemplate;
   let deployment: LocalDeployment;
-  let proxies: { dynamodb: RecordingProxy; sqs: RecordingProxy; s3: RecordingProxy; secretsManager: RecordingProxy };
+  let proxies: { dynamodb: RecordingProxy; sqs: RecordingProxy; s3: RecordingProxy; secretsManager: RecordingProxy; lambda: RecordingProxy };
   let engine: Engine;
   let s3Emulator: S3Emulator;
   let secrets: SecretsManagerStandIn;
@@ -116,19 +118,21 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
     // What an operator does before enabling the TNS runners (docs/deploying.md: Secrets).
     secrets.createSecret(TNS_SECRET_NAME, tns.environment());
     const direct = { dynamodb: inject('dynamodbEndpoint'), sqs: inject('sqsEndpoint'), s3: s3Emulator.endpoint, secretsManager: secrets.endpoint };
-    const [dynamodb, sqs, s3, secretsManager] = await Promise.all([
+    const [dynamodb, sqs, s3, secretsManager, lambda] = await Promise.all([
       startRecordingProxy('dynamodb', direct.dynamodb),
       startRecordingProxy('sqs', direct.sqs),
       startRecordingProxy('s3', direct.s3),
       startRecordingProxy('secretsmanager', direct.secretsManager),
+      // The deployment's own Invoke endpoint for the Python runners' functions, once it is deployed.
+      startRecordingProxy('lambda', () => deployment.lambdaEndpoint ?? 'http://127.0.0.1:9'),
     ]);
-    proxies = { dynamodb, sqs, s3, secretsManager };
+    proxies = { dynamodb, sqs, s3, secretsManager, lambda };
     deployment = await LocalDeployment.deploy({
       template,
       assemblyDir: assembly.directory,
       prefix: `b${process.pid.toString(36)}${Date.now().toString(36)}`,
       direct,
-      forFunctions: { dynamodb: dynamodb.endpoint, sqs: sqs.endpoint, s3: s3.endpoint, secretsManager: secretsManager.endpoint },
+      forFunctions: { dynamodb: dynamodb.endpoint, sqs: sqs.endpoint, s3: s3.endpoint, secretsManager: secretsManager.endpoint, lambda: lambda.endpoint },
     });
     engine = createEngine(
       { tableName: deployment.tableName(), queueUrls: {}, deadLetterQueueArns: {}, fixturesDir: 'fixtures', retryBaseSeconds: 10 },
@@ -155,7 +159,7 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
     await ticking;
     await deployment?.schedulesSettled();
     await deployment?.stop();
-    await Promise.all([proxies?.dynamodb.stop(), proxies?.sqs.stop(), proxies?.s3.stop(), proxies?.secretsManager.stop()]);
+    await Promise.all([proxies?.dynamodb.stop(), proxies?.sqs.stop(), proxies?.s3.stop(), proxies?.secretsManager.stop(), proxies?.lambda.stop()]);
     await Promise.all([s3Emulator?.stop(), secrets?.stop(), tns?.stop()]);
     rmSync(outdir, { recursive: true, force: true });
   });
@@ -441,7 +445,7 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
 
   describe('IAM contract', () => {
     const callsByFunction = () =>
-      [...proxies.dynamodb.calls, ...proxies.sqs.calls, ...proxies.s3.calls, ...proxies.secretsManager.calls]
+      [...proxies.dynamodb.calls, ...proxies.sqs.calls, ...proxies.s3.calls, ...proxies.secretsManager.calls, ...proxies.lambda.calls]
         .filter((call) => deployment.functions.has(call.accessKeyId))
         .map((call) => ({
           fn: deployment.functions.get(call.accessKeyId)?.logicalId ?? '',
@@ -450,11 +454,16 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
             tableArn: (table) => `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${table}`,
             queueArn: (url) => deployment.queueByUrl(url)?.arn ?? `unknown queue ${url}`,
             secretArn: (id) => secrets.find(id)?.arn ?? `unknown secret ${id}`,
+            functionArn: (name) => deployment.functionNamed(name).arn,
           }),
         }));
 
     it('ran every function of the template', () => {
-      const ran = new Set(callsByFunction().map(({ fn }) => fn));
+      // A function ran when it made a call, or was invoked (a Python runner's function, which makes none of its own).
+      const invoked = callsByFunction().flatMap(({ needs }) =>
+        needs.flatMap((need) => (need.action === 'lambda:InvokeFunction' ? [[...deployment.functions.values()].find((fn) => fn.arn === need.resource)?.logicalId ?? need.resource] : [])),
+      );
+      const ran = new Set([...callsByFunction().map(({ fn }) => fn), ...invoked]);
       expect([...deployment.functions.keys()].filter((fn) => !ran.has(fn))).toEqual([]);
     });
 
@@ -473,19 +482,22 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
     it('used every action granted to each kind of function, outside the log shipping the Lambda service does', () => {
       const kinds = new Map<string, { granted: Set<string>; used: Set<string> }>();
       const kindOf = (fn: string) => {
-        const service = deployment.functions.get(fn)?.serviceName ?? 'unknown';
+        const deployed = deployment.functions.get(fn);
+        const service = deployed?.runtime === 'python' ? PYTHON_RUNNER_KIND : (deployed?.serviceName ?? 'unknown');
         const kind = kinds.get(service) ?? { granted: new Set<string>(), used: new Set<string>() };
         kinds.set(service, kind);
         return kind;
       };
       for (const fn of deployment.functions.keys()) {
-        for (const grant of grantsOf(template, fn, deployment.resolver)) if (!RUNTIME_ACTIONS.has(grant.action)) kindOf(fn).granted.add(grant.action);
+        const kind = kindOf(fn);
+        for (const grant of grantsOf(template, fn, deployment.resolver)) if (!RUNTIME_ACTIONS.has(grant.action)) kind.granted.add(grant.action);
       }
       for (const { fn, needs } of callsByFunction()) for (const need of needs) kindOf(fn).used.add(need.action);
 
       // Every kind of function the registry deploys; a system runner adds its own kind, whose grants its run must use.
       const expectedKinds: string[] = [ServiceName.DeadLetter, ServiceName.Dispatcher, ServiceName.TransientWorker];
       if (registry.some((candidate) => !isTransientRunner(candidate))) expectedKinds.push(ServiceName.SystemWorker);
+      if (registry.some(isPythonRunner)) expectedKinds.push(PYTHON_RUNNER_KIND);
       expect([...kinds.keys()].sort()).toEqual(expectedKinds.sort());
       const unused = [...kinds].flatMap(([service, { granted, used }]) => [...granted].filter((action) => !used.has(action)).map((action) => `${service}: ${action}`));
       expect(unused).toEqual([]);
@@ -506,7 +518,7 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
 
   describe('Telemetry of the bundled handlers', () => {
     const lines = () =>
-      [...deployment.functions.values()].flatMap((fn) =>
+      [...deployment.functions.values()].filter((fn) => fn.runtime === 'nodejs').flatMap((fn) =>
         fn.host.output.map((line) => ({ fn, entry: z.record(z.string(), z.unknown()).parse(JSON.parse(line)) })),
       );
     const alarmQueries = z.array(
