@@ -20,7 +20,8 @@ const project = (lines: string) => {
 /** The tests' own environment, without BLAST_PYTHON (which would skip making one). */
 const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ ...process.env, BLAST_PYTHON: '', ...extra });
 
-describe('Function: ensurePythonEnvironment', () => {
+// Each case makes real environments (python3 -m venv, pip), which takes a while on a busy machine.
+describe('Function: ensurePythonEnvironment', { timeout: 240_000 }, () => {
   it('makes the environment from the lock, records the lock’s hash in it, and leaves it alone while the lock is unchanged', async () => {
     // Prepare
     const paths = project('# no packages\n');
