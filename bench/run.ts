@@ -14,7 +14,8 @@ import { Status } from '../lib/domain/catalog';
 import { assertValidRegistry } from '../lib/domain/validation';
 import { loadCatalog } from '../lib/fixtures/load-catalog';
 import { type LocalService, localClientConfig, startLocalServices } from '../lib/local/services';
-import { isTransientRunner } from '../lib/runner';
+import { isPythonRunner, isTransientRunner } from '../lib/runner';
+import { ensurePythonEnvironment } from '../lib/python/environment';
 import { createTableInput } from '../lib/store/dynamodb/table';
 import { keys } from '../lib/store/dynamodb';
 import { bundleHandlers, bundleScript } from './bundle';
@@ -109,6 +110,11 @@ const runBenchmark = async (mode: 'quick' | 'full'): Promise<Measurements> => {
   const startLoad = loadavg()[0] ?? 0;
   const prefix = `bench${Date.now().toString(36)}`;
   assertValidRegistry(loadCatalog(FIXTURES), exampleRegistry);
+  if (exampleRegistry.some(isPythonRunner)) {
+    progress('making the Python environment for the Python runners');
+    const python = await ensurePythonEnvironment({ onLine: progress });
+    if (!python.ready) progress(`! ${python.problem}`);
+  }
 
   progress('bundling the handlers with esbuild');
   rmSync(WORK_DIR, { recursive: true, force: true });

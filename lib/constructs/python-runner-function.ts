@@ -1,6 +1,7 @@
 /**
- * A Python runner's own function (issue 14): Lambda's Python runtime on ARM64 running
- * python/blast_tasks/lambda_handler.py with the runner's file, its memory and timeout, its own log group and a
+ * A Python runner's own function (issue 14): Lambda's Python runtime (python-runtime.ts) running
+ * python/blast_tasks/lambda_handler.py with the runner's file, the stack's layer of the Python runners'
+ * packages (python-packages-layer.ts), its memory and timeout, its own log group and a
  * role that may write its logs and nothing else: it reads and writes no table and no queue, because its worker
  * (the TypeScript engine) claims, invokes it with the transient and settles. The asset is built at synth by
  * copying the package and the runner's file, no Docker.
@@ -9,15 +10,16 @@ import { cpSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AssetHashType, DockerImage, Duration, Validations } from 'aws-cdk-lib';
 import type { Role } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Code, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { runnerLabel } from '../domain/validation';
 import type { PythonTransientRunner } from '../runner';
 import { PROJECT_ROOT, ownLogsAndRole } from './handler-function';
+import { PythonPackagesLayer } from './python-packages-layer';
+import { PYTHON_ARCHITECTURE, PYTHON_RUNTIME } from './python-runtime';
 
-/** Lambda's Python runtime for the runners' functions (3.12 or newer, as their code requires). */
-export const PYTHON_RUNTIME = Runtime.PYTHON_3_13;
+export { PYTHON_ARCHITECTURE, PYTHON_RUNTIME };
 /** The handler every Python runner's function runs. */
 export const PYTHON_HANDLER = 'blast_tasks.lambda_handler.handler';
 
@@ -39,8 +41,9 @@ export class PythonRunnerFunction extends Construct {
     ({ logGroup: this.logGroup, role: this.role } = ownLogsAndRole(this, runnerLabel(runner), props.logRetention));
     this.function = new LambdaFunction(this, 'Function', {
       runtime: PYTHON_RUNTIME,
-      architecture: Architecture.ARM_64,
+      architecture: PYTHON_ARCHITECTURE,
       handler: PYTHON_HANDLER,
+      layers: [PythonPackagesLayer.of(this).layer],
       code: Code.fromAsset(join(PROJECT_ROOT, 'python'), {
         assetHashType: AssetHashType.OUTPUT,
         bundling: {

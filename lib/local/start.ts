@@ -10,7 +10,8 @@ import { coerceError } from '../domain/errors';
 import { assertValidRegistry } from '../domain/validation';
 import { ingestTransients } from '../engine/ingest';
 import { loadCatalog } from '../fixtures/load-catalog';
-import type { AnyRunner, Transient } from '../runner';
+import { type AnyRunner, type Transient, isPythonRunner } from '../runner';
+import { ensurePythonEnvironment } from '../python/environment';
 import { readTransientFile, rowErrorLines } from '../fixtures/transient-files';
 import { ProcessingStatus, processingStatus } from '../domain/workflow';
 import { renderChaosReport } from './chaos-report';
@@ -80,6 +81,11 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
     if (!(error instanceof LocalServiceError)) throw error;
     print(colors.red(error.message));
     return 1;
+  }
+  if (options.runners.some(isPythonRunner)) {
+    // Missing Python is said once, by the Python runners' stand-in; a failed install here.
+    const python = await ensurePythonEnvironment({ onLine: (line) => print(colors.dim(`  ${line}`)) });
+    if (!python.ready && python.cause === 'install-failed') print(colors.yellow(`! ${python.problem}; the TypeScript runners run`));
   }
   print(colors.dim(`starting DynamoDB Local (${java.version}) and the SQS emulator on loopback…`));
   const restoreStdout = redirectJsonLogs(options.logFile);

@@ -1,17 +1,22 @@
 /**
  * The Python interpreter the project's Python code runs on here: BLAST_PYTHON when set, else the project's
- * virtual environment (`.venv`) when there is one, else `python3`.
+ * virtual environment (`.venv`, made by environment.ts) when there is one, else `python3`.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { ConfigError } from '../domain/errors';
+import { VENV_DIR } from './environment';
 
 /** The folder of the blast_tasks package, put on PYTHONPATH. */
 export const PYTHON_PACKAGE_DIR = 'python';
-const VENV_PYTHON = join('.venv', 'bin', 'python');
 
-export const pythonExecutable = (): string => process.env.BLAST_PYTHON ?? (existsSync(VENV_PYTHON) ? VENV_PYTHON : 'python3');
+/** BLAST_PYTHON, else the environment's interpreter (an absolute path: it runs from other folders too), else python3. */
+export const pythonExecutable = (): string => {
+  if (process.env.BLAST_PYTHON) return process.env.BLAST_PYTHON;
+  const venvPython = resolve(VENV_DIR, 'bin', 'python');
+  return existsSync(venvPython) ? venvPython : 'python3';
+};
 
 /** The environment a Python process of the project runs with: the blast_tasks package importable. */
 export const pythonEnvironment = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({

@@ -336,6 +336,8 @@ export class LocalDeployment {
       });
 
       // The Python functions answer Lambda's Invoke, in Python processes run from their assets, as Lambda's Python runtime does.
+      // Their layer (the lock's packages built for Lambda's Python 3.13) cannot load in this machine's Python: .venv's
+      // interpreter, with the same lock's packages built for this machine, stands in for it.
       const python = declared.filter(({ fn }) => fn.Runtime.startsWith('python'));
       const printed = new Map(python.map(({ deployed }) => [deployed.logicalId, [] as string[]]));
       const specs = python.map(

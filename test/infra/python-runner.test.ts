@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { PYTHON_HANDLER, PYTHON_RUNTIME, PythonRunnerFunction } from '../../lib/constructs/python-runner-function';
+import { PYTHON_ARCHITECTURE, PYTHON_HANDLER, PYTHON_RUNTIME, PythonRunnerFunction } from '../../lib/constructs/python-runner-function';
 import { ENV } from '../../lib/settings/config';
 import { PYTHON_WORKER_MARGIN_SECONDS } from '../../lib/domain/limits';
 import { pythonExecutable } from '../../lib/python/interpreter';
@@ -32,7 +32,7 @@ describe('Stack: a Python runner', () => {
   it("has its own function on Lambda's Python runtime, with the runner's memory and timeout and its class named", () => {
     expect(resource(json, pythonId).Properties).toMatchObject({
       Runtime: PYTHON_RUNTIME.name,
-      Architectures: ['arm64'],
+      Architectures: [PYTHON_ARCHITECTURE.name],
       Handler: PYTHON_HANDLER,
       MemorySize: EXAMPLE.memorySize,
       Timeout: EXAMPLE.python.timeoutSeconds,

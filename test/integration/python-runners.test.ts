@@ -3,15 +3,17 @@
  * handler Lambda runs, through the local stand-in for Lambda's Invoke) and settles, so a Python runner behaves
  * as a TypeScript one does: its status is recorded and its successors run at once; an exception is retried and
  * then recorded as its failed status with the Python error; an unknown status is recorded as its failed status;
- * a run past its timeout is retried and then recorded as "time limit exceeded"; what it prints reaches the log.
+ * a run past its timeout is retried and then recorded as "time limit exceeded"; what it prints reaches the log;
+ * it imports numpy, astropy and photutils from the environment made from python/requirements.txt.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestTransients } from '../../lib/engine/ingest';
 import type { LocalRuntime } from '../../lib/local/runtime';
 import { describePythonRunners } from '../../lib/python/declarations';
+import { REQUIREMENTS_LOCK } from '../../lib/python/requirements';
 import { PythonTransientRunner } from '../../lib/runner';
 import { pythonRunner } from '../../runners/python-runner';
 import { runner, sampleTransient } from '../helpers/factories';
@@ -87,6 +89,28 @@ class Invalid(TransientTaskRunner):
         return "nearly done"
 
 
+class Science(TransientTaskRunner):
+    task_name = "PyScience"
+
+    def _prerequisites(self):
+        return {"PyScience": "not processed"}
+
+    def _run_process(self, transient):
+        # The lock's packages (python/requirements.txt), from the environment the project's scripts made.
+        import astropy
+        import astropy.units as u
+        import numpy as np
+        import photutils
+        from astropy.coordinates import SkyCoord
+        from photutils.aperture import CircularAperture, aperture_photometry
+
+        galactic = SkyCoord(transient.ra_deg * u.deg, transient.dec_deg * u.deg).galactic
+        flux = aperture_photometry(np.ones((21, 21)), CircularAperture((10, 10), r=3))["aperture_sum"][0]
+        print(f"numpy {np.__version__} astropy {astropy.__version__} photutils {photutils.__version__}")
+        print(f"{transient.name}: l {galactic.l.deg:.2f} b {galactic.b.deg:.2f}, flux in r=3 of ones {flux:.4f}")
+        return "processed"
+
+
 class Slow(TransientTaskRunner):
     task_name = "PySlow"
     timeout_seconds = 1
@@ -101,7 +125,7 @@ class Slow(TransientTaskRunner):
 `,
 );
 
-const TASKS = ['PyGood', 'PyChatty', 'PyRaises', 'PyGivesUp', 'PyInvalid', 'PySlow', 'After', 'Cutout download', 'Transient MWEBV'];
+const TASKS = ['PyGood', 'PyChatty', 'PyScience', 'PyRaises', 'PyGivesUp', 'PyInvalid', 'PySlow', 'After', 'Cutout download', 'Transient MWEBV'];
 
 describe('Integration: Python runners on the local runtime', () => {
   let runtime: LocalRuntime;
@@ -146,6 +170,24 @@ describe('Integration: Python runners on the local runtime', () => {
       });
       expect(register.attempt).toBe(1);
     }
+  });
+
+  it("runs a runner that imports numpy, astropy and photutils, at the lock's versions", async () => {
+    // Prepare: the versions python/requirements.txt pins
+    const lock = readFileSync(REQUIREMENTS_LOCK, 'utf8');
+    const pinned = (name: string) => new RegExp(`^${name}==(\\S+)`, 'm').exec(lock)?.[1];
+
+    // Act
+    await ingestTransients(runtime.engine, [sampleTransient('sn-science')], { announce: true });
+    const register = await waitFor('PyScience to finish', async () => {
+      const found = await registerOf('sn-science', 'PyScience');
+      return found?.status === 'processed' && found;
+    });
+
+    // Assess: π·3² is the sum of ones inside a circle of radius 3
+    expect(register.attempt).toBe(1);
+    expect(printed).toContain(`[PyScience] numpy ${pinned('numpy')} astropy ${pinned('astropy')} photutils ${pinned('photutils')}`);
+    expect(printed).toContain(`[PyScience] sn-science: l 220.77 b 17.11, flux in r=3 of ones ${(Math.PI * 9).toFixed(4)}`);
   });
 
   it('keeps what a run prints through a subprocess or the original stdout out of its reply, and in the log', async () => {
