@@ -30,6 +30,8 @@ export const containerVisibilitySeconds = (heartbeatSeconds: number): number => 
 
 /** The worker of a container runner only claims and starts the run: its function's timeout. */
 export const CONTAINER_WORKER_TIMEOUT_SECONDS = 60;
+/** Its memory (the runner's `memorySize` is the container's). */
+export const CONTAINER_WORKER_MEMORY_MB = 512;
 
 /**
  * The longest container run. SQS keeps a received message in flight at most 12 hours in all (a visibility change
