@@ -165,7 +165,7 @@ export const isTransientRunner = (runner: AnyRunner): runner is TransientTaskRun
   runner instanceof TransientTaskRunner;
 
 /** The settings a Python runner class may override (python/blast_tasks/describe.py SETTINGS). */
-export type PythonSetting = 'frequencySeconds' | 'initiallyEnabled' | 'memorySize' | 'timeoutSeconds' | 'maxReceiveCount' | 'maxConcurrency';
+export type PythonSetting = 'frequencySeconds' | 'initiallyEnabled' | 'memorySize' | 'timeoutSeconds' | 'maxReceiveCount' | 'maxConcurrency' | 'compute' | 'heartbeatSeconds';
 
 /** What `npm run generate` read from a Python runner class (python/blast_tasks/describe.py), or why it could not. */
 export interface PythonDeclaration {

@@ -36,6 +36,26 @@ export const RUN_CONTAINER = 'run';
 export const CODE_DIR = '/code';
 const BUNDLE = 'container-run.mjs';
 
+/** Bundles functions/container-run.ts into one ES module file, as the run's container runs it (`node <file>`). */
+export const bundleContainerRun = (outfile: string): void => {
+  buildSync({
+    entryPoints: [join(PROJECT_ROOT, 'functions', 'container-run.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    minify: true,
+    // Error names (TaskRunnerError's subclasses) appear in registers and logs.
+    keepNames: true,
+    sourcemap: 'inline',
+    mainFields: ['module', 'main'],
+    // Some bundled CommonJS dependencies call require() for Node's built-ins; ESM has no require of its own.
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    logLevel: 'error',
+  });
+};
+
 export interface ContainerRunnerProps {
   readonly runner: TransientTaskRunner;
   readonly table: ITable;
@@ -84,19 +104,7 @@ export class ContainerRunner extends Construct {
         outputType: BundlingOutput.SINGLE_FILE,
         local: {
           tryBundle: (outputDir: string) => {
-            buildSync({
-              entryPoints: [join(PROJECT_ROOT, 'functions', 'container-run.ts')],
-              outfile: join(outputDir, BUNDLE),
-              bundle: true,
-              platform: 'node',
-              format: 'esm',
-              target: 'node22',
-              minify: true,
-              keepNames: true,
-              sourcemap: 'inline',
-              mainFields: ['module', 'main'],
-              banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-            });
+            bundleContainerRun(join(outputDir, BUNDLE));
             return true;
           },
         },

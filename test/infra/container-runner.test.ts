@@ -5,12 +5,17 @@
  * task definition on the stack's cluster and pass only its two roles; a VPC with public subnets and no NAT gateway;
  * cdk-nag clean.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { PROJECT_ROOT } from '../../lib/constructs/handler-function';
 import { describe, expect, it } from 'vitest';
 import { CONTAINER_WORKER_TIMEOUT_SECONDS, Compute, fargateCpuFor } from '../../lib/domain/compute';
 import { ENV } from '../../lib/settings/config';
 import { registry } from '../../runners/registry';
-import { FETCH_IMAGE, RUN_CONTAINER, RUN_IMAGE } from '../../lib/constructs/container-runner';
+import { FETCH_IMAGE, RUN_CONTAINER, RUN_IMAGE, bundleContainerRun } from '../../lib/constructs/container-runner';
 import { isTransientRunner } from '../../lib/runner';
 import { keys } from '../../lib/store/dynamodb';
 import { LEADING_KEYS, allows, grantLines, grantsOf, grantsOfRole } from '../helpers/iam';
@@ -97,6 +102,15 @@ describe('Stack: a runner with compute "container"', () => {
     expect(groups).toHaveLength(1);
     expect(groups[0]?.[1].Properties?.SecurityGroupIngress).toBeUndefined();
   });
+
+  it('bundles the run into one ES module that starts as the container starts it, asking for its run', () => {
+    const outfile = join(mkdtempSync(join(tmpdir(), 'container-bundle-')), 'container-run.mjs');
+    bundleContainerRun(outfile);
+    // Outside the project (as in the container): nothing of node_modules to fall back on.
+    const started = spawnSync(process.execPath, [outfile], { cwd: dirname(outfile), encoding: 'utf8', env: { PATH: process.env.PATH ?? '', TABLE_NAME: 'tasks', FIXTURES_DIR: join(PROJECT_ROOT, 'fixtures'), AWS_REGION: 'eu-west-1' } });
+    expect(started.status).toBe(1);
+    expect(started.stdout + started.stderr).toContain(`${ENV.containerRun} is not set`);
+  }, 60_000);
 
   it('leaves cdk-nag nothing unacknowledged', () => {
     const findings = new AwsSolutionsChecks().validateScope(stack).violations.map((violation) => `${violation.ruleName} at ${violation.violatingResources.map((found) => found.constructPath).join(', ')}`);
