@@ -16,6 +16,7 @@ import { PYTHON_WORKER_MARGIN_SECONDS } from './domain/limits';
 
 export type { TransientCounts } from './domain/counts';
 export { ScratchAccess, SystemCapability, TransientField, transientFields } from './domain/declaration';
+export { Compute } from './domain/compute';
 export type { PythonSource } from './domain/declaration';
 export type { Transient } from './domain/transient';
 
