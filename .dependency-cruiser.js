@@ -5,7 +5,7 @@
  *   runner API             lib/runner.ts: what runner files import; builds on the domain's declarations
  *   settings, terminal     lib/settings (what the stack sets and the functions read), lib/terminal (colours)
  *   engine                 lib/engine: the protocol, and the ports it declares (store.ts, queues.ts, system.ts)
- *   adapters               lib/store, queue, scratch, secrets, fixtures, python: implement the engine's ports; each on its own
+ *   adapters               lib/store, queue, scratch, secrets, fixtures, python, container: implement the engine's ports; each on its own
  *   handlers, bootstrap    lib/handlers (factories over an engine), lib/bootstrap (config → clients → engine)
  *   runners                runners/: user code and its science; the runner API and the domain, nothing of the engine
  *   entry points           functions/: the four Lambda handlers, imported by nothing but tests and the benchmark
@@ -25,7 +25,7 @@ const layer = {
   settings: '^lib/settings/',
   terminal: '^lib/terminal/',
   engine: '^lib/engine/',
-  adapters: '^lib/(store|queue|scratch|secrets|fixtures|python)/',
+  adapters: '^lib/(store|queue|scratch|secrets|fixtures|python|container)/',
   bootstrap: '^lib/bootstrap/',
   handlers: '^lib/handlers/',
   runners: '^runners/',

@@ -16,6 +16,7 @@ import { PYTHON_WORKER_MARGIN_SECONDS } from './domain/limits';
 
 export type { TransientCounts } from './domain/counts';
 export { ScratchAccess, SystemCapability, TransientField, transientFields } from './domain/declaration';
+export { Compute } from './domain/compute';
 export type { PythonSource } from './domain/declaration';
 export type { Transient } from './domain/transient';
 
@@ -165,7 +166,7 @@ export const isTransientRunner = (runner: AnyRunner): runner is TransientTaskRun
   runner instanceof TransientTaskRunner;
 
 /** The settings a Python runner class may override (python/blast_tasks/describe.py SETTINGS). */
-export type PythonSetting = 'frequencySeconds' | 'initiallyEnabled' | 'memorySize' | 'timeoutSeconds' | 'maxReceiveCount' | 'maxConcurrency';
+export type PythonSetting = 'frequencySeconds' | 'initiallyEnabled' | 'memorySize' | 'timeoutSeconds' | 'maxReceiveCount' | 'maxConcurrency' | 'compute' | 'heartbeatSeconds';
 
 /** What `npm run generate` read from a Python runner class (python/blast_tasks/describe.py), or why it could not. */
 export interface PythonDeclaration {

@@ -8,7 +8,11 @@ import { assertValidRegistry } from '../domain/validation';
 import { type Engine, runnersByTask } from '../engine/engine';
 import { loadCatalog } from '../fixtures/load-catalog';
 import { type QueueMeter, taskQueues } from '../queue/task-queues';
-import { type AnyRunner, isPythonRunner } from '../runner';
+import { type AnyRunner, isPythonRunner, isTransientRunner } from '../runner';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { Compute } from '../domain/compute';
+import type { ContainerRuns } from '../engine/container-runs';
+import { ecsContainerRuns } from '../container/ecs-container-runs';
 import { invokeClient, lambdaRunnerFunctions } from '../python/lambda-functions';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { type CapacityMeter, dynamoTaskStore, isCounterWrite } from '../store/dynamodb';
@@ -21,6 +25,8 @@ export interface EngineOptions {
   readonly sqs?: SQSClient;
   /** Invokes Python runners' functions. @default a client whose timeout covers the longest Python runner's */
   readonly lambda?: LambdaClient;
+  /** Starts container runs. @default ECS RunTask, where a runner has `compute: 'container'` */
+  readonly containers?: ContainerRuns;
   readonly capacityMeter?: CapacityMeter;
   readonly queueMeter?: QueueMeter;
   readonly clock?: () => number;
@@ -51,6 +57,8 @@ export const createEngine = (config: Config, options: EngineOptions): Engine => 
   retryOnlyThrottling(dynamo, isCounterWrite);
   const doc = documentClient(dynamo);
   const pythonRunners = options.runners.filter(isPythonRunner);
+  const containerRunners = options.runners.filter((runner) => isTransientRunner(runner) && runner.compute === Compute.Container);
+  const containers = options.containers ?? (containerRunners.length > 0 ? ecsContainerRuns(new ECSClient(awsClientConfig), config.containerTasks ?? {}) : undefined);
   const engine: Engine = {
     workflow,
     runners: runnersByTask(options.runners),
@@ -68,6 +76,7 @@ export const createEngine = (config: Config, options: EngineOptions): Engine => 
           ),
         }
       : {}),
+    ...(containers ? { containers } : {}),
   };
   return options.decorate ? options.decorate(engine, { dynamo, sqs, doc }) : engine;
 };

@@ -47,6 +47,25 @@ export const ownLogsAndRole = (scope: Construct, description: string, retention:
   return { logGroup, role };
 };
 
+/**
+ * Allows `role` what the adapter declares for the store methods `use` names, each action only on the items it is
+ * declared for (HandlerFunction.grantStore; a container run's task role gets its grant the same way).
+ */
+export const grantStoreTo = (role: Role, table: ITable, use: StoreUse, scope: ItemScope = {}): void => {
+  const byItem = new Map<ItemKind, Set<TableAction>>();
+  for (const { item, action } of tableAccessOf(use)) byItem.set(item, (byItem.get(item) ?? new Set()).add(action));
+  for (const [item, actions] of byItem) {
+    const resource = item === 'status' ? `${table.tableArn}/index/${tableSchema.statusIndex.name}` : table.tableArn;
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: [...actions].sort().map((action) => `dynamodb:${action}`),
+        resources: [resource],
+        conditions: { [LEADING_KEYS_CONDITION]: { 'dynamodb:LeadingKeys': Lazy.list({ produce: () => leadingKeys(item, scope) }) } },
+      }),
+    );
+  }
+};
+
 export interface HandlerFunctionProps {
   /** The entry file, relative to the project root, e.g. `functions/transient-worker.ts`. */
   readonly entry: string;
@@ -140,18 +159,7 @@ export class HandlerFunction extends Construct {
    * The scope's task lists are read at synth, so a construct may add to them after this call.
    */
   grantStore(table: ITable, use: StoreUse, scope: ItemScope = {}): void {
-    const byItem = new Map<ItemKind, Set<TableAction>>();
-    for (const { item, action } of tableAccessOf(use)) byItem.set(item, (byItem.get(item) ?? new Set()).add(action));
-    for (const [item, actions] of byItem) {
-      const resource = item === 'status' ? `${table.tableArn}/index/${tableSchema.statusIndex.name}` : table.tableArn;
-      this.role.addToPrincipalPolicy(
-        new PolicyStatement({
-          actions: [...actions].sort().map((action) => `dynamodb:${action}`),
-          resources: [resource],
-          conditions: { [LEADING_KEYS_CONDITION]: { 'dynamodb:LeadingKeys': Lazy.list({ produce: () => leadingKeys(item, scope) }) } },
-        }),
-      );
-    }
+    grantStoreTo(this.role, table, use, scope);
   }
 
   /** Allows `actions` on exactly these queues. */

@@ -13,7 +13,11 @@ import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../settings/config';
+import { type ContainerTask, ENV } from '../settings/config';
+import { CONTAINER_WORKER_MEMORY_MB, Compute } from '../domain/compute';
+import { workerTimeoutSeconds } from '../queue/queue-settings';
+import type { ContainerNetwork } from './container-network';
+import { ContainerRunner, RUN_CONTAINER } from './container-runner';
 import { WORKER_STORE_USE } from '../engine/store-use';
 import { runnerLabel } from '../domain/validation';
 import { deadLetterQueueSettings, queueSettings } from '../queue/queue-settings';
@@ -46,6 +50,8 @@ export interface TransientRunnerProps {
   readonly logRetention?: RetentionDays;
   /** Where the runner's alarms notify. @default no action */
   readonly alarmAction?: IAlarmAction;
+  /** The cluster and network a runner with `compute: 'container'` runs in (the stack makes one when any needs it). */
+  readonly containerNetwork?: ContainerNetwork;
 }
 
 export class TransientRunner extends Construct {
@@ -56,6 +62,8 @@ export class TransientRunner extends Construct {
   readonly worker: HandlerFunction;
   /** A Python runner's own function, which its worker invokes (lib/constructs/python-runner-function.ts). */
   readonly pythonFunction?: PythonRunnerFunction;
+  /** The task definition of a runner whose runs happen in a container, which its worker starts. */
+  readonly container?: ContainerRunner;
   readonly eventSource: EventSourceMapping;
   /** The dead-letter handler's event source on this runner's dead-letter queue. */
   readonly deadLetterSource: EventSourceMapping;
@@ -94,7 +102,8 @@ export class TransientRunner extends Construct {
       entry: 'functions/transient-worker.ts',
       serviceName: ServiceName.TransientWorker,
       description: `Blast runner "${runner.taskName}"`,
-      settings: runner,
+      // A container runner's worker only claims and starts the run: a short function.
+      settings: runner.compute === Compute.Container ? { memorySize: CONTAINER_WORKER_MEMORY_MB, timeoutSeconds: workerTimeoutSeconds(runner) } : runner,
       table: props.table,
       fixturesDir: props.fixturesDir,
       logRetention: props.logRetention,
@@ -110,6 +119,28 @@ export class TransientRunner extends Construct {
       this.pythonFunction = new PythonRunnerFunction(this, 'Python', { runner, logRetention: props.logRetention });
       this.worker.function.addEnvironment(ENV.runnerFunctions, Stack.of(this).toJsonString({ [runner.taskName]: this.pythonFunction.function.functionName }));
       this.worker.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.pythonFunction.function.functionArn] }));
+    }
+    if (runner.compute === Compute.Container) {
+      const network = props.containerNetwork;
+      if (!network) throw new Error(`${this.node.path}: "${runner.taskName}" runs in a container, and no containerNetwork was given`);
+      this.container = new ContainerRunner(this, 'Container', {
+        runner,
+        table: props.table,
+        queue: this.queue,
+        makesReady: props.makesReady,
+        queueUrls: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.queueUrls) }),
+        fixturesDir: props.fixturesDir,
+        logRetention: props.logRetention,
+      });
+      this.container.grantRun(this.worker.role, network);
+      const task: ContainerTask = {
+        cluster: network.cluster.clusterArn,
+        taskDefinition: this.container.taskDefinition.taskDefinitionArn,
+        container: RUN_CONTAINER,
+        subnets: network.subnetIds,
+        securityGroups: [network.securityGroup.securityGroupId],
+      };
+      this.worker.function.addEnvironment(ENV.containerTasks, Stack.of(this).toJsonString({ [runner.taskName]: task }));
     }
     // The mapping polls and deletes; the worker itself delays a failed run's retry (ChangeMessageVisibility).
     this.worker.grantQueues([this.queue], [...CONSUME_ACTIONS, 'ChangeMessageVisibility']);
@@ -142,5 +173,7 @@ export class TransientRunner extends Construct {
     this.queueUrls[successor.taskName] = successor.queue.queueUrl;
     if (this.sendStatement) this.sendStatement.addResources(successor.queue.queueArn);
     else this.sendStatement = this.worker.grantQueues([successor.queue], ['SendMessage']);
+    // A container run chains as its worker would.
+    this.container?.sendsTo(successor.queue);
   }
 }

@@ -4,6 +4,7 @@
  * these. The runner API (lib/runner.ts) builds its classes on them and adds what a runner does (`process`) and
  * the context it receives; the domain imports nothing of it.
  */
+import { Compute } from './compute';
 import type { Prerequisites } from './workflow';
 
 /** Transient data a runner may read; a change to it resets the runners that declare it, and their successors. */
@@ -109,6 +110,13 @@ export abstract class TransientTaskDeclaration extends TaskDeclaration {
   readonly usesTransientFields: readonly TransientField[] = transientFields;
   /** Set for a runner written in Python: its `_run_process` runs in its own function, not in this process. */
   readonly python?: PythonSource;
+  /**
+   * Where `process` runs: in the worker's Lambda function, or in a container of its own for work longer than Lambda
+   * allows (lib/domain/compute.ts). For a container, `timeoutSeconds` is the run's and `memorySize` its Fargate task's.
+   */
+  readonly compute: Compute = Compute.Lambda;
+  /** A container run extends its lease and its message's visibility this often (lib/domain/compute.ts). */
+  readonly heartbeatSeconds: number = 60;
 }
 
 /** What a system runner declares (lib/runner.ts SystemTaskRunner adds `process`). */

@@ -13,6 +13,7 @@ import {
   transientFields,
 } from './declaration';
 import { RegistryValidationError } from './errors';
+import { Compute, HEARTBEAT_BOUNDS, MAX_CONTAINER_TIMEOUT_SECONDS, computeKinds, fargateCpuFor } from './compute';
 import { PYTHON_WORKER_MARGIN_SECONDS, isScheduleRate, isSecretName, reservedInTaskName, settingBounds } from './limits';
 import { type TaskSpec, type Workflow, buildWorkflow, dependencyEdges, topologicalOrder } from './workflow';
 
@@ -46,9 +47,11 @@ const checkSettings = (runner: AnyDeclaration, label: string, issues: string[]) 
       issues.push(`${label}, field timeout_seconds: ${python.timeoutSeconds} is outside ${min}–${longest} (Lambda's ${max} s, less the ${PYTHON_WORKER_MARGIN_SECONDS} s its worker waits beyond it)`);
     }
   }
+  const container = isTransientDeclaration(runner) && runner.compute === Compute.Container;
+  if (isTransientDeclaration(runner)) checkCompute(runner, label, issues);
   const numeric: Partial<Record<keyof typeof settingBounds, number>> = {
-    memorySize: runner.memorySize,
-    ...(python ? {} : { timeoutSeconds: runner.timeoutSeconds }),
+    ...(container ? {} : { memorySize: runner.memorySize }),
+    ...(python || container ? {} : { timeoutSeconds: runner.timeoutSeconds }),
     ...(isTransientDeclaration(runner)
       ? {
           batchSize: runner.batchSize,
@@ -76,6 +79,27 @@ const checkSettings = (runner: AnyDeclaration, label: string, issues: string[]) 
   }
   for (const name of runner.secretNames) {
     if (!isSecretName(name)) issues.push(`${label}, field secretNames: "${String(name)}" is not a Secrets Manager secret name`);
+  }
+};
+
+/** Where the runner runs, and for a container run, the settings that Fargate and SQS bound. */
+const checkCompute = (runner: TransientTaskDeclaration, label: string, issues: string[]) => {
+  if (!computeKinds.includes(runner.compute)) {
+    issues.push(`${label}, field compute: "${String(runner.compute)}" is not one of ${computeKinds.join(', ')}`);
+    return;
+  }
+  if (runner.compute !== Compute.Container) return;
+  if (pythonSourceOf(runner)) issues.push(`${label}, field compute: a Python runner cannot run in a container yet (only TypeScript runners can)`);
+  const { timeoutSeconds, heartbeatSeconds, memorySize } = runner;
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > MAX_CONTAINER_TIMEOUT_SECONDS) {
+    issues.push(`${label}, field timeoutSeconds: ${timeoutSeconds} is outside 1–${MAX_CONTAINER_TIMEOUT_SECONDS} (a container run's message stays in flight at most 12 hours in SQS)`);
+  }
+  const [minBeat, maxBeat] = HEARTBEAT_BOUNDS;
+  if (!Number.isInteger(heartbeatSeconds) || heartbeatSeconds < minBeat || heartbeatSeconds > maxBeat) {
+    issues.push(`${label}, field heartbeatSeconds: ${heartbeatSeconds} is outside ${minBeat}–${maxBeat}`);
+  }
+  if (fargateCpuFor(memorySize) === undefined) {
+    issues.push(`${label}, field memorySize: ${memorySize} MB is not a Fargate task's memory (512, or whole GB from 1 to 30)`);
   }
 };
 

@@ -8,6 +8,7 @@ import type { Workflow } from '../domain/workflow';
 import { type AnyRunner, type TransientTaskRunner, isTransientRunner } from '../runner';
 import type { TaskQueues } from './queues';
 import type { RunnerFunctions } from './runner-functions';
+import type { ContainerRuns } from './container-runs';
 import type { TaskStore } from './store';
 import type { TaskMetrics } from './telemetry';
 
@@ -23,6 +24,8 @@ export interface Engine {
   readonly retryBaseSeconds: number;
   /** Runs the runners whose code runs in a function of its own (Python); absent where none is registered. */
   readonly functions?: RunnerFunctions;
+  /** Starts the runs of runners with `compute: 'container'`; absent where none is registered. */
+  readonly containers?: ContainerRuns;
 }
 
 export const transientRunner = (engine: Engine, task: string): TransientTaskRunner | undefined => {

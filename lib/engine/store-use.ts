@@ -17,6 +17,17 @@ export const WORKER_STORE_USE: StoreUse = {
   counters: ['add'],
 };
 
+/**
+ * A container run: what the worker does after its claim (the transient, its settle, bucket and counters, outputs and
+ * the successors it makes ready), and its heartbeats; no claim of its own.
+ */
+export const CONTAINER_RUN_STORE_USE: StoreUse = {
+  transients: ['get', 'settle', 'setBucket', 'extendLease'],
+  outputs: ['save', 'read'],
+  readiness: ['put', 'delete'],
+  counters: ['add'],
+};
+
 /** The dispatcher: its lock, the ready markers it pages through, sends and deletes. */
 export const DISPATCHER_STORE_USE: StoreUse = {
   locks: ['acquire', 'release'],

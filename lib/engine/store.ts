@@ -142,6 +142,12 @@ export interface TransientStore {
    */
   settle(name: string, task: string, token: string, register: Register, move?: BucketMove): Promise<SettleResult>;
   /**
+   * A container run's heartbeat: moves the lease of a register held by `token` to `leaseUntil`, only while it is still
+   * "processing" under that token (a run whose claim was lost to a reset or a takeover is refused). Counts as a
+   * register write (the version moves), so a compare-and-set that read the old lease is refused.
+   */
+  extendLease(name: string, task: string, token: string, leaseUntil: number): Promise<WriteResult>;
+  /**
    * Writes several registers, the derived bucket and optionally new data — with ready markers, atomically — only
    * if neither the version nor the bucket changed since `expected` was read.
    */

@@ -18,6 +18,8 @@ export const ServiceName = {
   TransientWorker: 'transient-worker',
   SystemWorker: 'system-worker',
   DeadLetter: 'dead-letter',
+  /** A container run of a long task (functions/container-run.ts). */
+  ContainerRun: 'container-run',
 } as const;
 export type ServiceName = (typeof ServiceName)[keyof typeof ServiceName];
 
@@ -57,6 +59,10 @@ export const Metric = {
   Updated: 'Updated',
   /** Registers sent back to "not processed" because coordinates or redshift changed. */
   TasksReset: 'TasksReset',
+  /** Runs handed over to a container (compute: 'container'). */
+  ContainerRunsStarted: 'ContainerRunsStarted',
+  /** Heartbeats of container runs that could not extend their lease or their message's visibility (the next one tries again). */
+  HeartbeatsMissed: 'HeartbeatsMissed',
 } as const;
 export type Metric = (typeof Metric)[keyof typeof Metric];
 

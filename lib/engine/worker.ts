@@ -15,6 +15,8 @@ import type { TransientRecord } from './store';
 import { Metric, withKeys } from './telemetry';
 import { type Engine, transientRunner } from './engine';
 import { FUNCTION_TIMED_OUT, NON_RETRYABLE, type RunEvent, RunnerFunctionError } from './runner-functions';
+import type { ContainerRun } from './container-runs';
+import { Compute, containerLeaseMs, containerVisibilitySeconds } from '../domain/compute';
 import { afterSettle, announce, randomId, recordBucket } from './transitions';
 
 /** What the worker needs of an SQS record. */
@@ -30,6 +32,13 @@ export interface Delivery {
 
 /** The delivery must come back later; the record is reported as a batch item failure. */
 export class RetryLaterError extends TaskRunnerError {}
+
+/**
+ * The run was handed over to a container: the record is reported as not finished, so that its message stays in
+ * flight (the container run keeps it hidden by its heartbeats, and deletes it once it has settled). If the run
+ * dies, the message comes back and its next delivery takes the task over.
+ */
+export class HandedOverError extends RetryLaterError {}
 
 /**
  * A run that ends after its function's deadline: Lambda would have killed it, so it records nothing and its
@@ -109,8 +118,8 @@ export const processDelivery = async (engine: Engine, delivery: Delivery, option
     attempt: delivery.receiveCount,
     claim: token,
     // Lambda stops the run by claimedAt + timeout; a host whose clock is up to MAX_CLOCK_SKEW_MS behind still
-    // waits that long before it takes the task over.
-    leaseUntil: claimedAt + runner.timeoutSeconds * 1000 + MAX_CLOCK_SKEW_MS,
+    // waits that long before it takes the task over. A container run holds it by heartbeats instead.
+    leaseUntil: claimedAt + (inContainer(runner) ? containerLeaseMs(runner.heartbeatSeconds) : runner.timeoutSeconds * 1000 + MAX_CLOCK_SKEW_MS),
     generation,
   };
   const claimed = await engine.store.transients.claim(name, spec, claim, claimedAt);
@@ -120,17 +129,55 @@ export const processDelivery = async (engine: Engine, delivery: Delivery, option
   engine.metrics.add(task, Metric.ReadyToClaim, Math.max(0, claimedAt - message.readyAt));
   // One info line per run ('finished' or 'will retry'): each line costs CloudWatch Logs ingestion.
   log.debug('claimed', { status: Status.Processing, token });
-  const outcome = await run(engine, runner, claimed.record, delivery, token, options.deadline, log).catch(async (error: unknown) => {
-    if (error instanceof FunctionTimedOutError || error instanceof RunNotStartedError) {
-      // Nothing recorded: the message comes back once this run's lease has ended even on a clock that is behind
-      // (the next delivery takes the task over, or the dead-letter handler records "time limit exceeded").
-      log.warn('run not finished; its message comes back when its lease ends', { error: errorText(error) });
-      const back = (claim.leaseUntil ?? 0) + 2 * MAX_CLOCK_SKEW_MS - engine.clock();
-      await engine.queues.retryLater(task, delivery.receiptHandle, Math.max(1, Math.ceil(back / 1000)));
-    }
+  const notFinished = async (error: unknown): Promise<never> => {
+    if (error instanceof FunctionTimedOutError || error instanceof RunNotStartedError) await comeBackAfterLease(engine, task, delivery.receiptHandle, claim, log, error);
     throw error;
-  });
+  };
+  if (inContainer(runner)) {
+    await startInContainer(engine, runner, { task, transient: name, token, attempt: delivery.receiveCount, messageId: delivery.messageId, receiptHandle: delivery.receiptHandle, generation, claimedAt }, log).catch(notFinished);
+    throw new HandedOverError('the run goes on in a container, which heartbeats, settles and deletes the message');
+  }
+  const outcome = await run(engine, runner, claimed.record, delivery, token, options.deadline, log).catch(notFinished);
   assertBeforeDeadline(engine, options.deadline, 'the run finished');
+  const ended = await settleRun(engine, { delivery, token, generation, claim, claimedAt, record: claimed.record, outcome }, runner, log);
+  if (ended === 'retrying') throw new RetryLaterError(`attempt ${delivery.receiveCount} failed; retrying in ${outcome.retryIn} s`);
+};
+
+/**
+ * Nothing recorded: the message comes back once this run's lease has ended even on a clock that is behind (the next
+ * delivery takes the task over, or the dead-letter handler records "time limit exceeded").
+ */
+export const comeBackAfterLease = async (engine: Engine, task: string, receiptHandle: string, claim: Register, log: TaskLogger, error: Error): Promise<void> => {
+  log.warn('run not finished; its message comes back when its lease ends', { error: errorText(error) });
+  const back = (claim.leaseUntil ?? 0) + 2 * MAX_CLOCK_SKEW_MS - engine.clock();
+  await engine.queues.retryLater(task, receiptHandle, Math.max(1, Math.ceil(back / 1000)));
+};
+
+/** A run that ended, as the worker or a container run hands it to {@link settleRun}. */
+export interface FinishedRun {
+  /** The delivery whose claim the run holds: its receive count is the attempt, its receipt handle delays a retry. */
+  readonly delivery: Pick<Delivery, 'receiveCount' | 'receiptHandle'>;
+  readonly token: string;
+  readonly generation: number;
+  /** The register as claimed: the image before the run, against which what the settle makes ready is judged. */
+  readonly claim: Register;
+  readonly claimedAt: number;
+  /** The transient as the run last wrote it: the claim's image, or a container run's last heartbeat's. */
+  readonly record: TransientRecord;
+  readonly outcome: Outcome;
+}
+
+/** How a settle ended: recorded (successors sent), a retry waiting (the message hidden until then), or the claim lost. */
+export type SettleEnd = 'settled' | 'retrying' | 'dropped';
+
+/**
+ * Records a run's outcome under its claim, then sends what that made ready (or, for a failure to retry, hides the
+ * message until the retry is due). The one settle of every run, whether it ran in the worker or in a container.
+ */
+export const settleRun = async (engine: Engine, finished: FinishedRun, runner: TransientTaskRunner, log: TaskLogger): Promise<SettleEnd> => {
+  const { delivery, token, generation, claim, claimedAt, outcome } = finished;
+  const { name } = finished.record.transient;
+  const task = runner.taskName;
   const finishedAt = engine.clock();
   const duration = finishedAt - claimedAt;
   engine.metrics.add(task, Metric.Duration, duration);
@@ -145,7 +192,7 @@ export const processDelivery = async (engine: Engine, delivery: Delivery, option
     ...(outcome.retryIn === undefined ? {} : { retryAt: finishedAt + outcome.retryIn * 1000 }),
     generation,
   };
-  const before = claimed.record;
+  const before = finished.record;
   // A transient's first and last tasks write its new bucket with their result, in one write.
   const to = bucketOfRegisters(engine.workflow, { ...before.registers, [task]: settled });
   const move = outcome.retryIn === undefined && to !== before.bucket ? { from: before.bucket, to, version: before.version } : undefined;
@@ -153,7 +200,7 @@ export const processDelivery = async (engine: Engine, delivery: Delivery, option
   if (!result.ok) {
     engine.metrics.add(task, Metric.StaleCompletions);
     log.warn('result dropped: the claim was lost to a reset, a takeover or a deletion', { status: outcome.status, duration });
-    return;
+    return 'dropped';
   }
   log.info(outcome.retryIn === undefined ? 'finished' : 'will retry', {
     status: outcome.status,
@@ -164,7 +211,7 @@ export const processDelivery = async (engine: Engine, delivery: Delivery, option
   if (outcome.retryIn !== undefined) {
     engine.metrics.add(task, Metric.Retries);
     await engine.queues.retryLater(task, delivery.receiptHandle, outcome.retryIn);
-    throw new RetryLaterError(`attempt ${delivery.receiveCount} failed; retrying in ${outcome.retryIn} s`);
+    return 'retrying';
   }
   const type = statusTypeOf(engine.workflow.catalog, outcome.status);
   engine.metrics.add(task, type === StatusType.Success ? Metric.CompletedSuccess : Metric.CompletedError);
@@ -172,9 +219,11 @@ export const processDelivery = async (engine: Engine, delivery: Delivery, option
   // (The reply to a resent write may carry later writes, which announce and count their own changes.)
   const after = result.bucketWritten && move ? { ...result.record, registers: { ...result.record.registers, [task]: settled } } : result.record;
   await afterSettle(engine, { ...after.registers, [task]: claim }, after, [task], result.bucketWritten ? move : undefined);
+  return 'settled';
 };
 
-interface Outcome {
+/** What a run came to: the status to record. */
+export interface Outcome {
   readonly status: string;
   readonly error?: string;
   /** Set when the run failed and will be retried after this many seconds. */
@@ -182,7 +231,7 @@ interface Outcome {
 }
 
 /** Runs the runner and turns what it returned or threw into the status to record. */
-const run = async (
+export const run = async (
   engine: Engine,
   runner: TransientTaskRunner,
   record: TransientRecord,
@@ -237,6 +286,24 @@ const run = async (
   } finally {
     clearTimeout(timer);
   }
+};
+
+const inContainer = (runner: TransientTaskRunner) => runner.compute === Compute.Container;
+
+/**
+ * Hands a claimed run to a container. Its message is first hidden for a lease's window, so that it does not come
+ * back while the container starts; from then on the run's heartbeats keep it hidden.
+ */
+const startInContainer = async (engine: Engine, runner: TransientTaskRunner, handover: ContainerRun, log: TaskLogger): Promise<void> => {
+  if (!engine.containers) throw new RunNotStartedError(`"${handover.task}" runs in a container, and this engine has no way to start one`);
+  await engine.queues.retryLater(handover.task, handover.receiptHandle, containerVisibilitySeconds(runner.heartbeatSeconds));
+  try {
+    await engine.containers.start(handover);
+  } catch (error) {
+    throw new RunNotStartedError(`its container could not be started: ${errorText(coerceError(error))}`, { cause: error });
+  }
+  engine.metrics.add(handover.task, Metric.ContainerRunsStarted);
+  log.info('handed over to a container run', { token: handover.token });
 };
 
 /** A run its own function stopped at the function's timeout: nothing is recorded, as when Lambda stops a run. */

@@ -26,6 +26,9 @@ import { createSystemServices } from '../bootstrap/system-services';
 import { ServiceName } from '../engine/telemetry';
 import { SqsEventSource, type SqsHandler } from './event-source';
 import { type PythonFunctions, startPythonFunctions } from './python-functions';
+import { DEFAULT_RUNNERS_MODULE, type LocalContainerRuns, localContainerRuns } from './container-runs';
+import type { ContainerRuns } from '../engine/container-runs';
+import { Compute } from '../domain/compute';
 import { lambdaContext, withTimeout } from './lambda-context';
 import { type LocalResources, createResources } from './resources';
 import { type LocalService, localAwsEnv, localClientConfig, startLocalServices } from './services';
@@ -48,9 +51,9 @@ const withPlan = (plan: FaultPlanSpec | undefined, host: string) =>
  * environment is set from the same factories the Lambda entries (functions/) use; with a fault plan, each engine
  * is wrapped in the plan's faults (the only place they are put in).
  */
-export const localHandlers = (runners: readonly AnyRunner[], chaos?: FaultPlanSpec): Handlers => {
+export const localHandlers = (runners: readonly AnyRunner[], chaos?: FaultPlanSpec, containers?: ContainerRuns): Handlers => {
   const config = loadConfig(process.env);
-  const engineFor = (serviceName: string) => createEngine(config, { serviceName, runners, ...withPlan(chaos, serviceName) });
+  const engineFor = (serviceName: string) => createEngine(config, { serviceName, runners, ...withPlan(chaos, serviceName), ...(containers ? { containers } : {}) });
   return {
     dispatcher: dispatcherHandler(engineFor(ServiceName.Dispatcher)) as Handler,
     transientWorker: transientWorkerHandler(engineFor(ServiceName.TransientWorker)) as SqsHandler,
@@ -106,6 +109,13 @@ export interface LocalRuntimeOptions {
    * fault plan: the bundles carry no fault injection).
    */
   readonly loadHandlers?: () => Promise<Handlers>;
+  /**
+   * `module#export` of the runners, for the child processes that container runs happen in (they load the runners
+   * themselves, as a Fargate task does). @default runners/registry.ts#registry
+   */
+  readonly runnersModule?: string;
+  /** Where what container runs print goes. @default stderr */
+  readonly onContainerOutput?: (line: string) => void;
 }
 
 export class LocalRuntime {
@@ -125,6 +135,8 @@ export class LocalRuntime {
     private readonly options: LocalRuntimeOptions,
     /** The stand-in for the Python runners' functions, when any is registered. */
     private readonly pythonFunctions?: PythonFunctions,
+    /** The child processes of container runs, when a runner has `compute: 'container'`. */
+    readonly containers?: LocalContainerRuns,
   ) {}
 
   /** Starts the services, creates the resources, loads the handlers; nothing runs until `run()`. */
@@ -134,6 +146,7 @@ export class LocalRuntime {
       ? [external(options.endpoints.dynamodb), external(options.endpoints.sqs)]
       : await startLocalServices();
     let pythonFunctions: PythonFunctions | undefined;
+    let containers: LocalContainerRuns | undefined;
     try {
       const dynamo = new DynamoDBClient(localClientConfig(dynamodb.endpoint));
       // Many pollers share this client; the SDK's default of 50 sockets would queue them.
@@ -153,7 +166,10 @@ export class LocalRuntime {
       });
       if (options.chaos?.journal) writeFileSync(options.chaos.journal, '');
       const { chaos } = options;
-      const handlers = options.loadHandlers ? await options.loadHandlers() : localHandlers(runners, chaos);
+      containers = runners.some((runner) => isTransientRunner(runner) && runner.compute === Compute.Container)
+        ? localContainerRuns({ runnersModule: options.runnersModule ?? DEFAULT_RUNNERS_MODULE, log: options.onContainerOutput ?? ((line) => console.error(line)) })
+        : undefined;
+      const handlers = options.loadHandlers ? await options.loadHandlers() : localHandlers(runners, chaos, containers);
       const engine = createEngine(loadConfig(process.env), {
         serviceName: 'local-runtime',
         runners,
@@ -161,9 +177,9 @@ export class LocalRuntime {
         sqs,
         ...withPlan(chaos && operatorPlan(chaos), 'local-runtime'),
       });
-      return new LocalRuntime(dynamodb, sqsService, resources, engine, handlers, sqs, { ...options, runners }, pythonFunctions);
+      return new LocalRuntime(dynamodb, sqsService, resources, engine, handlers, sqs, { ...options, runners }, pythonFunctions, containers);
     } catch (error) {
-      await Promise.all([dynamodb.stop(), sqsService.stop(), pythonFunctions?.stop()]);
+      await Promise.all([dynamodb.stop(), sqsService.stop(), pythonFunctions?.stop(), containers?.stop()]);
       throw error;
     }
   }
@@ -280,6 +296,8 @@ export class LocalRuntime {
     }, 10_000);
     await waiting;
     clearTimeout(notice);
+    // Container runs still going are stopped, as a cluster's tasks would be; their messages come back on the next start.
+    await this.containers?.stop();
     this.sqs.destroy();
     await Promise.all([this.dynamodb.stop(), this.sqsService.stop(), this.pythonFunctions?.stop()]);
   }

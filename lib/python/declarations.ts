@@ -20,7 +20,7 @@ const declarationSchema = z.object({
   taskName: z.string().optional(),
   prerequisites: z.record(z.string(), z.string()).optional(),
   failedStatusMessage: z.string().optional(),
-  settings: z.record(z.string(), z.union([z.number(), z.boolean()])).optional(),
+  settings: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])).optional(),
   problem: z.string().optional(),
 });
 

@@ -2,6 +2,7 @@
  * Queue and event-source settings derived from a runner, used alike by the stack and the local runtime so
  * that both behave the same (principle 7).
  */
+import { CONTAINER_WORKER_TIMEOUT_SECONDS, Compute } from '../domain/compute';
 import { VISIBILITY_TIMEOUT_FACTOR, visibilityTimeoutSeconds } from '../domain/time';
 import type { TransientTaskRunner } from '../runner';
 import { deadLetterSettings } from '../settings/framework-functions';
@@ -18,12 +19,19 @@ export interface QueueSettings {
   readonly retentionSeconds: number;
 }
 
+/**
+ * The timeout of a runner's worker function: the runner's own, or, for a runner whose runs happen in a container,
+ * the short one of a worker that only claims and starts the run (the run's own timeout can be hours).
+ */
+export const workerTimeoutSeconds = (runner: TransientTaskRunner): number =>
+  runner.compute === Compute.Container ? CONTAINER_WORKER_TIMEOUT_SECONDS : runner.timeoutSeconds;
+
 export const queueSettings = (runner: TransientTaskRunner): QueueSettings => ({
-  visibilityTimeoutSeconds: visibilityTimeoutSeconds(runner.timeoutSeconds),
+  visibilityTimeoutSeconds: visibilityTimeoutSeconds(workerTimeoutSeconds(runner)),
   maxReceiveCount: runner.maxReceiveCount,
   batchSize: runner.batchSize,
   maxConcurrency: runner.maxConcurrency,
-  functionTimeoutSeconds: runner.timeoutSeconds,
+  functionTimeoutSeconds: workerTimeoutSeconds(runner),
   retentionSeconds: RETENTION_SECONDS,
 });
 

@@ -2,7 +2,7 @@
  * The SQS adapter: one queue per transient runner. Sends in batches of ten (SendMessageBatch), retries the
  * entries SQS refused, and reports what still failed so that the caller keeps that work's ready marker.
  */
-import { ChangeMessageVisibilityCommand, SQSClient, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, SQSClient, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { TaskMessage } from '../domain/messages';
 import type { TaskQueues } from '../engine/queues';
 
@@ -60,6 +60,12 @@ export const taskQueues = (
       if (!QueueUrl) return;
       meter?.request('ChangeMessageVisibility', 1);
       await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: Math.round(seconds) }));
+    },
+    async acknowledge(task: string, receiptHandle: string): Promise<void> {
+      const QueueUrl = urlOf(task);
+      if (!QueueUrl) return;
+      meter?.request('DeleteMessage', 1);
+      await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: receiptHandle }));
     },
     /**
      * Sends a message as it is to the dead-letter queue of the queue it came from (by ARN). Returns that

@@ -19,7 +19,29 @@ export const ENV = {
   deadLetterQueueUrls: 'TASK_DEAD_LETTER_QUEUE_URLS',
   /** Task → name of the function a Python runner's runs happen in (set only on that runner's worker). */
   runnerFunctions: 'RUNNER_FUNCTIONS',
+  /** Task → the ECS task a container runner's runs start as (set only on that runner's worker). */
+  containerTasks: 'CONTAINER_TASKS',
+  /** The run a container was started for (set by its starter, per run: lib/engine/container-runs.ts). */
+  containerRun: 'BLAST_CONTAINER_RUN',
 } as const;
+
+/** Where a container runner's runs start (ECS RunTask's parameters, from the stack). */
+export interface ContainerTask {
+  readonly cluster: string;
+  readonly taskDefinition: string;
+  /** The container that runs the run (its environment gets the run). */
+  readonly container: string;
+  readonly subnets: readonly string[];
+  readonly securityGroups: readonly string[];
+}
+
+const containerTaskSchema = z.strictObject({
+  cluster: z.string().min(1),
+  taskDefinition: z.string().min(1),
+  container: z.string().min(1),
+  subnets: z.array(z.string().min(1)).min(1),
+  securityGroups: z.array(z.string().min(1)),
+});
 
 const urlMap = z.record(z.string(), z.string().min(1));
 
@@ -41,6 +63,8 @@ export interface Config {
   readonly scratchLocation?: string;
   /** Task → the function a Python runner's runs happen in (Lambda's Invoke takes a name or an ARN). */
   readonly runnerFunctions?: Readonly<Record<string, string>>;
+  /** Task → where a container runner's runs start. */
+  readonly containerTasks?: Readonly<Record<string, ContainerTask>>;
 }
 
 const json = (env: NodeJS.ProcessEnv, name: string, keys = 'task name'): Record<string, string> => {
@@ -50,6 +74,16 @@ const json = (env: NodeJS.ProcessEnv, name: string, keys = 'task name'): Record<
     return urlMap.parse(JSON.parse(text));
   } catch (cause) {
     throw new ConfigError(`${name} must be a JSON object of ${keys} → string`, { cause });
+  }
+};
+
+const containerTasks = (env: NodeJS.ProcessEnv): Record<string, ContainerTask> => {
+  const text = env[ENV.containerTasks];
+  if (!text) return {};
+  try {
+    return z.record(z.string(), containerTaskSchema).parse(JSON.parse(text));
+  } catch (cause) {
+    throw new ConfigError(`${ENV.containerTasks} must be a JSON object of task name → { cluster, taskDefinition, container, subnets, securityGroups }`, { cause });
   }
 };
 
@@ -70,5 +104,6 @@ export const loadConfig = (env: NodeJS.ProcessEnv): Config => {
     secretArns: json(env, ENV.secretArns, 'secret name'),
     ...(env[ENV.scratchLocation] ? { scratchLocation: env[ENV.scratchLocation] } : {}),
     runnerFunctions: json(env, ENV.runnerFunctions),
+    containerTasks: containerTasks(env),
   };
 };

@@ -27,6 +27,8 @@ import { SystemRunner } from '../constructs/system-runner';
 import { TaskRunnersDashboard } from '../constructs/task-runners-dashboard';
 import { TaskTable } from '../constructs/task-table';
 import { TransientRunner } from '../constructs/transient-runner';
+import { ContainerNetwork } from '../constructs/container-network';
+import { Compute } from '../domain/compute';
 // The CLI finds a deployment by these outputs; ./outputs.ts declares them once, for both.
 import { StackOutput } from './outputs';
 
@@ -76,6 +78,8 @@ export class TaskRunnersStack extends Stack {
     this.dispatcher = new Dispatcher(this, 'Dispatcher', { table, ...shared });
     this.deadLetterHandler = new DeadLetterHandler(this, 'DeadLetterHandler', { table, ...shared, ...(alarmAction ? { alarmAction } : {}) });
 
+    // One cluster and network for every runner whose runs happen in a container, made only when one does.
+    const containerNetwork = transient.some((runner) => runner.compute === Compute.Container) ? new ContainerNetwork(this, 'Containers') : undefined;
     const runners = new Map(
       transient.map((runner) => [
         runner.taskName,
@@ -85,6 +89,7 @@ export class TaskRunnersStack extends Stack {
           dispatcher: this.dispatcher,
           deadLetterHandler: this.deadLetterHandler,
           makesReady: tasksAChangeCanMakeReady(this.workflow, runner.taskName),
+          ...(containerNetwork ? { containerNetwork } : {}),
           ...shared,
           ...(alarmAction ? { alarmAction } : {}),
         }),

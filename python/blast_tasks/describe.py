@@ -21,6 +21,8 @@ SETTINGS = {
     "timeout_seconds": "timeoutSeconds",
     "max_receive_count": "maxReceiveCount",
     "max_concurrency": "maxConcurrency",
+    "compute": "compute",
+    "heartbeat_seconds": "heartbeatSeconds",
 }
 
 

@@ -136,6 +136,19 @@ describe.each(implementations)('Conformance: the task store %s', (_name, open) =
       expect((await store.transients.get('sn'))?.registers.A).toEqual(done);
     });
 
+    it('extends a lease only while the register is "processing" under the same token, as a register write', async () => {
+      const { store, record } = await withTransient({ A: processing('m.t1', 9_000) });
+      const extended = await store.transients.extendLease('sn', 'A', 'm.t1', 20_000);
+      expect(extended).toMatchObject({ ok: true, record: { registers: { A: { status: Status.Processing, claim: 'm.t1', leaseUntil: 20_000 } } } });
+      // The version moves: a compare-and-set that read the old lease (a reset, the recovery sweep) is refused.
+      expect(extended.ok && extended.record.version).toBe(record.version + 1);
+      expect((await store.transients.extendLease('sn', 'A', 'm.t2', 30_000)).ok).toBe(false);
+      await store.transients.settle('sn', 'A', 'm.t1', { status: 'processed', claim: 'm.t1', lastModified: 5 });
+      expect((await store.transients.extendLease('sn', 'A', 'm.t1', 30_000)).ok).toBe(false);
+      expect((await store.transients.extendLease('missing', 'A', 'm.t1', 30_000)).ok).toBe(false);
+      expect((await store.transients.get('sn'))?.registers.A).toMatchObject({ status: 'processed' });
+    });
+
     it('writes the bucket with a result only if nothing wrote since the claim, else settles alone', async () => {
       const { store, record } = await withTransient({ A: processing('m.t1', 9_000), B: processing('n.t1', 9_000) });
       const move = { from: CountBucket.Waiting, to: CountBucket.Processing, version: record.version };

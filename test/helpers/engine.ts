@@ -35,6 +35,7 @@ export const recordingQueues = (tasks: readonly string[], refuse: (message: Task
       return refused;
     },
     retryLater: async () => undefined,
+    acknowledge: async () => undefined,
     deadLetter: async () => undefined,
   };
   return { queues, sent };

@@ -37,6 +37,8 @@ type TransientSettings = Pick<
   | 'initiallyEnabled'
   | 'secretNames'
   | 'usesTransientFields'
+  | 'compute'
+  | 'heartbeatSeconds'
 >;
 type SystemSettings = Pick<
   SystemTaskRunner,

@@ -35,7 +35,8 @@ const statementSchema = z.strictObject({
   Effect: z.literal('Allow'),
   Action: stringOrList,
   Resource: z.unknown(),
-  Condition: z.partialRecord(z.enum(conditionOperators), z.record(z.string(), stringOrList)).optional(),
+  // A value may be an intrinsic (an ARN the template computes), resolved like the resources.
+  Condition: z.partialRecord(z.enum(conditionOperators), z.record(z.string(), z.union([stringOrList, z.record(z.string(), z.unknown())]))).optional(),
   Sid: z.string().optional(),
 });
 const policyDocumentSchema = z.looseObject({ Statement: z.array(statementSchema) });
@@ -52,8 +53,11 @@ export const roleOf = (template: CfnTemplate, functionId: string): string =>
  * Every (action, resource, conditions) the function's role allows. Statements with other conditions,
  * denials, NotAction or managed policies are refused by the schema, so nothing is silently left out of the check.
  */
-export const grantsOf = (template: CfnTemplate, functionId: string, resolver: IntrinsicResolver = placeholders): Grant[] => {
-  const roleId = roleOf(template, functionId);
+export const grantsOf = (template: CfnTemplate, functionId: string, resolver: IntrinsicResolver = placeholders): Grant[] =>
+  grantsOfRole(template, roleOf(template, functionId), resolver);
+
+/** Every (action, resource, conditions) a role allows (a function's, or a container run's task or execution role). */
+export const grantsOfRole = (template: CfnTemplate, roleId: string, resolver: IntrinsicResolver = placeholders): Grant[] => {
   const role = resource(template, roleId);
   if (role.Properties?.ManagedPolicyArns) throw new Error(`${roleId} has managed policies, which this check cannot read`);
   const documents = [
@@ -68,7 +72,7 @@ export const grantsOf = (template: CfnTemplate, functionId: string, resolver: In
         Object.entries(keys ?? {}).map(([key, values]) => ({
           operator: operator as ConditionOperator,
           key,
-          values: list(values).map((value) => String(resolveIntrinsics(value, resolver))),
+          values: list<unknown>(values).map((value) => String(resolveIntrinsics(value, resolver))),
         })),
       );
       return list(statement.Action).flatMap((action) =>

@@ -58,10 +58,27 @@ describe('Function: validateRegistry', () => {
       'runner D ("D"), field frequencySeconds: 90 cannot be an EventBridge schedule (rate expressions take whole minutes: 60, 120, ...)',
     ],
     ['a timeout Lambda refuses', runner('D', { B: 'processed' }, { settings: { timeoutSeconds: 1200 } }), 'runner D ("D"), field timeoutSeconds: 1200 is outside 1–900'],
+    [
+      'a container run longer than its message may stay in flight',
+      runner('D', { B: 'processed' }, { settings: { compute: 'container', timeoutSeconds: 12 * 3600 } }),
+      'runner D ("D"), field timeoutSeconds: 43200 is outside 1–39600 (a container run\'s message stays in flight at most 12 hours in SQS)',
+    ],
+    [
+      'a container memory Fargate refuses',
+      runner('D', { B: 'processed' }, { settings: { compute: 'container', memorySize: 1536 } }),
+      'runner D ("D"), field memorySize: 1536 MB is not a Fargate task\'s memory (512, or whole GB from 1 to 30)',
+    ],
+    ['a heartbeat of no seconds', runner('D', { B: 'processed' }, { settings: { compute: 'container', heartbeatSeconds: 0 } }), 'runner D ("D"), field heartbeatSeconds: 0 is outside 1–600'],
+    ['an unknown compute', runner('D', { B: 'processed' }, { settings: { compute: 'batch' as 'container' } }), 'runner D ("D"), field compute: "batch" is not one of lambda, container'],
     ['a maximum concurrency SQS refuses', runner('D', { B: 'processed' }, { settings: { maxConcurrency: 1 } }), 'runner D ("D"), field maxConcurrency: 1 is outside 2–1000'],
   ])('reports %s, naming runner, field and file', (_case, extra, expected) => {
     const runners = [...diamondRunners().filter((r) => r.taskName !== 'D' || extra.taskName !== 'D'), extra];
     expect(issuesOf(runners)).toContain(expected);
+  });
+
+  it('lets a container run take hours, beyond Lambda\'s 15 minutes', () => {
+    const long = runner('D', { B: 'processed' }, { settings: { compute: 'container', timeoutSeconds: 4 * 3600, memorySize: 8192 } });
+    expect(issuesOf([...diamondRunners().filter((r) => r.taskName !== 'D'), long])).toEqual([]);
   });
 
   it('reports two runners for one task', () => {

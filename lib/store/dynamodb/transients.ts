@@ -34,6 +34,7 @@ export const transientAccess: Readonly<Record<StoreMethod<'transients'>, readonl
   create: [...on('transient', 'PutItem'), ...on('ready', 'PutItem')],
   claim: on('transient', 'UpdateItem'),
   settle: on('transient', 'UpdateItem'),
+  extendLease: on('transient', 'UpdateItem'),
   replace: [...on('transient', 'UpdateItem'), ...on('ready', 'PutItem')],
   setBucket: on('transient', 'UpdateItem'),
   delete: on('transient', 'DeleteItem'),
@@ -182,6 +183,13 @@ export const dynamoTransients = (table: Table): TransientStore => {
       const now = result.current.registers[task];
       // Another write landed since the claim: the bucket is left to be derived from the new image.
       return now?.claim === token && now.status === Status.Processing ? plain() : result;
+    },
+
+    async extendLease(name: string, task: string, token: string, leaseUntil: number): Promise<WriteResult> {
+      return table.conditionalUpdate(name, 'extendLease', (x) => ({
+        update: `SET ${x.path('r', task, 'l')} = ${x.value(leaseUntil)} ADD ${x.path('ver')} ${x.value(1)}`,
+        condition: and(`${x.path('r', task, 'c')} = ${x.value(token)}`, `${x.path('r', task, 's')} = ${x.value(Status.Processing)}`),
+      }));
     },
 
     async replace(name: string, expected: TransientRecord, registers: Registers, bucket: CountBucket, options: ReplaceOptions = {}): Promise<WriteResult> {

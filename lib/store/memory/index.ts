@@ -141,6 +141,13 @@ export const memoryTaskStore = (): TaskStore => {
         return { ok: true, record: write(held, { ...held.record, registers }), bucketWritten: false };
       },
 
+      async extendLease(name, task, token, leaseUntil) {
+        const held = transients.get(name);
+        const current = held?.record.registers[task];
+        if (!held || !current || current.claim !== token || current.status !== Status.Processing) return refused(name);
+        return { ok: true, record: write(held, { ...held.record, registers: { ...held.record.registers, [task]: { ...current, leaseUntil } } }) };
+      },
+
       async replace(name, expected, registers, bucket, options = {}) {
         const held = transients.get(name);
         if (!held || held.record.version !== expected.version || held.record.bucket !== expected.bucket) return refused(name);

@@ -1,0 +1,119 @@
+/**
+ * A runner whose runs happen in a container, in the stack: a Fargate task definition of public images (no image
+ * built), its code an S3 asset the task role may read; a task role that reaches the worker's items less the claim,
+ * plus the lease, and only its own queue's messages and its successors' queues; a worker that may start only that
+ * task definition on the stack's cluster and pass only its two roles; a VPC with public subnets and no NAT gateway;
+ * cdk-nag clean.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { PROJECT_ROOT } from '../../lib/constructs/handler-function';
+import { describe, expect, it } from 'vitest';
+import { CONTAINER_WORKER_TIMEOUT_SECONDS, Compute, fargateCpuFor } from '../../lib/domain/compute';
+import { ENV } from '../../lib/settings/config';
+import { registry } from '../../runners/registry';
+import { FETCH_IMAGE, RUN_CONTAINER, RUN_IMAGE, bundleContainerRun } from '../../lib/constructs/container-runner';
+import { isTransientRunner } from '../../lib/runner';
+import { keys } from '../../lib/store/dynamodb';
+import { LEADING_KEYS, allows, grantLines, grantsOf, grantsOfRole } from '../helpers/iam';
+import { arnOf, logicalId, synthStack } from '../helpers/stack';
+import { placeholders, resolveIntrinsics, resolvedJson, resource, resourcesOfType } from '../helpers/template';
+
+// The registry with one of its runners (one with a successor) running in a container.
+const LONG = registry.filter(isTransientRunner).find((candidate) => candidate.taskName === 'Global host SED inference') ?? registry.filter(isTransientRunner)[0];
+if (!LONG) throw new Error('no transient runner in the registry');
+const long = Object.assign(Object.create(Object.getPrototypeOf(LONG) as object) as typeof LONG, LONG, { compute: Compute.Container, timeoutSeconds: 4 * 3600, memorySize: 4096, heartbeatSeconds: 60 });
+const runners = registry.map((candidate) => (candidate === LONG ? long : candidate));
+const { stack, json } = synthStack(runners);
+const built = stack.transientRunners.find((candidate) => candidate.taskName === long.taskName);
+if (!built?.container) throw new Error('no container for the long runner');
+const container = built.container;
+const taskRoleId = logicalId(container.taskRole);
+const workerId = logicalId(built.worker.function);
+
+describe('Stack: a runner with compute "container"', () => {
+  it('has a Fargate task definition of public images, sized by the runner, with its code fetched from S3', () => {
+    const definition = resource(json, logicalId(container.taskDefinition)).Properties ?? {};
+    expect(definition).toMatchObject({ Cpu: String(fargateCpuFor(4096)), Memory: '4096', NetworkMode: 'awsvpc', RequiresCompatibilities: ['FARGATE'], RuntimePlatform: { CpuArchitecture: 'ARM64' } });
+    const containers = definition.ContainerDefinitions as { Name: string; Image: string; DependsOn?: unknown; Command?: string[] }[];
+    expect(containers.map((entry) => [entry.Name, entry.Image])).toEqual([['fetch', FETCH_IMAGE], [RUN_CONTAINER, RUN_IMAGE]]);
+    expect(containers[1]?.DependsOn).toEqual([{ Condition: 'SUCCESS', ContainerName: 'fetch' }]);
+    expect(JSON.stringify(resolveIntrinsics(containers[0]?.Command, placeholders))).toMatch(/^\["aws s3 cp s3:\/\/cdk-[^ ]+ \/code\/container-run\.mjs && aws s3 cp .+ \/code\/fixtures\/setup_status\.yaml && aws s3 cp .+ \/code\/fixtures\/setup_tasks\.yaml"\]$/);
+  });
+
+  it("gives its worker a short function that knows where to start runs", () => {
+    const worker = resource(json, workerId).Properties ?? {};
+    expect(worker.Timeout).toBe(CONTAINER_WORKER_TIMEOUT_SECONDS);
+    const variables = (worker.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(resolvedJson(variables[ENV.containerTasks])).toMatchObject({ [long.taskName]: { container: RUN_CONTAINER, taskDefinition: `<Ref:${logicalId(container.taskDefinition)}>` } });
+  });
+
+  it('lets its worker start only that task definition, on the cluster, and pass only its two roles to ECS', () => {
+    const lines = grantLines(grantsOf(json, workerId)).filter((line) => /^(ecs|iam):/.test(line));
+    expect(lines).toEqual(
+      [
+      `ecs:RunTask <Ref:${logicalId(container.taskDefinition)}> if StringEquals ecs:cluster ${arnOf(stack.node.findChild('Containers').node.findChild('Cluster'))}`,
+      `iam:PassRole ${arnOf(container.taskRole)} if StringEquals iam:PassedToService ecs-tasks.amazonaws.com`,
+      `iam:PassRole ${arnOf(container.executionRole)} if StringEquals iam:PassedToService ecs-tasks.amazonaws.com`,
+      ].sort(),
+    );
+    const functions = resourcesOfType(json, 'AWS::Lambda::Function').map(([id]) => id);
+    expect(functions.filter((id) => grantLines(grantsOf(json, id)).some((line) => line.startsWith('ecs:')))).toEqual([workerId]);
+  });
+
+  it('gives the task role the queue actions of the protocol only, and its code asset to read', () => {
+    const lines = grantLines(grantsOfRole(json, taskRoleId)).filter((line) => !line.startsWith('dynamodb:'));
+    const successors = stack.workflow.dependents.get(long.taskName) ?? [];
+    const queueArn = arnOf(built.queue);
+    expect(lines.filter((line) => line.startsWith('sqs:'))).toEqual([
+      `sqs:ChangeMessageVisibility ${queueArn}`,
+      `sqs:DeleteMessage ${queueArn}`,
+      ...successors.map((task) => `sqs:SendMessage ${arnOf(stack.transientRunners.find((candidate) => candidate.taskName === task)?.queue ?? built.queue)}`),
+    ]);
+    expect(lines.every((line) => /^(sqs|s3):/.test(line))).toBe(true);
+    expect(lines.filter((line) => line.startsWith('s3:')).length).toBeGreaterThan(0);
+  });
+
+  it('reaches its own register (heartbeats, settle) and its dependents\' ready markers, nothing else of the table', () => {
+    const grants = grantsOfRole(json, taskRoleId);
+    const tableArn = arnOf(stack.table.table);
+    const dependent = (stack.workflow.dependents.get(long.taskName) ?? [])[0];
+    const unrelated = registry.filter(isTransientRunner).map((candidate) => candidate.taskName).find((task) => task !== long.taskName && task !== dependent && !(stack.workflow.dependents.get(long.taskName) ?? []).includes(task));
+    expect(allows(grants, 'dynamodb:UpdateItem', tableArn, { [LEADING_KEYS]: [keys.transient('sn1').pk] })).toBe(true);
+    if (dependent) expect(allows(grants, 'dynamodb:PutItem', tableArn, { [LEADING_KEYS]: [keys.marker(dependent, 0, 'p', 'id').pk] })).toBe(true);
+    if (unrelated) expect(allows(grants, 'dynamodb:PutItem', tableArn, { [LEADING_KEYS]: [keys.marker(unrelated, 0, 'p', 'id').pk] })).toBe(false);
+    expect(allows(grants, 'dynamodb:PutItem', tableArn, { [LEADING_KEYS]: [keys.lock(long.taskName).pk] })).toBe(false);
+    expect([...new Set(grants.map((grant) => grant.action).filter((action) => action.startsWith('dynamodb:')))].sort()).toEqual(
+      [...new Set(grantsOf(json, workerId).map((grant) => grant.action).filter((action) => action.startsWith('dynamodb:')))].sort(),
+    );
+  });
+
+  it('writes its logs to a log group of its own, through an execution role that may do nothing else', () => {
+    expect(grantLines(grantsOfRole(json, logicalId(container.executionRole)))).toEqual([`logs:CreateLogStream ${arnOf(container.logGroup)}`, `logs:PutLogEvents ${arnOf(container.logGroup)}`]);
+  });
+
+  it('runs in a VPC of public subnets with no NAT gateway, in a security group that lets nothing in', () => {
+    expect(resourcesOfType(json, 'AWS::EC2::NatGateway')).toEqual([]);
+    expect(resourcesOfType(json, 'AWS::EC2::Subnet').every(([, subnet]) => subnet.Properties?.MapPublicIpOnLaunch === true)).toBe(true);
+    const groups = resourcesOfType(json, 'AWS::EC2::SecurityGroup');
+    expect(groups).toHaveLength(1);
+    expect(groups[0]?.[1].Properties?.SecurityGroupIngress).toBeUndefined();
+  });
+
+  it('bundles the run into one ES module that starts as the container starts it, asking for its run', () => {
+    const outfile = join(mkdtempSync(join(tmpdir(), 'container-bundle-')), 'container-run.mjs');
+    bundleContainerRun(outfile);
+    // Outside the project (as in the container): nothing of node_modules to fall back on.
+    const started = spawnSync(process.execPath, [outfile], { cwd: dirname(outfile), encoding: 'utf8', env: { PATH: process.env.PATH ?? '', TABLE_NAME: 'tasks', FIXTURES_DIR: join(PROJECT_ROOT, 'fixtures'), AWS_REGION: 'eu-west-1' } });
+    expect(started.status).toBe(1);
+    expect(started.stdout + started.stderr).toContain(`${ENV.containerRun} is not set`);
+  }, 60_000);
+
+  it('leaves cdk-nag nothing unacknowledged', () => {
+    const findings = new AwsSolutionsChecks().validateScope(stack).violations.map((violation) => `${violation.ruleName} at ${violation.violatingResources.map((found) => found.constructPath).join(', ')}`);
+    expect(findings).toEqual([]);
+  });
+});
