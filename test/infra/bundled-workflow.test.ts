@@ -227,7 +227,7 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
       const register = (await engine.store.transients.get('2010ag'))?.registers['Host information'];
       return register?.lastError !== undefined && register.status === 'not processed' && register;
     });
-    await engine.store.outputs.save('2010ag', 'Host match', token, match ?? {}, engine.clock());
+    await engine.store.outputs.save('2010ag', 'Host match', token, { data: match ?? {} }, engine.clock());
     const retried = await waitFor('the retry to succeed', async () => {
       const record = await engine.store.transients.get('2010ag');
       return record?.registers['Host information']?.status === 'processed' && record.processingStatus === ProcessingStatus.Completed && record;
