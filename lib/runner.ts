@@ -113,6 +113,20 @@ export interface RecountSummary {
   readonly busy: number;
 }
 
+/** What an artifact pruning found and did. */
+export interface ArtifactPruneReport {
+  /** Where the artifacts live (`s3://bucket/prefix/` or a directory). */
+  readonly location: string;
+  readonly listed: number;
+  /** Artifacts of the runs the registers hold: kept. */
+  readonly current: number;
+  readonly deleted: number;
+  readonly bytesDeleted: number;
+  readonly failed: number;
+  /** Stopped before the end because the function's time was running out. */
+  readonly stopped: boolean;
+}
+
 export interface ScratchObject {
   /** Path below the scratch root, '/'-separated; by convention it starts with the transient's name. */
   readonly key: string;
@@ -159,6 +173,11 @@ export interface SystemTaskContext {
   recoverStalled(): Promise<RecoverySummary>;
   /** The processing status of each named transient that exists (unknown names are left out). */
   processingStatuses(names: readonly string[]): Promise<ReadonlyMap<string, ProcessingStatus>>;
+  /**
+   * Deletes the artifacts of every run no register holds (superseded by a retry or a reprocess, a claim lost, a
+   * transient deleted); those of the runs the registers hold stay. Stops early when `signal` is aborted.
+   */
+  pruneArtifacts(): Promise<ArtifactPruneReport>;
   /** Records a metric (CloudWatch EMF) under this runner's task dimension. */
   metric(name: string, value: number, unit?: 'Count' | 'Milliseconds' | 'Bytes'): void;
   /**

@@ -53,7 +53,9 @@ export const validateArtifactName = (name: unknown): string => {
   return name;
 };
 
-const segment = (part: string) => encodeURIComponent(part);
+/** A transient's, task's or run's part of a key: URI-encoded, so that a task name's spaces make no trouble. */
+export const artifactKeySegment = (part: string): string => encodeURIComponent(part);
+const segment = artifactKeySegment;
 
 /** The key prefix of one run's artifacts, ending in `/`. */
 export const runPrefix = (transient: string, task: string, runId: string): string => `${segment(transient)}/${segment(task)}/${segment(runId)}/`;

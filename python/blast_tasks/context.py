@@ -150,7 +150,8 @@ class Artifacts:
         """The bytes of artifact ``name``: this run's, or with ``task``, those of the run that task's register holds."""
         artifact = self._of(task).get(name)
         if artifact is None:
-            raise ArtifactNotFoundError(f'no artifact "{name}" in {"this run" if task is None else repr(task) + "'s current run"}')
+            holder = "this run" if task is None else f"the current run of {task!r}"
+            raise ArtifactNotFoundError(f'no artifact "{name}" in {holder}')
         return read(self._store(), artifact)
 
     def list(self, task: Optional[str] = None) -> List[Artifact]:
