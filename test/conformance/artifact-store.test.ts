@@ -2,6 +2,7 @@
  * The artifact store's conformance suite: the same rules over both adapters — S3 (through the real SDK client,
  * against the S3 emulator) and a local directory. The engine, the Python runs and pruning rely on each of them.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,8 @@ import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ArtifactStore, StoredObject } from '../../lib/engine/artifacts';
-import { localClientConfig } from '../../lib/local/services';
+import { localAwsEnv, localClientConfig } from '../../lib/local/services';
+import { pythonEnvironment, pythonExecutable } from '../../lib/python/interpreter';
 import { objectStore } from '../../lib/scratch/object-store';
 import { S3Emulator } from '../helpers/s3-emulator';
 
@@ -122,5 +124,43 @@ describe('Function: objectStore in a directory', () => {
     await store.put('a/b/c/d', bytes('x'), 'text/plain');
     expect(await store.delete(['a/b/c/d', '../../etc/passwd'])).toEqual([{ key: '../../etc/passwd', reason: `outside the directory ${directory}` }]);
     expect(readdirSync(directory)).toEqual([]);
+  });
+});
+
+/**
+ * The Python side (python/blast_tasks/context.py) writes and reads the same locations itself: boto3 under an
+ * s3:// location, plain files under a directory. What it puts, the engine's store reads, and the other way round.
+ */
+describe.each(implementations)('Conformance: Python runs\' artifacts %s', (_name, open) => {
+  it('agree with the store: a Python put reads back in TypeScript with its checksum, a TypeScript put reads in Python', async () => {
+    // Prepare: an upstream run's artifact, put by the engine's store
+    const store = await open();
+    const upstream = await store.put('sn/Cutouts/up.1/cutouts/g.fits', bytes('SIMPLE = T'), 'application/fits');
+    const event = {
+      transient: { name: 'sn' },
+      attempt: 1,
+      runId: 'py.1',
+      artifacts: { location: store.location, prefix: 'sn/Photometry/py.1/', upstream: { Cutouts: [{ name: 'cutouts/g.fits', ...upstream }] } },
+    };
+    const script = [
+      'import json, sys',
+      'from blast_tasks.context import RunContext',
+      'context = RunContext(json.loads(sys.argv[1]))',
+      'cutout = context.artifacts.get("cutouts/g.fits", task="Cutouts")',
+      'put = context.artifacts.put("photometry.csv", b"flux," + str(len(cutout)).encode(), "text/csv")',
+      'print(json.dumps(context.reply("processed")))',
+    ].join('\n');
+
+    // Act
+    const run = spawnSync(pythonExecutable(), ['-c', script, JSON.stringify(event)], {
+      env: pythonEnvironment({ AWS_ENDPOINT_URL_S3: emulator?.endpoint ?? '', ...localAwsEnv }),
+      encoding: 'utf8',
+    });
+
+    // Assess
+    expect(run.stderr).toBe('');
+    const reply = JSON.parse(run.stdout) as { artifacts: { key: string; size: number; sha256: string }[] };
+    expect(reply).toEqual({ status: 'processed', artifacts: [{ name: 'photometry.csv', key: 'sn/Photometry/py.1/photometry.csv', size: 7, sha256: hex(bytes('flux,10')) }] });
+    expect(Buffer.from((await store.get('sn/Photometry/py.1/photometry.csv')) ?? []).toString('utf8')).toBe('flux,10');
   });
 });
