@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
+from blast_tasks.runner import NonRetryableTaskError
+
 #: As lib/domain/artifacts.ts: '/'-separated parts of letters, digits, '.', '_', '-', each starting with a letter or digit.
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 MAX_NAME_LENGTH = 128
@@ -27,6 +29,10 @@ MAX_ARTIFACTS_PER_RUN = 32
 
 class ArtifactError(Exception):
     """An artifact that cannot be put or read: a bad name, too many, no location, bytes not as recorded."""
+
+
+class ArtifactLimitError(ArtifactError, NonRetryableTaskError):
+    """A bad name or one artifact too many: no retry can help, so the failed status is recorded at once."""
 
 
 class ArtifactNotFoundError(ArtifactError, KeyError):
@@ -52,11 +58,11 @@ class Artifact:
 
 def validate_name(name: str) -> str:
     if not isinstance(name, str) or not name:
-        raise ArtifactError(f"an artifact name must be a non-empty string, not {name!r}")
+        raise ArtifactLimitError(f"an artifact name must be a non-empty string, not {name!r}")
     if len(name) > MAX_NAME_LENGTH:
-        raise ArtifactError(f'artifact name "{name[:40]}..." is longer than {MAX_NAME_LENGTH} characters')
+        raise ArtifactLimitError(f'artifact name "{name[:40]}..." is longer than {MAX_NAME_LENGTH} characters')
     if not _NAME.match(name):
-        raise ArtifactError(
+        raise ArtifactLimitError(
             f'artifact name "{name}" must be \'/\'-separated parts of letters, digits, ".", "_" and "-", '
             'each starting with a letter or digit (no "..", no leading "/")'
         )
@@ -133,9 +139,9 @@ class Artifacts:
         """Stores ``data`` as this run's artifact ``name``; the same name again replaces it."""
         validate_name(name)
         if name not in self._own and len(self._own) >= MAX_ARTIFACTS_PER_RUN:
-            raise ArtifactError(f'a run may put at most {MAX_ARTIFACTS_PER_RUN} artifacts; "{name}" would be one more')
+            raise ArtifactLimitError(f'a run may put at most {MAX_ARTIFACTS_PER_RUN} artifacts; "{name}" would be one more')
         if isinstance(data, str):
-            raise ArtifactError(f'artifact "{name}": data must be bytes (encode text first)')
+            raise ArtifactLimitError(f'artifact "{name}": data must be bytes (encode text first)')
         data = bytes(data)
         key = self._prefix + name
         self._store().put(key, data, content_type)

@@ -42,10 +42,21 @@ class Photometry(TransientTaskRunner):
         self.context.save({"flux": len(cutout), "filters": filters, "listed": listed, "sha256": put.sha256,
                            "run": self.context.run_id, "attempt": self.context.attempt, "pad": "z" * 350000})
         return "processed"
+
+
+class BadName(TransientTaskRunner):
+    task_name = "BadName"
+
+    def _prerequisites(self):
+        return {"BadName": "not processed"}
+
+    def _run_process(self, transient):
+        self.context.artifacts.put("../other-run/g.fits", b"x")
+        return "processed"
 `,
 );
 
-const TASKS = ['Cutouts', 'Photometry', 'Report'];
+const TASKS = ['Cutouts', 'Photometry', 'Report', 'BadName'];
 
 describe('Integration: artifacts of TypeScript and Python runners on the local runtime', () => {
   let runtime: LocalRuntime;
@@ -53,8 +64,8 @@ describe('Integration: artifacts of TypeScript and Python runners on the local r
   const artifactDir = mkdtempSync(join(tmpdir(), 'artifact-location-'));
 
   beforeAll(async () => {
-    const [photometry] = describePythonRunners([file]).map((declared) => new PythonTransientRunner(declared));
-    if (!photometry) throw new Error('the Python runner was not read');
+    const [photometry, badName] = describePythonRunners([file]).map((declared) => new PythonTransientRunner(declared));
+    if (!photometry || !badName) throw new Error('the Python runners were not read');
     const cutouts = runner('Cutouts', {}, {
       process: async (transient, context) => {
         await context.artifacts.put('cutouts/g.fits', `pixels of ${transient.name} by ${context.runId}`, 'application/fits');
@@ -70,7 +81,7 @@ describe('Integration: artifacts of TypeScript and Python runners on the local r
         return 'processed';
       },
     });
-    runtime = await startTestRuntime([cutouts, photometry, report, new PruneScratchData()], {
+    runtime = await startTestRuntime([cutouts, photometry, report, badName, new PruneScratchData()], {
       fixturesDir: fixturesWithTasks(TASKS),
       retryBaseSeconds: 0,
       artifactDir,
@@ -113,6 +124,14 @@ describe('Integration: artifacts of TypeScript and Python runners on the local r
     expect(recorded?.spilled).toMatchObject({ name: SPILLED_OUTPUT_NAME, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(Object.keys(recorded?.artifacts ?? {})).toEqual(['photometry.csv']);
     expect(await keys()).toHaveLength(3);
+  });
+
+  it('a Python run that names an artifact badly is recorded as failed at once, with the reason', async () => {
+    const register = await waitFor('BadName to fail', async () => {
+      const found = (await registers()).BadName;
+      return found?.status === 'failed' && found;
+    });
+    expect(register).toMatchObject({ attempt: 1, lastError: expect.stringMatching(/ArtifactLimitError: artifact name "\.\.\/other-run\/g\.fits" must be/) });
   });
 
   it('a reprocess makes new runs whose artifacts supersede the old; pruning removes the old runs\' files, not the current', async () => {
