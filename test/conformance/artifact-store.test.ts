@@ -131,8 +131,15 @@ describe('Function: objectStore in a directory', () => {
  * The Python side (python/blast_tasks/context.py) writes and reads the same locations itself: boto3 under an
  * s3:// location, plain files under a directory. What it puts, the engine's store reads, and the other way round.
  */
-describe.each(implementations)('Conformance: Python runs\' artifacts %s', (_name, open) => {
-  it('agree with the store: a Python put reads back in TypeScript with its checksum, a TypeScript put reads in Python', async () => {
+/**
+ * boto3 is in Lambda's Python runtime but not in the project's lock (the directory location needs none): an s3://
+ * location is run on the project's interpreter if it has boto3, else on the system's python3 if that has it.
+ */
+const withBoto3 = [pythonExecutable(), 'python3'].find((python) => spawnSync(python, ['-c', 'import boto3']).status === 0);
+
+describe.each(implementations)('Conformance: Python runs\' artifacts %s', (name, open) => {
+  const python = name.startsWith('on S3') ? withBoto3 : pythonExecutable();
+  it.skipIf(python === undefined)('agree with the store: a Python put reads back in TypeScript with its checksum, a TypeScript put reads in Python (skipped on S3 where no interpreter has boto3)', async () => {
     // Prepare: an upstream run's artifact, put by the engine's store
     const store = await open();
     const upstream = await store.put('sn/Cutouts/up.1/cutouts/g.fits', bytes('SIMPLE = T'), 'application/fits');
@@ -152,7 +159,7 @@ describe.each(implementations)('Conformance: Python runs\' artifacts %s', (_name
     ].join('\n');
 
     // Act
-    const run = spawnSync(pythonExecutable(), ['-c', script, JSON.stringify(event)], {
+    const run = spawnSync(python ?? 'python3', ['-c', script, JSON.stringify(event)], {
       env: pythonEnvironment({ AWS_ENDPOINT_URL_S3: emulator?.endpoint ?? '', ...localAwsEnv }),
       encoding: 'utf8',
     });
