@@ -8,6 +8,7 @@
  * (lib/domain/declaration.ts, lib/domain/transient.ts), which imports nothing of this API; they are re-exported here.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Artifact } from './domain/artifacts';
 import type { TransientCounts } from './domain/counts';
 import { type PythonSource, SystemTaskDeclaration, TransientTaskDeclaration } from './domain/declaration';
 import type { Transient } from './domain/transient';
@@ -15,6 +16,7 @@ import type { Prerequisites, ProcessingStatus } from './domain/workflow';
 import { PYTHON_WORKER_MARGIN_SECONDS } from './domain/limits';
 
 export type { TransientCounts } from './domain/counts';
+export type { Artifact } from './domain/artifacts';
 export { ScratchAccess, SystemCapability, TransientField, transientFields } from './domain/declaration';
 export { Compute } from './domain/compute';
 export type { PythonSource } from './domain/declaration';
@@ -38,6 +40,28 @@ export interface TaskContext {
    * read the results of the run whose status the register recorded, never those of a run whose claim was lost.
    */
   save(data: Record<string, unknown>): Promise<void>;
+  /** Files for later tasks (cutouts, posteriors), kept per run at the artifact location (ARTIFACT_LOCATION). */
+  readonly artifacts: TaskArtifacts;
+}
+
+/**
+ * A run's artifacts. Each run has its own (a retry or a reprocess puts a new set, which supersedes the old); a
+ * later task reads those of the run whose result the register holds, as `output` does, and pruning deletes the rest.
+ */
+export interface TaskArtifacts {
+  /**
+   * Stores `data` as this run's artifact `name` ('/'-separated parts of letters, digits, `.`, `_`, `-`; at most 128
+   * characters) and records its key, size and SHA-256 with the run's output. A run may put at most 32; the same
+   * name again replaces the earlier one.
+   */
+  put(name: string, data: Uint8Array | string, contentType?: string): Promise<Artifact>;
+  /**
+   * The bytes of artifact `name`: this run's, or with `task`, those of the run whose result that task's register
+   * holds. Undefined when that run recorded no such artifact. Throws if the bytes are not what was recorded.
+   */
+  get(name: string, options?: { readonly task?: string }): Promise<Uint8Array | undefined>;
+  /** This run's artifacts, or with `task`, those of the run that task's register holds. */
+  list(options?: { readonly task?: string }): Promise<Artifact[]>;
 }
 
 export interface IngestSummary {
@@ -89,6 +113,20 @@ export interface RecountSummary {
   readonly busy: number;
 }
 
+/** What an artifact pruning found and did. */
+export interface ArtifactPruneReport {
+  /** Where the artifacts live (`s3://bucket/prefix/` or a directory). */
+  readonly location: string;
+  readonly listed: number;
+  /** Artifacts of the runs the registers hold: kept. */
+  readonly current: number;
+  readonly deleted: number;
+  readonly bytesDeleted: number;
+  readonly failed: number;
+  /** Stopped before the end because the function's time was running out. */
+  readonly stopped: boolean;
+}
+
 export interface ScratchObject {
   /** Path below the scratch root, '/'-separated; by convention it starts with the transient's name. */
   readonly key: string;
@@ -135,6 +173,11 @@ export interface SystemTaskContext {
   recoverStalled(): Promise<RecoverySummary>;
   /** The processing status of each named transient that exists (unknown names are left out). */
   processingStatuses(names: readonly string[]): Promise<ReadonlyMap<string, ProcessingStatus>>;
+  /**
+   * Deletes the artifacts of every run no register holds (superseded by a retry or a reprocess, a claim lost, a
+   * transient deleted); those of the runs the registers hold stay. Stops early when `signal` is aborted.
+   */
+  pruneArtifacts(): Promise<ArtifactPruneReport>;
   /** Records a metric (CloudWatch EMF) under this runner's task dimension. */
   metric(name: string, value: number, unit?: 'Count' | 'Milliseconds' | 'Bytes'): void;
   /**

@@ -1,9 +1,12 @@
 import { StatusMessage, TaskName } from '../lib/generated/fixtures';
 import { type TaskContext, type Transient, TransientField, TransientTaskRunner } from '../lib/runner';
 import { filtersCovering } from './science/surveys';
-import type { CutoutOutput } from './outputs';
+import { CUTOUT_INDEX, type CutoutIndex, type CutoutOutput } from './outputs';
 
-/** Finds the surveys with imaging at the transient (Blast downloads their cutouts here). */
+/**
+ * Finds the surveys with imaging at the transient (Blast downloads their cutouts here; this toy puts their index as
+ * an artifact, where Blast's files would go).
+ */
 export class CutoutDownload extends TransientTaskRunner {
   readonly taskName = TaskName.CutoutDownload;
   readonly prerequisites = { [TaskName.CutoutDownload]: StatusMessage.NotProcessed };
@@ -14,6 +17,8 @@ export class CutoutDownload extends TransientTaskRunner {
 
   async process(transient: Transient, context: TaskContext) {
     const output: CutoutOutput = { filters: filtersCovering(transient.raDeg, transient.decDeg) };
+    const index: CutoutIndex = { filters: output.filters };
+    await context.artifacts.put(CUTOUT_INDEX, JSON.stringify(index), 'application/json');
     await context.save({ ...output });
     return StatusMessage.Processed;
   }

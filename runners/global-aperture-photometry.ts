@@ -1,10 +1,10 @@
 import { StatusMessage, TaskName } from '../lib/generated/fixtures';
 import { type TaskContext, TransientTaskRunner } from '../lib/runner';
-import { type CutoutOutput, type HostMatchOutput, type PhotometryOutput, requireOutput } from './outputs';
+import { CUTOUT_INDEX, type CutoutIndex, type HostMatchOutput, type PhotometryOutput, requireJsonArtifact, requireOutput } from './outputs';
 import { measure } from './science/photometry';
 import { catalogHost, hostKnown } from './upstream';
 
-/** Host flux in every filter with a cutout, through the global aperture. */
+/** Host flux in every filter with a cutout (Cutout download's artifact), through the global aperture. */
 export class GlobalAperturePhotometry extends TransientTaskRunner {
   readonly taskName = TaskName.GlobalAperturePhotometry;
   readonly prerequisites = {
@@ -19,7 +19,8 @@ export class GlobalAperturePhotometry extends TransientTaskRunner {
   async process(_transient: unknown, context: TaskContext) {
     const [match, cutouts] = await Promise.all([
       requireOutput<HostMatchOutput>(context, TaskName.HostMatch),
-      requireOutput<CutoutOutput>(context, TaskName.CutoutDownload),
+      // The cutouts themselves, as Cutout download put them.
+      requireJsonArtifact<CutoutIndex>(context, TaskName.CutoutDownload, CUTOUT_INDEX),
     ]);
     const output: PhotometryOutput = { fluxes: measure(catalogHost(match.host).magnitudes, cutouts.filters, 1, 1) };
     if (Object.keys(output.fluxes).length === 0) return StatusMessage.NoValidPhot;

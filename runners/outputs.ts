@@ -41,6 +41,19 @@ export interface SedOutput {
   readonly fitFilters: string[];
 }
 
+/** The artifact Cutout download puts: the cutouts it found, standing in for the FITS files Blast downloads. */
+export const CUTOUT_INDEX = 'cutouts.json';
+export interface CutoutIndex {
+  readonly filters: string[];
+}
+
+/** An upstream artifact the prerequisites guarantee, as JSON; its absence means a register and its files disagree. */
+export const requireJsonArtifact = async <T extends object>(context: TaskContext, task: string, name: string): Promise<T> => {
+  const bytes = await context.artifacts.get(name, { task });
+  if (!bytes) throw new Error(`"${task}" is processed but put no artifact "${name}" for this transient`);
+  return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
+};
+
 /** An upstream output the prerequisites guarantee; its absence means a register and its data disagree. */
 export const requireOutput = async <T extends object>(context: TaskContext, task: string): Promise<T> => {
   const output = await context.output<T>(task);

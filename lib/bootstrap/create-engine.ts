@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { awsClientConfig, countRetries, retryOnlyThrottling } from './aws-clients';
-import type { Config } from '../settings/config';
+import { type Config, ENV } from '../settings/config';
 import { assertValidRegistry } from '../domain/validation';
 import { type Engine, runnersByTask } from '../engine/engine';
 import { loadCatalog } from '../fixtures/load-catalog';
@@ -15,6 +15,8 @@ import type { ContainerRuns } from '../engine/container-runs';
 import { ecsContainerRuns } from '../container/ecs-container-runs';
 import { invokeClient, lambdaRunnerFunctions } from '../python/lambda-functions';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
+import { objectStore } from '../scratch/object-store';
 import { type CapacityMeter, dynamoTaskStore, isCounterWrite } from '../store/dynamodb';
 import { TaskMetrics, createLogger } from '../engine/telemetry';
 
@@ -27,6 +29,8 @@ export interface EngineOptions {
   readonly lambda?: LambdaClient;
   /** Starts container runs. @default ECS RunTask, where a runner has `compute: 'container'` */
   readonly containers?: ContainerRuns;
+  /** Reaches the artifacts when ARTIFACT_LOCATION is an S3 location. @default a client from the environment */
+  readonly s3?: () => S3Client;
   readonly capacityMeter?: CapacityMeter;
   readonly queueMeter?: QueueMeter;
   readonly clock?: () => number;
@@ -68,6 +72,9 @@ export const createEngine = (config: Config, options: EngineOptions): Engine => 
     logger: createLogger(options.serviceName),
     metrics,
     retryBaseSeconds: config.retryBaseSeconds,
+    ...(config.artifactLocation
+      ? { artifacts: objectStore(config.artifactLocation, ENV.artifactLocation, options.s3 ?? (() => new S3Client({}))) }
+      : {}),
     ...(pythonRunners.length > 0
       ? {
           functions: lambdaRunnerFunctions(

@@ -134,7 +134,7 @@ export const withFunctionFaults = (functions: RunnerFunctions, engine: Engine, p
         case Fault.RunnerGivesUp:
           throw new RunnerFunctionError(NON_RETRYABLE, `injected non-retryable failure of ${task}`);
         case Fault.InvalidStatus:
-          return INVALID_STATUS;
+          return { status: INVALID_STATUS };
         case Fault.Overrun: {
           const limit = runner && isPythonRunner(runner) ? runner.python.timeoutSeconds : timeoutSeconds;
           await sleep(limit * 1000);

@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { ContainerDependencyCondition, ContainerImage, CpuArchitecture, FargateTaskDefinition, LogDrivers, OperatingSystemFamily } from 'aws-cdk-lib/aws-ecs';
+import { type ContainerDefinition, ContainerDependencyCondition, ContainerImage, CpuArchitecture, FargateTaskDefinition, LogDrivers, OperatingSystemFamily } from 'aws-cdk-lib/aws-ecs';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
@@ -73,6 +73,8 @@ export interface ContainerRunnerProps {
 export class ContainerRunner extends Construct {
   readonly taskDefinition: FargateTaskDefinition;
   readonly taskRole: Role;
+  /** The container that runs the run (its environment is the run's). */
+  readonly runContainer: ContainerDefinition;
   readonly executionRole: Role;
   readonly logGroup: LogGroup;
   /** The code and fixtures the fetch container copies. */
@@ -145,6 +147,7 @@ export class ContainerRunner extends Construct {
       },
       stopTimeout: Duration.seconds(30),
     });
+    this.runContainer = run;
     for (const container of [fetch, run]) container.addMountPoints({ sourceVolume: 'code', containerPath: CODE_DIR, readOnly: container === run });
     run.addContainerDependencies({ container: fetch, condition: ContainerDependencyCondition.SUCCESS });
 

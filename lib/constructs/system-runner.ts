@@ -20,7 +20,7 @@ import { ServiceName } from '../engine/telemetry';
 import { HandlerFunction } from './handler-function';
 import { functionErrorsAlarm } from './runner-alarms';
 import { RunnerSchedule } from './runner-schedule';
-import type { ScratchBucket } from './scratch-bucket';
+import { ArtifactAccess, type ScratchBucket, functionGrantee } from './scratch-bucket';
 
 /** Which ready tasks a capability sends straight to their queues: those of new transients, those of revised ones. */
 export type Announcement = 'ingested' | 'revised';
@@ -43,6 +43,7 @@ export const SYSTEM_CAPABILITY_ACCESS: Readonly<Record<SystemCapability, Capabil
   [SystemCapability.State]: { announces: [], marks: [] },
   [SystemCapability.Recount]: { announces: [], marks: [] },
   [SystemCapability.Recover]: { announces: [], marks: ['any'] },
+  [SystemCapability.PruneArtifacts]: { announces: [], marks: [] },
 };
 
 /** The store methods a system runner's function calls: its run lock's and its capabilities'. */
@@ -68,7 +69,7 @@ export interface SystemRunnerProps {
    * new transient, those a revision can make ready, and all transient tasks. @default none
    */
   readonly readyTasks?: Readonly<Record<MarkedTasks, readonly string[]>>;
-  /** The scratch data, for a runner that declares `scratchAccess`. @default none: such a runner is refused */
+  /** The scratch data and artifacts, for a runner that declares `scratchAccess` or prunes artifacts. @default none: such a runner is refused */
   readonly scratch?: ScratchBucket;
   /** The fixture files' folder on this machine. */
   readonly fixturesDir: string;
@@ -123,6 +124,10 @@ export class SystemRunner extends Construct {
     this.handler.grantQueues([...sendsTo.values()], ['SendMessage']);
     this.handler.readSecrets(runner.secretNames, label);
     props.scratch?.grant(this.handler, runner.scratchAccess, label);
+    if (runner.uses.includes(SystemCapability.PruneArtifacts)) {
+      if (!props.scratch) throw new Error(`${this.node.path}: ${label} prunes artifacts, but no bucket was given`);
+      props.scratch.grantArtifacts(functionGrantee(this.handler), [ArtifactAccess.List, ArtifactAccess.Delete], label);
+    }
     this.schedule = new RunnerSchedule(this, 'Schedule', { runner, target: this.handler.function });
     this.errorsAlarm = functionErrorsAlarm(this, 'ErrorsAlarm', this.handler.function, slug(runner.taskName), props.alarmAction);
   }

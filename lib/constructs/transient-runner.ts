@@ -23,6 +23,7 @@ import { runnerLabel } from '../domain/validation';
 import { deadLetterQueueSettings, queueSettings } from '../queue/queue-settings';
 import { type TransientTaskRunner, isPythonRunner } from '../runner';
 import { PythonRunnerFunction } from './python-runner-function';
+import { ArtifactAccess, type ScratchBucket, functionGrantee } from './scratch-bucket';
 import { ServiceName } from '../engine/telemetry';
 import type { DeadLetterHandler } from './dead-letter-handler';
 import type { Dispatcher } from './dispatcher';
@@ -46,6 +47,8 @@ export interface TransientRunnerProps {
   readonly makesReady: readonly string[];
   /** The fixture files' folder on this machine. */
   readonly fixturesDir: string;
+  /** Where the runs' artifacts live: the worker and a Python runner's function may write this task's and read any. @default none: `context.artifacts` refuses */
+  readonly artifacts?: ScratchBucket;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
   /** Where the runner's alarms notify. @default no action */
@@ -141,6 +144,15 @@ export class TransientRunner extends Construct {
         securityGroups: [network.securityGroup.securityGroupId],
       };
       this.worker.function.addEnvironment(ENV.containerTasks, Stack.of(this).toJsonString({ [runner.taskName]: task }));
+    }
+    // A run writes its own task's artifacts (and an output too large for an item) and reads those of earlier tasks.
+    const label = runnerLabel(runner);
+    const runs = [ArtifactAccess.WriteOwnTask, ArtifactAccess.Read];
+    props.artifacts?.grantArtifacts(functionGrantee(this.worker), runs, label, runner.taskName);
+    if (this.pythonFunction) props.artifacts?.grantArtifacts(functionGrantee(this.pythonFunction), runs, `${label}'s function`, runner.taskName);
+    if (this.container) {
+      const { taskRole, runContainer } = this.container;
+      props.artifacts?.grantArtifacts({ role: taskRole, addEnvironment: (name, value) => runContainer.addEnvironment(name, value) }, runs, `${label}'s container runs`, runner.taskName);
     }
     // The mapping polls and deletes; the worker itself delays a failed run's retry (ChangeMessageVisibility).
     this.worker.grantQueues([this.queue], [...CONSUME_ACTIONS, 'ChangeMessageVisibility']);

@@ -51,6 +51,8 @@ export const SystemCapability = {
    * that died after its message was deleted, a retry whose message is gone) and records them as ready.
    */
   Recover: 'recover',
+  /** `context.pruneArtifacts`: deletes the artifacts of runs no register holds (ARTIFACT_LOCATION: list and delete). */
+  PruneArtifacts: 'pruneArtifacts',
 } as const;
 export type SystemCapability = (typeof SystemCapability)[keyof typeof SystemCapability];
 

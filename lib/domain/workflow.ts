@@ -145,6 +145,20 @@ export const readyTasks = (workflow: Workflow, registers: Registers): string[] =
 export const unheldReadyTasks = (workflow: Workflow, registers: Registers): string[] =>
   readyTasks(workflow, registers).filter((task) => registers[task]?.claim === undefined);
 
+/** Every task `task` waits on, directly or through others: the tasks whose results its run may read. */
+export const upstreamTasks = (workflow: Workflow, task: string): string[] => {
+  const found = new Set<string>();
+  const visit = (of: string) => {
+    for (const on of Object.keys(workflow.specs.get(of)?.prerequisites ?? {})) {
+      if (on === of || found.has(on) || on === task) continue;
+      found.add(on);
+      visit(on);
+    }
+  };
+  visit(task);
+  return workflow.order.filter((each) => found.has(each));
+};
+
 /** The only tasks a change to `task`'s register can make ready: itself and its dependents. */
 export const tasksAChangeCanMakeReady = (workflow: Workflow, task: string): string[] => [task, ...(workflow.dependents.get(task) ?? [])];
 

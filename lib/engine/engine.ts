@@ -6,6 +6,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Workflow } from '../domain/workflow';
 import { type AnyRunner, type TransientTaskRunner, isTransientRunner } from '../runner';
+import type { ArtifactStore } from './artifacts';
 import type { TaskQueues } from './queues';
 import type { RunnerFunctions } from './runner-functions';
 import type { ContainerRuns } from './container-runs';
@@ -26,6 +27,8 @@ export interface Engine {
   readonly functions?: RunnerFunctions;
   /** Starts the runs of runners with `compute: 'container'`; absent where none is registered. */
   readonly containers?: ContainerRuns;
+  /** Runs' artifacts (ARTIFACT_LOCATION); absent where none is configured, and then a run's `artifacts` refuse. */
+  readonly artifacts?: ArtifactStore;
 }
 
 export const transientRunner = (engine: Engine, task: string): TransientTaskRunner | undefined => {

@@ -21,6 +21,7 @@ import {
 import { type DeadLetterRecord, STATUS_INDEX_SHARDS, type TransientRecord } from './store';
 import { type Engine, transientRunner } from './engine';
 import { type SendOutcome, type UnsentTask, markersFor, sendRecorded, updateTransient } from './transitions';
+import { outputData } from './run-outputs';
 
 export interface ResetTask {
   readonly task: string;
@@ -308,7 +309,7 @@ export const redriveDeadLetters = async (engine: Engine, task: string, only?: re
 /** What a task saved for a transient: the output of the run whose result its register holds (undefined if none). */
 export const outputOf = async <T extends object = Record<string, unknown>>(engine: Engine, name: string, task: string): Promise<T | undefined> => {
   const token = (await engine.store.transients.get(name))?.registers[task]?.claim;
-  return token === undefined ? undefined : engine.store.outputs.read<T>(name, task, token);
+  return token === undefined ? undefined : outputData<T>(engine, await engine.store.outputs.read(name, task, token));
 };
 
 /** Registers by transient, for showing dead letters next to the status they left behind. */

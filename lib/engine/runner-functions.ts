@@ -4,7 +4,11 @@
  * runner. Implemented over Lambda's Invoke (lib/python/lambda-functions.ts), in AWS and, against the local
  * runtime's stand-in for Lambda's Python runtime (lib/local/python-functions.ts), here.
  */
+import type { Artifact } from '../domain/artifacts';
 import type { Transient } from '../runner';
+
+/** An upstream task's output as a run's function receives it: the data, or the artifact it went to when too large for an item. */
+export type EventOutput = { readonly data: Record<string, unknown> } | { readonly spilled: Artifact };
 
 /** What a runner's function receives (python/blast_tasks/lambda_handler.py). */
 export interface RunEvent {
@@ -13,15 +17,33 @@ export interface RunEvent {
   readonly attempt: number;
   /** The claim token of this run. */
   readonly runId: string;
+  /** The outputs of the runs that the registers of the task's upstream tasks hold (`self.context.output`). */
+  readonly outputs?: Readonly<Record<string, EventOutput>>;
+  /** Where the run's artifacts go, and the artifacts of the upstream tasks' current runs (`self.context.artifacts`). */
+  readonly artifacts?: {
+    /** `s3://bucket/prefix/` or a directory (ARTIFACT_LOCATION). */
+    readonly location: string;
+    /** This run's key prefix under the location; the function writes `<prefix><name>` and nothing else. */
+    readonly prefix: string;
+    /** Upstream task → the artifacts of its current run. */
+    readonly upstream: Readonly<Record<string, readonly Artifact[]>>;
+  };
+}
+
+/** What a runner's function returns: its status message, and what it saved and put (checked by the caller). */
+export interface RunResult {
+  readonly status: unknown;
+  readonly output?: unknown;
+  readonly artifacts?: unknown;
 }
 
 export interface RunnerFunctions {
   /**
-   * Runs one transient through `task`'s function and returns the status it returned (checked by the caller).
+   * Runs one transient through `task`'s function and returns what it returned (checked by the caller).
    * Throws the run's own error (its type and message) when the function failed; a run past its function's timeout
    * fails as {@link FUNCTION_TIMED_OUT}.
    */
-  run(task: string, event: RunEvent): Promise<unknown>;
+  run(task: string, event: RunEvent): Promise<RunResult>;
 }
 
 /** The error type Lambda gives a run its function stopped at its timeout. */

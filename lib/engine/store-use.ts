@@ -63,6 +63,8 @@ export const SYSTEM_CAPABILITY_STORE_USE: Readonly<Record<SystemCapability, Stor
   // transaction: UpdateItem and PutItem; read again if another write got there first), counting a bucket move;
   // it sends nothing (its function has no queue), the dispatcher does.
   [SystemCapability.Recover]: { transients: ['statusPage', 'getMany', 'get', 'replace'], counters: ['add'] },
+  // Reads the transients of each listed page of artifacts, for the claims their registers hold.
+  [SystemCapability.PruneArtifacts]: { transients: ['getMany'] },
 };
 
 /** The union of several uses. */

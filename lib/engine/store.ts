@@ -4,6 +4,7 @@
  * engine's rules that need no database. Both pass the same conformance suite (test/conformance/task-store.test.ts),
  * so every rule below — the conditions of claims, settles, resets — holds the same in either.
  */
+import type { Artifact, ArtifactManifest } from '../domain/artifacts';
 import type { CountBucket, CountDelta } from '../domain/counts';
 import { TaskRunnerError } from '../domain/errors';
 import type { ProcessingStatus, Register, Registers, TaskSpec } from '../domain/workflow';
@@ -181,10 +182,21 @@ export interface LockStore {
   release(task: string, owner: string): Promise<void>;
 }
 
-/** Runs' outputs, one per run that saved, under its claim token. */
+/** What a run recorded for later tasks: its saved data (or where it went, if too large for an item) and its artifacts. */
+export interface RunOutput {
+  /** What the run saved, when it fits an item. */
+  readonly data?: Record<string, unknown>;
+  /** Where what the run saved went when it did not fit an item (an artifact of the run). */
+  readonly spilled?: Artifact;
+  /** The artifacts the run put, by name. */
+  readonly artifacts?: ArtifactManifest;
+}
+
+/** Runs' outputs, one per run that saved or put artifacts, under its claim token. */
 export interface OutputStore {
-  save(name: string, task: string, token: string, data: Record<string, unknown>, now: number): Promise<void>;
-  read<T extends object>(name: string, task: string, token: string): Promise<T | undefined>;
+  /** Replaces the run's output. */
+  save(name: string, task: string, token: string, output: RunOutput, now: number): Promise<void>;
+  read(name: string, task: string, token: string): Promise<RunOutput | undefined>;
 }
 
 export interface DeadLetterStore {

@@ -11,6 +11,7 @@ import { recountTransients } from './counts';
 import { recoverStalledTransients } from './operations';
 import { ingestTransients } from './ingest';
 import { upsertTransients } from './upsert';
+import { pruneArtifacts } from './prune-artifacts';
 
 /** Where a system runner's secrets come from (lib/secrets/secret-source.ts: Secrets Manager by ARN, else the environment). */
 export interface SecretSource {
@@ -71,6 +72,11 @@ export const systemTaskContext = (engine: Engine, runner: SystemTaskRunner, serv
     processingStatuses: async (names) => {
       declared(SystemCapability.ProcessingStatuses, 'processingStatuses');
       return new Map((await engine.store.transients.getMany(names)).map((record) => [record.transient.name, processingStatus(engine.workflow, record.registers)]));
+    },
+    pruneArtifacts: async () => {
+      declared(SystemCapability.PruneArtifacts, 'pruneArtifacts');
+      const report = await pruneArtifacts(engine, signal, (failure) => engine.logger.warn('artifact not deleted', { task, ...failure }));
+      return report;
     },
     metric: (name, value, unit) => engine.metrics.add(task, name, value, unit),
     secret: (name, keys) => {

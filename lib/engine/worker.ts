@@ -17,6 +17,7 @@ import { type Engine, transientRunner } from './engine';
 import { FUNCTION_TIMED_OUT, NON_RETRYABLE, type RunEvent, RunnerFunctionError } from './runner-functions';
 import type { ContainerRun } from './container-runs';
 import { Compute, containerLeaseMs, containerVisibilitySeconds } from '../domain/compute';
+import { type RunRecorder, reportedResults, runEventOf, runRecorder } from './run-outputs';
 import { afterSettle, announce, randomId, recordBucket } from './transitions';
 
 /** What the worker needs of an SQS record. */
@@ -247,25 +248,23 @@ export const run = async (
   const timer = setTimeout(() => abort.abort(new Error('function timeout approaching')), Math.max(0, deadline - engine.clock() - 1_000));
   // A run that never returns must not keep its process alive for it.
   timer.unref();
+  // Outputs and artifacts: those of the runs whose results the registers hold, as the claim read them.
+  const recorder = runRecorder(engine, name, task, token, record.registers, (what) => assertBeforeDeadline(engine, deadline, what));
   const context: TaskContext = {
     attempt: delivery.receiveCount,
     runId: token,
     signal: abort.signal,
     logger,
-    // The output of the run whose result the register holds, as the claim read it.
-    output: async (from) => {
-      const holder = record.registers[from]?.claim;
-      return holder === undefined ? undefined : engine.store.outputs.read(name, from, holder);
-    },
-    save: async (data) => {
-      assertBeforeDeadline(engine, deadline, 'the run saved its output');
-      await engine.store.outputs.save(name, task, token, data, engine.clock());
-    },
+    output: recorder.output,
+    save: recorder.save,
+    artifacts: recorder.artifacts,
   };
   try {
     const status = isPythonRunner(runner)
-      ? await runInFunction(engine, task, { transient: record.transient, attempt: delivery.receiveCount, runId: token })
+      ? await runInFunction(engine, task, recorder, { transient: record.transient, attempt: delivery.receiveCount, runId: token })
       : await runner.process(record.transient, context);
+    // What the run put is recorded before it settles.
+    await recorder.flush();
     if (isFinalType(statusTypeOf(engine.workflow.catalog, status))) return { status };
     const reason = `returned "${String(status)}", which is not a success or error status of ${engine.workflow.catalog.statusFile}`;
     logger.error('runner returned an invalid status; recording its failed status', { returned: status, status: runner.failedStatusMessage });
@@ -320,16 +319,21 @@ export class RunNotStartedError extends TaskRunnerError {}
  * that Lambda stops: its message comes back, and after its last delivery the dead-letter handler records
  * "time limit exceeded". A `NonRetryableTaskError` it raised records its failed status at once, as in TypeScript.
  */
-const runInFunction = async (engine: Engine, task: string, event: RunEvent): Promise<string> => {
+const runInFunction = async (engine: Engine, task: string, recorder: RunRecorder, base: Pick<RunEvent, 'transient' | 'attempt' | 'runId'>): Promise<string> => {
   if (!engine.functions) throw new RunNotStartedError(`"${task}" is a Python runner, and this engine has no way to run its function`);
+  const event = await runEventOf(engine, recorder, base, task);
+  let result;
   try {
-    return (await engine.functions.run(task, event)) as string;
+    result = await engine.functions.run(task, event);
   } catch (error) {
     if (!(error instanceof RunnerFunctionError)) throw new RunNotStartedError(`its function could not be called: ${errorText(coerceError(error))}`, { cause: error });
     if (error.errorType === FUNCTION_TIMED_OUT) throw new FunctionTimedOutError(`its function stopped it at its timeout (${error.message}); nothing recorded`);
     if (error.errorType === NON_RETRYABLE) throw new NonRetryableTaskError(error.message, { cause: error });
     throw error;
   }
+  // What it saved and the artifacts it wrote are recorded as a TypeScript run's would be.
+  await recorder.adopt(reportedResults(result));
+  return result.status as string;
 };
 
 /**

@@ -229,14 +229,21 @@ export const warnIfNoPython = (runs: string, log: (line: string) => void): void 
   if (found.error || found.status !== 0) log(`! Python 3 was not found ("${pythonExecutable()}"): ${runs} fail every run; the TypeScript runners run`);
 };
 
-/** Starts the stand-in for these Python runners' functions, each named `python-<task slug>`, run from this project's sources. */
-export const startPythonFunctions = async (runners: readonly PythonTransientRunner[], log: (line: string) => void): Promise<PythonFunctions> => {
+/**
+ * Starts the stand-in for these Python runners' functions, each named `python-<task slug>`, run from this project's
+ * sources, with `environment` set as the stack sets their functions' (ARTIFACT_LOCATION).
+ */
+export const startPythonFunctions = async (
+  runners: readonly PythonTransientRunner[],
+  log: (line: string) => void,
+  environment: Readonly<Record<string, string>> = {},
+): Promise<PythonFunctions> => {
   warnIfNoPython(`the Python runners (${runners.map((runner) => runner.taskName).join(', ')})`, log);
   const specs = runners.map(
     (runner): PythonFunctionSpec => ({
       name: `python-${slug(runner.taskName)}`,
       label: runner.taskName,
-      environment: pythonEnvironment({ BLAST_RUNNER_FILE: runner.python.file, BLAST_RUNNER_CLASS: runner.python.className }),
+      environment: pythonEnvironment({ ...environment, BLAST_RUNNER_FILE: runner.python.file, BLAST_RUNNER_CLASS: runner.python.className }),
       timeoutSeconds: runner.python.timeoutSeconds,
       maxConcurrency: runner.maxConcurrency,
     }),

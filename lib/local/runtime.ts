@@ -8,7 +8,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type EngineClients, createEngine } from '../bootstrap/create-engine';
 import { eventSourceChaos, withFaults, withPlanTimeouts } from '../chaos/inject';
 import { asInvocation } from '../chaos/invocation';
@@ -103,6 +103,8 @@ export interface LocalRuntimeOptions {
   readonly enable?: readonly string[];
   /** Where scratch data goes (SCRATCH_LOCATION) unless `environment` says. @default .blast-local/scratch */
   readonly scratchDir?: string;
+  /** Where runs' artifacts go (ARTIFACT_LOCATION) unless `environment` says. @default .blast-local/artifacts */
+  readonly artifactDir?: string;
   /**
    * Loads the handlers once the environment is set; defaults to `localHandlers`. The benchmark passes esbuild
    * bundles of the Lambda entry points instead, as Lambda runs them: one module instance per function (with no
@@ -154,13 +156,18 @@ export class LocalRuntime {
       const runners = options.chaos ? withPlanTimeouts(options.runners, options.chaos) : options.runners;
       const resources = await createResources(dynamo, sqs, runners, options.prefix ?? 'blast', deadLetterTimeoutOf(options.chaos));
       const pythonRunners = runners.filter(isPythonRunner);
-      pythonFunctions = pythonRunners.length > 0 ? await startPythonFunctions(pythonRunners, options.onPythonOutput ?? ((line) => console.error(line))) : undefined;
+      const artifactLocation = options.environment?.[ENV.artifactLocation] ?? resolve(options.artifactDir ?? join('.blast-local', 'artifacts'));
+      pythonFunctions =
+        pythonRunners.length > 0
+          ? await startPythonFunctions(pythonRunners, options.onPythonOutput ?? ((line) => console.error(line)), { [ENV.artifactLocation]: artifactLocation })
+          : undefined;
       Object.assign(process.env, localAwsEnv, resources.env, {
         AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
         AWS_ENDPOINT_URL_SQS: sqsService.endpoint,
         ...(pythonFunctions ? { AWS_ENDPOINT_URL_LAMBDA: pythonFunctions.endpoint, [ENV.runnerFunctions]: JSON.stringify(pythonFunctions.functionNames) } : {}),
         [ENV.fixturesDir]: options.fixturesDir ?? 'fixtures',
         [ENV.scratchLocation]: options.scratchDir ?? join('.blast-local', 'scratch'),
+        [ENV.artifactLocation]: artifactLocation,
         ...(options.retryBaseSeconds === undefined ? {} : { [ENV.retryBaseSeconds]: String(options.retryBaseSeconds) }),
         ...options.environment,
       });

@@ -51,6 +51,6 @@ export const lambdaRunnerFunctions = (client: LambdaClient, functionNames: Reado
     }
     const parsed = resultSchema.safeParse(result);
     if (!parsed.success) throw new RunnerFunctionError('InvalidResult', `the function returned ${JSON.stringify(result)?.slice(0, 200)}, not {"status": ...}`);
-    return parsed.data.status;
+    return parsed.data;
   },
 });

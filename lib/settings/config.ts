@@ -16,6 +16,8 @@ export const ENV = {
   secretArns: 'SECRET_ARNS',
   /** Scratch data: `s3://bucket/prefix/` in AWS, a directory locally. */
   scratchLocation: 'SCRATCH_LOCATION',
+  /** Runs' artifacts: `s3://bucket/prefix/` in AWS, a directory locally (set on transient workers, Python runners' functions and pruning). */
+  artifactLocation: 'ARTIFACT_LOCATION',
   deadLetterQueueUrls: 'TASK_DEAD_LETTER_QUEUE_URLS',
   /** Task → name of the function a Python runner's runs happen in (set only on that runner's worker). */
   runnerFunctions: 'RUNNER_FUNCTIONS',
@@ -61,6 +63,7 @@ export interface Config {
    */
   readonly secretArns?: Readonly<Record<string, string>>;
   readonly scratchLocation?: string;
+  readonly artifactLocation?: string;
   /** Task → the function a Python runner's runs happen in (Lambda's Invoke takes a name or an ARN). */
   readonly runnerFunctions?: Readonly<Record<string, string>>;
   /** Task → where a container runner's runs start. */
@@ -103,6 +106,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv): Config => {
     retryBaseSeconds,
     secretArns: json(env, ENV.secretArns, 'secret name'),
     ...(env[ENV.scratchLocation] ? { scratchLocation: env[ENV.scratchLocation] } : {}),
+    ...(env[ENV.artifactLocation] ? { artifactLocation: env[ENV.artifactLocation] } : {}),
     runnerFunctions: json(env, ENV.runnerFunctions),
     containerTasks: containerTasks(env),
   };

@@ -16,7 +16,7 @@ import { assertValidRegistry } from '../domain/validation';
 import { fieldsUsedByTask, tasksReadyAfterRevision } from '../domain/revision';
 import { type Workflow, readyTasks, tasksAChangeCanMakeReady } from '../domain/workflow';
 import { loadCatalog } from '../fixtures/load-catalog';
-import { type AnyRunner, type SystemTaskRunner, isTransientRunner } from '../runner';
+import { type AnyRunner, SystemCapability, type SystemTaskRunner, isTransientRunner } from '../runner';
 import { DeadLetterHandler } from '../constructs/dead-letter-handler';
 import { Dispatcher } from '../constructs/dispatcher';
 import { PROJECT_ROOT } from '../constructs/handler-function';
@@ -80,6 +80,10 @@ export class TaskRunnersStack extends Stack {
 
     // One cluster and network for every runner whose runs happen in a container, made only when one does.
     const containerNetwork = transient.some((runner) => runner.compute === Compute.Container) ? new ContainerNetwork(this, 'Containers') : undefined;
+    // The scratch data and the runs' artifacts, each under a prefix of its own (docs/architecture.md: Artifacts).
+    const needsBucket = transient.length > 0 || system.some((runner) => runner.scratchAccess.length > 0 || runner.uses.includes(SystemCapability.PruneArtifacts));
+    if (needsBucket) this.scratch = new ScratchBucket(this, 'Scratch');
+    const artifacts = this.scratch;
     const runners = new Map(
       transient.map((runner) => [
         runner.taskName,
@@ -90,6 +94,7 @@ export class TaskRunnersStack extends Stack {
           deadLetterHandler: this.deadLetterHandler,
           makesReady: tasksAChangeCanMakeReady(this.workflow, runner.taskName),
           ...(containerNetwork ? { containerNetwork } : {}),
+          ...(artifacts ? { artifacts } : {}),
           ...shared,
           ...(alarmAction ? { alarmAction } : {}),
         }),
@@ -119,7 +124,6 @@ export class TaskRunnersStack extends Stack {
       any: [...runners.keys()],
     };
     const readyQueues = { ingested: queuesOf(ready.ingested), revised: queuesOf(ready.revised) };
-    if (system.some((runner) => runner.scratchAccess.length > 0)) this.scratch = new ScratchBucket(this, 'Scratch');
     const { scratch } = this;
     this.systemRunners = system.map(
       (runner) =>

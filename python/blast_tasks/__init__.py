@@ -7,6 +7,17 @@ engine, which calls it through the runner's own function (lambda_handler.handler
 and locally.
 """
 
+from blast_tasks.context import Artifact, ArtifactError, ArtifactNotFoundError, RunContext
 from blast_tasks.runner import NonRetryableTaskError, SystemTaskRunner, TaskRunner, Transient, TransientTaskRunner
 
-__all__ = ["NonRetryableTaskError", "SystemTaskRunner", "TaskRunner", "Transient", "TransientTaskRunner"]
+__all__ = [
+    "Artifact",
+    "ArtifactError",
+    "ArtifactNotFoundError",
+    "NonRetryableTaskError",
+    "RunContext",
+    "SystemTaskRunner",
+    "TaskRunner",
+    "Transient",
+    "TransientTaskRunner",
+]

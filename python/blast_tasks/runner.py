@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional
+
+if TYPE_CHECKING:
+    from blast_tasks.context import RunContext
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,14 @@ class TaskRunner(ABC):
 
 
 class TransientTaskRunner(TaskRunner):
-    """A runner for one task of one transient at a time."""
+    """A runner for one task of one transient at a time.
+
+    Inside ``_run_process``, ``self.context`` (blast_tasks.context.RunContext) is the run's: ``attempt``, ``run_id``,
+    ``save(data)``, ``output(task)`` and ``artifacts.put/get/list``.
+    """
+
+    #: Set by the handler before each run.
+    context: "RunContext"
 
     #: Deliveries before a message goes to the dead-letter queue; exceptions are retried until then.
     max_receive_count: int = 3

@@ -246,10 +246,11 @@ describe.each(implementations)('Conformance: the task store %s', (_name, open) =
   describe('outputs, dead letters, counters, system state', () => {
     it("keeps each run's output under its token", async () => {
       const store = await open();
-      await store.outputs.save('sn', 'A', 'm.t1', { v: 1 }, 1);
-      await store.outputs.save('sn', 'A', 'm.t2', { v: 2 }, 2);
-      expect(await store.outputs.read('sn', 'A', 'm.t1')).toEqual({ v: 1 });
-      expect(await store.outputs.read('sn', 'A', 'm.t2')).toEqual({ v: 2 });
+      const artifact = { name: 'g.fits', key: 'sn/A/m.t2/g.fits', size: 3, sha256: 'a'.repeat(64) };
+      await store.outputs.save('sn', 'A', 'm.t1', { data: { v: 1 } }, 1);
+      await store.outputs.save('sn', 'A', 'm.t2', { spilled: { ...artifact, name: '_output.json' }, artifacts: { 'g.fits': artifact } }, 2);
+      expect(await store.outputs.read('sn', 'A', 'm.t1')).toEqual({ data: { v: 1 } });
+      expect(await store.outputs.read('sn', 'A', 'm.t2')).toEqual({ spilled: { ...artifact, name: '_output.json' }, artifacts: { 'g.fits': artifact } });
       expect(await store.outputs.read('sn', 'A', 'm.t3')).toBeUndefined();
     });
 

@@ -46,6 +46,7 @@ import { allows, grantsOf, requiredPermissions } from '../helpers/iam';
 import { LocalDeployment } from '../helpers/local-deployment';
 import { waitFor } from '../helpers/local-stack';
 import { S3Emulator } from '../helpers/s3-emulator';
+import { runOfArtifactKey } from '../../lib/domain/artifacts';
 import { SecretsManagerStandIn } from '../helpers/secrets-manager-stand-in';
 import { logicalId } from '../helpers/stack';
 import { type CfnTemplate, cfnTemplateSchema, resolveIntrinsics, resourcesOfType } from '../helpers/template';
@@ -227,7 +228,7 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
       const register = (await engine.store.transients.get('2010ag'))?.registers['Host information'];
       return register?.lastError !== undefined && register.status === 'not processed' && register;
     });
-    await engine.store.outputs.save('2010ag', 'Host match', token, match ?? {}, engine.clock());
+    await engine.store.outputs.save('2010ag', 'Host match', token, { data: match ?? {} }, engine.clock());
     const retried = await waitFor('the retry to succeed', async () => {
       const record = await engine.store.transients.get('2010ag');
       return record?.registers['Host information']?.status === 'processed' && record.processingStatus === ProcessingStatus.Completed && record;
@@ -427,7 +428,7 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
       for (const key of Object.values(keys)) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'data' }));
       s3Emulator.backdate(bucket, keys.old, old);
       s3Emulator.backdate(bucket, keys.outside, old);
-      const listed = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((object) => object.Key).sort();
+      const listed = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).flatMap((object) => object.Key ?? []).sort();
 
       // Act: its hourly schedule fires every tick here
       const remaining = await waitFor('the old scratch object to be pruned', async () => {
@@ -436,10 +437,16 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
       }, 60_000);
       s3.destroy();
 
-      // Assess
-      expect(remaining).toEqual([keys.outside, keys.recent].sort());
+      // Assess: the artifacts left (under their own prefix) are those of the runs the registers hold
+      const { artifactPrefix } = stack.scratch;
+      expect(remaining.filter((key) => !key.startsWith(artifactPrefix))).toEqual([keys.outside, keys.recent].sort());
+      const artifactsLeft = remaining.filter((key) => key.startsWith(artifactPrefix)).map((key) => runOfArtifactKey(key.slice(artifactPrefix.length)));
+      expect(artifactsLeft.length).toBeGreaterThan(0);
+      for (const run of artifactsLeft) expect((await engine.store.transients.get(run?.transient ?? ''))?.registers[run?.task ?? '']?.claim).toBe(run?.runId);
+      // Only the pruner lists and deletes; the workers put and get their runs' artifacts.
       const pruner = systemRunnerOf(PRUNING).fn;
-      expect(proxies.s3.calls.filter((call) => call.accessKeyId !== pruner).map((call) => call.operation)).toEqual([]);
+      const others = proxies.s3.calls.filter((call) => call.accessKeyId !== pruner).map((call) => new URL(call.path, 'http://s3').searchParams.get('x-id'));
+      expect([...new Set(others)].sort()).toEqual(['GetObject', 'PutObject']);
     }, 90_000);
   });
 

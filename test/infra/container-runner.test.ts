@@ -77,6 +77,17 @@ describe('Stack: a runner with compute "container"', () => {
     expect(lines.filter((line) => line.startsWith('s3:')).length).toBeGreaterThan(0);
   });
 
+  it("lets its runs write their own task's artifacts and read any, as its worker may, and tells them where", () => {
+    if (!stack.scratch) throw new Error('no bucket for the artifacts');
+    const bucket = arnOf(stack.scratch.bucket);
+    const artifactLines = (lines: string[]) => lines.filter((line) => line.includes('/artifacts/'));
+    const expected = [`s3:GetObject ${bucket}/artifacts/*`, `s3:PutObject ${bucket}/artifacts/*/${encodeURIComponent(long.taskName)}/*`];
+    expect(artifactLines(grantLines(grantsOfRole(json, taskRoleId)))).toEqual(expected);
+    expect(artifactLines(grantLines(grantsOf(json, workerId)))).toEqual(expected);
+    const run = (resource(json, logicalId(container.taskDefinition)).Properties?.ContainerDefinitions as { Name: string; Environment?: { Name: string }[] }[]).find((entry) => entry.Name === RUN_CONTAINER);
+    expect(run?.Environment?.map((variable) => variable.Name)).toContain(ENV.artifactLocation);
+  });
+
   it('reaches its own register (heartbeats, settle) and its dependents\' ready markers, nothing else of the table', () => {
     const grants = grantsOfRole(json, taskRoleId);
     const tableArn = arnOf(stack.table.table);

@@ -36,7 +36,7 @@ describe('Stack: a Python runner', () => {
       Handler: PYTHON_HANDLER,
       MemorySize: EXAMPLE.memorySize,
       Timeout: EXAMPLE.python.timeoutSeconds,
-      Environment: { Variables: { BLAST_RUNNER_FILE: 'runners/python/example_runner.py', BLAST_RUNNER_CLASS: 'ExampleTaskRunner' } },
+      Environment: { Variables: expect.objectContaining({ BLAST_RUNNER_FILE: 'runners/python/example_runner.py', BLAST_RUNNER_CLASS: 'ExampleTaskRunner' }) },
     });
   });
 
@@ -44,8 +44,17 @@ describe('Stack: a Python runner', () => {
     expect(resource(json, logicalId(built.worker.function)).Properties?.Timeout).toBe(EXAMPLE.python.timeoutSeconds + PYTHON_WORKER_MARGIN_SECONDS);
   });
 
-  it('lets that function write its logs and nothing else: no table, no queue', () => {
-    expect(grantLines(grantsOf(json, pythonId))).toEqual([`logs:CreateLogStream ${arnOf(python.logGroup)}`, `logs:PutLogEvents ${arnOf(python.logGroup)}`]);
+  it("lets that function write its logs and its own task's artifacts and read the artifacts, and nothing else: no table, no queue", () => {
+    if (!stack.scratch) throw new Error('no bucket for the artifacts');
+    const bucket = arnOf(stack.scratch.bucket);
+    expect(grantLines(grantsOf(json, pythonId))).toEqual([
+      `logs:CreateLogStream ${arnOf(python.logGroup)}`,
+      `logs:PutLogEvents ${arnOf(python.logGroup)}`,
+      `s3:GetObject ${bucket}/artifacts/*`,
+      `s3:PutObject ${bucket}/artifacts/*/Transient%20MWEBV/*`,
+    ]);
+    const variables = (resource(json, pythonId).Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables[ENV.artifactLocation]).toEqual({ 'Fn::Join': ['', ['s3://', { Ref: logicalId(stack.scratch.bucket) }, '/artifacts/']] });
   });
 
   it('lets its worker, and no other function, invoke it, and tells the worker its name', () => {

@@ -78,7 +78,7 @@ describe('Stack: one set of resources per transient runner', () => {
     // errors, and the dead letters it could not record.
     template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * n + m + 3);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    // The scratch data that pruning works on.
+    // The scratch data that pruning works on, and the runs' artifacts under a prefix of their own.
     template.resourceCountIs('AWS::S3::Bucket', 1);
   });
 
@@ -208,10 +208,13 @@ describe('Stack: least privilege', () => {
     for (const grant of grants) {
       expect(grant.action).not.toContain('*');
       // A resource of this stack; a secret the registry names (Secrets Manager appends six random characters);
-      // the scratch objects under their prefix; the processing-status index (the recount counts it).
+      // the scratch objects under their prefix; the artifacts under theirs, written only under a runner's own task;
+      // the processing-status index (the recount counts it).
       const secret = /^arn:<Ref:AWS::Partition>:secretsmanager:<Ref:AWS::Region>:<Ref:AWS::AccountId>:secret:(.+)-\?{6}$/.exec(grant.resource);
+      const ownTask = /^<[A-Za-z0-9]+\.Arn>\/artifacts\/\*\/([^/*]+)\/\*$/.exec(grant.resource);
       if (secret) expect(secretNames).toContain(secret[1]);
-      else expect(grant.resource).toMatch(/^<[A-Za-z0-9]+\.Arn>(\/scratch\/\*|\/index\/byProcessingStatus)?$/);
+      else if (ownTask) expect(grant.action).toBe('s3:PutObject');
+      else expect(grant.resource).toMatch(/^<[A-Za-z0-9]+\.Arn>(\/scratch\/\*|\/artifacts\/\*|\/index\/byProcessingStatus)?$/);
     }
   });
 
@@ -261,6 +264,9 @@ describe('Stack: least privilege', () => {
         ...lock(SystemTaskName.PruneScratchData),
         `s3:DeleteObject ${bucket}/scratch/*`,
         `s3:ListBucket ${bucket} if StringLike s3:prefix scratch/*`,
+        // The artifacts of superseded runs: listed and deleted under their own prefix.
+        `s3:DeleteObject ${bucket}/artifacts/*`,
+        `s3:ListBucket ${bucket} if StringLike s3:prefix artifacts/*`,
       ].sort(),
     );
     expect(linesOf(SystemTaskName.SnapshotTaskRegister)).toEqual([...onItems(['BatchGetItem'], COUNTERS), ...lock(SystemTaskName.SnapshotTaskRegister)].sort());
@@ -278,6 +284,8 @@ describe('Stack: least privilege', () => {
 
   it.each(transientRunners.map((candidate) => [candidate.taskName] as const))('the "%s" worker: its items of the table, its own queue and dead-letter queue, its successors\' queues', (task) => {
     const built = runnerConstruct(task);
+    if (!stack.scratch) throw new Error('no bucket for the artifacts');
+    const artifactsArn = arnOf(stack.scratch.bucket);
     const successors = (stack.workflow.dependents.get(task) ?? []).map(runnerConstruct);
 
     expect(grantLines(grantsOf(json, logicalId(built.worker.function)))).toEqual(
@@ -292,6 +300,8 @@ describe('Stack: least privilege', () => {
           onItems(['GetItem', 'PutItem', 'UpdateItem'], TRANSIENTS),
           onItems(['UpdateItem'], COUNTERS),
           onItems(['BatchWriteItem'], markersOf([task, ...successors.map((successor) => successor.taskName)])),
+          // Artifacts: written under its own task's keys only, read under the artifact prefix.
+          [`s3:GetObject ${artifactsArn}/artifacts/*`, `s3:PutObject ${artifactsArn}/artifacts/*/${encodeURIComponent(task)}/*`],
         )
         .sort(),
     );

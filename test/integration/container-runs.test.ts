@@ -65,7 +65,7 @@ describe.concurrent('Container runs on the local runtime', () => {
     writeFileSync(releaseFile(dir, 'sn-long'), '');
     await waitFor('Chained to run after Long', async () => (await registerOf('sn-long', 'Chained'))?.status === 'processed', 30_000);
     expect(await registerOf('sn-long', 'Long')).toMatchObject({ status: 'processed', attempt: 1, claim: run.runId });
-    expect(await runtime.engine.store.outputs.read('sn-long', 'Long', run.runId)).toEqual({ attempt: 1, pid: run.pid });
+    expect(await runtime.engine.store.outputs.read('sn-long', 'Long', run.runId)).toEqual({ data: { attempt: 1, pid: run.pid } });
     expect(existsSync(startedFile(dir, 'sn-long', 2))).toBe(false);
   }, 120_000);
 

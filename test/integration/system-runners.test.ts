@@ -8,6 +8,8 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { registry } from '../../runners/registry';
 import { PruneScratchData } from '../../runners/prune-scratch-data';
+import { artifactKey } from '../../lib/domain/artifacts';
+import { objectStore } from '../../lib/scratch/object-store';
 import { SnapshotMetric, SnapshotTaskRegister } from '../../runners/snapshot-task-register';
 import { Status } from '../../lib/domain/catalog';
 import { ConfigError } from '../../lib/domain/errors';
@@ -95,12 +97,14 @@ describe('Function: runSystemTask', () => {
 
 describe('Runner: Prune scratch data', () => {
   it('deletes old scratch data unless its transient is still processing, and the directories it empties', async () => {
-    // Prepare: "done" is completed, "busy" still processing, "gone" was never ingested.
-    const engine = await engineOnLocalTable(registry, 'fixtures');
+    // Prepare: "done" is completed, "busy" still processing, "gone" was never ingested; done's Host match ran twice.
+    const artifacts = objectStore(mkdtempSync(join(tmpdir(), 'artifacts-')), 'ARTIFACT_LOCATION');
+    const engine = await engineOnLocalTable(registry, 'fixtures', { artifacts });
     await ingestTransients(engine, [sampleTransient('done'), sampleTransient('busy')]);
     await updateTransient(engine, 'done', (record) =>
-      Object.fromEntries(Object.keys(record.registers).map((task) => [task, { status: Status.Processed, lastModified: 1 }])),
+      Object.fromEntries(Object.keys(record.registers).map((task) => [task, { status: Status.Processed, lastModified: 1, ...(task === 'Host match' ? { claim: 'cur.1' } : {}) }])),
     );
+    for (const run of ['cur.1', 'old.1']) await artifacts.put(artifactKey('done', 'Host match', run, 'host.json'), Buffer.from('{}'), 'application/json');
     const root = mkdtempSync(join(tmpdir(), 'scratch-'));
     const twoDaysAgo = new Date(Date.now() - 48 * 3_600_000);
     const files = { 'done/old.fits': twoDaysAgo, 'done/sub/deep.fits': twoDaysAgo, 'done/new.fits': new Date(), 'busy/old.fits': twoDaysAgo, 'gone/old.fits': twoDaysAgo, 'loose.txt': twoDaysAgo };
@@ -115,6 +119,10 @@ describe('Runner: Prune scratch data', () => {
 
     // Assess
     expect(readdirSync(root, { recursive: true }).map(String).sort()).toEqual(['busy', 'busy/old.fits', 'done', 'done/new.fits']);
+    // And the artifacts of the run its register no longer holds, whatever their age; the current run's stay.
+    const left: string[] = [];
+    for await (const page of artifacts.list('')) left.push(...page.map((object) => object.key));
+    expect(left).toEqual([artifactKey('done', 'Host match', 'cur.1', 'host.json')]);
   });
 });
 

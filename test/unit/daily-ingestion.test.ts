@@ -42,6 +42,7 @@ const fakeContext = (finishOrder: (batch: number) => number) => {
     processingStatuses: unused,
     secret: unused,
     scratch: unused,
+    pruneArtifacts: unused,
   };
   return { context, events };
 };

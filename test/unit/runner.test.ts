@@ -14,6 +14,7 @@ const context = (): TaskContext => ({
   logger: { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() },
   output: async () => undefined,
   save: async () => undefined,
+  artifacts: { put: async () => ({ name: '', key: '', size: 0, sha256: '' }), get: async () => undefined, list: async () => [] },
 });
 
 describe('Class: TransientTaskRunner', () => {

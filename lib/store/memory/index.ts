@@ -13,6 +13,7 @@ import {
   type DeadLetterRecord,
   type Page,
   type ReadyMarker,
+  type RunOutput,
   STATUS_INDEX_SHARDS,
   type TaskStore,
   type TransientRecord,
@@ -50,7 +51,7 @@ export const memoryTaskStore = (): TaskStore => {
   const transients = new Map<string, Held>();
   const markers = new Map<string, Map<string, ReadyMarker>>();
   const locks = new Map<string, { owner: string; until: number }>();
-  const outputs = new Map<string, Record<string, unknown>>();
+  const outputs = new Map<string, RunOutput>();
   const deadLetters = new Map<string, Map<string, DeadLetterRecord>>();
   const counters = new Map<number, CounterShard>();
   const systemState = new Map<string, Record<string, unknown>>();
@@ -227,12 +228,12 @@ export const memoryTaskStore = (): TaskStore => {
     },
 
     outputs: {
-      async save(name, task, token, data) {
-        outputs.set(JSON.stringify([name, task, token]), copy(data));
+      async save(name, task, token, output) {
+        outputs.set(JSON.stringify([name, task, token]), copy(output));
       },
-      async read<T extends object>(name: string, task: string, token: string) {
-        const data = outputs.get(JSON.stringify([name, task, token]));
-        return data === undefined ? undefined : (copy(data) as T);
+      async read(name, task, token) {
+        const output = outputs.get(JSON.stringify([name, task, token]));
+        return output === undefined ? undefined : copy(output);
       },
     },
 
