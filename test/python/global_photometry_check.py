@@ -42,6 +42,7 @@ def galaxy(r_mag: float, r_eff: float, n: float, ellipticity: float, pa: float) 
     return SyntheticGalaxy(RA + 0.85 / 3600 / math.cos(math.radians(DEC)), DEC + 0.85 / 3600, colours(r_mag), r_eff, n, ellipticity, pa)
 
 
+NO_HOST = "no host near the transient"
 #: name -> (galaxy, exposure time in s, sky brighter than dark by this many magnitudes)
 CASES = {
     "bright compact round disc, deep": (galaxy(17.5, 0.7, 1.0, 0.0, 0), 1000, 0.0),
@@ -49,6 +50,8 @@ CASES = {
     "bulgy galaxy": (galaxy(18.5, 1.2, 2.5, 0.2, 120), 500, 0.2),
     "nearly edge-on disc": (galaxy(19.0, 1.5, 1.0, 0.65, 75), 400, 0.3),
     "faint small galaxy, bright sky": (galaxy(21.0, 0.8, 1.0, 0.3, 160), 300, 0.6),
+    # Far below the noise: only the stars, 10-15 arcsec away, are detected, too far to be the host.
+    NO_HOST: (galaxy(32.0, 1.0, 1.0, 0.2, 0), 500, 0.0),
 }
 
 

@@ -11,6 +11,8 @@ import { z } from 'zod';
 import { PYTHON_PACKAGE_DIR, pythonEnvironment, pythonExecutable } from '../../lib/python/interpreter';
 
 const CHECK = 'test/python/global_photometry_check.py';
+/** The check's case with no galaxy to be seen (global_photometry_check.NO_HOST). */
+const NO_HOST = 'no host near the transient';
 const environment = pythonEnvironment({ PYTHONPATH: [resolve('runners/python'), resolve(PYTHON_PACKAGE_DIR)].join(':') });
 
 const scienceStack = spawnSync(pythonExecutable(), ['-c', 'import numpy, scipy, astropy, photutils'], { env: environment, encoding: 'utf8' });
@@ -47,12 +49,19 @@ const rows = (cases: readonly CheckedCase[]) =>
 
 describe.skipIf(!available)('Science: global aperture photometry on synthetic galaxies', () => {
   let cases: CheckedCase[];
+  let blank: CheckedCase | undefined;
 
   beforeAll(() => {
     const run = spawnSync(pythonExecutable(), [CHECK], { env: environment, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
     if (run.status !== 0) throw new Error(`${CHECK} exited with ${run.status}: ${run.stderr.trim().split('\n').slice(-5).join('\n')}`);
-    cases = z.array(checkedCase).parse(JSON.parse(run.stdout));
+    const checked = z.array(checkedCase).parse(JSON.parse(run.stdout));
+    blank = checked.find(({ name }) => name === NO_HOST);
+    cases = checked.filter(({ name }) => name !== NO_HOST);
   }, 240_000);
+
+  it('builds no aperture when no source lies within 5 arcsec of the host: only stars farther away', () => {
+    expect(blank).toMatchObject({ aperture: null, filters: {} });
+  });
 
   it('builds every galaxy an aperture centred on it (within the seeing), a few effective radii across', () => {
     for (const { name, galaxy, aperture } of cases) {
