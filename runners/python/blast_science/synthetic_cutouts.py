@@ -24,7 +24,7 @@ from astropy.wcs import WCS
 from scipy.special import gamma, gammaincinv
 
 from blast_science.filters import FILTERS, Filter
-from blast_science.photometric_calibration import AB_MICROJANSKY_ZERO_POINT
+from blast_science.photometric_calibration import ab_mag_to_microjansky
 
 #: Side of a cutout in pixels: 128 arcsec at PanSTARRS' 0.25 arcsec (Blast's are 0.1 degree, 1440 pixels), wide
 #: enough that Blast's background boxes, a tenth of the side, are several times the galaxy's size.
@@ -49,7 +49,7 @@ class SyntheticGalaxy:
     position_angle_deg: float
 
     def flux_microjansky(self, filter_name: str) -> float:
-        return 10 ** (-0.4 * (self.magnitudes[filter_name] - AB_MICROJANSKY_ZERO_POINT))
+        return ab_mag_to_microjansky(self.magnitudes[filter_name])
 
 
 @dataclass(frozen=True)
@@ -85,16 +85,23 @@ def rng_for(*key: str) -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(digest[:8], "big"))
 
 
+def offset_position(ra_deg: float, dec_deg: float, arcsec: float, direction: float) -> Tuple[float, float]:
+    """The position ``arcsec`` away in ``direction`` (radians east of north): flat-sky, right for these few arcsec."""
+    return (
+        ra_deg + arcsec * math.sin(direction) / 3600 / math.cos(math.radians(dec_deg)),
+        dec_deg + arcsec * math.cos(direction) / 3600,
+    )
+
+
 def galaxy_for(transient_name: str, ra_deg: float, dec_deg: float) -> SyntheticGalaxy:
     """The host the synthetic sky puts within 2 arcsec of the transient: a disc or a bulgier galaxy, r = 17.5-20.5."""
     rng = rng_for(transient_name, "galaxy")
-    offset_arcsec = rng.uniform(0, 2.0)
-    direction = rng.uniform(0, 2 * math.pi)
+    ra, dec = offset_position(ra_deg, dec_deg, rng.uniform(0, 2.0), rng.uniform(0, 2 * math.pi))
     r_mag = rng.uniform(17.5, 20.5)
     colours = {"PanSTARRS g": rng.normal(0.55, 0.15), "PanSTARRS r": 0.0, "PanSTARRS i": -rng.normal(0.3, 0.08), "PanSTARRS z": -rng.normal(0.45, 0.1)}
     return SyntheticGalaxy(
-        ra_deg=ra_deg + offset_arcsec * math.sin(direction) / 3600 / math.cos(math.radians(dec_deg)),
-        dec_deg=dec_deg + offset_arcsec * math.cos(direction) / 3600,
+        ra_deg=ra,
+        dec_deg=dec,
         magnitudes={name: r_mag + colour for name, colour in colours.items()},
         r_eff_arcsec=rng.uniform(0.6, 1.8),
         sersic_n=rng.uniform(0.8, 2.5),
@@ -122,14 +129,8 @@ def stars_for(transient_name: str, galaxy: SyntheticGalaxy, count: int = 3) -> T
     rng = rng_for(transient_name, "stars")
     stars = []
     for _ in range(count):
-        distance, direction = rng.uniform(10, 15), rng.uniform(0, 2 * math.pi)
-        stars.append(
-            Star(
-                ra_deg=galaxy.ra_deg + distance * math.sin(direction) / 3600 / math.cos(math.radians(galaxy.dec_deg)),
-                dec_deg=galaxy.dec_deg + distance * math.cos(direction) / 3600,
-                magnitude=float(rng.uniform(19, 22)),
-            )
-        )
+        ra, dec = offset_position(galaxy.ra_deg, galaxy.dec_deg, rng.uniform(10, 15), rng.uniform(0, 2 * math.pi))
+        stars.append(Star(ra_deg=ra, dec_deg=dec, magnitude=float(rng.uniform(19, 22))))
     return tuple(stars)
 
 
@@ -173,6 +174,7 @@ def _galaxy_counts(galaxy: SyntheticGalaxy, wcs: WCS, filter: Filter, total_coun
 
 
 def counts_of(magnitude: float, zero_point: float) -> float:
+    """Counts of a source of ``magnitude`` in an image whose one count is ``zero_point``."""
     return 10 ** (-0.4 * (magnitude - zero_point))
 
 
@@ -192,14 +194,14 @@ def render_cutout(
     zero_point = filter.zero_point(header)
 
     galaxy_counts = _galaxy_counts(galaxy, wcs, filter, counts_of(galaxy.magnitudes[filter.name], zero_point), size_px)
-    sky = np.zeros((size_px, size_px))
+    points = np.zeros((size_px, size_px))
     for star in stars:
         column, row = (int(round(float(value))) for value in wcs.world_to_pixel_values(star.ra_deg, star.dec_deg))
         if 0 <= column < size_px and 0 <= row < size_px:
-            sky[row, column] += counts_of(star.magnitude, zero_point)
+            points[row, column] += counts_of(star.magnitude, zero_point)
     psf = Gaussian2DKernel(filter.image_fwhm_arcsec / filter.pixel_size_arcsec / FWHM_PER_SIGMA)
     galaxy_counts = convolve(galaxy_counts, psf, boundary="fill", fill_value=0.0, normalize_kernel=True)
-    stars_counts = convolve(sky, psf, boundary="fill", fill_value=0.0, normalize_kernel=True)
+    stars_counts = convolve(points, psf, boundary="fill", fill_value=0.0, normalize_kernel=True)
 
     sky_per_pixel = counts_of(observation.sky_mag_per_arcsec2, zero_point) * filter.pixel_size_arcsec**2
     # A sky 4% brighter on one side than the other: the background has to be estimated, not assumed flat.
