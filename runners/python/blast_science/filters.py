@@ -49,7 +49,8 @@ class Filter:
 
 
 def _panstarrs(band: str, fwhm: float) -> Filter:
-    # PS1 stacks: 0.25"/pixel, counts, zero point 25 for a one-second exposure (Blast's survey metadata).
+    # PS1 stacks: counts, zero point 25 for a one-second exposure (Blast's survey metadata); 0.25"/pixel (Blast
+    # writes 0.26).
     return Filter(f"PanSTARRS {band}", 0.25, fwhm, 25.0, None, "counts")
 
 
