@@ -25,11 +25,18 @@ export interface HostInformationOutput {
 export interface ApertureOutput {
   readonly semiMajorArcsec: number;
   readonly semiMinorArcsec: number;
+  /** East of north. */
   readonly positionAngleDeg: number;
+  /** The aperture's centre and the filter whose cutout it was built on (the Python runner, as Blast's Aperture). */
+  readonly raDeg?: number;
+  readonly decDeg?: number;
+  readonly filter?: string;
 }
 export interface PhotometryOutput {
   /** Filter → flux density and its error, microjansky. */
   readonly fluxes: Record<string, { flux: number; error: number }>;
+  /** Filter → AB magnitude and its error, where the flux is positive (the Python runner, as Blast). */
+  readonly magnitudes?: Record<string, { magnitude: number; error: number }>;
   readonly radiusArcsec?: number;
 }
 export interface ValidationOutput {

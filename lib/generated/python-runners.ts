@@ -2,6 +2,19 @@
 
 export const pythonRunnerDeclarations = [
   {
+    "file": "runners/python/cutout_download.py",
+    "className": "ImageDownload",
+    "taskName": "Cutout download",
+    "prerequisites": {
+      "Cutout download": "not processed"
+    },
+    "failedStatusMessage": "failed",
+    "settings": {
+      "memorySize": 1024,
+      "timeoutSeconds": 120
+    }
+  },
+  {
     "file": "runners/python/example_runner.py",
     "className": "ExampleTaskRunner",
     "taskName": "Transient MWEBV",
@@ -11,9 +24,45 @@ export const pythonRunnerDeclarations = [
     },
     "failedStatusMessage": "failed",
     "settings": {}
+  },
+  {
+    "file": "runners/python/global_aperture_construction.py",
+    "className": "GlobalApertureConstruction",
+    "taskName": "Global aperture construction",
+    "prerequisites": {
+      "Cutout download": "processed",
+      "Transient MWEBV": "processed",
+      "Host match": "processed",
+      "Host information": "processed",
+      "Global aperture construction": "not processed"
+    },
+    "failedStatusMessage": "failed",
+    "settings": {
+      "timeoutSeconds": 120
+    }
+  },
+  {
+    "file": "runners/python/global_aperture_photometry.py",
+    "className": "GlobalAperturePhotometry",
+    "taskName": "Global aperture photometry",
+    "prerequisites": {
+      "Cutout download": "processed",
+      "Transient MWEBV": "processed",
+      "Host match": "processed",
+      "Host information": "processed",
+      "Global aperture construction": "processed",
+      "Global aperture photometry": "not processed"
+    },
+    "failedStatusMessage": "failed",
+    "settings": {
+      "timeoutSeconds": 120
+    }
   }
 ];
 
 export const pythonSourceHashes: Readonly<Record<string, string>> = {
-  "runners/python/example_runner.py": "fb441c3f7d2665903410b72ba2842d191ad0af41f4528c0be5e1ca11c2ebbc79"
+  "runners/python/cutout_download.py": "e705c85fec936373647de10a5585fc6baedc8057aedc09c0e6442af2e3390a09",
+  "runners/python/example_runner.py": "fb441c3f7d2665903410b72ba2842d191ad0af41f4528c0be5e1ca11c2ebbc79",
+  "runners/python/global_aperture_construction.py": "5eea2349970d69887a677c58e4efc94b23d85ec0ad7f925a5d03186d5e0f35c8",
+  "runners/python/global_aperture_photometry.py": "fd8942b5439fd5d2ba2dadda6746434793bd10efb51b9cbdca075c257e5f43b6"
 };
