@@ -1,7 +1,7 @@
 /**
- * Blast's global aperture photometry through the whole pipeline on the local runtime: Cutout download, Global
- * aperture construction and Global aperture photometry are the Python runners (runners/python/), the tasks
- * between and after them the TypeScript ones. The cutouts travel as artifacts; the fluxes saved are compared with
+ * Blast's global aperture photometry through the whole pipeline on the local runtime: the project's registry with
+ * Cutout download, Global aperture construction and Global aperture photometry swapped for the Python runners
+ * (runners/python/), every other task its TypeScript runner. The cutouts travel as artifacts; the fluxes saved are compared with
  * the truth behind the synthetic cutouts, which test/python/global_photometry_check.py draws again from the
  * transients' names. Skipped, saying so, without the Python packages.
  */
@@ -14,13 +14,10 @@ import { outputOf } from '../../lib/engine/operations';
 import { readTransientFile } from '../../lib/fixtures/transient-files';
 import type { LocalRuntime } from '../../lib/local/runtime';
 import { PYTHON_PACKAGE_DIR, pythonEnvironment, pythonExecutable } from '../../lib/python/interpreter';
-import { HostInformation } from '../../runners/host-information';
-import { HostMatch } from '../../runners/host-match';
-import type { ApertureOutput, PhotometryOutput, ValidationOutput } from '../../runners/outputs';
+import type { ApertureOutput, PhotometryOutput, SedOutput, ValidationOutput } from '../../runners/outputs';
 import { pythonRunner } from '../../runners/python-runner';
-import { TransientMwebv } from '../../runners/transient-mwebv';
-import { ValidateGlobalPhotometry } from '../../runners/validate-global-photometry';
-import { fixturesWithTasks, startTestRuntime, waitFor } from '../helpers/local-stack';
+import { registry } from '../../runners/registry';
+import { startTestRuntime, waitFor } from '../helpers/local-stack';
 
 const CHECK = 'test/python/global_photometry_check.py';
 const environment = pythonEnvironment({ PYTHONPATH: [resolve('runners/python'), resolve(PYTHON_PACKAGE_DIR)].join(':') });
@@ -29,7 +26,11 @@ if (!available) {
   console.warn(`Skipping global photometry through the pipeline: ${pythonExecutable()} cannot import numpy, scipy, astropy and photutils (set BLAST_PYTHON, see docs/science.md).`);
 }
 
-const TASKS = ['Cutout download', 'Transient MWEBV', 'Host match', 'Host information', 'Global aperture construction', 'Global aperture photometry', 'Validate global photometry'];
+const PYTHON_RUNNERS = [
+  pythonRunner('runners/python/cutout_download.py', 'ImageDownload'),
+  pythonRunner('runners/python/global_aperture_construction.py', 'GlobalApertureConstruction'),
+  pythonRunner('runners/python/global_aperture_photometry.py', 'GlobalAperturePhotometry'),
+];
 /** Sample transients whose catalogued host Host match finds, so that their photometry runs. */
 const NAMES = ['2010H', '2010ag', '2011dt', '2011ox'];
 /** As in test/unit/global-photometry.test.ts: Blast's background takes up to 2% of a bright host's light for sky. */
@@ -51,23 +52,15 @@ describe.skipIf(!available)('Integration: global aperture photometry in Python, 
   const transients = readTransientFile('fixtures/sample_transients.yaml').transients.filter((transient) => NAMES.includes(transient.name));
 
   beforeAll(async () => {
-    const runners = [
-      pythonRunner('runners/python/cutout_download.py', 'ImageDownload'),
-      new TransientMwebv(),
-      new HostMatch(),
-      new HostInformation(),
-      pythonRunner('runners/python/global_aperture_construction.py', 'GlobalApertureConstruction'),
-      pythonRunner('runners/python/global_aperture_photometry.py', 'GlobalAperturePhotometry'),
-      new ValidateGlobalPhotometry(),
-    ];
-    runtime = await startTestRuntime(runners, { fixturesDir: fixturesWithTasks(TASKS) });
+    const swapped = new Set(PYTHON_RUNNERS.map((runner) => runner.taskName));
+    runtime = await startTestRuntime([...registry.filter((runner) => !swapped.has(runner.taskName)), ...PYTHON_RUNNERS]);
     runtime.run();
     await ingestTransients(runtime.engine, transients, { announce: true });
     await waitFor(
-      'every transient to finish Validate global photometry',
+      'every transient to finish Global host SED inference',
       async () => {
         const records = await runtime.engine.store.transients.getMany(NAMES);
-        return records.length === NAMES.length && records.every((record) => record.registers['Validate global photometry']?.status === 'processed');
+        return records.length === NAMES.length && records.every((record) => record.registers['Global host SED inference']?.status === 'processed');
       },
       180_000,
     );
@@ -112,10 +105,13 @@ describe.skipIf(!available)('Integration: global aperture photometry in Python, 
     expect(mistaken.map(({ where, error, truth }) => `${where}: error ${error}, true noise ${truth?.trueNoise}`)).toEqual([]);
   });
 
-  it('hands the TypeScript validation every filter as well measured', async () => {
+  it('hands the TypeScript tasks after it fluxes they use: validation accepts every filter, the SED fit fits them', async () => {
     for (const name of NAMES) {
       const validation = await outputOf<ValidationOutput>(runtime.engine, name, 'Validate global photometry');
       expect(validation?.validFilters.toSorted(), name).toEqual(['PanSTARRS g', 'PanSTARRS i', 'PanSTARRS r', 'PanSTARRS z']);
+      const sed = await outputOf<SedOutput>(runtime.engine, name, 'Global host SED inference');
+      expect(sed?.fitFilters.toSorted(), name).toEqual(['PanSTARRS g', 'PanSTARRS i', 'PanSTARRS r', 'PanSTARRS z']);
+      expect(sed?.logStellarMass, name).toBeGreaterThan(6);
     }
   });
 });
