@@ -44,6 +44,8 @@ export interface RecountOptions {
   readonly settleMs?: number;
   /** Tries per shard while moves keep landing. @default 2 */
   readonly attempts?: number;
+  /** Aborted, a shard still settling is left for the next recount (reported busy). */
+  readonly signal?: AbortSignal;
 }
 
 const same = (a: Record<CountBucket, number>, b: Record<CountBucket, number>) => countBuckets.every((bucket) => a[bucket] === b[bucket]);
@@ -57,7 +59,7 @@ const none = (): Record<CountBucket, number> => ({ waiting: 0, processing: 0, bl
  * unchanged. A move whose update is still on its way lands within that time and changes the version, so the
  * shard is left for the next recount rather than counted twice.
  */
-const recountShard = async (engine: Engine, shard: number, settleMs: number, attempts: number): Promise<ShardRecount> => {
+const recountShard = async (engine: Engine, shard: number, settleMs: number, attempts: number, signal?: AbortSignal): Promise<ShardRecount> => {
   const { counters, transients } = engine.store;
   let last: ShardRecount = { shard, before: none(), counted: none(), repaired: false, busy: true };
   for (let attempt = 0; attempt < attempts; attempt++) {
@@ -66,7 +68,7 @@ const recountShard = async (engine: Engine, shard: number, settleMs: number, att
     const counted = await transients.countShard(shard);
     last = { shard, before: before.counts, counted, repaired: false, busy: true };
     if (same(counted, before.counts) && (await counters.readShard(shard)).version === before.version) return { ...last, busy: false };
-    await sleep(settleMs);
+    if (!(await sleep(settleMs, true, { signal }).catch(() => false))) return last;
     const again = await transients.countShard(shard);
     const after = await counters.readShard(shard);
     if (after.version !== before.version || !same(again, counted)) continue;
@@ -82,7 +84,7 @@ const recountShard = async (engine: Engine, shard: number, settleMs: number, att
 export const recountTransients = async (engine: Engine, options: RecountOptions = {}): Promise<RecountResult> => {
   const settleMs = options.settleMs ?? COUNTER_UPDATE_MAX_DELAY_MS;
   const attempts = options.attempts ?? 2;
-  const shards = await Promise.all(Array.from({ length: COUNTER_SHARDS }, (_, shard) => recountShard(engine, shard, settleMs, attempts)));
+  const shards = await Promise.all(Array.from({ length: COUNTER_SHARDS }, (_, shard) => recountShard(engine, shard, settleMs, attempts, options.signal)));
   return {
     shards,
     before: sum(shards.map((shard) => shard.before)),

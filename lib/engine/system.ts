@@ -24,6 +24,11 @@ export interface SystemServices {
   readonly secrets: SecretSource;
   /** Undefined when SCRATCH_LOCATION is not set. */
   readonly scratch?: ScratchStore;
+  /**
+   * Aborted when the functions are being shut down (the local runtime stopping): a run then wraps up as when its
+   * function's timeout approaches, instead of holding the shutdown up. Lambda has none.
+   */
+  readonly shutdown?: AbortSignal;
 }
 
 export interface SystemRunResult {
@@ -66,7 +71,7 @@ export const systemTaskContext = (engine: Engine, runner: SystemTaskRunner, serv
     },
     recount: async () => {
       declared(SystemCapability.Recount, 'recount');
-      const { before, counted, repaired, busy } = await recountTransients(engine);
+      const { before, counted, repaired, busy } = await recountTransients(engine, { signal });
       return { before, counted, repaired, busy };
     },
     processingStatuses: async (names) => {
@@ -130,7 +135,8 @@ export const runSystemTask = async (
   timer.unref();
   const started = engine.clock();
   try {
-    await runner.process(systemTaskContext(engine, runner, services, abort.signal));
+    const signal = services.shutdown ? AbortSignal.any([abort.signal, services.shutdown]) : abort.signal;
+    await runner.process(systemTaskContext(engine, runner, services, signal));
     logger.info('system task finished', { duration: engine.clock() - started });
     return { task, skipped: false };
   } finally {

@@ -51,13 +51,13 @@ const withPlan = (plan: FaultPlanSpec | undefined, host: string) =>
  * environment is set from the same factories the Lambda entries (functions/) use; with a fault plan, each engine
  * is wrapped in the plan's faults (the only place they are put in).
  */
-export const localHandlers = (runners: readonly AnyRunner[], chaos?: FaultPlanSpec, containers?: ContainerRuns): Handlers => {
+export const localHandlers = (runners: readonly AnyRunner[], chaos?: FaultPlanSpec, containers?: ContainerRuns, shutdown?: AbortSignal): Handlers => {
   const config = loadConfig(process.env);
   const engineFor = (serviceName: string) => createEngine(config, { serviceName, runners, ...withPlan(chaos, serviceName), ...(containers ? { containers } : {}) });
   return {
     dispatcher: dispatcherHandler(engineFor(ServiceName.Dispatcher)) as Handler,
     transientWorker: transientWorkerHandler(engineFor(ServiceName.TransientWorker)) as SqsHandler,
-    systemWorker: systemWorkerHandler(engineFor(ServiceName.SystemWorker), createSystemServices(config, process.env)) as Handler,
+    systemWorker: systemWorkerHandler(engineFor(ServiceName.SystemWorker), { ...createSystemServices(config, process.env), ...(shutdown ? { shutdown } : {}) }) as Handler,
     deadLetter: deadLetterHandler(engineFor(ServiceName.DeadLetter), config.deadLetterQueueArns) as SqsHandler,
   };
 };
@@ -139,6 +139,8 @@ export class LocalRuntime {
     private readonly pythonFunctions?: PythonFunctions,
     /** The child processes of container runs, when a runner has `compute: 'container'`. */
     readonly containers?: LocalContainerRuns,
+    /** Aborted by `stop`: system runs still going wrap up (the recount stops waiting for its counters to settle). */
+    private readonly shutdown = new AbortController(),
   ) {}
 
   /** Starts the services, creates the resources, loads the handlers; nothing runs until `run()`. */
@@ -173,10 +175,11 @@ export class LocalRuntime {
       });
       if (options.chaos?.journal) writeFileSync(options.chaos.journal, '');
       const { chaos } = options;
+      const shutdown = new AbortController();
       containers = runners.some((runner) => isTransientRunner(runner) && runner.compute === Compute.Container)
         ? localContainerRuns({ runnersModule: options.runnersModule ?? DEFAULT_RUNNERS_MODULE, log: options.onContainerOutput ?? ((line) => console.error(line)) })
         : undefined;
-      const handlers = options.loadHandlers ? await options.loadHandlers() : localHandlers(runners, chaos, containers);
+      const handlers = options.loadHandlers ? await options.loadHandlers() : localHandlers(runners, chaos, containers, shutdown.signal);
       const engine = createEngine(loadConfig(process.env), {
         serviceName: 'local-runtime',
         runners,
@@ -184,7 +187,7 @@ export class LocalRuntime {
         sqs,
         ...withPlan(chaos && operatorPlan(chaos), 'local-runtime'),
       });
-      return new LocalRuntime(dynamodb, sqsService, resources, engine, handlers, sqs, { ...options, runners }, pythonFunctions, containers);
+      return new LocalRuntime(dynamodb, sqsService, resources, engine, handlers, sqs, { ...options, runners }, pythonFunctions, containers, shutdown);
     } catch (error) {
       await Promise.all([dynamodb.stop(), sqsService.stop(), pythonFunctions?.stop(), containers?.stop()]);
       throw error;
@@ -295,6 +298,7 @@ export class LocalRuntime {
     if (this.stopped) return;
     this.stopped = true;
     this.timers.forEach((timer) => clearInterval(timer));
+    this.shutdown.abort(new Error('the local runtime is stopping'));
     const waiting = Promise.all([...this.sources.map((source) => source.stop()), ...this.scheduled.keys()]);
     // Invocations still running are waited for (up to their timeout, as Lambda would let them run): say which.
     const notice = setTimeout(() => {

@@ -109,6 +109,25 @@ describe('Engine rules on the in-memory store', () => {
     expect(await engine.store.counters.read()).toEqual({ waiting: 0, processing: 0, blocked: 0, completed: 1 });
   });
 
+  it('the recount stops waiting for a drifted shard to settle when its signal is aborted, and leaves it for the next recount', async () => {
+    // Prepare: a drift the recount would wait out for an hour
+    const engine = engineInMemory([runner('A', {})], fixturesWithTasks(['A']), { queues: recordingQueues(['A']).queues });
+    await ingestTransients(engine, [sampleTransient('sn')]);
+    const before = await engine.store.transients.get('sn');
+    await engine.store.transients.setBucket('sn', { from: CountBucket.Waiting, to: CountBucket.Completed, version: (before?.version ?? 0) + 1 }, 'w1');
+    const stopping = new AbortController();
+
+    // Act: the runtime stops while the recount waits
+    const recount = recountTransients(engine, { settleMs: 3_600_000, attempts: 1, signal: stopping.signal });
+    await sleep(50);
+    stopping.abort(new Error('stopping'));
+    const result = await recount;
+
+    // Assess: the drifted shard is reported busy and left as it was
+    expect(result).toMatchObject({ repaired: 0, busy: 1 });
+    expect(await engine.store.counters.read()).toEqual({ waiting: 1, processing: 0, blocked: 0, completed: 0 });
+  });
+
   it('an ingest that names one transient twice ingests it once, the last row winning, and the others', async () => {
     const engine = engineInMemory([runner('A', {})], fixturesWithTasks(['A']), { queues: recordingQueues(['A']).queues });
     const result = await ingestTransients(engine, [sampleTransient('good'), sampleTransient('dup'), sampleTransient('dup', { raDeg: 10 })]);
