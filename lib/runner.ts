@@ -209,7 +209,16 @@ export const isTransientRunner = (runner: AnyRunner): runner is TransientTaskRun
   runner instanceof TransientTaskRunner;
 
 /** The settings a Python runner class may override (python/blast_tasks/describe.py SETTINGS). */
-export type PythonSetting = 'frequencySeconds' | 'initiallyEnabled' | 'memorySize' | 'timeoutSeconds' | 'maxReceiveCount' | 'maxConcurrency' | 'compute' | 'heartbeatSeconds';
+export type PythonSetting =
+  | 'frequencySeconds'
+  | 'initiallyEnabled'
+  | 'memorySize'
+  | 'timeoutSeconds'
+  | 'maxReceiveCount'
+  | 'maxConcurrency'
+  | 'compute'
+  | 'heartbeatSeconds'
+  | 'usesTransientFields';
 
 /** What `npm run generate` read from a Python runner class (python/blast_tasks/describe.py), or why it could not. */
 export interface PythonDeclaration {

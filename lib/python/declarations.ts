@@ -20,7 +20,7 @@ const declarationSchema = z.object({
   taskName: z.string().optional(),
   prerequisites: z.record(z.string(), z.string()).optional(),
   failedStatusMessage: z.string().optional(),
-  settings: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])).optional(),
+  settings: z.record(z.string(), z.union([z.number(), z.boolean(), z.string(), z.array(z.string())])).optional(),
   problem: z.string().optional(),
 });
 
@@ -56,7 +56,9 @@ export interface GeneratedPython {
 /** The module `npm run generate` writes: the declarations and each file's hash. */
 export const renderPythonDeclarations = ({ declarations, hashes }: GeneratedPython): string =>
   `// Generated from ${PYTHON_RUNNERS_DIR}/*.py by \`npm run generate\` (${PYTHON_PACKAGE_DIR}/blast_tasks/describe.py); do not edit.\n\n` +
-  `export const pythonRunnerDeclarations = ${JSON.stringify(declarations, null, 2)};\n\n` +
+  `/** What a class declares, as describe.py reports it (read as lib/runner.ts's PythonDeclaration). */\n` +
+  `interface GeneratedDeclaration {\n  readonly file: string;\n  readonly className: string;\n  readonly taskName?: string;\n  readonly prerequisites?: Readonly<Record<string, string>>;\n  readonly failedStatusMessage?: string;\n  readonly settings?: Readonly<Record<string, number | boolean | string | readonly string[]>>;\n  readonly problem?: string;\n}\n\n` +
+  `export const pythonRunnerDeclarations: readonly GeneratedDeclaration[] = ${JSON.stringify(declarations, null, 2)};\n\n` +
   `export const pythonSourceHashes: Readonly<Record<string, string>> = ${JSON.stringify(hashes, null, 2)};\n`;
 
 /** Reads every Python runner file of the folder: what `npm run generate` writes. */

@@ -23,7 +23,13 @@ SETTINGS = {
     "max_concurrency": "maxConcurrency",
     "compute": "compute",
     "heartbeat_seconds": "heartbeatSeconds",
+    "uses_transient_fields": "usesTransientFields",
 }
+
+
+def _json(value: Any) -> Any:
+    """A setting as JSON has it (a tuple or set of fields as a list)."""
+    return sorted(value) if isinstance(value, (tuple, set, frozenset)) else value
 
 
 def _declaration(path: str, cls: type) -> Dict[str, Any]:
@@ -43,7 +49,7 @@ def _declaration(path: str, cls: type) -> Dict[str, Any]:
         return {**where, "problem": f"_failed_status_message() returned {type(failed).__name__}, not a string"}
     # Only what the class itself sets: the others keep the framework's defaults.
     own = [klass for klass in cls.__mro__ if klass.__module__ != "blast_tasks.runner" and klass is not object]
-    settings = {name: getattr(runner, attribute) for attribute, name in SETTINGS.items() if any(attribute in vars(klass) for klass in own)}
+    settings = {name: _json(getattr(runner, attribute)) for attribute, name in SETTINGS.items() if any(attribute in vars(klass) for klass in own)}
     return {**where, "taskName": task_name, "prerequisites": prerequisites, "failedStatusMessage": failed, "settings": settings}
 
 

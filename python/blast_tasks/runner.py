@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
 
 if TYPE_CHECKING:
     from blast_tasks.context import RunContext
@@ -70,6 +70,9 @@ class TransientTaskRunner(TaskRunner):
     max_receive_count: int = 3
     #: Most concurrent runs.
     max_concurrency: int = 10
+    #: The transient's fields this task reads ("coordinates", "redshift"): a change of one resets the task and what
+    #: follows it. Left out, both.
+    uses_transient_fields: Sequence[str] = ("coordinates", "redshift")
 
     @abstractmethod
     def _prerequisites(self) -> Mapping[str, str]:
