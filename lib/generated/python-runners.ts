@@ -1,17 +1,6 @@
 // Generated from runners/python/*.py by `npm run generate` (python/blast_tasks/describe.py); do not edit.
 
-/** What a class declares, as describe.py reports it (read as lib/runner.ts's PythonDeclaration). */
-interface GeneratedDeclaration {
-  readonly file: string;
-  readonly className: string;
-  readonly taskName?: string;
-  readonly prerequisites?: Readonly<Record<string, string>>;
-  readonly failedStatusMessage?: string;
-  readonly settings?: Readonly<Record<string, number | boolean | string | readonly string[]>>;
-  readonly problem?: string;
-}
-
-export const pythonRunnerDeclarations: readonly GeneratedDeclaration[] = [
+export const pythonRunnerDeclarations = [
   {
     "file": "runners/python/cutout_download.py",
     "className": "ImageDownload",
@@ -68,37 +57,6 @@ export const pythonRunnerDeclarations: readonly GeneratedDeclaration[] = [
     "settings": {
       "timeoutSeconds": 120
     }
-  },
-  {
-    "file": "runners/python/mwebv.py",
-    "className": "TransientMWEBV",
-    "taskName": "Transient MWEBV",
-    "prerequisites": {
-      "Cutout download": "processed",
-      "Transient MWEBV": "not processed"
-    },
-    "failedStatusMessage": "failed",
-    "settings": {
-      "usesTransientFields": [
-        "coordinates"
-      ]
-    }
-  },
-  {
-    "file": "runners/python/mwebv.py",
-    "className": "HostMWEBV",
-    "taskName": "Host MWEBV",
-    "prerequisites": {
-      "Cutout download": "processed",
-      "Transient MWEBV": "processed",
-      "Host match": "processed",
-      "Host information": "processed",
-      "Host MWEBV": "not processed"
-    },
-    "failedStatusMessage": "failed",
-    "settings": {
-      "usesTransientFields": []
-    }
   }
 ];
 
@@ -106,6 +64,5 @@ export const pythonSourceHashes: Readonly<Record<string, string>> = {
   "runners/python/cutout_download.py": "e705c85fec936373647de10a5585fc6baedc8057aedc09c0e6442af2e3390a09",
   "runners/python/example_runner.py": "fb441c3f7d2665903410b72ba2842d191ad0af41f4528c0be5e1ca11c2ebbc79",
   "runners/python/global_aperture_construction.py": "5eea2349970d69887a677c58e4efc94b23d85ec0ad7f925a5d03186d5e0f35c8",
-  "runners/python/global_aperture_photometry.py": "fd8942b5439fd5d2ba2dadda6746434793bd10efb51b9cbdca075c257e5f43b6",
-  "runners/python/mwebv.py": "a28037252b443f487dbdba617b6a1d64fdc5e5701aff166056e15fd66de86939"
+  "runners/python/global_aperture_photometry.py": "fd8942b5439fd5d2ba2dadda6746434793bd10efb51b9cbdca075c257e5f43b6"
 };
