@@ -6,7 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join, resolve } from 'node:path';
 import { type EngineClients, createEngine } from '../bootstrap/create-engine';
@@ -103,7 +103,10 @@ export interface LocalRuntimeOptions {
   readonly enable?: readonly string[];
   /** Where scratch data goes (SCRATCH_LOCATION) unless `environment` says. @default .blast-local/scratch */
   readonly scratchDir?: string;
-  /** Where runs' artifacts go (ARTIFACT_LOCATION) unless `environment` says. @default .blast-local/artifacts */
+  /**
+   * Where runs' artifacts go (ARTIFACT_LOCATION) unless `environment` says. @default a folder of this runtime's own
+   * under .blast-local/artifacts/, removed when it stops (its table, which says whose they are, goes with it)
+   */
   readonly artifactDir?: string;
   /**
    * Loads the handlers once the environment is set; defaults to `localHandlers`. The benchmark passes esbuild
@@ -141,6 +144,8 @@ export class LocalRuntime {
     readonly containers?: LocalContainerRuns,
     /** Aborted by `stop`: system runs still going wrap up (the recount stops waiting for its counters to settle). */
     private readonly shutdown = new AbortController(),
+    /** The artifact folder this runtime made for itself, removed when it stops. */
+    private readonly ownArtifactDir?: string,
   ) {}
 
   /** Starts the services, creates the resources, loads the handlers; nothing runs until `run()`. */
@@ -158,7 +163,12 @@ export class LocalRuntime {
       const runners = options.chaos ? withPlanTimeouts(options.runners, options.chaos) : options.runners;
       const resources = await createResources(dynamo, sqs, runners, options.prefix ?? 'blast', deadLetterTimeoutOf(options.chaos));
       const pythonRunners = runners.filter(isPythonRunner);
-      const artifactLocation = options.environment?.[ENV.artifactLocation] ?? resolve(options.artifactDir ?? join('.blast-local', 'artifacts'));
+      // Each runtime's own folder unless told: its table lives as long as it does, and another runtime's pruning
+      // (a second `npm start`, the tests' runtimes side by side) must never see its runs' artifacts as no one's.
+      const ownArtifacts = options.environment?.[ENV.artifactLocation] === undefined && options.artifactDir === undefined;
+      if (ownArtifacts) mkdirSync(join('.blast-local', 'artifacts'), { recursive: true });
+      const artifactLocation =
+        options.environment?.[ENV.artifactLocation] ?? resolve(options.artifactDir ?? mkdtempSync(join('.blast-local', 'artifacts', 'run-')));
       pythonFunctions =
         pythonRunners.length > 0
           ? await startPythonFunctions(pythonRunners, options.onPythonOutput ?? ((line) => console.error(line)), { [ENV.artifactLocation]: artifactLocation })
@@ -187,7 +197,7 @@ export class LocalRuntime {
         sqs,
         ...withPlan(chaos && operatorPlan(chaos), 'local-runtime'),
       });
-      return new LocalRuntime(dynamodb, sqsService, resources, engine, handlers, sqs, { ...options, runners }, pythonFunctions, containers, shutdown);
+      return new LocalRuntime(dynamodb, sqsService, resources, engine, handlers, sqs, { ...options, runners }, pythonFunctions, containers, shutdown, ownArtifacts ? artifactLocation : undefined);
     } catch (error) {
       await Promise.all([dynamodb.stop(), sqsService.stop(), pythonFunctions?.stop(), containers?.stop()]);
       throw error;
@@ -311,6 +321,7 @@ export class LocalRuntime {
     await this.containers?.stop();
     this.sqs.destroy();
     await Promise.all([this.dynamodb.stop(), this.sqsService.stop(), this.pythonFunctions?.stop()]);
+    if (this.ownArtifactDir) rmSync(this.ownArtifactDir, { recursive: true, force: true });
   }
 }
 
