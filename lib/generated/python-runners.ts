@@ -1,6 +1,17 @@
 // Generated from runners/python/*.py by `npm run generate` (python/blast_tasks/describe.py); do not edit.
 
-export const pythonRunnerDeclarations = [
+/** What a class declares, as describe.py reports it (read as lib/runner.ts's PythonDeclaration). */
+interface GeneratedDeclaration {
+  readonly file: string;
+  readonly className: string;
+  readonly taskName?: string;
+  readonly prerequisites?: Readonly<Record<string, string>>;
+  readonly failedStatusMessage?: string;
+  readonly settings?: Readonly<Record<string, number | boolean | string | readonly string[]>>;
+  readonly problem?: string;
+}
+
+export const pythonRunnerDeclarations: readonly GeneratedDeclaration[] = [
   {
     "file": "runners/python/cutout_download.py",
     "className": "ImageDownload",
