@@ -4,12 +4,12 @@
  * lib/generated/python-runners.ts, which the registry, the stack and the functions read (none of them needs
  * Python). `npm run validate` says when a file changed since.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { PythonDeclaration } from '../runner';
 import { PYTHON_PACKAGE_DIR, runPython } from './interpreter';
+import { fileSha256 } from './requirements';
 
 export const PYTHON_RUNNERS_DIR = 'runners/python';
 export const GENERATED_PYTHON_MODULE = 'lib/generated/python-runners.ts';
@@ -36,7 +36,8 @@ export const pythonRunnerFiles = (dir = PYTHON_RUNNERS_DIR): string[] => {
   }
 };
 
-export const sourceHash = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
+/** A runner file's hash, kept in the generated module to tell when the file changed since. */
+export const sourceHash = fileSha256;
 
 /** What each runner class of `files` declares, read by Python from the classes themselves. */
 export const describePythonRunners = (files: readonly string[]): PythonDeclaration[] => {

@@ -12,8 +12,11 @@ import { join } from 'node:path';
 /** The lock every Python runner's packages come from; python/requirements.in is what it was made from. */
 export const REQUIREMENTS_LOCK = join('python', 'requirements.txt');
 
+/** A file's SHA-256, in hex: what a lock or a runner's source was when something was made from it. */
+export const fileSha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
+
 /** The lock's SHA-256: an installation made from another lock is rebuilt. */
-export const lockHash = (lockFile: string = REQUIREMENTS_LOCK): string => createHash('sha256').update(readFileSync(lockFile)).digest('hex');
+export const lockHash = (lockFile: string = REQUIREMENTS_LOCK): string => fileSha256(lockFile);
 
 /** The last lines a failing command printed, joined into one line for a message. */
 export const lastLines = (output: string, count = 3): string =>
