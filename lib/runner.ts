@@ -218,7 +218,8 @@ export type PythonSetting =
   | 'maxConcurrency'
   | 'compute'
   | 'heartbeatSeconds'
-  | 'usesTransientFields';
+  | 'usesTransientFields'
+  | 'usesArtifacts';
 
 /** What `npm run generate` read from a Python runner class (python/blast_tasks/describe.py), or why it could not. */
 export interface PythonDeclaration {

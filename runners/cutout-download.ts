@@ -12,6 +12,7 @@ export class CutoutDownload extends TransientTaskRunner {
   readonly prerequisites = { [TaskName.CutoutDownload]: StatusMessage.NotProcessed };
   readonly failedStatusMessage = StatusMessage.Failed;
   override readonly usesTransientFields = [TransientField.Coordinates];
+  override readonly usesArtifacts = true;
   // The first task: every bulk ingest lands in its ready index, so spread that over partitions.
   override readonly readyShards = 4;
 

@@ -24,6 +24,7 @@ import { deadLetterQueueSettings, queueSettings } from '../queue/queue-settings'
 import { type TransientTaskRunner, isPythonRunner } from '../runner';
 import { PythonRunnerFunction } from './python-runner-function';
 import { ArtifactAccess, type ScratchBucket, functionGrantee } from './scratch-bucket';
+import type { ArtifactUse } from '../domain/declaration';
 import { ServiceName } from '../engine/telemetry';
 import type { DeadLetterHandler } from './dead-letter-handler';
 import type { Dispatcher } from './dispatcher';
@@ -47,8 +48,13 @@ export interface TransientRunnerProps {
   readonly makesReady: readonly string[];
   /** The fixture files' folder on this machine. */
   readonly fixturesDir: string;
-  /** Where the runs' artifacts live: the worker and a Python runner's function may write this task's and read any. @default none: `context.artifacts` refuses */
+  /** Where the runs' artifacts live. @default none: `context.artifacts` refuses */
   readonly artifacts?: ScratchBucket;
+  /**
+   * What this task's runs do with the artifacts (lib/domain/declaration.ts artifactUseOf, from the registry): the
+   * worker, a Python runner's function and a container run's role get exactly this. @default what the runner itself declares
+   */
+  readonly artifactUse?: ArtifactUse;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
   /** Where the runner's alarms notify. @default no action */
@@ -145,14 +151,17 @@ export class TransientRunner extends Construct {
       };
       this.worker.function.addEnvironment(ENV.containerTasks, Stack.of(this).toJsonString({ [runner.taskName]: task }));
     }
-    // A run writes its own task's artifacts (and an output too large for an item) and reads those of earlier tasks.
+    // A run that declares it writes its own task's artifacts (and an output too large for an item); it, and the
+    // tasks after one that does, read them. The worker records and reads them for a Python run, so it gets the same.
     const label = runnerLabel(runner);
-    const runs = [ArtifactAccess.WriteOwnTask, ArtifactAccess.Read];
-    props.artifacts?.grantArtifacts(functionGrantee(this.worker), runs, label, runner.taskName);
-    if (this.pythonFunction) props.artifacts?.grantArtifacts(functionGrantee(this.pythonFunction), runs, `${label}'s function`, runner.taskName);
+    const use = props.artifactUse ?? { writes: runner.usesArtifacts, reads: runner.usesArtifacts };
+    const runs = [...(use.writes ? [ArtifactAccess.WriteOwnTask] : []), ...(use.reads ? [ArtifactAccess.Read] : [])];
+    const artifacts = runs.length > 0 ? props.artifacts : undefined;
+    artifacts?.grantArtifacts(functionGrantee(this.worker), runs, label, runner.taskName);
+    if (this.pythonFunction) artifacts?.grantArtifacts(functionGrantee(this.pythonFunction), runs, `${label}'s function`, runner.taskName);
     if (this.container) {
       const { taskRole, runContainer } = this.container;
-      props.artifacts?.grantArtifacts({ role: taskRole, addEnvironment: (name, value) => runContainer.addEnvironment(name, value) }, runs, `${label}'s container runs`, runner.taskName);
+      artifacts?.grantArtifacts({ role: taskRole, addEnvironment: (name, value) => runContainer.addEnvironment(name, value) }, runs, `${label}'s container runs`, runner.taskName);
     }
     // The mapping polls and deletes; the worker itself delays a failed run's retry (ChangeMessageVisibility).
     this.worker.grantQueues([this.queue], [...CONSUME_ACTIONS, 'ChangeMessageVisibility']);

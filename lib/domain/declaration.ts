@@ -5,7 +5,7 @@
  * the context it receives; the domain imports nothing of it.
  */
 import { Compute } from './compute';
-import type { Prerequisites } from './workflow';
+import { type Prerequisites, type Workflow, upstreamTasks } from './workflow';
 
 /** Transient data a runner may read; a change to it resets the runners that declare it, and their successors. */
 export const TransientField = {
@@ -110,6 +110,13 @@ export abstract class TransientTaskDeclaration extends TaskDeclaration {
    * run again. Left out, a runner is taken to read both (safe: a change never leaves it stale).
    */
   readonly usesTransientFields: readonly TransientField[] = transientFields;
+  /**
+   * Whether `process` puts files (`context.artifacts.put`) or saves an output too large for an item (it goes to an
+   * artifact). The stack lets only such runners write artifacts, under their own task's keys; reading is granted to
+   * them and to the tasks after one (artifactUseOf), and a run that puts without declaring it is refused (a
+   * NonRetryableTaskError: its failed status at once).
+   */
+  readonly usesArtifacts: boolean = false;
   /** Set for a runner written in Python: its `_run_process` runs in its own function, not in this process. */
   readonly python?: PythonSource;
   /**
@@ -136,3 +143,18 @@ export const isTransientDeclaration = (runner: AnyDeclaration): runner is Transi
 
 /** Where a runner written in Python is; undefined for every other runner. */
 export const pythonSourceOf = (runner: AnyDeclaration): PythonSource | undefined => (isTransientDeclaration(runner) ? runner.python : undefined);
+
+/** What a task's runs do with the artifacts; the stack grants exactly this (lib/constructs/transient-runner.ts). */
+export interface ArtifactUse {
+  /** Its runner declares `usesArtifacts`: its runs put files under their own task's keys. */
+  readonly writes: boolean;
+  /** It writes, or a task it waits on does: its runs may read what those put (and their outputs, when spilled). */
+  readonly reads: boolean;
+}
+
+/** `task`'s use of the artifacts, derived from the declarations of its runner and of the tasks before it. */
+export const artifactUseOf = (workflow: Workflow, runners: readonly AnyDeclaration[], task: string): ArtifactUse => {
+  const writers = new Set(runners.filter((runner) => isTransientDeclaration(runner) && runner.usesArtifacts).map((runner) => runner.taskName));
+  const writes = writers.has(task);
+  return { writes, reads: writes || upstreamTasks(workflow, task).some((earlier) => writers.has(earlier)) };
+};

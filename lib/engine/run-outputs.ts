@@ -77,11 +77,23 @@ export interface RunRecorder {
   flush(): Promise<void>;
 }
 
-/**
- * The recorder of one run of `task` on `name`, holding claim `token`; `registers` are those its claim read.
- * `beforeWrite` checks that the run may still write (its function's deadline).
- */
-export const runRecorder = (engine: Engine, name: string, task: string, token: string, registers: Registers, beforeWrite: (what: string) => void): RunRecorder => {
+/** Where one run is and what it may do: `mayPut` is its runner's `usesArtifacts`. */
+export interface RunScope {
+  readonly name: string;
+  readonly task: string;
+  /** The claim token the run holds. */
+  readonly token: string;
+  /** The registers its claim read. */
+  readonly registers: Registers;
+  readonly mayPut: boolean;
+}
+
+/** A run that puts an artifact (or an output too large for an item) whose runner does not declare `usesArtifacts`. */
+const undeclared = (task: string, what: string) =>
+  new ArtifactLimitError(`${what}, but "${task}" does not declare usesArtifacts (uses_artifacts = True in Python): only runners that declare it may write artifacts`);
+
+/** The recorder of one run; `beforeWrite` checks that the run may still write (its function's deadline). */
+export const runRecorder = (engine: Engine, { name, task, token, registers, mayPut }: RunScope, beforeWrite: (what: string) => void): RunRecorder => {
   const prefix = runPrefix(name, task, token);
   let manifest: ArtifactManifest = {};
   let saved: Pick<RunOutput, 'data' | 'spilled'> = {};
@@ -109,6 +121,7 @@ export const runRecorder = (engine: Engine, name: string, task: string, token: s
   const save = async (data: Record<string, unknown>) => {
     const text = JSON.stringify(data);
     if (Buffer.byteLength(text) > MAX_INLINE_OUTPUT_BYTES) {
+      if (!mayPut) throw undeclared(task, `the run saved an output of ${Buffer.byteLength(text)} bytes, more than an item holds (${MAX_INLINE_OUTPUT_BYTES}), which goes to an artifact`);
       beforeWrite('the run saved its output');
       const stored = await storeOf(engine).put(artifactKey(name, task, token, SPILLED_OUTPUT_NAME), Buffer.from(text), 'application/json');
       saved = { spilled: { name: SPILLED_OUTPUT_NAME, ...stored } };
@@ -120,6 +133,7 @@ export const runRecorder = (engine: Engine, name: string, task: string, token: s
 
   const artifacts: TaskArtifacts = {
     async put(artifactName, data, contentType = 'application/octet-stream') {
+      if (!mayPut) throw undeclared(task, `the run put artifact "${artifactName}"`);
       validateArtifactName(artifactName);
       // Refused before anything is written: a run over the limit leaves no file no record names.
       addToManifest(manifest, { name: artifactName, key: `${prefix}${artifactName}`, size: 0, sha256: '0'.repeat(64) }, prefix);
@@ -149,6 +163,8 @@ export const runRecorder = (engine: Engine, name: string, task: string, token: s
       return new Map(read.flatMap(([from, output]) => (output ? [[from, output] as const] : [])));
     },
     async adopt(results) {
+      const [first] = results.artifacts ?? [];
+      if (first && !mayPut) throw undeclared(task, `the function reported artifact "${first.name}"`);
       for (const artifact of results.artifacts ?? []) record(artifact);
       if (results.output !== undefined) await save(results.output);
     },

@@ -249,7 +249,8 @@ export const run = async (
   // A run that never returns must not keep its process alive for it.
   timer.unref();
   // Outputs and artifacts: those of the runs whose results the registers hold, as the claim read them.
-  const recorder = runRecorder(engine, name, task, token, record.registers, (what) => assertBeforeDeadline(engine, deadline, what));
+  const scope = { name, task, token, registers: record.registers, mayPut: runner.usesArtifacts };
+  const recorder = runRecorder(engine, scope, (what) => assertBeforeDeadline(engine, deadline, what));
   const context: TaskContext = {
     attempt: delivery.receiveCount,
     runId: token,

@@ -22,7 +22,8 @@ export const pythonRunnerDeclarations: readonly GeneratedDeclaration[] = [
     "failedStatusMessage": "failed",
     "settings": {
       "memorySize": 1024,
-      "timeoutSeconds": 120
+      "timeoutSeconds": 120,
+      "usesArtifacts": true
     }
   },
   {
@@ -72,7 +73,7 @@ export const pythonRunnerDeclarations: readonly GeneratedDeclaration[] = [
 ];
 
 export const pythonSourceHashes: Readonly<Record<string, string>> = {
-  "runners/python/cutout_download.py": "e705c85fec936373647de10a5585fc6baedc8057aedc09c0e6442af2e3390a09",
+  "runners/python/cutout_download.py": "7ae4546001d84081102dac07c7a953067600d4f4216a443ed7a1e0abad024837",
   "runners/python/example_runner.py": "fb441c3f7d2665903410b72ba2842d191ad0af41f4528c0be5e1ca11c2ebbc79",
   "runners/python/global_aperture_construction.py": "5eea2349970d69887a677c58e4efc94b23d85ec0ad7f925a5d03186d5e0f35c8",
   "runners/python/global_aperture_photometry.py": "fd8942b5439fd5d2ba2dadda6746434793bd10efb51b9cbdca075c257e5f43b6"

@@ -124,9 +124,10 @@ class _Location:
 class Artifacts:
     """``self.context.artifacts``: this run's artifacts, and those of earlier tasks' current runs."""
 
-    def __init__(self, location: Optional[str], prefix: str, upstream: Mapping[str, List[Artifact]]):
+    def __init__(self, location: Optional[str], prefix: str, upstream: Mapping[str, List[Artifact]], may_put: bool = True):
         self._location = _Location(location) if location else None
         self._prefix = prefix
+        self._may_put = may_put
         self._upstream = {task: {artifact.name: artifact for artifact in artifacts} for task, artifacts in upstream.items()}
         self._own: Dict[str, Artifact] = {}
 
@@ -137,6 +138,9 @@ class Artifacts:
 
     def put(self, name: str, data: bytes, content_type: str = "application/octet-stream") -> Artifact:
         """Stores ``data`` as this run's artifact ``name``; the same name again replaces it."""
+        if not self._may_put:
+            # The stack grants writes only to runners that declare them: refused here, before S3 would refuse it.
+            raise ArtifactLimitError(f'artifact "{name}": this runner does not declare uses_artifacts = True, so its runs may not put artifacts')
         validate_name(name)
         if name not in self._own and len(self._own) >= MAX_ARTIFACTS_PER_RUN:
             raise ArtifactLimitError(f'a run may put at most {MAX_ARTIFACTS_PER_RUN} artifacts; "{name}" would be one more')
@@ -179,13 +183,13 @@ def read(location: _Location, artifact: Artifact) -> bytes:
 class RunContext:
     """``self.context`` inside ``_run_process``."""
 
-    def __init__(self, event: Mapping[str, Any], location: Optional[str] = None):
+    def __init__(self, event: Mapping[str, Any], location: Optional[str] = None, may_put: bool = True):
         self.attempt: int = int(event.get("attempt", 1))
         self.run_id: str = str(event.get("runId", ""))
         places = event.get("artifacts") or {}
         self._location = location or places.get("location")
         upstream = {task: [Artifact.from_event(item) for item in items] for task, items in (places.get("upstream") or {}).items()}
-        self.artifacts = Artifacts(self._location, str(places.get("prefix", "")), upstream)
+        self.artifacts = Artifacts(self._location, str(places.get("prefix", "")), upstream, may_put)
         self._outputs: Mapping[str, Mapping[str, Any]] = event.get("outputs") or {}
         self._saved: Optional[Dict[str, Any]] = None
 

@@ -24,6 +24,7 @@ SETTINGS = {
     "compute": "compute",
     "heartbeat_seconds": "heartbeatSeconds",
     "uses_transient_fields": "usesTransientFields",
+    "uses_artifacts": "usesArtifacts",
 }
 
 

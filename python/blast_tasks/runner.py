@@ -73,6 +73,10 @@ class TransientTaskRunner(TaskRunner):
     #: The transient's fields this task reads ("coordinates", "redshift"): a change of one resets the task and what
     #: follows it. Left out, both.
     uses_transient_fields: Sequence[str] = ("coordinates", "redshift")
+    #: Whether ``_run_process`` puts artifacts (``self.context.artifacts.put``) or saves an output too large for an
+    #: item. Only runners that declare it may write artifacts (and the stack grants only them); reading earlier
+    #: tasks' artifacts needs no declaration.
+    uses_artifacts: bool = False
 
     @abstractmethod
     def _prerequisites(self) -> Mapping[str, str]:

@@ -13,6 +13,8 @@ class ImageDownload(TransientTaskRunner):
     # Four 512 x 512 cutouts, drawn with a 5x oversampled galaxy.
     memory_size = 1024
     timeout_seconds = 120
+    # Its cutouts are artifacts; the apertures and photometry downstream only read them.
+    uses_artifacts = True
 
     def _prerequisites(self):
         return {"Cutout download": "not processed"}

@@ -37,6 +37,7 @@ type TransientSettings = Pick<
   | 'initiallyEnabled'
   | 'secretNames'
   | 'usesTransientFields'
+  | 'usesArtifacts'
   | 'compute'
   | 'heartbeatSeconds'
 >;

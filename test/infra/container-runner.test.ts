@@ -25,7 +25,7 @@ import { placeholders, resolveIntrinsics, resolvedJson, resource, resourcesOfTyp
 // The registry with one of its runners (one with a successor) running in a container.
 const LONG = registry.filter(isTransientRunner).find((candidate) => candidate.taskName === 'Global host SED inference') ?? registry.filter(isTransientRunner)[0];
 if (!LONG) throw new Error('no transient runner in the registry');
-const long = Object.assign(Object.create(Object.getPrototypeOf(LONG) as object) as typeof LONG, LONG, { compute: Compute.Container, timeoutSeconds: 4 * 3600, memorySize: 4096, heartbeatSeconds: 60 });
+const long = Object.assign(Object.create(Object.getPrototypeOf(LONG) as object) as typeof LONG, LONG, { compute: Compute.Container, timeoutSeconds: 4 * 3600, memorySize: 4096, heartbeatSeconds: 60, usesArtifacts: true });
 const runners = registry.map((candidate) => (candidate === LONG ? long : candidate));
 const { stack, json } = synthStack(runners);
 const built = stack.transientRunners.find((candidate) => candidate.taskName === long.taskName);
@@ -77,7 +77,7 @@ describe('Stack: a runner with compute "container"', () => {
     expect(lines.filter((line) => line.startsWith('s3:')).length).toBeGreaterThan(0);
   });
 
-  it("lets its runs write their own task's artifacts and read any, as its worker may, and tells them where", () => {
+  it("lets the runs of a runner that declares usesArtifacts write their own task's artifacts and read any, as its worker may, and tells them where", () => {
     if (!stack.scratch) throw new Error('no bucket for the artifacts');
     const bucket = arnOf(stack.scratch.bucket);
     const artifactLines = (lines: string[]) => lines.filter((line) => line.includes('/artifacts/'));

@@ -21,7 +21,10 @@ import { arnOf, logicalId, synthStack } from '../helpers/stack';
 import { resolvedJson, resource } from '../helpers/template';
 
 const EXAMPLE = pythonRunner('runners/python/example_runner.py', 'ExampleTaskRunner');
-const runners = [...registry.filter((runner) => runner.taskName !== EXAMPLE.taskName), EXAMPLE];
+// A Python runner that declares uses_artifacts (its cutouts), in place of the TypeScript one.
+const CUTOUTS = pythonRunner('runners/python/cutout_download.py', 'ImageDownload');
+const swapped = new Set([EXAMPLE.taskName, CUTOUTS.taskName]);
+const runners = [...registry.filter((runner) => !swapped.has(runner.taskName)), EXAMPLE, CUTOUTS];
 const { stack, json } = synthStack(runners);
 const built = stack.transientRunners.find((candidate) => candidate.taskName === EXAMPLE.taskName);
 if (!built?.pythonFunction) throw new Error('no Python function for the example runner');
@@ -44,23 +47,38 @@ describe('Stack: a Python runner', () => {
     expect(resource(json, logicalId(built.worker.function)).Properties?.Timeout).toBe(EXAMPLE.python.timeoutSeconds + PYTHON_WORKER_MARGIN_SECONDS);
   });
 
-  it("lets that function write its logs and its own task's artifacts and read the artifacts, and nothing else: no table, no queue", () => {
+  const variablesOf = (id: string) => (resource(json, id).Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+
+  it('lets that function write its logs and read the artifacts of the tasks before it, and nothing else: no table, no queue, no artifact writes (it declares none)', () => {
     if (!stack.scratch) throw new Error('no bucket for the artifacts');
-    const bucket = arnOf(stack.scratch.bucket);
+    expect(EXAMPLE.usesArtifacts).toBe(false);
     expect(grantLines(grantsOf(json, pythonId))).toEqual([
       `logs:CreateLogStream ${arnOf(python.logGroup)}`,
       `logs:PutLogEvents ${arnOf(python.logGroup)}`,
-      `s3:GetObject ${bucket}/artifacts/*`,
-      `s3:PutObject ${bucket}/artifacts/*/Transient%20MWEBV/*`,
+      `s3:GetObject ${arnOf(stack.scratch.bucket)}/artifacts/*`,
     ]);
-    const variables = (resource(json, pythonId).Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(variables[ENV.artifactLocation]).toEqual({ 'Fn::Join': ['', ['s3://', { Ref: logicalId(stack.scratch.bucket) }, '/artifacts/']] });
+  });
+
+  it("lets the function of a runner that declares uses_artifacts write its own task's artifacts and read the artifacts, and tells it where", () => {
+    if (!stack.scratch) throw new Error('no bucket for the artifacts');
+    const cutouts = stack.transientRunners.find((candidate) => candidate.taskName === CUTOUTS.taskName)?.pythonFunction;
+    if (!cutouts) throw new Error('no Python function for Cutout download');
+    const bucket = arnOf(stack.scratch.bucket);
+    expect(CUTOUTS.usesArtifacts).toBe(true);
+    expect(grantLines(grantsOf(json, logicalId(cutouts.function)))).toEqual([
+      `logs:CreateLogStream ${arnOf(cutouts.logGroup)}`,
+      `logs:PutLogEvents ${arnOf(cutouts.logGroup)}`,
+      `s3:GetObject ${bucket}/artifacts/*`,
+      `s3:PutObject ${bucket}/artifacts/*/Cutout%20download/*`,
+    ]);
+    expect(variablesOf(logicalId(cutouts.function))[ENV.artifactLocation]).toEqual({ 'Fn::Join': ['', ['s3://', { Ref: logicalId(stack.scratch.bucket) }, '/artifacts/']] });
   });
 
   it('lets its worker, and no other function, invoke it, and tells the worker its name', () => {
     const functions = Object.entries(json.Resources).filter(([, candidate]) => candidate.Type === 'AWS::Lambda::Function').map(([id]) => id);
     const invokers = functions.filter((id) => grantLines(grantsOf(json, id)).some((line) => line.startsWith('lambda:')));
-    expect(invokers).toEqual([logicalId(built.worker.function)]);
+    const cutoutsWorker = stack.transientRunners.find((candidate) => candidate.taskName === CUTOUTS.taskName)?.worker.function;
+    expect(invokers.sort()).toEqual([logicalId(built.worker.function), ...(cutoutsWorker ? [logicalId(cutoutsWorker)] : [])].sort());
     expect(grantLines(grantsOf(json, logicalId(built.worker.function))).filter((line) => line.startsWith('lambda:'))).toEqual([
       `lambda:InvokeFunction ${arnOf(python.function)}`,
     ]);

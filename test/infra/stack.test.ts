@@ -11,7 +11,7 @@ import { constructId } from '../../lib/constructs/names';
 import { OLDEST_MESSAGE_PERIODS } from '../../lib/constructs/runner-alarms';
 import { RegistryValidationError } from '../../lib/domain/errors';
 import { fieldsUsedByTask, tasksReadyAfterRevision } from '../../lib/domain/revision';
-import { processingStatuses, readyTasks } from '../../lib/domain/workflow';
+import { processingStatuses, readyTasks, upstreamTasks } from '../../lib/domain/workflow';
 import { VISIBILITY_TIMEOUT_FACTOR } from '../../lib/domain/time';
 import { RETENTION_SECONDS, slug } from '../../lib/queue/queue-settings';
 import { isTransientRunner } from '../../lib/runner';
@@ -282,6 +282,15 @@ describe('Stack: least privilege', () => {
     );
   });
 
+  const writesArtifacts = (task: string) => transientRunners.some((candidate) => candidate.taskName === task && candidate.usesArtifacts);
+  const readsArtifacts = (task: string) => writesArtifacts(task) || upstreamTasks(stack.workflow, task).some(writesArtifacts);
+
+  it('lets only Cutout download, which declares usesArtifacts, write artifacts; every task waits on it, so every one reads them', () => {
+    const tasks = transientRunners.map((candidate) => candidate.taskName);
+    expect(tasks.filter(writesArtifacts)).toEqual([TaskName.CutoutDownload]);
+    expect(tasks.filter(readsArtifacts)).toEqual(tasks);
+  });
+
   it.each(transientRunners.map((candidate) => [candidate.taskName] as const))('the "%s" worker: its items of the table, its own queue and dead-letter queue, its successors\' queues', (task) => {
     const built = runnerConstruct(task);
     if (!stack.scratch) throw new Error('no bucket for the artifacts');
@@ -300,11 +309,14 @@ describe('Stack: least privilege', () => {
           onItems(['GetItem', 'PutItem', 'UpdateItem'], TRANSIENTS),
           onItems(['UpdateItem'], COUNTERS),
           onItems(['BatchWriteItem'], markersOf([task, ...successors.map((successor) => successor.taskName)])),
-          // Artifacts: written under its own task's keys only, read under the artifact prefix.
-          [`s3:GetObject ${artifactsArn}/artifacts/*`, `s3:PutObject ${artifactsArn}/artifacts/*/${encodeURIComponent(task)}/*`],
+          // Artifacts: written under its own task's keys only if its runner declares usesArtifacts; read under the
+          // artifact prefix if it or a task before it does; nothing otherwise.
+          writesArtifacts(task) ? [`s3:PutObject ${artifactsArn}/artifacts/*/${encodeURIComponent(task)}/*`] : [],
+          readsArtifacts(task) ? [`s3:GetObject ${artifactsArn}/artifacts/*`] : [],
         )
         .sort(),
     );
+    expect(environmentOf(logicalId(built.worker.function))?.Variables[ENV.artifactLocation] !== undefined).toBe(readsArtifacts(task));
     // Poison messages go to its own dead-letter queue at once, and only there.
     expect(resolvedJson(environmentOf(logicalId(built.worker.function))?.Variables[ENV.deadLetterQueueUrls])).toEqual({ [task]: refOf(built.deadLetterQueue) });
   });

@@ -33,12 +33,12 @@ const deliver = (engine: Engine, task: string, g = 0) => {
   return processDelivery(engine, delivery, { deadline: Date.now() + 60_000, logger });
 };
 
-/** An engine whose runs keep their artifacts in a fresh directory; A runs `a`, B records what it read. */
-const setUp = async (a: (context: TaskContext) => Promise<string>) => {
+/** An engine whose runs keep their artifacts in a fresh directory; A runs `a`, B records what it read. Both declare usesArtifacts unless `usesArtifacts` says otherwise. */
+const setUp = async (a: (context: TaskContext) => Promise<string>, usesArtifacts = true) => {
   const directory = mkdtempSync(join(tmpdir(), 'artifacts-'));
   const read: Record<string, unknown>[] = [];
   const runners: TransientTaskRunner[] = [
-    runner('A', {}, { process: (_transient, context) => a(context) }),
+    runner('A', {}, { process: (_transient, context) => a(context), settings: { usesArtifacts } }),
     runner('B', { A: 'processed' }, {
       process: async (_transient, context) => {
         const cutout = await context.artifacts.get('cutouts/g.fits', { task: 'A' });
@@ -51,6 +51,7 @@ const setUp = async (a: (context: TaskContext) => Promise<string>) => {
         read.push({ own: Buffer.from((await context.artifacts.get('sed.json')) ?? []).toString('utf8') });
         return 'processed';
       },
+      settings: { usesArtifacts },
     }),
   ];
   const engine = await engineOnLocalTable(runners, fixtures, { queues: recordingQueues(['A', 'B']).queues, artifacts: objectStore(directory, 'ARTIFACT_LOCATION') });
@@ -176,6 +177,24 @@ describe('Integration: artifacts', () => {
     await deliver(engine, 'A');
 
     expect(await register(engine, 'A')).toMatchObject({ status: 'failed', lastError: expect.stringMatching(/ArtifactLimitError: a run may put at most 32 artifacts/) });
+  });
+
+  it.each([
+    ['puts an artifact', (context: TaskContext) => context.artifacts.put('cutouts/g.fits', 'SIMPLE = T', 'application/fits')],
+    ['saves an output too large for an item', (context: TaskContext) => context.save({ big: 'y'.repeat(400_000) })],
+  ])('fails at once, naming the declaration, a run that %s without declaring usesArtifacts; nothing is written', async (_what, write) => {
+    // Prepare
+    const { engine, directory } = await setUp(async (context) => {
+      await write(context);
+      return 'processed';
+    }, false);
+
+    // Act
+    await deliver(engine, 'A');
+
+    // Assess
+    expect(await register(engine, 'A')).toMatchObject({ status: 'failed', lastError: expect.stringMatching(/ArtifactLimitError: .*"A" does not declare usesArtifacts/) });
+    expect(readdirSync(directory)).toEqual([]);
   });
 
   it("prunes the artifacts of superseded runs and of deleted transients, and keeps the current runs'", async () => {

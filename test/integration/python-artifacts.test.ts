@@ -28,6 +28,7 @@ writeFileSync(
 
 class Photometry(TransientTaskRunner):
     task_name = "Photometry"
+    uses_artifacts = True
 
     def _prerequisites(self):
         return {"Cutouts": "processed", "Photometry": "not processed"}
@@ -46,6 +47,7 @@ class Photometry(TransientTaskRunner):
 
 class BadName(TransientTaskRunner):
     task_name = "BadName"
+    uses_artifacts = True
 
     def _prerequisites(self):
         return {"BadName": "not processed"}
@@ -53,10 +55,21 @@ class BadName(TransientTaskRunner):
     def _run_process(self, transient):
         self.context.artifacts.put("../other-run/g.fits", b"x")
         return "processed"
+
+
+class Undeclared(TransientTaskRunner):
+    task_name = "Undeclared"
+
+    def _prerequisites(self):
+        return {"Undeclared": "not processed"}
+
+    def _run_process(self, transient):
+        self.context.artifacts.put("g.fits", b"x")
+        return "processed"
 `,
 );
 
-const TASKS = ['Cutouts', 'Photometry', 'Report', 'BadName'];
+const TASKS = ['Cutouts', 'Photometry', 'Report', 'BadName', 'Undeclared'];
 
 describe('Integration: artifacts of TypeScript and Python runners on the local runtime', () => {
   let runtime: LocalRuntime;
@@ -64,14 +77,15 @@ describe('Integration: artifacts of TypeScript and Python runners on the local r
   const artifactDir = mkdtempSync(join(tmpdir(), 'artifact-location-'));
 
   beforeAll(async () => {
-    const [photometry, badName] = describePythonRunners([file]).map((declared) => new PythonTransientRunner(declared));
-    if (!photometry || !badName) throw new Error('the Python runners were not read');
+    const [photometry, badName, undeclared] = describePythonRunners([file]).map((declared) => new PythonTransientRunner(declared));
+    if (!photometry || !badName || !undeclared) throw new Error('the Python runners were not read');
     const cutouts = runner('Cutouts', {}, {
       process: async (transient, context) => {
         await context.artifacts.put('cutouts/g.fits', `pixels of ${transient.name} by ${context.runId}`, 'application/fits');
         await context.save({ filters: ['g'] });
         return 'processed';
       },
+      settings: { usesArtifacts: true },
     });
     const report = runner('Report', { Photometry: 'processed' }, {
       process: async (_transient, context) => {
@@ -81,7 +95,7 @@ describe('Integration: artifacts of TypeScript and Python runners on the local r
         return 'processed';
       },
     });
-    runtime = await startTestRuntime([cutouts, photometry, report, badName, new PruneScratchData()], {
+    runtime = await startTestRuntime([cutouts, photometry, report, badName, undeclared, new PruneScratchData()], {
       fixturesDir: fixturesWithTasks(TASKS),
       retryBaseSeconds: 0,
       artifactDir,
@@ -132,6 +146,15 @@ describe('Integration: artifacts of TypeScript and Python runners on the local r
       return found?.status === 'failed' && found;
     });
     expect(register).toMatchObject({ attempt: 1, lastError: expect.stringMatching(/ArtifactLimitError: artifact name "\.\.\/other-run\/g\.fits" must be/) });
+  });
+
+  it('a Python run that puts an artifact without declaring uses_artifacts is recorded as failed at once, and wrote nothing', async () => {
+    const register = await waitFor('Undeclared to fail', async () => {
+      const found = (await registers()).Undeclared;
+      return found?.status === 'failed' && found;
+    });
+    expect(register).toMatchObject({ attempt: 1, lastError: expect.stringMatching(/ArtifactLimitError: artifact "g\.fits": this runner does not declare uses_artifacts = True/) });
+    expect((await keys()).filter((key) => key.includes('Undeclared'))).toEqual([]);
   });
 
   it('a reprocess makes new runs whose artifacts supersede the old; pruning removes the old runs\' files, not the current', async () => {
