@@ -15,6 +15,8 @@ export class GlobalAperturePhotometry extends TransientTaskRunner {
   readonly failedStatusMessage = StatusMessage.Failed;
   // Reads only what earlier tasks saved; it runs again when they do.
   override readonly usesTransientFields = [];
+  // The cutouts' index, an artifact of Cutout download.
+  override readonly readsArtifacts = true;
 
   async process(_transient: unknown, context: TaskContext) {
     const [match, cutouts] = await Promise.all([

@@ -22,6 +22,8 @@ export class HostMatch extends TransientTaskRunner {
     const nearest = hostCatalog
       .map((host) => ({
         host: host.name,
+        raDeg: host.raDeg,
+        decDeg: host.decDeg,
         separationArcsec: 3600 * angularSeparationDeg(transient.raDeg, transient.decDeg, host.raDeg, host.decDeg),
       }))
       .reduce<HostMatchOutput | undefined>((best, next) => (!best || next.separationArcsec < best.separationArcsec ? next : best), undefined);

@@ -15,6 +15,9 @@ export interface MwebvOutput {
 }
 export interface HostMatchOutput {
   readonly host: string;
+  /** The host's position (Host MWEBV reads it). */
+  readonly raDeg: number;
+  readonly decDeg: number;
   readonly separationArcsec: number;
 }
 export interface HostInformationOutput {

@@ -9,24 +9,23 @@ import { GlobalAperturePhotometry } from './global-aperture-photometry';
 import { GlobalHostSedInference } from './global-host-sed-inference';
 import { HostInformation } from './host-information';
 import { HostMatch } from './host-match';
-import { HostMwebv } from './host-mwebv';
 import { IngestMissedTnsTransients } from './ingest-missed-tns-transients';
 import { LocalAperturePhotometry } from './local-aperture-photometry';
 import { LocalHostSedInference } from './local-host-sed-inference';
 import { PruneScratchData } from './prune-scratch-data';
+import { pythonRunner } from './python-runner';
 import { RecountTransients } from './recount-transients';
 import { SnapshotTaskRegister } from './snapshot-task-register';
 import { TnsDataIngestion } from './tns-data-ingestion';
-import { TransientMwebv } from './transient-mwebv';
 import { ValidateGlobalPhotometry } from './validate-global-photometry';
 import { ValidateLocalPhotometry } from './validate-local-photometry';
 
 export const registry: readonly AnyRunner[] = [
   new CutoutDownload(),
-  new TransientMwebv(),
+  pythonRunner('runners/python/mwebv.py', 'TransientMWEBV'),
   new HostMatch(),
   new HostInformation(),
-  new HostMwebv(),
+  pythonRunner('runners/python/mwebv.py', 'HostMWEBV'),
   new GlobalApertureConstruction(),
   new GlobalAperturePhotometry(),
   new ValidateGlobalPhotometry(),

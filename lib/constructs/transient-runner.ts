@@ -24,7 +24,7 @@ import { deadLetterQueueSettings, queueSettings } from '../queue/queue-settings'
 import { type TransientTaskRunner, isPythonRunner } from '../runner';
 import { PythonRunnerFunction } from './python-runner-function';
 import { ArtifactAccess, type ScratchBucket, functionGrantee } from './scratch-bucket';
-import type { ArtifactUse } from '../domain/declaration';
+import { artifactUseOf } from '../domain/declaration';
 import { ServiceName } from '../engine/telemetry';
 import type { DeadLetterHandler } from './dead-letter-handler';
 import type { Dispatcher } from './dispatcher';
@@ -50,11 +50,6 @@ export interface TransientRunnerProps {
   readonly fixturesDir: string;
   /** Where the runs' artifacts live. @default none: `context.artifacts` refuses */
   readonly artifacts?: ScratchBucket;
-  /**
-   * What this task's runs do with the artifacts (lib/domain/declaration.ts artifactUseOf, from the registry): the
-   * worker, a Python runner's function and a container run's role get exactly this. @default what the runner itself declares
-   */
-  readonly artifactUse?: ArtifactUse;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
   /** Where the runner's alarms notify. @default no action */
@@ -151,10 +146,10 @@ export class TransientRunner extends Construct {
       };
       this.worker.function.addEnvironment(ENV.containerTasks, Stack.of(this).toJsonString({ [runner.taskName]: task }));
     }
-    // A run that declares it writes its own task's artifacts (and an output too large for an item); it, and the
-    // tasks after one that does, read them. The worker records and reads them for a Python run, so it gets the same.
+    // What the runner declares: writing its own task's artifacts (and an output too large for an item), reading
+    // artifacts. The worker records and spills for a Python run, so it gets the same as the function.
     const label = runnerLabel(runner);
-    const use = props.artifactUse ?? { writes: runner.usesArtifacts, reads: runner.usesArtifacts };
+    const use = artifactUseOf(runner);
     const runs = [...(use.writes ? [ArtifactAccess.WriteOwnTask] : []), ...(use.reads ? [ArtifactAccess.Read] : [])];
     const artifacts = runs.length > 0 ? props.artifacts : undefined;
     artifacts?.grantArtifacts(functionGrantee(this.worker), runs, label, runner.taskName);

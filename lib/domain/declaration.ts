@@ -5,7 +5,7 @@
  * the context it receives; the domain imports nothing of it.
  */
 import { Compute } from './compute';
-import { type Prerequisites, type Workflow, upstreamTasks } from './workflow';
+import type { Prerequisites } from './workflow';
 
 /** Transient data a runner may read; a change to it resets the runners that declare it, and their successors. */
 export const TransientField = {
@@ -112,11 +112,16 @@ export abstract class TransientTaskDeclaration extends TaskDeclaration {
   readonly usesTransientFields: readonly TransientField[] = transientFields;
   /**
    * Whether `process` puts files (`context.artifacts.put`) or saves an output too large for an item (it goes to an
-   * artifact). The stack lets only such runners write artifacts, under their own task's keys; reading is granted to
-   * them and to the tasks after one (artifactUseOf), and a run that puts without declaring it is refused (a
-   * NonRetryableTaskError: its failed status at once).
+   * artifact). The stack lets only such runners write artifacts, under their own task's keys (and read them); a run
+   * that puts without declaring it is refused (a NonRetryableTaskError: its failed status at once).
    */
   readonly usesArtifacts: boolean = false;
+  /**
+   * Whether `process` reads earlier tasks' artifacts (`context.artifacts.get/list` with a task), or an earlier
+   * task's output that was too large for an item. The stack lets only such runners (and those that declare
+   * `usesArtifacts`) read the artifacts; a run that reads without declaring it is refused, as a put is.
+   */
+  readonly readsArtifacts: boolean = false;
   /** Set for a runner written in Python: its `_run_process` runs in its own function, not in this process. */
   readonly python?: PythonSource;
   /**
@@ -148,13 +153,12 @@ export const pythonSourceOf = (runner: AnyDeclaration): PythonSource | undefined
 export interface ArtifactUse {
   /** Its runner declares `usesArtifacts`: its runs put files under their own task's keys. */
   readonly writes: boolean;
-  /** It writes, or a task it waits on does: its runs may read what those put (and their outputs, when spilled). */
+  /** It writes, or declares `readsArtifacts`: its runs read artifacts (and outputs too large for an item). */
   readonly reads: boolean;
 }
 
-/** `task`'s use of the artifacts, derived from the declarations of its runner and of the tasks before it. */
-export const artifactUseOf = (workflow: Workflow, runners: readonly AnyDeclaration[], task: string): ArtifactUse => {
-  const writers = new Set(runners.filter((runner) => isTransientDeclaration(runner) && runner.usesArtifacts).map((runner) => runner.taskName));
-  const writes = writers.has(task);
-  return { writes, reads: writes || upstreamTasks(workflow, task).some((earlier) => writers.has(earlier)) };
-};
+/** A runner's use of the artifacts, as it declares it. */
+export const artifactUseOf = (runner: TransientTaskDeclaration): ArtifactUse => ({
+  writes: runner.usesArtifacts,
+  reads: runner.usesArtifacts || runner.readsArtifacts,
+});

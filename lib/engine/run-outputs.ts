@@ -16,6 +16,7 @@ import {
   runPrefix,
   validateArtifactName,
 } from '../domain/artifacts';
+import type { ArtifactUse } from '../domain/declaration';
 import { ConfigError, TaskRunnerError } from '../domain/errors';
 import { type Registers, upstreamTasks } from '../domain/workflow';
 import { z } from 'zod';
@@ -77,7 +78,7 @@ export interface RunRecorder {
   flush(): Promise<void>;
 }
 
-/** Where one run is and what it may do: `mayPut` is its runner's `usesArtifacts`. */
+/** Where one run is and what it may do with the artifacts (lib/domain/declaration.ts artifactUseOf). */
 export interface RunScope {
   readonly name: string;
   readonly task: string;
@@ -85,15 +86,18 @@ export interface RunScope {
   readonly token: string;
   /** The registers its claim read. */
   readonly registers: Registers;
-  readonly mayPut: boolean;
+  readonly use: ArtifactUse;
 }
 
-/** A run that puts an artifact (or an output too large for an item) whose runner does not declare `usesArtifacts`. */
-const undeclared = (task: string, what: string) =>
-  new ArtifactLimitError(`${what}, but "${task}" does not declare usesArtifacts (uses_artifacts = True in Python): only runners that declare it may write artifacts`);
+/** A run that uses the artifacts in a way its runner does not declare (its roles in AWS would be refused too). */
+const undeclared = (task: string, what: string, declaration: 'usesArtifacts' | 'readsArtifacts') => {
+  const python = declaration === 'usesArtifacts' ? 'uses_artifacts' : 'reads_artifacts';
+  const may = declaration === 'usesArtifacts' ? 'write' : 'read';
+  return new ArtifactLimitError(`${what}, but "${task}" does not declare ${declaration} (${python} = True in Python): only runners that declare it may ${may} artifacts`);
+};
 
 /** The recorder of one run; `beforeWrite` checks that the run may still write (its function's deadline). */
-export const runRecorder = (engine: Engine, { name, task, token, registers, mayPut }: RunScope, beforeWrite: (what: string) => void): RunRecorder => {
+export const runRecorder = (engine: Engine, { name, task, token, registers, use }: RunScope, beforeWrite: (what: string) => void): RunRecorder => {
   const prefix = runPrefix(name, task, token);
   let manifest: ArtifactManifest = {};
   let saved: Pick<RunOutput, 'data' | 'spilled'> = {};
@@ -121,7 +125,7 @@ export const runRecorder = (engine: Engine, { name, task, token, registers, mayP
   const save = async (data: Record<string, unknown>) => {
     const text = JSON.stringify(data);
     if (Buffer.byteLength(text) > MAX_INLINE_OUTPUT_BYTES) {
-      if (!mayPut) throw undeclared(task, `the run saved an output of ${Buffer.byteLength(text)} bytes, more than an item holds (${MAX_INLINE_OUTPUT_BYTES}), which goes to an artifact`);
+      if (!use.writes) throw undeclared(task, `the run saved an output of ${Buffer.byteLength(text)} bytes, more than an item holds (${MAX_INLINE_OUTPUT_BYTES}), which goes to an artifact`, 'usesArtifacts');
       beforeWrite('the run saved its output');
       const stored = await storeOf(engine).put(artifactKey(name, task, token, SPILLED_OUTPUT_NAME), Buffer.from(text), 'application/json');
       saved = { spilled: { name: SPILLED_OUTPUT_NAME, ...stored } };
@@ -133,7 +137,7 @@ export const runRecorder = (engine: Engine, { name, task, token, registers, mayP
 
   const artifacts: TaskArtifacts = {
     async put(artifactName, data, contentType = 'application/octet-stream') {
-      if (!mayPut) throw undeclared(task, `the run put artifact "${artifactName}"`);
+      if (!use.writes) throw undeclared(task, `the run put artifact "${artifactName}"`, 'usesArtifacts');
       validateArtifactName(artifactName);
       // Refused before anything is written: a run over the limit leaves no file no record names.
       addToManifest(manifest, { name: artifactName, key: `${prefix}${artifactName}`, size: 0, sha256: '0'.repeat(64) }, prefix);
@@ -145,17 +149,23 @@ export const runRecorder = (engine: Engine, { name, task, token, registers, mayP
       return artifact;
     },
     async get(artifactName, options = {}) {
+      if (!use.reads) throw undeclared(task, `the run read artifact "${artifactName}" of "${options.task ?? task}"`, 'readsArtifacts');
       const artifact = (await manifestOf(options.task))[artifactName];
       return artifact ? readArtifact(engine, artifact) : undefined;
     },
     async list(options = {}) {
+      if (!use.reads) throw undeclared(task, `the run listed the artifacts of "${options.task ?? task}"`, 'readsArtifacts');
       return Object.values(await manifestOf(options.task));
     },
   };
 
   return {
     prefix,
-    output: async <T extends object>(from: string) => outputData<T>(engine, await outputOf(from)),
+    output: async <T extends object>(from: string) => {
+      const output = await outputOf(from);
+      if (output?.spilled && !use.reads) throw undeclared(task, `the run read the output of "${from}", which was too large for an item and went to an artifact`, 'readsArtifacts');
+      return outputData<T>(engine, output);
+    },
     save,
     artifacts,
     async currentOutputs(tasks) {
@@ -164,7 +174,7 @@ export const runRecorder = (engine: Engine, { name, task, token, registers, mayP
     },
     async adopt(results) {
       const [first] = results.artifacts ?? [];
-      if (first && !mayPut) throw undeclared(task, `the function reported artifact "${first.name}"`);
+      if (first && !use.writes) throw undeclared(task, `the function reported artifact "${first.name}"`, 'usesArtifacts');
       for (const artifact of results.artifacts ?? []) record(artifact);
       if (results.output !== undefined) await save(results.output);
     },

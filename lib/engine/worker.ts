@@ -8,6 +8,7 @@ import { Status, StatusType, isFinalType, statusTypeOf } from '../domain/catalog
 import { bucketOfRegisters } from '../domain/counts';
 import { NonRetryableTaskError, PoisonMessageError, TaskRunnerError, coerceError } from '../domain/errors';
 import { parseTaskMessage } from '../domain/messages';
+import { artifactUseOf } from '../domain/declaration';
 import { MAX_CLOCK_SKEW_MS } from '../domain/time';
 import { type Register, isReady, messageOfClaim } from '../domain/workflow';
 import { type TaskContext, type TaskLogger, type TransientTaskRunner, isPythonRunner } from '../runner';
@@ -249,7 +250,7 @@ export const run = async (
   // A run that never returns must not keep its process alive for it.
   timer.unref();
   // Outputs and artifacts: those of the runs whose results the registers hold, as the claim read them.
-  const scope = { name, task, token, registers: record.registers, mayPut: runner.usesArtifacts };
+  const scope = { name, task, token, registers: record.registers, use: artifactUseOf(runner) };
   const recorder = runRecorder(engine, scope, (what) => assertBeforeDeadline(engine, deadline, what));
   const context: TaskContext = {
     attempt: delivery.receiveCount,

@@ -50,7 +50,8 @@ export const pythonRunnerDeclarations: readonly GeneratedDeclaration[] = [
     },
     "failedStatusMessage": "failed",
     "settings": {
-      "timeoutSeconds": 120
+      "timeoutSeconds": 120,
+      "readsArtifacts": true
     }
   },
   {
@@ -67,7 +68,39 @@ export const pythonRunnerDeclarations: readonly GeneratedDeclaration[] = [
     },
     "failedStatusMessage": "failed",
     "settings": {
-      "timeoutSeconds": 120
+      "timeoutSeconds": 120,
+      "readsArtifacts": true
+    }
+  },
+  {
+    "file": "runners/python/mwebv.py",
+    "className": "TransientMWEBV",
+    "taskName": "Transient MWEBV",
+    "prerequisites": {
+      "Cutout download": "processed",
+      "Transient MWEBV": "not processed"
+    },
+    "failedStatusMessage": "failed",
+    "settings": {
+      "usesTransientFields": [
+        "coordinates"
+      ]
+    }
+  },
+  {
+    "file": "runners/python/mwebv.py",
+    "className": "HostMWEBV",
+    "taskName": "Host MWEBV",
+    "prerequisites": {
+      "Cutout download": "processed",
+      "Transient MWEBV": "processed",
+      "Host match": "processed",
+      "Host information": "processed",
+      "Host MWEBV": "not processed"
+    },
+    "failedStatusMessage": "failed",
+    "settings": {
+      "usesTransientFields": []
     }
   }
 ];
@@ -75,6 +108,7 @@ export const pythonRunnerDeclarations: readonly GeneratedDeclaration[] = [
 export const pythonSourceHashes: Readonly<Record<string, string>> = {
   "runners/python/cutout_download.py": "7ae4546001d84081102dac07c7a953067600d4f4216a443ed7a1e0abad024837",
   "runners/python/example_runner.py": "fb441c3f7d2665903410b72ba2842d191ad0af41f4528c0be5e1ca11c2ebbc79",
-  "runners/python/global_aperture_construction.py": "5eea2349970d69887a677c58e4efc94b23d85ec0ad7f925a5d03186d5e0f35c8",
-  "runners/python/global_aperture_photometry.py": "fd8942b5439fd5d2ba2dadda6746434793bd10efb51b9cbdca075c257e5f43b6"
+  "runners/python/global_aperture_construction.py": "67d586c633544138b0a024d2d82e8c7d3e2455a526351b03d799e9066c5b6318",
+  "runners/python/global_aperture_photometry.py": "1388ae2236ca367be9bfec4597b1d8b7538606e422868197deeadf3a18f76eb2",
+  "runners/python/mwebv.py": "a28037252b443f487dbdba617b6a1d64fdc5e5701aff166056e15fd66de86939"
 };

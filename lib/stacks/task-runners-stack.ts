@@ -82,7 +82,7 @@ export class TaskRunnersStack extends Stack {
     // One cluster and network for every runner whose runs happen in a container, made only when one does.
     const containerNetwork = transient.some((runner) => runner.compute === Compute.Container) ? new ContainerNetwork(this, 'Containers') : undefined;
     // The scratch data and the runs' artifacts, each under a prefix of its own (docs/architecture.md: Artifacts).
-    const needsBucket = transient.some((runner) => runner.usesArtifacts) || system.some((runner) => runner.scratchAccess.length > 0 || runner.uses.includes(SystemCapability.PruneArtifacts));
+    const needsBucket = transient.some((runner) => artifactUseOf(runner).reads) || system.some((runner) => runner.scratchAccess.length > 0 || runner.uses.includes(SystemCapability.PruneArtifacts));
     if (needsBucket) this.scratch = new ScratchBucket(this, 'Scratch');
     const artifacts = this.scratch;
     const runners = new Map(
@@ -94,7 +94,6 @@ export class TaskRunnersStack extends Stack {
           dispatcher: this.dispatcher,
           deadLetterHandler: this.deadLetterHandler,
           makesReady: tasksAChangeCanMakeReady(this.workflow, runner.taskName),
-          artifactUse: artifactUseOf(this.workflow, transient, runner.taskName),
           ...(containerNetwork ? { containerNetwork } : {}),
           ...(artifacts ? { artifacts } : {}),
           ...shared,

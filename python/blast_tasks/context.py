@@ -124,10 +124,11 @@ class _Location:
 class Artifacts:
     """``self.context.artifacts``: this run's artifacts, and those of earlier tasks' current runs."""
 
-    def __init__(self, location: Optional[str], prefix: str, upstream: Mapping[str, List[Artifact]], may_put: bool = True):
+    def __init__(self, location: Optional[str], prefix: str, upstream: Mapping[str, List[Artifact]], may_put: bool = True, may_read: bool = True):
         self._location = _Location(location) if location else None
         self._prefix = prefix
         self._may_put = may_put
+        self._may_read = may_put or may_read
         self._upstream = {task: {artifact.name: artifact for artifact in artifacts} for task, artifacts in upstream.items()}
         self._own: Dict[str, Artifact] = {}
 
@@ -154,7 +155,14 @@ class Artifacts:
         return artifact
 
     def _of(self, task: Optional[str]) -> Mapping[str, Artifact]:
+        if task is not None:
+            self.check_read(f"the artifacts of {task!r}")
         return self._own if task is None else self._upstream.get(task, {})
+
+    def check_read(self, what: str) -> None:
+        """Refuses, as the stack's grants would, a read this runner does not declare."""
+        if not self._may_read:
+            raise ArtifactLimitError(f"{what}: this runner declares neither reads_artifacts = True nor uses_artifacts = True, so its runs may not read artifacts")
 
     def get(self, name: str, task: Optional[str] = None) -> bytes:
         """The bytes of artifact ``name``: this run's, or with ``task``, those of the run that task's register holds."""
@@ -183,13 +191,13 @@ def read(location: _Location, artifact: Artifact) -> bytes:
 class RunContext:
     """``self.context`` inside ``_run_process``."""
 
-    def __init__(self, event: Mapping[str, Any], location: Optional[str] = None, may_put: bool = True):
+    def __init__(self, event: Mapping[str, Any], location: Optional[str] = None, may_put: bool = True, may_read: bool = True):
         self.attempt: int = int(event.get("attempt", 1))
         self.run_id: str = str(event.get("runId", ""))
         places = event.get("artifacts") or {}
         self._location = location or places.get("location")
         upstream = {task: [Artifact.from_event(item) for item in items] for task, items in (places.get("upstream") or {}).items()}
-        self.artifacts = Artifacts(self._location, str(places.get("prefix", "")), upstream, may_put)
+        self.artifacts = Artifacts(self._location, str(places.get("prefix", "")), upstream, may_put, may_read)
         self._outputs: Mapping[str, Mapping[str, Any]] = event.get("outputs") or {}
         self._saved: Optional[Dict[str, Any]] = None
 
@@ -206,6 +214,7 @@ class RunContext:
         if found is None:
             return None
         if "spilled" in found:
+            self.artifacts.check_read(f"the output of {task!r}, too large for an item, is an artifact")
             return json.loads(read(self.artifacts._store(), Artifact.from_event(found["spilled"])).decode("utf-8"))
         return found.get("data")
 

@@ -34,7 +34,7 @@ def handler(event: Mapping[str, Any], context: Any = None) -> Dict[str, Any]:
     earlier tasks come in the event; artifacts go to ARTIFACT_LOCATION under the run's prefix.
     """
     runner = _loaded()
-    run = RunContext(event, os.environ.get("ARTIFACT_LOCATION"), may_put=bool(runner.uses_artifacts))
+    run = RunContext(event, os.environ.get("ARTIFACT_LOCATION"), may_put=bool(runner.uses_artifacts), may_read=bool(runner.reads_artifacts))
     runner.context = run
     try:
         status = runner._run_process(Transient.from_event(event["transient"]))

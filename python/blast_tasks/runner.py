@@ -74,9 +74,11 @@ class TransientTaskRunner(TaskRunner):
     #: follows it. Left out, both.
     uses_transient_fields: Sequence[str] = ("coordinates", "redshift")
     #: Whether ``_run_process`` puts artifacts (``self.context.artifacts.put``) or saves an output too large for an
-    #: item. Only runners that declare it may write artifacts (and the stack grants only them); reading earlier
-    #: tasks' artifacts needs no declaration.
+    #: item. Only runners that declare it may write artifacts (the stack grants only them), and read them.
     uses_artifacts: bool = False
+    #: Whether ``_run_process`` reads earlier tasks' artifacts (``artifacts.get/list(task=...)``) or an earlier
+    #: task's output too large for an item. Only runners that declare it (or ``uses_artifacts``) may read them.
+    reads_artifacts: bool = False
 
     @abstractmethod
     def _prerequisites(self) -> Mapping[str, str]:

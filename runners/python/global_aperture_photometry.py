@@ -10,6 +10,8 @@ from blast_tasks import TransientTaskRunner
 
 class GlobalAperturePhotometry(TransientTaskRunner):
     timeout_seconds = 120
+    # The cutouts are artifacts of Cutout download.
+    reads_artifacts = True
 
     def _prerequisites(self):
         return {

@@ -29,19 +29,6 @@ export const toGalactic = (raDeg: number, decDeg: number): { l: number; b: numbe
   return { l: ((l % 360) + 360) % 360, b: b / DEG };
 };
 
-/** Below this Galactic latitude a cosecant law says nothing useful about dust. */
-export const DUST_MODEL_MIN_LATITUDE_DEG = 10;
-
-/**
- * Milky Way E(B-V) from a plane-parallel dust layer, E = 0.015 csc|b| (a stand-in for SFD). Undefined in
- * the Galactic plane, where a real map would be needed.
- */
-export const milkyWayEbv = (raDeg: number, decDeg: number): number | undefined => {
-  const { b } = toGalactic(raDeg, decDeg);
-  if (Math.abs(b) < DUST_MODEL_MIN_LATITUDE_DEG) return undefined;
-  return Math.round((0.015 / Math.sin(Math.abs(b) * DEG)) * 10000) / 10000;
-};
-
 const H0 = 70; // km/s/Mpc
 const OMEGA_M = 0.3;
 const C_KM_S = 299792.458;

@@ -38,6 +38,7 @@ type TransientSettings = Pick<
   | 'secretNames'
   | 'usesTransientFields'
   | 'usesArtifacts'
+  | 'readsArtifacts'
   | 'compute'
   | 'heartbeatSeconds'
 >;

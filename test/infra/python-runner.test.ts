@@ -49,14 +49,10 @@ describe('Stack: a Python runner', () => {
 
   const variablesOf = (id: string) => (resource(json, id).Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
 
-  it('lets that function write its logs and read the artifacts of the tasks before it, and nothing else: no table, no queue, no artifact writes (it declares none)', () => {
-    if (!stack.scratch) throw new Error('no bucket for the artifacts');
-    expect(EXAMPLE.usesArtifacts).toBe(false);
-    expect(grantLines(grantsOf(json, pythonId))).toEqual([
-      `logs:CreateLogStream ${arnOf(python.logGroup)}`,
-      `logs:PutLogEvents ${arnOf(python.logGroup)}`,
-      `s3:GetObject ${arnOf(stack.scratch.bucket)}/artifacts/*`,
-    ]);
+  it('lets that function write its logs and nothing else: no table, no queue, no artifacts (it declares none)', () => {
+    expect([EXAMPLE.usesArtifacts, EXAMPLE.readsArtifacts]).toEqual([false, false]);
+    expect(grantLines(grantsOf(json, pythonId))).toEqual([`logs:CreateLogStream ${arnOf(python.logGroup)}`, `logs:PutLogEvents ${arnOf(python.logGroup)}`]);
+    expect(variablesOf(pythonId)[ENV.artifactLocation]).toBeUndefined();
   });
 
   it("lets the function of a runner that declares uses_artifacts write its own task's artifacts and read the artifacts, and tells it where", () => {
@@ -77,11 +73,13 @@ describe('Stack: a Python runner', () => {
   it('lets its worker, and no other function, invoke it, and tells the worker its name', () => {
     const functions = Object.entries(json.Resources).filter(([, candidate]) => candidate.Type === 'AWS::Lambda::Function').map(([id]) => id);
     const invokers = functions.filter((id) => grantLines(grantsOf(json, id)).some((line) => line.startsWith('lambda:')));
-    const cutoutsWorker = stack.transientRunners.find((candidate) => candidate.taskName === CUTOUTS.taskName)?.worker.function;
-    expect(invokers.sort()).toEqual([logicalId(built.worker.function), ...(cutoutsWorker ? [logicalId(cutoutsWorker)] : [])].sort());
-    expect(grantLines(grantsOf(json, logicalId(built.worker.function))).filter((line) => line.startsWith('lambda:'))).toEqual([
-      `lambda:InvokeFunction ${arnOf(python.function)}`,
-    ]);
+    // Every Python runner's worker invokes its own function, and no other function invokes any.
+    const withPython = stack.transientRunners.flatMap((candidate) => (candidate.pythonFunction ? [{ worker: candidate.worker.function, own: candidate.pythonFunction.function, task: candidate.taskName }] : []));
+    expect(withPython.map(({ task }) => task)).toEqual(expect.arrayContaining([EXAMPLE.taskName, CUTOUTS.taskName]));
+    expect(invokers.sort()).toEqual(withPython.map(({ worker }) => logicalId(worker)).sort());
+    for (const { worker, own } of withPython) {
+      expect(grantLines(grantsOf(json, logicalId(worker))).filter((line) => line.startsWith('lambda:'))).toEqual([`lambda:InvokeFunction ${arnOf(own)}`]);
+    }
     const variables = (resource(json, logicalId(built.worker.function)).Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(resolvedJson(variables[ENV.runnerFunctions])).toEqual({ [EXAMPLE.taskName]: `<Ref:${pythonId}>` });
   });

@@ -11,10 +11,10 @@ import { constructId } from '../../lib/constructs/names';
 import { OLDEST_MESSAGE_PERIODS } from '../../lib/constructs/runner-alarms';
 import { RegistryValidationError } from '../../lib/domain/errors';
 import { fieldsUsedByTask, tasksReadyAfterRevision } from '../../lib/domain/revision';
-import { processingStatuses, readyTasks, upstreamTasks } from '../../lib/domain/workflow';
+import { processingStatuses, readyTasks } from '../../lib/domain/workflow';
 import { VISIBILITY_TIMEOUT_FACTOR } from '../../lib/domain/time';
 import { RETENTION_SECONDS, slug } from '../../lib/queue/queue-settings';
-import { isTransientRunner } from '../../lib/runner';
+import { isPythonRunner, isTransientRunner } from '../../lib/runner';
 import { deadLetterSettings } from '../../lib/settings/framework-functions';
 import { createTableInput } from '../../lib/store/dynamodb/table';
 import { StackOutput } from '../../lib/stacks/outputs';
@@ -65,11 +65,13 @@ describe('Stack: the table', () => {
 });
 
 describe('Stack: one set of resources per transient runner', () => {
-  it('has one function per runner plus the dispatcher and the dead-letter handler, and nothing else that runs', () => {
+  it("has one function per runner (and a Python runner's own), plus the dispatcher and the dead-letter handler, and nothing else that runs", () => {
     const n = transientRunners.length;
     const m = systemRunners.length;
+    const p = transientRunners.filter(isPythonRunner).length;
     expect(m).toBeGreaterThan(0);
-    template.resourceCountIs('AWS::Lambda::Function', n + m + 2);
+    expect(p).toBeGreaterThan(0);
+    template.resourceCountIs('AWS::Lambda::Function', n + p + m + 2);
     // Each runner's queue and dead-letter queue, and the dead-letter handler's failures queue.
     template.resourceCountIs('AWS::SQS::Queue', 2 * n + 1);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2 * n);
@@ -90,12 +92,13 @@ describe('Stack: one set of resources per transient runner', () => {
     const deadLetterId = logicalId(built.deadLetterQueue);
     const successors = (stack.workflow.dependents.get(task) ?? []).filter((next) => registry.find((r) => r.taskName === next)?.initiallyEnabled);
 
-    // Assess: what the construct holds
+    // Assess: what the construct holds (a Python runner's own function, with its role and logs, too)
+    const functions = isPythonRunner(declared) ? 2 : 1;
     expect(countTypes(json, resourcesUnder(built))).toEqual({
-      'AWS::Lambda::Function': 1,
-      'AWS::IAM::Role': 1,
-      'AWS::IAM::Policy': 1,
-      'AWS::Logs::LogGroup': 1,
+      'AWS::Lambda::Function': functions,
+      'AWS::IAM::Role': functions,
+      'AWS::IAM::Policy': functions,
+      'AWS::Logs::LogGroup': functions,
       'AWS::SQS::Queue': 2,
       'AWS::SQS::QueuePolicy': 2,
       'AWS::Lambda::EventSourceMapping': 1,
@@ -282,13 +285,14 @@ describe('Stack: least privilege', () => {
     );
   });
 
-  const writesArtifacts = (task: string) => transientRunners.some((candidate) => candidate.taskName === task && candidate.usesArtifacts);
-  const readsArtifacts = (task: string) => writesArtifacts(task) || upstreamTasks(stack.workflow, task).some(writesArtifacts);
+  const declared = (task: string) => transientRunners.find((candidate) => candidate.taskName === task);
+  const writesArtifacts = (task: string) => declared(task)?.usesArtifacts === true;
+  const readsArtifacts = (task: string) => writesArtifacts(task) || declared(task)?.readsArtifacts === true;
 
-  it('lets only Cutout download, which declares usesArtifacts, write artifacts; every task waits on it, so every one reads them', () => {
+  it('lets Cutout download, which declares usesArtifacts, write artifacts, and only it and Global aperture photometry (readsArtifacts) read them', () => {
     const tasks = transientRunners.map((candidate) => candidate.taskName);
     expect(tasks.filter(writesArtifacts)).toEqual([TaskName.CutoutDownload]);
-    expect(tasks.filter(readsArtifacts)).toEqual(tasks);
+    expect(tasks.filter(readsArtifacts)).toEqual([TaskName.CutoutDownload, TaskName.GlobalAperturePhotometry]);
   });
 
   it.each(transientRunners.map((candidate) => [candidate.taskName] as const))('the "%s" worker: its items of the table, its own queue and dead-letter queue, its successors\' queues', (task) => {
@@ -312,6 +316,8 @@ describe('Stack: least privilege', () => {
           // Artifacts: written under its own task's keys only if its runner declares usesArtifacts; read under the
           // artifact prefix if it or a task before it does; nothing otherwise.
           writesArtifacts(task) ? [`s3:PutObject ${artifactsArn}/artifacts/*/${encodeURIComponent(task)}/*`] : [],
+          // A Python runner's worker invokes its function, and no other.
+          built.pythonFunction ? [`lambda:InvokeFunction ${arnOf(built.pythonFunction.function)}`] : [],
           readsArtifacts(task) ? [`s3:GetObject ${artifactsArn}/artifacts/*`] : [],
         )
         .sort(),

@@ -33,25 +33,26 @@ const deliver = (engine: Engine, task: string, g = 0) => {
   return processDelivery(engine, delivery, { deadline: Date.now() + 60_000, logger });
 };
 
-/** An engine whose runs keep their artifacts in a fresh directory; A runs `a`, B records what it read. Both declare usesArtifacts unless `usesArtifacts` says otherwise. */
-const setUp = async (a: (context: TaskContext) => Promise<string>, usesArtifacts = true) => {
+/** An engine whose runs keep their artifacts in a fresh directory; A runs `a`, B records what it read. Both declare usesArtifacts unless `declared` says otherwise. */
+const setUp = async (a: (context: TaskContext) => Promise<string>, declared: { A?: Partial<TransientTaskRunner>; B?: Partial<TransientTaskRunner> } = {}) => {
   const directory = mkdtempSync(join(tmpdir(), 'artifacts-'));
   const read: Record<string, unknown>[] = [];
   const runners: TransientTaskRunner[] = [
-    runner('A', {}, { process: (_transient, context) => a(context), settings: { usesArtifacts } }),
+    runner('A', {}, { process: (_transient, context) => a(context), settings: declared.A ?? { usesArtifacts: true } }),
     runner('B', { A: 'processed' }, {
       process: async (_transient, context) => {
+        const output = await context.output('A');
         const cutout = await context.artifacts.get('cutouts/g.fits', { task: 'A' });
         read.push({
           cutout: cutout && Buffer.from(cutout).toString('utf8'),
           listed: (await context.artifacts.list({ task: 'A' })).map((artifact) => artifact.name),
-          output: await context.output('A'),
+          output,
         });
         await context.artifacts.put('sed.json', '{"mass": 10.2}', 'application/json');
         read.push({ own: Buffer.from((await context.artifacts.get('sed.json')) ?? []).toString('utf8') });
         return 'processed';
       },
-      settings: { usesArtifacts },
+      settings: declared.B ?? { usesArtifacts: true },
     }),
   ];
   const engine = await engineOnLocalTable(runners, fixtures, { queues: recordingQueues(['A', 'B']).queues, artifacts: objectStore(directory, 'ARTIFACT_LOCATION') });
@@ -187,7 +188,7 @@ describe('Integration: artifacts', () => {
     const { engine, directory } = await setUp(async (context) => {
       await write(context);
       return 'processed';
-    }, false);
+    }, { A: {} });
 
     // Act
     await deliver(engine, 'A');
@@ -195,6 +196,24 @@ describe('Integration: artifacts', () => {
     // Assess
     expect(await register(engine, 'A')).toMatchObject({ status: 'failed', lastError: expect.stringMatching(/ArtifactLimitError: .*"A" does not declare usesArtifacts/) });
     expect(readdirSync(directory)).toEqual([]);
+  });
+
+  it.each([
+    ['an artifact', (context: TaskContext) => context.artifacts.put('cutouts/g.fits', 'SIMPLE = T', 'application/fits'), /ArtifactLimitError: the run read artifact "cutouts\/g\.fits" of "A", but "B" does not declare readsArtifacts/],
+    ['an output too large for an item', (context: TaskContext) => context.save({ big: 'y'.repeat(400_000) }), /ArtifactLimitError: the run read the output of "A", which was too large for an item .*"B" does not declare readsArtifacts/],
+  ])("fails at once a run that reads another task's %s without declaring readsArtifacts", async (_what, write, error) => {
+    // Prepare: B reads A's output (refused only when it went to an artifact), then A's cutout
+    const { engine } = await setUp(async (context) => {
+      await write(context);
+      return 'processed';
+    }, { B: {} });
+    await deliver(engine, 'A');
+
+    // Act
+    await deliver(engine, 'B');
+
+    // Assess
+    expect(await register(engine, 'B')).toMatchObject({ status: 'failed', lastError: expect.stringMatching(error) });
   });
 
   it("prunes the artifacts of superseded runs and of deleted transients, and keeps the current runs'", async () => {

@@ -266,13 +266,15 @@ describe('CLI: validate', () => {
   it('names the runner, field and fixture file when a task is missing from the fixtures', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bad-fixtures-'));
     copyFileSync('fixtures/setup_status.yaml', join(dir, 'setup_status.yaml'));
-    writeFileSync(join(dir, 'setup_tasks.yaml'), readFileSync('fixtures/setup_tasks.yaml', 'utf8').replace('name: Host MWEBV', 'name: Host dust'));
+    writeFileSync(join(dir, 'setup_tasks.yaml'), readFileSync('fixtures/setup_tasks.yaml', 'utf8').replace('name: Host information', 'name: Host facts'));
 
     const run = cli(['--fixtures', dir, 'validate']);
 
     expect(await run.exit).toBe(1);
-    expect(run.output()).toMatch(/runner HostMwebv \("Host MWEBV"\), field taskName: unknown task "Host MWEBV" — not declared in .*setup_tasks\.yaml/);
-    expect(run.output()).toMatch(/task "Host dust" \(.*setup_tasks\.yaml:\d+\) has no runner in the registry/);
+    expect(run.output()).toMatch(/runner HostInformation \("Host information"\), field taskName: unknown task "Host information" — not declared in .*setup_tasks\.yaml/);
+    // A Python runner's prerequisite is named with its class and file.
+    expect(run.output()).toMatch(/Python runner HostMWEBV in runners\/python\/mwebv\.py \("Host MWEBV"\), field prerequisites: unknown task "Host information"/);
+    expect(run.output()).toMatch(/task "Host facts" \(.*setup_tasks\.yaml:\d+\) has no runner in the registry/);
   });
 });
 

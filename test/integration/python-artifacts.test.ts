@@ -88,6 +88,7 @@ describe('Integration: artifacts of TypeScript and Python runners on the local r
       settings: { usesArtifacts: true },
     });
     const report = runner('Report', { Photometry: 'processed' }, {
+      settings: { readsArtifacts: true },
       process: async (_transient, context) => {
         const table = await context.artifacts.get('photometry.csv', { task: 'Photometry' });
         const measured = await context.output<{ flux: number; filters: string[]; listed: string[]; run: string; attempt: number; pad: string }>('Photometry');
