@@ -28,6 +28,8 @@ import { isPythonRunner, isTransientRunner } from '../lib/runner';
 import { GENERATED_PYTHON_MODULE, readPythonRunners, renderPythonDeclarations, stalePythonSources } from '../lib/python/declarations';
 import { pythonSourceHashes } from '../lib/generated/python-runners';
 import { pythonRunnerFrom } from '../runners/python-runner';
+import { runnerSources } from '../lib/generated/runner-sources';
+import { GENERATED_RUNNER_SOURCES_MODULE, readRunnerSources, renderRunnerSources, staleRunnerSources } from '../lib/cli/versions';
 import { loadCatalog } from '../lib/fixtures/load-catalog';
 import { DEFAULT_STATE_FILE, startLocal } from '../lib/local/start';
 import { readTransientFile } from '../lib/fixtures/transient-files';
@@ -113,6 +115,7 @@ program
       issues.push(`${GENERATED_FIXTURES_MODULE} does not match ${catalog.statusFile} and ${catalog.taskFile}: run \`${generate}\``);
     }
     issues.push(...stalePythonSources(pythonSourceHashes).map((stale) => `${stale}: run \`${generate}\``));
+    issues.push(...staleRunnerSources(runnerSources).map((stale) => `${stale}: run \`${generate}\``));
     const page = readIfExists(WORKFLOW_DOC);
     if (issues.length === 0 && page !== undefined && withCurrentDiagram(page, workflow) !== page) {
       issues.push(`the workflow diagram in ${WORKFLOW_DOC} is not the registry's: run \`${generate}\``);
@@ -134,13 +137,16 @@ program
   .description(
     `write ${GENERATED_FIXTURES_MODULE} (the fixtures' statuses and tasks as constants), ${GENERATED_PYTHON_MODULE} (what the Python runners declare) and the workflow diagram in ${WORKFLOW_DOC}`,
   )
-  .action(() => {
+  .action(async () => {
     const catalog = loadCatalog(globals().fixtures);
     writeFileSync(GENERATED_FIXTURES_MODULE, renderFixtureConstants(catalog));
     console.log(`wrote ${GENERATED_FIXTURES_MODULE}`);
     const python = readPythonRunners();
     writeFileSync(GENERATED_PYTHON_MODULE, renderPythonDeclarations(python));
     console.log(`wrote ${GENERATED_PYTHON_MODULE} (${python.declarations.length} Python runner classes in ${Object.keys(python.hashes).length} files)`);
+    const sources = await readRunnerSources(registry);
+    writeFileSync(GENERATED_RUNNER_SOURCES_MODULE, renderRunnerSources(sources));
+    console.log(`wrote ${GENERATED_RUNNER_SOURCES_MODULE} (${Object.keys(sources).length} TypeScript runner files)`);
     // The registry as it reads the declarations just written (it was loaded with the previous ones).
     const current = registry.map((runner) => (isPythonRunner(runner) ? pythonRunnerFrom(python.declarations, runner.python.file, runner.python.className) : runner));
     const page = readFileSync(WORKFLOW_DOC, 'utf8');

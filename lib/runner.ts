@@ -219,7 +219,8 @@ export type PythonSetting =
   | 'compute'
   | 'heartbeatSeconds'
   | 'usesTransientFields'
-  | 'usesArtifacts';
+  | 'usesArtifacts'
+  | 'version';
 
 /** What `npm run generate` read from a Python runner class (python/blast_tasks/describe.py), or why it could not. */
 export interface PythonDeclaration {

@@ -20,8 +20,10 @@ import { TnsDataIngestion } from './tns-data-ingestion';
 import { TransientMwebv } from './transient-mwebv';
 import { ValidateGlobalPhotometry } from './validate-global-photometry';
 import { ValidateLocalPhotometry } from './validate-local-photometry';
+import { withCodeVersions } from './versions';
 
-export const registry: readonly AnyRunner[] = [
+/** Each transient runner that declares no `version` gets its code's hash (runners/versions.ts). */
+export const registry: readonly AnyRunner[] = withCodeVersions([
   new CutoutDownload(),
   new TransientMwebv(),
   new HostMatch(),
@@ -40,4 +42,4 @@ export const registry: readonly AnyRunner[] = [
   new PruneScratchData(),
   new SnapshotTaskRegister(),
   new RecountTransients(),
-];
+]);

@@ -25,6 +25,7 @@ SETTINGS = {
     "heartbeat_seconds": "heartbeatSeconds",
     "uses_transient_fields": "usesTransientFields",
     "uses_artifacts": "usesArtifacts",
+    "version": "version",
 }
 
 

@@ -77,6 +77,9 @@ class TransientTaskRunner(TaskRunner):
     #: item. Only runners that declare it may write artifacts (and the stack grants only them); reading earlier
     #: tasks' artifacts needs no declaration.
     uses_artifacts: bool = False
+    #: The task's version, recorded with every run (a result of another version is stale). Left out: the hash of
+    #: the runner's file, read by ``npm run generate``.
+    version: Optional[str] = None
 
     @abstractmethod
     def _prerequisites(self) -> Mapping[str, str]:
