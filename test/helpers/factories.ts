@@ -40,6 +40,7 @@ type TransientSettings = Pick<
   | 'usesArtifacts'
   | 'compute'
   | 'heartbeatSeconds'
+  | 'version'
 >;
 type SystemSettings = Pick<
   SystemTaskRunner,
