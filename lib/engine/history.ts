@@ -4,12 +4,14 @@
  * (no read) at the claim and again when it ends, kept for the retention the operator sets.
  */
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../domain/limits';
-import { type CurrentTask, type RunInputs, currentTasks, fingerprintOf, runInputs } from '../domain/staleness';
+import { type CurrentTask, type RunInputs, type StaleReason, currentTasks, fingerprintOf, runInputs, staleTasks } from '../domain/staleness';
+import { priorityKey } from '../domain/ordering';
 import { taskVersionOf } from '../domain/declaration';
 import type { Registers } from '../domain/workflow';
 import type { TaskLogger, Transient, TransientTaskRunner } from '../runner';
 import type { Engine } from './engine';
-import type { RunRecord } from './store';
+import type { RunRecord, TransientRecord } from './store';
+import { listTransients } from './operations';
 import { Metric } from './telemetry';
 
 const DAY_SECONDS = 86_400;
@@ -54,4 +56,57 @@ export const recordAttempt = async (engine: Engine, run: Omit<RunRecord, 'expire
     engine.metrics.add(run.task, Metric.HistoryWritesFailed);
     log.warn('could not record the attempt in the run history', { error, run: run.run, status: run.status });
   }
+};
+
+/** The stale tasks of one transient, each with why (lib/domain/staleness.ts), against this engine's registry. */
+export const staleOf = (engine: Engine, record: Pick<TransientRecord, 'transient' | 'registers'>): ReadonlyMap<string, readonly StaleReason[]> =>
+  staleTasks(engine.workflow, currentTasksOf(engine), record);
+
+export interface StaleEntry {
+  readonly record: TransientRecord;
+  readonly reasons: readonly StaleReason[];
+}
+
+export interface StalePage {
+  /** Transients whose `task` is stale, oldest public timestamp first. */
+  readonly entries: StaleEntry[];
+  /** The priority key to pass as `after` for the next page; absent when every transient was looked at. */
+  readonly next?: string;
+}
+
+/** Transients looked at per read of the status index while looking for stale ones. */
+const STALE_SCAN_PAGE = 100;
+
+/**
+ * Up to `limit` transients whose `task` is stale, oldest first, after the priority key `after`. It reads the
+ * processing-status index and the transients a page at a time (never a table scan), until it has found `limit`.
+ */
+export const staleTransients = async (engine: Engine, task: string, options: { readonly limit: number; readonly after?: string }): Promise<StalePage> => {
+  const entries: StaleEntry[] = [];
+  let after = options.after;
+  for (;;) {
+    const page = await listTransients(engine, { limit: Math.max(options.limit, STALE_SCAN_PAGE), ...(after === undefined ? {} : { after }) });
+    for (const record of page.records) {
+      const reasons = staleOf(engine, record).get(task);
+      if (reasons) entries.push({ record, reasons });
+      if (entries.length === options.limit) {
+        const last = page.records.at(-1) === record ? page.next : priorityKey(record.transient);
+        return { entries, ...(last === undefined ? {} : { next: last }) };
+      }
+    }
+    if (page.next === undefined) return { entries };
+    after = page.next;
+  }
+};
+
+/** Every attempt of a transient's tasks (or of one), newest first within each task, read page by page. */
+export const historyOf = async (engine: Engine, name: string, task?: string): Promise<RunRecord[]> => {
+  const runs: RunRecord[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await engine.store.history.list(name, task, 100, cursor);
+    runs.push(...page.items);
+    cursor = page.next;
+  } while (cursor);
+  return runs;
 };
