@@ -40,7 +40,7 @@ export interface RunInputs {
 }
 
 /** Characters of a fingerprint (hex of a SHA-256): enough to tell inputs apart, short enough for every register. */
-export const FINGERPRINT_LENGTH = 12;
+export const FINGERPRINT_LENGTH = 8;
 
 /**
  * The tasks whose results a run of `task` may read: those it waits on to reach a status (not those it only
