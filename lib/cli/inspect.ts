@@ -139,7 +139,7 @@ export const showStatus = async (engine: Engine, name: string, where: string): P
   if (!record) throw unknownTransient(name, where);
   const provenance: Provenance = {
     currentVersions: new Map([...currentTasksOf(engine)].map(([task, current]) => [task, current.version])),
-    stale: staleOf(engine, record),
+    stale: staleOf(engine, record, runs),
     runs,
   };
   const now = engine.clock();

@@ -1,10 +1,11 @@
 /**
- * Where a result came from, and whether it still holds (principle 11). Every run records its task's version and a
- * fingerprint of its inputs — the transient fields its runner declares it reads, and the upstream results it could
- * read (each by task, run and version) — in its register and its history. A result is *stale* when its task's
- * version is no longer the one it ran with, when an upstream result it used was superseded by another run, or when
- * an upstream result it used is itself stale. All of it is derived from the registers and the registry's
- * prerequisites: no list of what depends on what is written anywhere by hand.
+ * Where a result came from, and whether it still holds (principle 11). Every run records its task's version (in its
+ * register, a few bytes, and its history record) and its inputs with their fingerprint — the transient fields its
+ * runner declares it reads, and the upstream results it could read, each by task, run and version — in its history
+ * record (the register is rewritten at every claim and settle, so it stays small). A result is *stale* when its
+ * task's version is no longer the one it ran with, when an upstream result it used was superseded by another run,
+ * or when an upstream result it used is itself stale. All of it is derived from the registers, the recorded inputs
+ * and the registry's prerequisites: no list of what depends on what is written anywhere by hand.
  */
 import { createHash } from 'node:crypto';
 import { statusTypeOf, isFinalType } from './catalog';
@@ -31,7 +32,7 @@ export interface UpstreamResult {
   readonly version?: string;
 }
 
-/** What a run's result depends on besides its code: kept whole in its history item, as a fingerprint in its register. */
+/** What a run's result depends on besides its code: kept whole, with its fingerprint, in its history record. */
 export interface RunInputs {
   /** The transient's data the runner declares it reads, as the run saw it. */
   readonly fields: Readonly<Record<string, number | null>>;
@@ -39,8 +40,8 @@ export interface RunInputs {
   readonly upstream: Readonly<Record<string, UpstreamResult>>;
 }
 
-/** Characters of a fingerprint (hex of a SHA-256): enough to tell inputs apart, short enough for every register. */
-export const FINGERPRINT_LENGTH = 8;
+/** Characters of a fingerprint (hex of a SHA-256): enough to tell two runs' inputs apart at a glance. */
+export const FINGERPRINT_LENGTH = 12;
 
 /**
  * The tasks whose results a run of `task` may read: those it waits on to reach a status (not those it only
@@ -98,7 +99,7 @@ export const StaleKind = {
   UpstreamRerun: 'upstream re-run',
   /** An upstream result the run used is itself stale. */
   UpstreamStale: 'upstream stale',
-  /** The inputs differ and no upstream run explains it (the transient's data, or what the runner reads, changed). */
+  /** The transient data the runner reads changed since the run. */
   Inputs: 'inputs',
 } as const;
 export type StaleKind = (typeof StaleKind)[keyof typeof StaleKind];
@@ -111,22 +112,26 @@ export interface StaleReason {
   readonly message: string;
 }
 
+/** The inputs recorded by the runs whose results the registers hold (their history records), by task. */
+export type RecordedInputs = ReadonlyMap<string, RunInputs>;
+
 /**
  * The stale tasks of one transient, each with why, in workflow order; a task not in the map is not stale.
  *
  * Only finished results (a success or an error status) can be stale, and only those recorded with a version
  * (results from before versions were recorded are taken as they are). A result is stale when
- * - its task's current version (`current`, from {@link currentTasks}) differs from the one it recorded;
- * - the fingerprint of its inputs as the registers and the transient stand now differs from the recorded one:
- *   an upstream task finished again after it started ("upstream T was re-run"), or else the transient's data or
- *   the fields the runner reads changed;
- * - a task it waits on (a prerequisite other than "not processed") is stale.
+ * - its task's current version (`current`, from {@link currentTasks}) differs from the one its register recorded;
+ * - given the inputs its run recorded (`recorded`, from its history record; a bulk caller may leave them out and
+ *   read only the transient's item): an upstream result it used was superseded by another run ("upstream T was
+ *   re-run (run R superseded)"), or the transient data its runner reads changed;
+ * - a task it waits on for a result (a prerequisite other than "not processed") is stale.
  * So changing a task's version makes it stale, and with it exactly the tasks downstream that used its result.
  */
 export const staleTasks = (
   workflow: Workflow,
   current: ReadonlyMap<string, CurrentTask>,
   record: { readonly transient: Transient; readonly registers: Registers },
+  recorded: RecordedInputs = new Map(),
 ): ReadonlyMap<string, readonly StaleReason[]> => {
   const stale = new Map<string, StaleReason[]>();
   const { registers, transient } = record;
@@ -140,13 +145,17 @@ export const staleTasks = (
     if (register.version !== now.version) {
       reasons.push({ kind: StaleKind.Version, message: `version changed from ${register.version} to ${now.version}` });
     }
-    if (register.fingerprint !== undefined && register.fingerprint !== fingerprintOf(runInputs(workflow, now, transient, registers, task))) {
-      const started = (register.lastModified ?? 0) - Math.round((register.processingSeconds ?? 0) * 1000);
-      const rerun = inputTasks(workflow, task).filter((on) => (registers[on]?.lastModified ?? 0) > started);
-      for (const on of rerun) {
-        reasons.push({ kind: StaleKind.UpstreamRerun, upstream: on, message: `upstream ${on} was re-run (its result is now run ${registers[on]?.claim ?? 'none'})` });
+    const inputs = recorded.get(task);
+    if (inputs) {
+      const today = runInputs(workflow, now, transient, registers, task);
+      for (const [on, used] of Object.entries(inputs.upstream)) {
+        const holds = today.upstream[on]?.run;
+        if (holds !== used.run) {
+          reasons.push({ kind: StaleKind.UpstreamRerun, upstream: on, message: `upstream ${on} was re-run (run ${used.run} superseded${holds ? ` by ${holds}` : ''})` });
+        }
       }
-      if (rerun.length === 0) reasons.push({ kind: StaleKind.Inputs, message: "its inputs changed since it ran (the transient's data or the fields its runner reads)" });
+      const changed = Object.keys({ ...inputs.fields, ...today.fields }).filter((field) => inputs.fields[field] !== today.fields[field]);
+      if (changed.length > 0) reasons.push({ kind: StaleKind.Inputs, message: `the transient's ${changed.join(', ')} changed since it ran` });
     }
     for (const on of dependencyEdges(spec)) {
       if (stale.has(on)) reasons.push({ kind: StaleKind.UpstreamStale, upstream: on, message: `upstream ${on} is stale` });

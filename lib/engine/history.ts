@@ -58,9 +58,18 @@ export const recordAttempt = async (engine: Engine, run: Omit<RunRecord, 'expire
   }
 };
 
-/** The stale tasks of one transient, each with why (lib/domain/staleness.ts), against this engine's registry. */
-export const staleOf = (engine: Engine, record: Pick<TransientRecord, 'transient' | 'registers'>): ReadonlyMap<string, readonly StaleReason[]> =>
-  staleTasks(engine.workflow, currentTasksOf(engine), record);
+/**
+ * The stale tasks of one transient, each with why (lib/domain/staleness.ts), against this engine's registry. Given its
+ * run history, the inputs recorded by the runs the registers hold are checked too (an upstream run superseded).
+ */
+export const staleOf = (
+  engine: Engine,
+  record: Pick<TransientRecord, 'transient' | 'registers'>,
+  runs: readonly RunRecord[] = [],
+): ReadonlyMap<string, readonly StaleReason[]> => {
+  const recorded = new Map(runs.filter((run) => record.registers[run.task]?.claim === run.run).map((run) => [run.task, run.inputs] as const));
+  return staleTasks(engine.workflow, currentTasksOf(engine), record, recorded);
+};
 
 export interface StaleEntry {
   readonly record: TransientRecord;
@@ -79,7 +88,9 @@ const STALE_SCAN_PAGE = 100;
 
 /**
  * Up to `limit` transients whose `task` is stale, oldest first, after the priority key `after`. It reads the
- * processing-status index and the transients a page at a time (never a table scan), until it has found `limit`.
+ * processing-status index and the transients a page at a time (never a table scan), until it has found `limit`. It
+ * judges from the registers (versions, and stale upstream results), not the runs' recorded inputs, which would cost
+ * a read of each transient's history.
  */
 export const staleTransients = async (engine: Engine, task: string, options: { readonly limit: number; readonly after?: string }): Promise<StalePage> => {
   const entries: StaleEntry[] = [];

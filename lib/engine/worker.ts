@@ -208,7 +208,6 @@ export const settleRun = async (engine: Engine, finished: FinishedRun, runner: T
     ...(outcome.retryIn === undefined ? {} : { retryAt: finishedAt + outcome.retryIn * 1000 }),
     generation,
     version: provenance.version,
-    fingerprint: provenance.fingerprint,
   };
   const before = finished.record;
   // A transient's first and last tasks write its new bucket with their result, in one write.

@@ -265,7 +265,7 @@ describe.each(implementations)('Conformance: the task store %s', (_name, open) =
         startedAt,
         status: Status.Processing,
         version: '1',
-        fingerprint: 'f'.repeat(8),
+        fingerprint: 'f'.repeat(12),
         inputs,
         expiresAt: 2_000_000_000,
         ...extra,

@@ -23,7 +23,7 @@ import { shardOf } from '../../lib/domain/ordering';
 import { isTransientRunner } from '../../lib/runner';
 import { readTransientFile } from '../../lib/fixtures/transient-files';
 import { registers } from '../helpers/factories';
-import { currentTasks, fingerprintOf, inputTasks, runInputs } from '../../lib/domain/staleness';
+import { currentTasks, inputTasks } from '../../lib/domain/staleness';
 import type { Register, Registers } from '../../lib/domain/workflow';
 import { fakeCloudFormation } from '../helpers/fake-cloudformation';
 import { waitFor } from '../helpers/local-stack';
@@ -373,18 +373,12 @@ describe('CLI: operating the local runtime', () => {
   }, 60_000);
 
   it('shows what a version change makes stale — the task and exactly the tasks after it that used its result — in status, list --stale and --json', async () => {
-    // Prepare: a transient run to completion, then its registers as they would be had Host match run at an older
-    // version: Host match's version, and the fingerprints of the runs after it, which recorded that version as input.
+    // Prepare: a transient run to completion, then its Host match register as it would be had Host match run at an
+    // older version (the version is all a register records of where its result came from).
     await cli(['ingest', transientsFile('stale.json', [like2010H('cli-stale')])]);
     const [done] = await finished(['cli-stale']);
     if (!done) throw new Error('cli-stale did not finish');
-    let older: Registers = done.registers;
-    for (const task of workflow.order) {
-      const register = older[task] as Register;
-      const version = task === 'Host match' ? 'old0' : register.version;
-      const fingerprint = fingerprintOf(runInputs(workflow, current.get(task), done.transient, older, task));
-      older = { ...older, [task]: { ...register, version, fingerprint } };
-    }
+    const older: Registers = { 'Host match': { ...(done.registers['Host match'] as Register), version: 'old0' } };
     expect((await store.transients.replace('cli-stale', done, older, done.bucket)).ok).toBe(true);
     const expected = workflow.order.filter((task) => task === 'Host match' || inputTasks(workflow, task).includes('Host match'));
 

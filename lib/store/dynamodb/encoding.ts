@@ -97,7 +97,6 @@ interface StoredRegister {
   ra?: number;
   g?: number;
   v?: string;
-  f?: string;
 }
 
 // Short attribute names keep the item, written on every claim and completion, inside one write unit.
@@ -113,7 +112,6 @@ export const encodeRegister = (register: Register): StoredRegister => ({
   ra: register.retryAt,
   g: register.generation || undefined,
   v: register.version,
-  f: register.fingerprint,
 });
 
 const decodeRegister = (stored: StoredRegister): Register => ({
@@ -128,7 +126,6 @@ const decodeRegister = (stored: StoredRegister): Register => ({
   ...(stored.ra === undefined ? {} : { retryAt: stored.ra }),
   ...(stored.g ? { generation: stored.g } : {}),
   ...(stored.v === undefined ? {} : { version: stored.v }),
-  ...(stored.f === undefined ? {} : { fingerprint: stored.f }),
 });
 
 type Item = Record<string, unknown>;
