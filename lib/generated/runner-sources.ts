@@ -4,7 +4,7 @@
 export const runnerSources: Readonly<Record<string, { readonly file: string; readonly sha256: string }>> = {
   "Cutout download": {
     "file": "runners/cutout-download.ts",
-    "sha256": "c7ad3aac4ba79263a1ba8867bfe8fc36396941182b3f66cdb16bcdd33f0f5fb3"
+    "sha256": "792f5878ee621626b6e032e7635086b0eeba7a5884a7fbabf2b60ec9cb57f46b"
   },
   "Global aperture construction": {
     "file": "runners/global-aperture-construction.ts",
