@@ -37,8 +37,8 @@ export const renderReport = (m: Measurements, summary: Summary, chained: RunFigu
         mark(goals.readAmplification),
       ],
       [
-        'DynamoDB write units per execution',
-        num(summary.wruPerExecution, 2),
+        'DynamoDB write units per execution, history on',
+        `${num(summary.wruPerExecution, 2)} (history ${num(summary.historyWruPerExecution, 2)})`,
         `floor: ${summary.wruFloor} (claim + completion of a ${num(m.floorItemBytes)} B item)`,
         `≤ ${num(GOALS.wruPerFloor.max * summary.wruFloor, 1)} (${GOALS.wruPerFloor.max}× floor)`,
         mark(goals.wruPerFloor),
@@ -82,6 +82,7 @@ export const renderReport = (m: Measurements, summary: Summary, chained: RunFigu
       ['', 'chained', 'schedule only'],
       pair('transients / task executions', (f) => `${num(f === chained ? m.chained.pipeline.transients : m.scheduleOnly.pipeline.transients)} / ${num(f.executions)}`),
       pair('DynamoDB write units (framework)', (f) => num(f.wruPerExecution, 2)),
+      pair('  of which run history (claim + settle records)', (f) => `${num(f.historyWruPerExecution, 2)} (register alone: ${num(f.wruPerExecution - f.historyWruPerExecution, 2)})`),
       pair('DynamoDB read units (framework)', (f) => num(f.rruPerExecution, 3)),
       pair("runners' own outputs: write / read units", (f) => `${num(f.scienceWruPerExecution, 2)} / ${num(f.scienceRruPerExecution, 2)}`),
       pair('SQS requests billed (empty receives apart)', (f) => `${num(f.sqsRequestsPerExecution, 2)} (${num(f.emptyReceivesPerExecution, 2)})`),

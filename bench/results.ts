@@ -41,6 +41,8 @@ export interface Measurements {
 
 /** The runners' own reads and writes (context.output / context.save): their science, not the framework's. */
 const isScience = (line: UsageLine) => line.kind === 'output';
+/** Run-history items (one per attempt, written at its claim and its settle): the framework's, counted apart too. */
+const isHistory = (line: UsageLine) => line.kind === 'history';
 /** Queries that found nothing: a schedule's idle probes, a cost per tick rather than per execution. */
 const isIdleProbe = (line: UsageLine) => line.kind.endsWith(EMPTY);
 /**
@@ -55,6 +57,8 @@ const frameworkRead = (line: UsageLine) => DYNAMODB_READS.has(line.operation) &&
 export interface RunFigures {
   readonly executions: number;
   readonly wruPerExecution: number;
+  /** Of the write units, those of the run history (the rest: the register and what it makes ready). */
+  readonly historyWruPerExecution: number;
   readonly rruPerExecution: number;
   readonly scienceWruPerExecution: number;
   readonly scienceRruPerExecution: number;
@@ -95,6 +99,7 @@ export const runFigures = ({ pipeline, dynamodb, sqs }: MeteredRun): RunFigures 
   return {
     executions,
     wruPerExecution: per(usage.dynamodb.writeUnits),
+    historyWruPerExecution: per(sumLines(dynamodb, 'units', (line) => frameworkWrite(line) && isHistory(line))),
     rruPerExecution: per(usage.dynamodb.readUnits),
     scienceWruPerExecution: per(sumLines(dynamodb, 'units', (line) => isScience(line) && DYNAMODB_WRITES.has(line.operation))),
     scienceRruPerExecution: per(sumLines(dynamodb, 'units', (line) => isScience(line) && DYNAMODB_READS.has(line.operation))),
@@ -148,6 +153,8 @@ export interface Summary {
   readonly readAmplification: number;
   readonly naiveReadAmplification: number;
   readonly wruPerExecution: number;
+  /** Of which the run history's (history on vs the register alone: `wruPerExecution` less this). */
+  readonly historyWruPerExecution: number;
   readonly rruPerExecution: number;
   readonly wruFloor: number;
   readonly chainLatencyP50Ms: number;
@@ -182,6 +189,7 @@ export const summarise = (m: Measurements): { summary: Summary; chained: RunFigu
       readAmplification: round(readAmplification, 3),
       naiveReadAmplification: round(naiveReadAmplification, 1),
       wruPerExecution: round(chained.wruPerExecution, 2),
+      historyWruPerExecution: round(chained.historyWruPerExecution, 2),
       rruPerExecution: round(chained.rruPerExecution, 3),
       wruFloor,
       chainLatencyP50Ms: round(chained.latencyP50Ms, 1),

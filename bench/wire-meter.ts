@@ -196,7 +196,7 @@ const TASK_ITEMS = new Set(['LOCK', 'SYS']);
 export const itemKind = (pk: string | undefined, sk: string | undefined, systemTasks: ReadonlySet<string> = new Set()): string => {
   if (pk === undefined) return 'unknown';
   const prefix = pk.split('#')[0] ?? pk;
-  if (prefix === 'T') return sk?.startsWith('OUT#') ? 'output' : 'transient';
+  if (prefix === 'T') return sk?.startsWith('OUT#') ? 'output' : sk?.startsWith('RUN#') ? 'history' : 'transient';
   if (TASK_ITEMS.has(prefix) && systemTasks.has(pk.slice(prefix.length + 1))) return SYSTEM;
   return prefix.toLowerCase();
 };

@@ -22,12 +22,15 @@ import { GENERATED_FIXTURES_MODULE, renderFixtureConstants } from '../lib/fixtur
 import { TaskRunnerError, coerceError } from '../lib/domain/errors';
 import { type GraphFormat, graphFormats, renderGraph } from '../lib/domain/graph';
 import { assertValidRegistry, validateRegistry } from '../lib/domain/validation';
-import { type ProcessingStatus, processingStatuses } from '../lib/domain/workflow';
+import { type ProcessingStatus, processingStatuses, statusOf, summarise } from '../lib/domain/workflow';
+import { showHistory } from '../lib/cli/history';
 import { DEFAULT_STACK } from '../lib/stacks/outputs';
 import { isPythonRunner, isTransientRunner } from '../lib/runner';
 import { GENERATED_PYTHON_MODULE, readPythonRunners, renderPythonDeclarations, stalePythonSources } from '../lib/python/declarations';
 import { pythonSourceHashes } from '../lib/generated/python-runners';
 import { pythonRunnerFrom } from '../runners/python-runner';
+import { runnerSources } from '../lib/generated/runner-sources';
+import { GENERATED_RUNNER_SOURCES_MODULE, readRunnerSources, renderRunnerSources, staleRunnerSources } from '../lib/cli/versions';
 import { loadCatalog } from '../lib/fixtures/load-catalog';
 import { DEFAULT_STATE_FILE, startLocal } from '../lib/local/start';
 import { readTransientFile } from '../lib/fixtures/transient-files';
@@ -58,6 +61,7 @@ const program = new Command()
   .option('--state-file <file>', "the local runtime's endpoints file (written by start --keep-running)", DEFAULT_STATE_FILE)
   .option('--stack <name>', `act on this deployed stack (default ${DEFAULT_STACK} when no local runtime is up)`)
   .option('--region <region>', "the stack's AWS region (default: the AWS SDK's own configuration)")
+  .option('--json', 'print one JSON document on stdout instead of text, for scripts (errors still go to stderr, with the exit code)', false)
   .exitOverride()
   // One line per error, as a shell user expects; `--help` has the rest.
   .configureOutput({ outputError: (text, write) => write(`✗ ${text.trim().replace(/^error: /, '')} (see --help)\n`) });
@@ -67,11 +71,18 @@ interface GlobalOptions {
   readonly stateFile: string;
   readonly stack?: string;
   readonly region?: string;
+  readonly json: boolean;
 }
 const globals = () => program.opts<GlobalOptions>();
 
 const print = (lines: string | readonly string[]) => {
   for (const line of typeof lines === 'string' ? [lines] : lines) process.stdout.write(`${line}\n`);
+};
+
+/** A command's result: its lines for a person, or with `--json` its data as one JSON document (and nothing else on stdout). */
+const emit = (lines: string | readonly string[], data: unknown) => {
+  if (globals().json) process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+  else print(lines);
 };
 
 /** Runs `work` against the target the global options choose, turning failures to reach it into one line. */
@@ -113,20 +124,21 @@ program
       issues.push(`${GENERATED_FIXTURES_MODULE} does not match ${catalog.statusFile} and ${catalog.taskFile}: run \`${generate}\``);
     }
     issues.push(...stalePythonSources(pythonSourceHashes).map((stale) => `${stale}: run \`${generate}\``));
+    issues.push(...staleRunnerSources(runnerSources).map((stale) => `${stale}: run \`${generate}\``));
     const page = readIfExists(WORKFLOW_DOC);
     if (issues.length === 0 && page !== undefined && withCurrentDiagram(page, workflow) !== page) {
       issues.push(`the workflow diagram in ${WORKFLOW_DOC} is not the registry's: run \`${generate}\``);
     }
     catalog.warnings?.forEach((warning) => console.error(`! ${warning}`));
+    const transient = registry.filter(isTransientRunner).length;
+    const data = { valid: issues.length === 0, issues, warnings: catalog.warnings ?? [], transientRunners: transient, systemRunners: registry.length - transient, tasks: workflow.order.length, statuses: catalog.statuses.size };
     if (issues.length > 0) {
-      issues.forEach((issue) => console.error(`✗ ${issue}`));
+      if (globals().json) emit([], data);
+      else issues.forEach((issue) => console.error(`✗ ${issue}`));
       process.exitCode = 1;
       return;
     }
-    const transient = registry.filter(isTransientRunner).length;
-    console.log(
-      `✓ valid: ${transient} transient and ${registry.length - transient} system runners, ${workflow.order.length} tasks, ${catalog.statuses.size} statuses`,
-    );
+    emit(`✓ valid: ${transient} transient and ${registry.length - transient} system runners, ${workflow.order.length} tasks, ${catalog.statuses.size} statuses`, data);
   });
 
 program
@@ -134,20 +146,25 @@ program
   .description(
     `write ${GENERATED_FIXTURES_MODULE} (the fixtures' statuses and tasks as constants), ${GENERATED_PYTHON_MODULE} (what the Python runners declare) and the workflow diagram in ${WORKFLOW_DOC}`,
   )
-  .action(() => {
+  .action(async () => {
+    const said: string[] = [];
     const catalog = loadCatalog(globals().fixtures);
     writeFileSync(GENERATED_FIXTURES_MODULE, renderFixtureConstants(catalog));
-    console.log(`wrote ${GENERATED_FIXTURES_MODULE}`);
+    said.push(`wrote ${GENERATED_FIXTURES_MODULE}`);
     const python = readPythonRunners();
     writeFileSync(GENERATED_PYTHON_MODULE, renderPythonDeclarations(python));
-    console.log(`wrote ${GENERATED_PYTHON_MODULE} (${python.declarations.length} Python runner classes in ${Object.keys(python.hashes).length} files)`);
+    said.push(`wrote ${GENERATED_PYTHON_MODULE} (${python.declarations.length} Python runner classes in ${Object.keys(python.hashes).length} files)`);
+    const sources = await readRunnerSources(registry);
+    writeFileSync(GENERATED_RUNNER_SOURCES_MODULE, renderRunnerSources(sources));
+    said.push(`wrote ${GENERATED_RUNNER_SOURCES_MODULE} (${Object.keys(sources).length} TypeScript runner files)`);
     // The registry as it reads the declarations just written (it was loaded with the previous ones).
     const current = registry.map((runner) => (isPythonRunner(runner) ? pythonRunnerFrom(python.declarations, runner.python.file, runner.python.className) : runner));
     const page = readFileSync(WORKFLOW_DOC, 'utf8');
     const updated = withCurrentDiagram(page, assertValidRegistry(catalog, current));
     if (updated === undefined) throw new CliError(`${WORKFLOW_DOC} has no workflow-graph block to update`);
     if (updated !== page) writeFileSync(WORKFLOW_DOC, updated);
-    console.log(`${updated === page ? 'kept' : 'wrote'} the workflow diagram in ${WORKFLOW_DOC}`);
+    said.push(`${updated === page ? 'kept' : 'wrote'} the workflow diagram in ${WORKFLOW_DOC}`);
+    emit(said, { wrote: [GENERATED_FIXTURES_MODULE, GENERATED_PYTHON_MODULE, GENERATED_RUNNER_SOURCES_MODULE, ...(updated === page ? [] : [WORKFLOW_DOC])], said });
   });
 
 program
@@ -160,8 +177,9 @@ program
   .option('--tns-local', `ingest from a local TNS stand-in through "${SystemTaskName.TnsDataIngestion}" instead of the transients file`, false)
   .option('--chaos <seed>', 'inject the faults this seed decides, then check the invariants (see docs/reliability.md)', wholeNumber)
   .action(async (options: { transients: string; tick: number; timeout: number; keepRunning: boolean; tnsLocal: boolean; chaos?: number }) => {
-    const { stateFile, fixtures } = globals();
+    const { stateFile, fixtures, json } = globals();
     process.exitCode = await startLocal({
+      json,
       runners: registry,
       fixturesDir: fixtures,
       transientsFile: options.transients,
@@ -180,12 +198,22 @@ program
   .description('show what the commands act on: the local runtime or the stack, its table and queues')
   .action(() =>
     withOperator(async ({ target }) => {
-      print([
-        target.description,
-        `  table       ${target.tableName}`,
-        `  queues      ${Object.keys(target.queueUrls).length} runners, each with a dead-letter queue`,
-        ...(target.dashboardUrl ? [`  dashboard   ${target.dashboardUrl}`] : []),
-      ]);
+      emit(
+        [
+          target.description,
+          `  table       ${target.tableName}`,
+          `  queues      ${Object.keys(target.queueUrls).length} runners, each with a dead-letter queue`,
+          ...(target.dashboardUrl ? [`  dashboard   ${target.dashboardUrl}`] : []),
+        ],
+        {
+          description: target.description,
+          local: target.local,
+          tableName: target.tableName,
+          queueUrls: target.queueUrls,
+          deadLetterQueueUrls: target.deadLetterQueueUrls,
+          ...(target.dashboardUrl ? { dashboardUrl: target.dashboardUrl } : {}),
+        },
+      );
     }),
   );
 
@@ -199,6 +227,10 @@ program
     const rows = readTransientFile(file);
     return withOperator(async ({ engine }) => {
       const result = await ingestFile(engine, file, rows, { announce: options.announce, stream: process.stderr });
+      if (globals().json) {
+        emit([], { file, ...result, announced: options.announce });
+        return result.rejected.length > 0 ? 1 : 0;
+      }
       const known = result.existing ? `; ${result.existing} already known, left as they were` : '';
       const rejected = result.rejected.length ? `; ${result.rejected.length} of ${result.rows} rows rejected (see above)` : '';
       const sent = result.created === 0 ? '' : options.announce ? '; their first tasks are on their way' : '; the dispatcher sends their first tasks on its next run';
@@ -211,7 +243,25 @@ program
   .command('status')
   .description("one transient's registers in workflow order, its progress and processing status, and what blocks it")
   .argument('<name>', 'the transient')
-  .action((name: string) => withOperator(async ({ engine, target }) => print(await showStatus(engine, name, target.description))));
+  .action((name: string) =>
+    withOperator(async ({ engine, target }) => {
+      const { lines, data } = await showStatus(engine, name, target.description);
+      emit(lines, data);
+    }),
+  );
+
+program
+  .command('history')
+  .description("every attempt of a transient's tasks kept in the run history: when, how long, status, version, inputs, where it logged")
+  .argument('<name>', 'the transient')
+  .argument('[task]', 'only this task')
+  .option('--run <id>', "one run's record and the output it saved (a superseded run's too)")
+  .action((name: string, task: string | undefined, options: { run?: string }) =>
+    withOperator(async ({ engine, target }) => {
+      const { lines, data } = await showHistory(engine, { name, ...(task === undefined ? {} : { task }), ...(options.run === undefined ? {} : { run: options.run }) }, target);
+      emit(lines, data);
+    }),
+  );
 
 program
   .command('list')
@@ -219,16 +269,22 @@ program
   .addOption(new Option('--status <status>', 'only transients with this processing status').choices(processingStatuses))
   .option('--limit <n>', 'transients per page', positiveInteger, 50)
   .option('--after <key>', 'the page after this key (the command under each page says which)')
-  .action((options: { status?: ProcessingStatus; limit: number; after?: string }) =>
+  .option('--stale <task>', 'only transients whose result of this task is stale (its version changed, or an input it used was superseded), with why')
+  .action((options: { status?: ProcessingStatus; limit: number; after?: string; stale?: string }) =>
     withOperator(async ({ engine }) => {
-      const next = `${cliPrefix()} list${options.status ? ` --status ${options.status}` : ''}${options.limit === 50 ? '' : ` --limit ${options.limit}`}`;
-      print(
-        await showList(
-          engine,
-          { statuses: options.status ? [options.status] : [], limit: options.limit, ...(options.after ? { after: options.after } : {}) },
-          next,
-        ),
+      const stale = options.stale === undefined ? '' : ` --stale ${JSON.stringify(options.stale)}`;
+      const next = `${cliPrefix()} list${options.status ? ` --status ${options.status}` : ''}${stale}${options.limit === 50 ? '' : ` --limit ${options.limit}`}`;
+      const { lines, data } = await showList(
+        engine,
+        {
+          statuses: options.status ? [options.status] : [],
+          limit: options.limit,
+          ...(options.after ? { after: options.after } : {}),
+          ...(options.stale === undefined ? {} : { stale: options.stale }),
+        },
+        next,
       );
+      emit(lines, data);
     }),
   );
 
@@ -245,8 +301,16 @@ for (const operation of ['retrigger', 'reprocess'] as const) {
     .option('--timeout <seconds>', 'with --wait, give up after this long', positiveInteger, 300)
     .action((name: string, options: { wait: boolean; timeout: number }) =>
       withOperator(async ({ engine, target }) => {
-        print(await resetCommand(engine, operation, name, target));
-        if (options.wait) print(['', ...(await waitUntilFinished(engine, name, options.timeout, process.stderr))]);
+        const line = await resetCommand(engine, operation, name, target);
+        const waited = options.wait ? await waitUntilFinished(engine, name, options.timeout, process.stderr) : undefined;
+        if (globals().json) {
+          const record = await engine.store.transients.get(name);
+          const registers = record?.registers ?? {};
+          emit([], { operation, name, said: line, ...(record ? { processingStatus: summarise(engine.workflow, registers).processingStatus, progress: summarise(engine.workflow, registers).progress } : {}) });
+          return;
+        }
+        print(line);
+        if (waited) print(['', ...waited]);
       }),
     );
 }
@@ -260,7 +324,8 @@ dlq
   .action((name: string) =>
     withOperator(async ({ engine, sqs, target }) => {
       const runner = resolveRunner(engine, name);
-      print(await showDeadLetters(engine, sqs, runner, target.deadLetterQueueUrls[runner.taskName], cliPrefix()));
+      const { lines, data } = await showDeadLetters(engine, sqs, runner, target.deadLetterQueueUrls[runner.taskName], cliPrefix());
+      emit(lines, data);
     }),
   );
 
@@ -273,7 +338,7 @@ dlq
     withOperator(async ({ engine, target }) => {
       const report = await redrive(engine, resolveRunner(engine, name), transients, target);
       report.problems.forEach((line) => console.error(line));
-      print(report.lines);
+      emit(report.lines, report.data);
       return report.problems.length > 0 ? 1 : 0;
     }),
   );
@@ -285,14 +350,18 @@ program
   .option('--transient <name>', "colour each task by this transient's status")
   .action(async (options: { format: GraphFormat; transient?: string }) => {
     const { transient } = options;
+    const graph = (text: string, statuses?: Record<string, string>) => {
+      if (globals().json) emit([], { format: options.format, graph: text, ...(transient === undefined ? {} : { transient, statuses }) });
+      else process.stdout.write(text);
+    };
     if (transient === undefined) {
-      process.stdout.write(renderGraph(options.format, assertValidRegistry(loadCatalog(globals().fixtures), registry)));
+      graph(renderGraph(options.format, assertValidRegistry(loadCatalog(globals().fixtures), registry)));
       return;
     }
     await withOperator(async ({ engine, target }) => {
       const record = await engine.store.transients.get(transient);
       if (!record) throw unknownTransient(transient, target.description);
-      process.stdout.write(renderGraph(options.format, engine.workflow, record.registers));
+      graph(renderGraph(options.format, engine.workflow, record.registers), Object.fromEntries(engine.workflow.order.map((task) => [task, statusOf(record.registers, task)])));
     });
   });
 

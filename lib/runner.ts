@@ -220,7 +220,8 @@ export type PythonSetting =
   | 'heartbeatSeconds'
   | 'usesTransientFields'
   | 'usesArtifacts'
-  | 'readsArtifacts';
+  | 'readsArtifacts'
+  | 'version';
 
 /** What `npm run generate` read from a Python runner class (python/blast_tasks/describe.py), or why it could not. */
 export interface PythonDeclaration {

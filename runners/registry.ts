@@ -19,8 +19,10 @@ import { SnapshotTaskRegister } from './snapshot-task-register';
 import { TnsDataIngestion } from './tns-data-ingestion';
 import { ValidateGlobalPhotometry } from './validate-global-photometry';
 import { ValidateLocalPhotometry } from './validate-local-photometry';
+import { withCodeVersions } from './versions';
 
-export const registry: readonly AnyRunner[] = [
+/** Each transient runner that declares no `version` gets its code's hash (runners/versions.ts). */
+export const registry: readonly AnyRunner[] = withCodeVersions([
   new CutoutDownload(),
   pythonRunner('runners/python/mwebv.py', 'TransientMWEBV'),
   new HostMatch(),
@@ -39,4 +41,4 @@ export const registry: readonly AnyRunner[] = [
   new PruneScratchData(),
   new SnapshotTaskRegister(),
   new RecountTransients(),
-];
+]);

@@ -72,6 +72,7 @@ export const createEngine = (config: Config, options: EngineOptions): Engine => 
     logger: createLogger(options.serviceName),
     metrics,
     retryBaseSeconds: config.retryBaseSeconds,
+    ...(config.historyRetentionDays === undefined ? {} : { historyRetentionDays: config.historyRetentionDays }),
     ...(config.artifactLocation
       ? { artifacts: objectStore(config.artifactLocation, ENV.artifactLocation, options.s3 ?? (() => new S3Client({}))) }
       : {}),

@@ -35,7 +35,7 @@ const waitingInQueue = async (sqs: SQSClient, url: string | undefined): Promise<
 
 const quote = (text: string) => (/^[\w.-]+$/.test(text) ? text : `"${text}"`);
 
-export const showDeadLetters = async (engine: Engine, sqs: SQSClient, runner: TransientTaskRunner, deadLetterQueueUrl: string | undefined, cli: string): Promise<string[]> => {
+export const showDeadLetters = async (engine: Engine, sqs: SQSClient, runner: TransientTaskRunner, deadLetterQueueUrl: string | undefined, cli: string): Promise<{ lines: string[]; data: unknown }> => {
   const task = runner.taskName;
   const [records, waiting] = await Promise.all([deadLettersOf(engine, task), waitingInQueue(sqs, deadLetterQueueUrl)]);
   const registers = await registersOf(engine, records.map((record) => record.name));
@@ -62,12 +62,18 @@ export const showDeadLetters = async (engine: Engine, sqs: SQSClient, runner: Tr
     lines.push('', `${plural(waiting, 'message')} still waiting in the dead-letter queue itself; the dead-letter handler records them shortly`);
   }
   if (records.length > 0) lines.push('', `send them back with: ${cli} dlq redrive ${quote(task)}`);
-  return lines;
+  const deadLetters = records.map((record) => {
+    const current = registers.get(record.name);
+    return { name: record.name, at: record.at, receiveCount: record.receiveCount, reason: record.reason, ...(current ? { statusNow: statusOf(current, task) } : {}) };
+  });
+  return { lines, data: { task, deadLetters, waitingInQueue: waiting } };
 };
 
 export interface RedriveReport {
   readonly lines: string[];
   readonly problems: string[];
+  /** What `--json` prints. */
+  readonly data: unknown;
 }
 
 export const redrive = async (engine: Engine, runner: TransientTaskRunner, names: readonly string[], target: Target): Promise<RedriveReport> => {
@@ -80,9 +86,11 @@ export const redrive = async (engine: Engine, runner: TransientTaskRunner, names
         `✗ ${failed.name}: reset to "not processed" but not sent (${describeSendFailure(failed.error, target)}); recorded as ready for the dispatcher's next run, and the dead letter is kept`,
     ),
   ];
-  if (result.redriven.length === 0) return { lines: problems.length ? [] : [`no dead letters for ${task}: nothing to redrive`], problems };
+  const data = { task, redriven: result.redriven, problems };
+  if (result.redriven.length === 0) return { lines: problems.length ? [] : [`no dead letters for ${task}: nothing to redrive`], problems, data };
   return {
     lines: [`sent ${plural(result.redriven.length, 'dead letter')} back to the ${task} queue: ${result.redriven.join(', ')}`],
     problems,
+    data,
   };
 };

@@ -5,7 +5,9 @@ import type { Engine } from '../engine/engine';
 import { listTransients } from '../engine/operations';
 import { renderTransientTable } from '../local/progress';
 import { colorByProcessingStatus, colorByType, colors } from '../terminal/colors';
-import type { TransientRecord } from '../engine/store';
+import type { RunRecord, TransientRecord } from '../engine/store';
+import { currentTasksOf, historyOf, staleOf, staleTransients } from '../engine/history';
+import type { StaleReason } from '../domain/staleness';
 import { CliError } from './errors';
 import { formatSeconds, formatTime, plural, renderTable } from './render';
 
@@ -45,22 +47,76 @@ const describeTransient = (record: TransientRecord): string => {
   return parts.join(' · ');
 };
 
+/** What `status NAME` knows of one task besides its register: its version now, why it is stale, its attempts. */
+export interface Provenance {
+  /** The version the task's next run records (the registry's). */
+  readonly currentVersions: ReadonlyMap<string, string>;
+  readonly stale: ReadonlyMap<string, readonly StaleReason[]>;
+  /** The transient's attempts, from its run history. */
+  readonly runs: readonly RunRecord[];
+}
+
+/** One task of `status NAME`, as `--json` prints it. */
+export interface TaskStatus {
+  readonly task: string;
+  readonly status: string;
+  readonly lastModified?: number;
+  readonly processingSeconds?: number;
+  readonly attempt?: number;
+  /** The version its result was made with, and the task's version now. */
+  readonly version?: string;
+  readonly currentVersion?: string;
+  readonly stale: boolean;
+  readonly staleReasons: string[];
+  /** Attempts in the run history, and the latest. */
+  readonly attempts: number;
+  readonly lastAttempt?: { readonly run: string; readonly status: string; readonly startedAt: number; readonly endedAt?: number };
+  readonly note: string;
+}
+
+/** `status NAME` as data. */
+export const statusOfTasks = (workflow: Workflow, record: TransientRecord, now: number, provenance?: Provenance): TaskStatus[] => {
+  const { blocked } = summarise(workflow, record.registers);
+  return workflow.order.map((task) => {
+    const register = record.registers[task];
+    const runs = (provenance?.runs ?? []).filter((run) => run.task === task);
+    const latest = runs.reduce<RunRecord | undefined>((last, run) => (last === undefined || run.startedAt > last.startedAt ? run : last), undefined);
+    const reasons = provenance?.stale.get(task) ?? [];
+    const current = provenance?.currentVersions.get(task);
+    return {
+      task,
+      status: statusOf(record.registers, task),
+      ...(register?.lastModified === undefined ? {} : { lastModified: register.lastModified }),
+      ...(register?.processingSeconds === undefined ? {} : { processingSeconds: register.processingSeconds }),
+      ...(register?.attempt === undefined ? {} : { attempt: register.attempt }),
+      ...(register?.version === undefined ? {} : { version: register.version }),
+      ...(current === undefined ? {} : { currentVersion: current }),
+      stale: reasons.length > 0,
+      staleReasons: reasons.map((reason) => reason.message),
+      attempts: runs.length,
+      ...(latest ? { lastAttempt: { run: latest.run, status: latest.status, startedAt: latest.startedAt, ...(latest.endedAt === undefined ? {} : { endedAt: latest.endedAt }) } } : {}),
+      note: noteFor(workflow, record, task, blocked.get(task), now),
+    };
+  });
+};
+
 /** The lines of `status NAME`. */
-export const renderStatus = (workflow: Workflow, record: TransientRecord, now: number): string[] => {
+export const renderStatus = (workflow: Workflow, record: TransientRecord, now: number, provenance?: Provenance): string[] => {
   const { progress, processingStatus, blocked } = summarise(workflow, record.registers);
   const causes = [...new Set([...blocked.values()].flat())];
-  const rows = workflow.order.map((task) => {
-    const register = record.registers[task];
-    const status = statusOf(record.registers, task);
-    const type = statusTypeOf(workflow.catalog, status);
-    const note = noteFor(workflow, record, task, blocked.get(task), now);
+  const rows = statusOfTasks(workflow, record, now, provenance).map((view) => {
+    const register = record.registers[view.task];
+    const type = statusTypeOf(workflow.catalog, view.status);
+    const note = [...(view.stale ? [`stale: ${view.staleReasons.join('; ')}`] : []), ...(view.note ? [view.note] : [])].join(' · ');
     return [
-      task,
-      { text: status, paint: colorByType(type) },
-      formatTime(register?.lastModified),
-      { text: formatSeconds(register?.processingSeconds), alignRight: true },
-      { text: register?.attempt === undefined ? '' : String(register.attempt), alignRight: true },
-      { text: note, paint: type === StatusType.Error || register?.deadLettered ? colors.red : colors.dim },
+      view.task,
+      { text: view.status, paint: colorByType(type) },
+      formatTime(view.lastModified),
+      { text: formatSeconds(view.processingSeconds), alignRight: true },
+      { text: view.attempt === undefined ? '' : String(view.attempt), alignRight: true },
+      view.version ?? '',
+      { text: view.attempts === 0 ? '' : String(view.attempts), alignRight: true },
+      { text: note, paint: type === StatusType.Error || register?.deadLettered || view.stale ? colors.red : colors.dim },
     ];
   });
   const summary = `progress ${progress}% · ${colorByProcessingStatus(processingStatus)(processingStatus)}`;
@@ -73,14 +129,25 @@ export const renderStatus = (workflow: Workflow, record: TransientRecord, now: n
     summary,
     ...blockedLine,
     '',
-    ...renderTable(['Task', 'Status', 'Last modified', 'Time', 'Attempt', 'Note'], rows),
+    ...renderTable(['Task', 'Status', 'Last modified', 'Time', 'Attempt', 'Version', 'Runs', 'Note'], rows),
   ];
 };
 
-export const showStatus = async (engine: Engine, name: string, where: string): Promise<string[]> => {
-  const record = await engine.store.transients.get(name);
+/** What `status NAME` shows, for a person (`lines`) and as data (`--json`). */
+export const showStatus = async (engine: Engine, name: string, where: string): Promise<{ lines: string[]; data: unknown }> => {
+  const [record, runs] = await Promise.all([engine.store.transients.get(name), historyOf(engine, name)]);
   if (!record) throw unknownTransient(name, where);
-  return renderStatus(engine.workflow, record, engine.clock());
+  const provenance: Provenance = {
+    currentVersions: new Map([...currentTasksOf(engine)].map(([task, current]) => [task, current.version])),
+    stale: staleOf(engine, record, runs),
+    runs,
+  };
+  const now = engine.clock();
+  const { progress, processingStatus, blocked } = summarise(engine.workflow, record.registers);
+  return {
+    lines: renderStatus(engine.workflow, record, now, provenance),
+    data: { transient: record.transient, progress, processingStatus, blocked: Object.fromEntries(blocked), tasks: statusOfTasks(engine.workflow, record, now, provenance) },
+  };
 };
 
 export interface ListRequest {
@@ -89,16 +156,38 @@ export interface ListRequest {
   readonly after?: string;
 }
 
-/** The lines of `list`: one page, and how to ask for the next. */
-export const showList = async (engine: Engine, request: ListRequest, command: string): Promise<string[]> => {
-  const page = await listTransients(engine, request);
-  const what = request.statuses.length ? `${request.statuses.join(' or ')} transients` : 'transients';
-  if (page.records.length === 0) return [request.after ? `no more ${what}` : `no ${what}`];
+/** A transient of `list --json`. */
+const listed = (workflow: Workflow, record: TransientRecord) => {
+  const { progress, processingStatus } = summarise(workflow, record.registers);
+  return { name: record.transient.name, publicTimestamp: record.transient.publicTimestamp, progress, processingStatus };
+};
+
+/** `list`: one page, and how to ask for the next; with `stale`, only the transients whose task `stale` is stale. */
+export const showList = async (engine: Engine, request: ListRequest & { readonly stale?: string }, command: string): Promise<{ lines: string[]; data: unknown }> => {
+  const { stale } = request;
+  if (stale !== undefined && !engine.workflow.specs.has(stale)) throw new CliError(`unknown task "${stale}": no transient runner works on it`);
+  let page: { records: TransientRecord[]; next?: string };
+  let reasons: (readonly StaleReason[])[] | undefined;
+  if (stale === undefined) page = await listTransients(engine, request);
+  else {
+    const found = await staleTransients(engine, stale, request);
+    page = { records: found.entries.map((entry) => entry.record), ...(found.next === undefined ? {} : { next: found.next }) };
+    reasons = found.entries.map((entry) => entry.reasons);
+  }
+  const data = {
+    transients: page.records.map((record, index) => ({ ...listed(engine.workflow, record), ...(reasons ? { staleReasons: (reasons[index] ?? []).map((reason) => reason.message) } : {}) })),
+    ...(page.next ? { next: page.next } : {}),
+  };
+  const what = `${request.statuses.length ? `${request.statuses.join(' or ')} transients` : 'transients'}${stale === undefined ? '' : ` whose ${stale} is stale`}`;
+  if (page.records.length === 0) return { lines: [request.after ? `no more ${what}` : `no ${what}`], data };
   const lines = renderTransientTable(engine.workflow, page.records);
+  if (reasons) {
+    lines.push('', `${stale} is stale:`, ...page.records.map((record, index) => `  ${record.transient.name}: ${(reasons[index] ?? []).map((reason) => reason.message).join('; ')}`));
+  }
   if (page.next) {
     lines.push('', `${plural(page.records.length, 'transient')} shown, oldest first; more: ${command} --after '${page.next}'`);
   } else {
     lines.push('', `${plural(page.records.length, 'transient')}${request.after ? ' more' : ''}, oldest first`);
   }
-  return lines;
+  return { lines, data };
 };

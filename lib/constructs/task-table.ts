@@ -6,6 +6,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { tableSchema } from '../store/dynamodb/table';
+import { TTL_ATTRIBUTE } from '../store/dynamodb';
 
 export interface TaskTableProps {
   /** What happens to the table (every transient and register) when the stack is deleted. @default RemovalPolicy.RETAIN */
@@ -24,6 +25,8 @@ export class TaskTable extends Construct {
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      // Run-history records expire (HISTORY_RETENTION_DAYS); nothing else carries the attribute.
+      timeToLiveAttribute: TTL_ATTRIBUTE,
     });
     this.table.addGlobalSecondaryIndex({
       indexName: tableSchema.statusIndex.name,

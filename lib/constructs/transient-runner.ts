@@ -19,6 +19,7 @@ import { workerTimeoutSeconds } from '../queue/queue-settings';
 import type { ContainerNetwork } from './container-network';
 import { ContainerRunner, RUN_CONTAINER } from './container-runner';
 import { WORKER_STORE_USE } from '../engine/store-use';
+import { DEFAULT_HISTORY_RETENTION_DAYS } from '../domain/limits';
 import { runnerLabel } from '../domain/validation';
 import { deadLetterQueueSettings, queueSettings } from '../queue/queue-settings';
 import { type TransientTaskRunner, isPythonRunner } from '../runner';
@@ -56,6 +57,8 @@ export interface TransientRunnerProps {
   readonly alarmAction?: IAlarmAction;
   /** The cluster and network a runner with `compute: 'container'` runs in (the stack makes one when any needs it). */
   readonly containerNetwork?: ContainerNetwork;
+  /** Days each run-history record is kept (the table's TTL deletes it after). @default DEFAULT_HISTORY_RETENTION_DAYS */
+  readonly historyRetentionDays?: number;
 }
 
 export class TransientRunner extends Construct {
@@ -115,6 +118,7 @@ export class TransientRunner extends Construct {
         [ENV.queueUrls]: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.queueUrls) }),
         // A poison message (unreadable, an unknown runner or transient) goes to its dead-letter queue at once.
         [ENV.deadLetterQueueUrls]: Stack.of(this).toJsonString({ [runner.taskName]: this.deadLetterQueue.queueUrl }),
+        [ENV.historyRetentionDays]: String(props.historyRetentionDays ?? DEFAULT_HISTORY_RETENTION_DAYS),
       },
     });
     this.worker.grantStore(props.table, WORKER_STORE_USE, { ready: props.makesReady });

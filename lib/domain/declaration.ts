@@ -122,6 +122,14 @@ export abstract class TransientTaskDeclaration extends TaskDeclaration {
    * `usesArtifacts`) read the artifacts; a run that reads without declaring it is refused, as a put is.
    */
   readonly readsArtifacts: boolean = false;
+  /**
+   * The task's version, recorded with every run; a result whose version is not the task's current one is stale
+   * (lib/domain/staleness.ts), and so is every result downstream that used it. Declare it (`version = '2'`) to say
+   * when a change matters; left out, it is the hash of the runner's own code (its source file, read by
+   * `npm run generate` into lib/generated/runner-sources.ts, or a Python runner's file), set by the registry
+   * (runners/versions.ts), so the local runtime and the deployed functions see the same one.
+   */
+  readonly version?: string;
   /** Set for a runner written in Python: its `_run_process` runs in its own function, not in this process. */
   readonly python?: PythonSource;
   /**
@@ -162,3 +170,13 @@ export const artifactUseOf = (runner: TransientTaskDeclaration): ArtifactUse => 
   writes: runner.usesArtifacts,
   reads: runner.usesArtifacts || runner.readsArtifacts,
 });
+
+/** The version recorded for a runner that declares none and whose code hash is unknown (a runner outside the registry). */
+export const UNVERSIONED = '0';
+/** A code hash, as a version: short, since every register carries it. */
+export const VERSION_HASH_LENGTH = 8;
+/** Longest declared version: the register, rewritten at every claim and settle, carries it. */
+export const MAX_VERSION_LENGTH = 16;
+
+/** The version a transient runner's runs record (its declared one, or its code's hash, see `version`). */
+export const taskVersionOf = (runner: TransientTaskDeclaration): string => runner.version ?? UNVERSIONED;

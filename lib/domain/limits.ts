@@ -13,6 +13,9 @@ export const settingBounds = {
   readyShards: [1, 100],
 } as const;
 
+/** How long run-history records are kept by default (DynamoDB's TTL deletes them after): Step Functions keeps 90 days. */
+export const DEFAULT_HISTORY_RETENTION_DAYS = 90;
+
 /** EventBridge rate expressions take whole minutes: 60, 120, ... seconds. */
 export const isScheduleRate = (seconds: number): boolean => Number.isInteger(seconds) && seconds >= 60 && seconds % 60 === 0;
 

@@ -11,6 +11,7 @@ import {
   isTransientDeclaration,
   pythonSourceOf,
   transientFields,
+  MAX_VERSION_LENGTH,
 } from './declaration';
 import { RegistryValidationError } from './errors';
 import { Compute, HEARTBEAT_BOUNDS, MAX_CONTAINER_TIMEOUT_SECONDS, computeKinds, fargateCpuFor } from './compute';
@@ -72,8 +73,13 @@ const checkSettings = (runner: AnyDeclaration, label: string, issues: string[]) 
       if (typeof value !== 'string' || !allowed.includes(value)) issues.push(`${label}, field ${field}: "${String(value)}" is not one of ${allowed.join(', ')}`);
     }
   };
-  if (isTransientDeclaration(runner)) listed('usesTransientFields', runner.usesTransientFields, transientFields);
-  else {
+  if (isTransientDeclaration(runner)) {
+    listed('usesTransientFields', runner.usesTransientFields, transientFields);
+    const { version } = runner;
+    if (version !== undefined && (typeof version !== 'string' || !/^[A-Za-z0-9._+-]+$/.test(version) || version.length > MAX_VERSION_LENGTH)) {
+      issues.push(`${label}, field version: ${JSON.stringify(version)} must be 1–${MAX_VERSION_LENGTH} letters, digits or . _ + - (every register carries it)`);
+    }
+  } else {
     listed('uses', runner.uses, Object.values(SystemCapability));
     listed('scratchAccess', runner.scratchAccess, Object.values(ScratchAccess));
   }

@@ -39,6 +39,8 @@ export interface Register {
   readonly retryAt?: number;
   /** Incremented by every reset of this register (absent is 0); messages carry the generation they were sent for. */
   readonly generation?: number;
+  /** The task's version the run ran with (lib/domain/declaration.ts `version`); its inputs are in its history record. */
+  readonly version?: string;
 }
 
 export type Registers = Readonly<Record<string, Register | undefined>>;

@@ -29,6 +29,8 @@ export interface Engine {
   readonly containers?: ContainerRuns;
   /** Runs' artifacts (ARTIFACT_LOCATION); absent where none is configured, and then a run's `artifacts` refuse. */
   readonly artifacts?: ArtifactStore;
+  /** Days a run-history record is kept (HISTORY_RETENTION_DAYS). @default DEFAULT_HISTORY_RETENTION_DAYS */
+  readonly historyRetentionDays?: number;
 }
 
 export const transientRunner = (engine: Engine, task: string): TransientTaskRunner | undefined => {

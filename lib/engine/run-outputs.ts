@@ -76,6 +76,8 @@ export interface RunRecorder {
   adopt(results: ReportedResults): Promise<void>;
   /** Writes the run's manifest if artifacts were put since its last save; called before the run settles. */
   flush(): Promise<void>;
+  /** The names of the artifacts this run put so far. */
+  artifactNames(): string[];
 }
 
 /** Where one run is and what it may do with the artifacts (lib/domain/declaration.ts artifactUseOf). */
@@ -181,6 +183,7 @@ export const runRecorder = (engine: Engine, { name, task, token, registers, use 
     async flush() {
       if (!written) await write();
     },
+    artifactNames: () => Object.keys(manifest),
   };
 };
 

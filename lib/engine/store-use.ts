@@ -13,6 +13,7 @@ export type StoreUse = { readonly [C in StoreConcern]?: readonly StoreMethod<C>[
 export const WORKER_STORE_USE: StoreUse = {
   transients: ['get', 'claim', 'settle', 'setBucket'],
   outputs: ['save', 'read'],
+  history: ['record'],
   readiness: ['put', 'delete'],
   counters: ['add'],
 };
@@ -24,6 +25,7 @@ export const WORKER_STORE_USE: StoreUse = {
 export const CONTAINER_RUN_STORE_USE: StoreUse = {
   transients: ['get', 'settle', 'setBucket', 'extendLease'],
   outputs: ['save', 'read'],
+  history: ['record'],
   readiness: ['put', 'delete'],
   counters: ['add'],
 };

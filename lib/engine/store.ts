@@ -7,6 +7,7 @@
 import type { Artifact, ArtifactManifest } from '../domain/artifacts';
 import type { CountBucket, CountDelta } from '../domain/counts';
 import { TaskRunnerError } from '../domain/errors';
+import type { RunInputs } from '../domain/staleness';
 import type { ProcessingStatus, Register, Registers, TaskSpec } from '../domain/workflow';
 import type { Transient } from '../runner';
 
@@ -199,6 +200,48 @@ export interface OutputStore {
   read(name: string, task: string, token: string): Promise<RunOutput | undefined>;
 }
 
+/** Where an attempt ran and logged: its invocation, as Lambda names it, or the local runtime's log file. */
+export interface Invocation {
+  readonly requestId?: string;
+  /** CloudWatch Logs group and stream, or locally the log file (`.blast-local/handlers.log`). */
+  readonly logGroup?: string;
+  readonly logStream?: string;
+}
+
+/** One attempt of a task on a transient (run history): written at its claim, and again whole when it ends. */
+export interface RunRecord {
+  readonly name: string;
+  readonly task: string;
+  /** The run's claim token: its output item and artifacts are under it. */
+  readonly run: string;
+  readonly attempt: number;
+  readonly startedAt: number;
+  readonly endedAt?: number;
+  readonly durationMs?: number;
+  /** "processing" while it runs (or if it died), then the status it came to ("not processed" for a retry). */
+  readonly status: string;
+  readonly error?: string;
+  /** False when its result was not recorded: its claim was lost to a reset, a takeover or a deletion. */
+  readonly recorded?: boolean;
+  readonly version: string;
+  readonly fingerprint: string;
+  /** What the fingerprint is the digest of: the fields it read and the upstream runs it could read. */
+  readonly inputs: RunInputs;
+  readonly invocation?: Invocation;
+  /** The names of the artifacts it put. */
+  readonly artifacts?: readonly string[];
+  /** Epoch seconds after which the store may delete the record (DynamoDB's TTL). */
+  readonly expiresAt: number;
+}
+
+/** Run history: an item per attempt, separate from the transient's item, so the register stays small. */
+export interface HistoryStore {
+  /** Writes (or rewrites) one attempt's record. */
+  record(run: RunRecord): Promise<void>;
+  /** A transient's attempts, of one task or of all, newest first within each task (tasks in name order). */
+  list(name: string, task?: string, limit?: number, cursor?: PageCursor): Promise<Page<RunRecord>>;
+}
+
 export interface DeadLetterStore {
   put(record: DeadLetterRecord): Promise<void>;
   page(task: string, limit: number, cursor?: PageCursor): Promise<Page<DeadLetterRecord>>;
@@ -228,6 +271,7 @@ export interface TaskStore {
   readonly readiness: ReadinessStore;
   readonly locks: LockStore;
   readonly outputs: OutputStore;
+  readonly history: HistoryStore;
   readonly deadLetters: DeadLetterStore;
   readonly counters: CounterStore;
   readonly systemState: SystemStateStore;

@@ -63,6 +63,8 @@ export const Metric = {
   ContainerRunsStarted: 'ContainerRunsStarted',
   /** Heartbeats of container runs that could not extend their lease or their message's visibility (the next one tries again). */
   HeartbeatsMissed: 'HeartbeatsMissed',
+  /** Run-history records that could not be written (the run itself goes on; its register holds its result). */
+  HistoryWritesFailed: 'HistoryWritesFailed',
 } as const;
 export type Metric = (typeof Metric)[keyof typeof Metric];
 

@@ -20,6 +20,8 @@ import type { ContainerRun } from './container-runs';
 import { Compute, containerLeaseMs, containerVisibilitySeconds } from '../domain/compute';
 import { type RunRecorder, reportedResults, runEventOf, runRecorder } from './run-outputs';
 import { afterSettle, announce, randomId, recordBucket } from './transitions';
+import type { Invocation } from './store';
+import { provenanceOf, recordAttempt } from './history';
 
 /** What the worker needs of an SQS record. */
 export interface Delivery {
@@ -78,6 +80,8 @@ export interface WorkerOptions {
   readonly deadline: number;
   /** The invocation's logger; each delivery's lines carry its transient, task, attempt and message id. */
   readonly logger: Logger;
+  /** The invocation (request id, log group and stream), recorded in each attempt's history. */
+  readonly invocation?: Invocation;
 }
 
 /**
@@ -126,6 +130,13 @@ export const processDelivery = async (engine: Engine, delivery: Delivery, option
   };
   const claimed = await engine.store.transients.claim(name, spec, claim, claimedAt);
   if (!claimed.ok) return refusedClaim(engine, delivery, task, generation, claimed.current, log);
+  // The attempt's history record, written whole at the claim (a run that dies leaves it "processing").
+  const provenance = provenanceOf(engine, runner, claimed.record.transient, claimed.record.registers);
+  await recordAttempt(
+    engine,
+    { name, task, run: token, attempt: delivery.receiveCount, startedAt: claimedAt, status: Status.Processing, ...provenance, ...(options.invocation ? { invocation: options.invocation } : {}) },
+    log,
+  );
 
   engine.metrics.add(task, Metric.Claimed);
   engine.metrics.add(task, Metric.ReadyToClaim, Math.max(0, claimedAt - message.readyAt));
@@ -141,7 +152,7 @@ export const processDelivery = async (engine: Engine, delivery: Delivery, option
   }
   const outcome = await run(engine, runner, claimed.record, delivery, token, options.deadline, log).catch(notFinished);
   assertBeforeDeadline(engine, options.deadline, 'the run finished');
-  const ended = await settleRun(engine, { delivery, token, generation, claim, claimedAt, record: claimed.record, outcome }, runner, log);
+  const ended = await settleRun(engine, { delivery, token, generation, claim, claimedAt, record: claimed.record, outcome, ...(options.invocation ? { invocation: options.invocation } : {}) }, runner, log);
   if (ended === 'retrying') throw new RetryLaterError(`attempt ${delivery.receiveCount} failed; retrying in ${outcome.retryIn} s`);
 };
 
@@ -167,6 +178,8 @@ export interface FinishedRun {
   /** The transient as the run last wrote it: the claim's image, or a container run's last heartbeat's. */
   readonly record: TransientRecord;
   readonly outcome: Outcome;
+  /** Where the run ran and logged, for its history. */
+  readonly invocation?: Invocation;
 }
 
 /** How a settle ended: recorded (successors sent), a retry waiting (the message hidden until then), or the claim lost. */
@@ -183,6 +196,8 @@ export const settleRun = async (engine: Engine, finished: FinishedRun, runner: T
   const finishedAt = engine.clock();
   const duration = finishedAt - claimedAt;
   engine.metrics.add(task, Metric.Duration, duration);
+  // Upstream registers do not change under a claim (a reset of one resets this task too, and the claim is lost).
+  const provenance = provenanceOf(engine, runner, finished.record.transient, finished.record.registers);
   const settled: Register = {
     status: outcome.status,
     lastModified: finishedAt,
@@ -193,12 +208,32 @@ export const settleRun = async (engine: Engine, finished: FinishedRun, runner: T
     ...(outcome.error ? { lastError: outcome.error } : {}),
     ...(outcome.retryIn === undefined ? {} : { retryAt: finishedAt + outcome.retryIn * 1000 }),
     generation,
+    version: provenance.version,
   };
   const before = finished.record;
   // A transient's first and last tasks write its new bucket with their result, in one write.
   const to = bucketOfRegisters(engine.workflow, { ...before.registers, [task]: settled });
   const move = outcome.retryIn === undefined && to !== before.bucket ? { from: before.bucket, to, version: before.version } : undefined;
   const result = await engine.store.transients.settle(name, task, token, settled, move);
+  await recordAttempt(
+    engine,
+    {
+      name,
+      task,
+      run: token,
+      attempt: delivery.receiveCount,
+      startedAt: claimedAt,
+      endedAt: finishedAt,
+      durationMs: duration,
+      status: outcome.status,
+      ...(outcome.error ? { error: outcome.error } : {}),
+      ...(result.ok ? {} : { recorded: false }),
+      ...provenance,
+      ...(finished.invocation ? { invocation: finished.invocation } : {}),
+      ...(outcome.artifacts && outcome.artifacts.length > 0 ? { artifacts: outcome.artifacts } : {}),
+    },
+    log,
+  );
   if (!result.ok) {
     engine.metrics.add(task, Metric.StaleCompletions);
     log.warn('result dropped: the claim was lost to a reset, a takeover or a deletion', { status: outcome.status, duration });
@@ -228,6 +263,8 @@ export const settleRun = async (engine: Engine, finished: FinishedRun, runner: T
 export interface Outcome {
   readonly status: string;
   readonly error?: string;
+  /** The names of the artifacts the run put (for its history). */
+  readonly artifacts?: readonly string[];
   /** Set when the run failed and will be retried after this many seconds. */
   readonly retryIn?: number;
 }
@@ -267,10 +304,11 @@ export const run = async (
       : await runner.process(record.transient, context);
     // What the run put is recorded before it settles.
     await recorder.flush();
-    if (isFinalType(statusTypeOf(engine.workflow.catalog, status))) return { status };
+    const artifacts = recorder.artifactNames();
+    if (isFinalType(statusTypeOf(engine.workflow.catalog, status))) return { status, artifacts };
     const reason = `returned "${String(status)}", which is not a success or error status of ${engine.workflow.catalog.statusFile}`;
     logger.error('runner returned an invalid status; recording its failed status', { returned: status, status: runner.failedStatusMessage });
-    return { status: runner.failedStatusMessage, error: reason };
+    return { status: runner.failedStatusMessage, error: reason, artifacts };
   } catch (thrown) {
     // Past the deadline (its save was refused): Lambda would have stopped the run; nothing is recorded. The same
     // for a run whose function could not be called.

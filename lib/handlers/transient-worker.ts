@@ -12,7 +12,11 @@ import { deadlineOf, publishMetrics, toDelivery } from './middleware';
 
 export const transientWorkerHandler = (engine: Engine) => {
   const onRecord = (record: SQSRecord, context: Context) =>
-    handleDelivery(engine, toDelivery(record), { deadline: deadlineOf(context, engine.clock), logger: engine.logger });
+    handleDelivery(engine, toDelivery(record), {
+      deadline: deadlineOf(context, engine.clock),
+      logger: engine.logger,
+      invocation: { requestId: context.awsRequestId, logGroup: context.logGroupName, logStream: context.logStreamName },
+    });
   // A processor per invocation: it holds the batch's results, and the local runtime runs invocations concurrently.
   return middy((event: SQSEvent, context: Context) =>
     processPartialResponse(event, (record: SQSRecord) => onRecord(record, context), new BatchProcessor(EventType.SQS), {

@@ -13,7 +13,8 @@ import { loadCatalog } from '../fixtures/load-catalog';
 import { type AnyRunner, type Transient, isPythonRunner } from '../runner';
 import { ensurePythonEnvironment } from '../python/environment';
 import { readTransientFile, rowErrorLines } from '../fixtures/transient-files';
-import { ProcessingStatus, processingStatus } from '../domain/workflow';
+import { ProcessingStatus, processingStatus, summarise } from '../domain/workflow';
+import type { TransientRecord } from '../engine/store';
 import { renderChaosReport } from './chaos-report';
 import { runUnderChaos } from './chaos-run';
 import { redirectJsonLogs } from './log-sink';
@@ -41,6 +42,11 @@ export interface StartOptions {
   readonly tnsLocal?: boolean;
   /** Run under the fault plan of this seed (`--chaos SEED`), then check the invariants. */
   readonly chaosSeed?: number;
+  /**
+   * `--json`: what is otherwise printed goes to stderr, and stdout gets one JSON document once the transients have
+   * finished (or the run gave up): each transient's progress and processing status.
+   */
+  readonly json?: boolean;
 }
 
 /** The runner `--tns-local` enables and runs at once (then on its schedule). */
@@ -57,9 +63,21 @@ export const chaosPlanFor = (seed: number, stateFile: string): FaultPlanSpec => 
   clockSkewMs: defaultClockSkewMs,
 });
 
-const print = (line = '') => process.stdout.write(`${line}\n`);
+let display: NodeJS.WriteStream = process.stdout;
+const print = (line = '') => display.write(`${line}\n`);
 
 export const startLocal = async (options: StartOptions): Promise<number> => {
+  display = options.json ? process.stderr : process.stdout;
+  // Bound before the handlers' JSON logs are diverted from stdout to the log file, so the document reaches stdout.
+  const writeDocument = process.stdout.write.bind(process.stdout);
+  const summarised = (records: readonly TransientRecord[], finished: boolean, elapsedMs: number) => {
+    if (!options.json) return;
+    const transients = records.map((record) => {
+      const { progress, processingStatus: status } = summarise(workflow, record.registers);
+      return { name: record.transient.name, progress, processingStatus: status };
+    });
+    writeDocument(`${JSON.stringify({ finished, elapsedMs, transients })}\n`);
+  };
   const catalog = loadCatalog(options.fixturesDir);
   catalog.warnings?.forEach((warning) => print(colors.yellow(`! ${warning}`)));
   const workflow = assertValidRegistry(catalog, options.runners);
@@ -150,7 +168,7 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
       print(`ingested ${ingested.created} transients from ${options.transientsFile}${ingested.existing ? ` (${ingested.existing} already known)` : ''}\n`);
     }
 
-    const interactive = process.stdout.isTTY === true;
+    const interactive = display.isTTY === true;
     let drawn = 0;
     let lastPrinted = 0;
     for (;;) {
@@ -159,7 +177,7 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
       const elapsed = Date.now() - started;
       if (interactive) {
         const lines = renderTaskProgress(workflow, records, elapsed);
-        process.stdout.write(`${drawn ? `\x1b[${drawn}A` : ''}${lines.map((line) => `\x1b[2K${line}`).join('\n')}\n`);
+        display.write(`${drawn ? `\x1b[${drawn}A` : ''}${lines.map((line) => `\x1b[2K${line}`).join('\n')}\n`);
         drawn = lines.length;
       } else if (finished || elapsed - lastPrinted >= 2_000) {
         lastPrinted = elapsed;
@@ -168,11 +186,13 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
       if (finished && records.length === names.length) {
         print(`\nall ${records.length} transients finished in ${(elapsed / 1000).toFixed(1)} s\n`);
         renderTransientTable(workflow, records).forEach((line) => print(line));
+        summarised(records, true, elapsed);
         break;
       }
       if (elapsed > options.timeoutSeconds * 1000) {
         print(colors.red(`\ngave up after ${options.timeoutSeconds} s with transients still processing`));
         renderTransientTable(workflow, records).forEach((line) => print(line));
+        summarised(records, false, elapsed);
         return 1;
       }
       await new Promise((resolve) => setTimeout(resolve, 250));

@@ -25,6 +25,8 @@ export const ENV = {
   containerTasks: 'CONTAINER_TASKS',
   /** The run a container was started for (set by its starter, per run: lib/engine/container-runs.ts). */
   containerRun: 'BLAST_CONTAINER_RUN',
+  /** Days each run-history record is kept before DynamoDB's TTL deletes it (set on transient workers). */
+  historyRetentionDays: 'HISTORY_RETENTION_DAYS',
 } as const;
 
 /** Where a container runner's runs start (ECS RunTask's parameters, from the stack). */
@@ -68,6 +70,8 @@ export interface Config {
   readonly runnerFunctions?: Readonly<Record<string, string>>;
   /** Task → where a container runner's runs start. */
   readonly containerTasks?: Readonly<Record<string, ContainerTask>>;
+  /** Days a run-history record is kept. @default DEFAULT_HISTORY_RETENTION_DAYS */
+  readonly historyRetentionDays?: number;
 }
 
 const json = (env: NodeJS.ProcessEnv, name: string, keys = 'task name'): Record<string, string> => {
@@ -97,8 +101,14 @@ export const loadConfig = (env: NodeJS.ProcessEnv): Config => {
   if (!Number.isFinite(retryBaseSeconds) || retryBaseSeconds < 0) {
     throw new ConfigError(`${ENV.retryBaseSeconds} must be a number of seconds, not "${env[ENV.retryBaseSeconds]}"`);
   }
+  const retention = env[ENV.historyRetentionDays];
+  const historyRetentionDays = retention === undefined || retention === '' ? undefined : Number(retention);
+  if (historyRetentionDays !== undefined && (!Number.isInteger(historyRetentionDays) || historyRetentionDays < 1)) {
+    throw new ConfigError(`${ENV.historyRetentionDays} must be a whole number of days (1 or more), not "${retention}"`);
+  }
   return {
     tableName,
+    ...(historyRetentionDays === undefined ? {} : { historyRetentionDays }),
     queueUrls: json(env, ENV.queueUrls),
     deadLetterQueueArns: json(env, ENV.deadLetterQueues),
     deadLetterQueueUrls: json(env, ENV.deadLetterQueueUrls),

@@ -15,6 +15,8 @@ export const AppContext = {
   alarmEmail: 'alarmEmail',
   /** The folder of setup_status.yaml and setup_tasks.yaml, as the CLI's `--fixtures` (default the project's fixtures/). */
   fixtures: 'fixtures',
+  /** Days each run-history record is kept (`cdk deploy -c historyRetentionDays=30`); default 90. */
+  historyRetentionDays: 'historyRetentionDays',
 } as const;
 
 const stringContext = (app: App, key: string): string | undefined => {
@@ -27,10 +29,16 @@ const stringContext = (app: App, key: string): string | undefined => {
 export const addTaskRunners = (app: App, runners: readonly AnyRunner[], props: Partial<TaskRunnersStackProps> = {}): TaskRunnersStack => {
   const alarmEmail = stringContext(app, AppContext.alarmEmail);
   const fixturesDir = stringContext(app, AppContext.fixtures);
+  const retention = stringContext(app, AppContext.historyRetentionDays);
+  const historyRetentionDays = retention === undefined ? undefined : Number(retention);
+  if (historyRetentionDays !== undefined && (!Number.isInteger(historyRetentionDays) || historyRetentionDays < 1)) {
+    throw new ConfigError(`context "${AppContext.historyRetentionDays}" must be a whole number of days (1 or more), not ${JSON.stringify(retention)}`);
+  }
   const stack = new TaskRunnersStack(app, stringContext(app, AppContext.stackName) ?? DEFAULT_STACK, {
     runners,
     ...(alarmEmail ? { alarmEmail } : {}),
     ...(fixturesDir ? { fixturesDir } : {}),
+    ...(historyRetentionDays === undefined ? {} : { historyRetentionDays }),
     ...props,
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -43,6 +43,8 @@ export interface TaskRunnersStackProps extends StackProps {
   readonly alarmEmail?: string;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
+  /** Days each run-history record is kept before the table's TTL deletes it. @default DEFAULT_HISTORY_RETENTION_DAYS (90) */
+  readonly historyRetentionDays?: number;
 }
 
 export class TaskRunnersStack extends Stack {
@@ -58,7 +60,7 @@ export class TaskRunnersStack extends Stack {
   readonly alarmTopic?: Topic;
 
   constructor(scope: Construct, id: string, props: TaskRunnersStackProps) {
-    const { runners: registered, fixturesDir: fixtures, alarmEmail, logRetention, ...stackProps } = props;
+    const { runners: registered, fixturesDir: fixtures, alarmEmail, logRetention, historyRetentionDays, ...stackProps } = props;
     super(scope, id, { description: 'Blast task runners: dispatcher, per-runner queues and Lambda workers over DynamoDB', ...stackProps });
     const fixturesDir = fixtures ?? join(PROJECT_ROOT, 'fixtures');
     // Principle 1: the registry is validated at synth; every problem is named before anything is built.
@@ -96,6 +98,7 @@ export class TaskRunnersStack extends Stack {
           makesReady: tasksAChangeCanMakeReady(this.workflow, runner.taskName),
           ...(containerNetwork ? { containerNetwork } : {}),
           ...(artifacts ? { artifacts } : {}),
+          ...(historyRetentionDays === undefined ? {} : { historyRetentionDays }),
           ...shared,
           ...(alarmAction ? { alarmAction } : {}),
         }),

@@ -26,6 +26,7 @@ SETTINGS = {
     "uses_transient_fields": "usesTransientFields",
     "uses_artifacts": "usesArtifacts",
     "reads_artifacts": "readsArtifacts",
+    "version": "version",
 }
 
 

@@ -79,6 +79,9 @@ class TransientTaskRunner(TaskRunner):
     #: Whether ``_run_process`` reads earlier tasks' artifacts (``artifacts.get/list(task=...)``) or an earlier
     #: task's output too large for an item. Only runners that declare it (or ``uses_artifacts``) may read them.
     reads_artifacts: bool = False
+    #: The task's version, recorded with every run (a result of another version is stale). Left out: the hash of
+    #: the runner's file, read by ``npm run generate``.
+    version: Optional[str] = None
 
     @abstractmethod
     def _prerequisites(self) -> Mapping[str, str]:

@@ -11,7 +11,7 @@ import { CountBucket } from '../../lib/domain/counts';
 import { priorityKey, shardOf } from '../../lib/domain/ordering';
 import { toTaskSpec } from '../../lib/domain/validation';
 import { type Register, freshRegister } from '../../lib/domain/workflow';
-import { COUNTER_SHARDS, type ReadyMarker, STATUS_INDEX_SHARDS, type TaskStore, type TransientRecord } from '../../lib/engine/store';
+import { COUNTER_SHARDS, type ReadyMarker, type RunRecord, STATUS_INDEX_SHARDS, type TaskStore, type TransientRecord } from '../../lib/engine/store';
 import { localClientConfig } from '../../lib/local/services';
 import { dynamoTaskStore } from '../../lib/store/dynamodb';
 import { createTableInput } from '../../lib/store/dynamodb/table';
@@ -252,6 +252,42 @@ describe.each(implementations)('Conformance: the task store %s', (_name, open) =
       expect(await store.outputs.read('sn', 'A', 'm.t1')).toEqual({ data: { v: 1 } });
       expect(await store.outputs.read('sn', 'A', 'm.t2')).toEqual({ spilled: { ...artifact, name: '_output.json' }, artifacts: { 'g.fits': artifact } });
       expect(await store.outputs.read('sn', 'A', 'm.t3')).toBeUndefined();
+    });
+
+    it("keeps every attempt's history record apart, newest first within a task, a task's alone when asked, in pages", async () => {
+      const store = await open();
+      const inputs = { fields: { raDeg: 1, decDeg: 2 }, upstream: { A: { run: 'm.a1', version: '1' } } };
+      const attempt = (task: string, run: string, startedAt: number, extra: Partial<RunRecord> = {}): RunRecord => ({
+        name: 'sn',
+        task,
+        run,
+        attempt: 1,
+        startedAt,
+        status: Status.Processing,
+        version: '1',
+        fingerprint: 'f'.repeat(12),
+        inputs,
+        expiresAt: 2_000_000_000,
+        ...extra,
+      });
+      await store.history.record(attempt('B', 'm.b1', 10));
+      await store.history.record(attempt('B', 'm.b2', 30));
+      await store.history.record(attempt('A', 'm.a1', 5));
+      // Rewritten whole when it ends.
+      const ended = attempt('B', 'm.b1', 10, { endedAt: 20, durationMs: 10, status: 'processed', invocation: { requestId: 'r1', logGroup: '/aws/lambda/b', logStream: 's' }, artifacts: ['x.fits'] });
+      await store.history.record(ended);
+      await store.history.record(attempt('B', 'm.other', 1, { name: 'other' }));
+
+      const ofB = await store.history.list('sn', 'B');
+      const all = await store.history.list('sn');
+      const first = await store.history.list('sn', 'B', 1);
+      const second = await store.history.list('sn', 'B', 1, first.next);
+
+      expect(ofB.items).toEqual([attempt('B', 'm.b2', 30), ended]);
+      expect(all.items.map((run) => run.run).sort()).toEqual(['m.a1', 'm.b1', 'm.b2']);
+      expect(first.items.map((run) => run.run)).toEqual(['m.b2']);
+      expect(second.items.map((run) => run.run)).toEqual(['m.b1']);
+      expect((await store.history.list('sn', 'C')).items).toEqual([]);
     });
 
     it('keeps one dead letter per task and transient, paged by name', async () => {

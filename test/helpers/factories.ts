@@ -41,6 +41,7 @@ type TransientSettings = Pick<
   | 'readsArtifacts'
   | 'compute'
   | 'heartbeatSeconds'
+  | 'version'
 >;
 type SystemSettings = Pick<
   SystemTaskRunner,

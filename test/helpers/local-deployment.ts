@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -94,6 +94,8 @@ const tableProps = z.strictObject({
     .optional(),
   // Backups are AWS's business; nothing to emulate here.
   PointInTimeRecoverySpecification: z.unknown().optional(),
+  // Set on DynamoDB Local as given (which keeps the setting, and deletes nothing by it).
+  TimeToLiveSpecification: z.strictObject({ AttributeName: z.string(), Enabled: z.boolean() }).optional(),
 });
 
 const queueProps = z.strictObject({
@@ -274,6 +276,7 @@ export class LocalDeployment {
             ...(table.GlobalSecondaryIndexes ? { GlobalSecondaryIndexes: table.GlobalSecondaryIndexes } : {}),
           }),
         );
+        if (table.TimeToLiveSpecification) await dynamo.send(new UpdateTimeToLiveCommand({ TableName, TimeToLiveSpecification: table.TimeToLiveSpecification }));
         names.tables.set(logicalId, TableName);
       }
 

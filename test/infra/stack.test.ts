@@ -17,6 +17,7 @@ import { RETENTION_SECONDS, slug } from '../../lib/queue/queue-settings';
 import { isPythonRunner, isTransientRunner } from '../../lib/runner';
 import { deadLetterSettings } from '../../lib/settings/framework-functions';
 import { createTableInput } from '../../lib/store/dynamodb/table';
+import { TTL_ATTRIBUTE } from '../../lib/store/dynamodb';
 import { StackOutput } from '../../lib/stacks/outputs';
 import { TaskName } from '../../lib/generated/fixtures';
 import { ServiceName } from '../../lib/engine/telemetry';
@@ -61,6 +62,13 @@ describe('Stack: the table', () => {
       AttributeDefinitions: Match.arrayEquals(local.AttributeDefinitions.map((definition) => Match.objectEquals(definition))),
       GlobalSecondaryIndexes: local.GlobalSecondaryIndexes.map((index) => Match.objectLike(index)),
     });
+  });
+
+  it('expires run-history records by their TTL attribute, kept the default 90 days by every worker', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', { TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true } });
+    for (const runner of transientRunners) {
+      expect(environmentOf(logicalId(runnerConstruct(runner.taskName).worker.function))?.Variables[ENV.historyRetentionDays], runner.taskName).toBe('90');
+    }
   });
 });
 

@@ -23,6 +23,8 @@ import { shardOf } from '../../lib/domain/ordering';
 import { isTransientRunner } from '../../lib/runner';
 import { readTransientFile } from '../../lib/fixtures/transient-files';
 import { registers } from '../helpers/factories';
+import { currentTasks, inputTasks } from '../../lib/domain/staleness';
+import type { Register, Registers } from '../../lib/domain/workflow';
 import { fakeCloudFormation } from '../helpers/fake-cloudformation';
 import { waitFor } from '../helpers/local-stack';
 
@@ -46,6 +48,8 @@ const workflow = assertValidRegistry(loadCatalog('fixtures'), registry);
 const examples = ['2010H', '2010ag', '2010ai'];
 /** How many tasks one failed task holds back, in the registry's workflow (so a new runner changes no expectation here). */
 const blockedBehind = (task: string, status: string) => blockedTasks(workflow, registers({ [task]: status })).size;
+const current = currentTasks(registry);
+const versionOf = (task: string) => current.get(task)?.version ?? '';
 
 const node = (args: readonly string[], env: Record<string, string> = {}) =>
   spawn(process.execPath, ['--import', 'tsx', 'bin/cli.ts', ...args], { detached: true, env: { ...process.env, NO_COLOR: '1', ...env } });
@@ -204,10 +208,12 @@ describe('CLI: operating the local runtime', () => {
     expect(out[0]).toBe('2010ai · public 2010-03-08T00:00:00.000Z · ra 194.85012 · dec 27.99642 · SN Ia');
     expect(out[1]).toBe('progress 100% · blocked');
     expect(out[2]).toBe(`${blockedBehind('Host match', 'no GHOST match')} tasks blocked behind Host match (no GHOST match)`);
-    expect(out[4]).toMatch(/^ {2}Task +Status +Last modified +Time +Attempt +Note$/);
+    expect(out[4]).toMatch(/^ {2}Task +Status +Last modified +Time +Attempt +Version +Runs +Note$/);
     const rows = out.slice(5);
     expect(rows.map((row) => workflow.order.find((task) => row.startsWith(`  ${task} `)))).toEqual(workflow.order);
-    expect(rows[workflow.order.indexOf('Host match')]).toMatch(/^ {2}Host match +no GHOST match +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ +\d+\.\d\d s +1$/);
+    expect(rows[workflow.order.indexOf('Host match')]).toMatch(
+      new RegExp(`^ {2}Host match +no GHOST match +\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ +\\d+\\.\\d\\d s +1 +${versionOf('Host match')} +1$`),
+    );
     expect(rows[workflow.order.indexOf('Host information')]).toMatch(/^ {2}Host information +not processed +\S+ +blocked by Host match \(no GHOST match\)$/);
 
     expect(completed.code).toBe(0);
@@ -365,6 +371,110 @@ describe('CLI: operating the local runtime', () => {
     expect(badFormat.code).toBe(2);
     expect(oneErrorLine(badFormat)).toMatch(/^✗ option '--format <format>' argument 'svg' is invalid/);
   }, 60_000);
+
+  it('shows what a version change makes stale — the task and exactly the tasks after it that used its result — in status, list --stale and --json', async () => {
+    // Prepare: a transient run to completion, then its Host match register as it would be had Host match run at an
+    // older version (the version is all a register records of where its result came from).
+    await cli(['ingest', transientsFile('stale.json', [like2010H('cli-stale')])]);
+    const [done] = await finished(['cli-stale']);
+    if (!done) throw new Error('cli-stale did not finish');
+    const older: Registers = { 'Host match': { ...(done.registers['Host match'] as Register), version: 'old0' } };
+    expect((await store.transients.replace('cli-stale', done, older, done.bucket)).ok).toBe(true);
+    const expected = workflow.order.filter((task) => task === 'Host match' || inputTasks(workflow, task).includes('Host match'));
+
+    // Act
+    const [status, statusJson, stale, staleJson, notStale] = await Promise.all([
+      cli(['status', 'cli-stale']),
+      cli(['status', 'cli-stale', '--json']),
+      cli(['list', '--stale', 'Host match']),
+      cli(['list', '--stale', 'Host match', '--json']),
+      cli(['list', '--stale', 'Cutout download', '--json']),
+    ]);
+
+    // Assess
+    expect(status.code, status.stderr).toBe(0);
+    const rows = lines(status.stdout).filter((row) => /stale: /.test(row));
+    expect(rows.map((row) => workflow.order.find((task) => row.startsWith(`  ${task} `)))).toEqual(expected);
+    expect(status.stdout).toMatch(new RegExp(`^ {2}Host match +processed .* old0 +1 +stale: version changed from old0 to ${versionOf('Host match')}$`, 'm'));
+    expect(status.stdout).toMatch(/^ {2}Host information +processed .*stale: upstream Host match is stale$/m);
+    const tasks = (JSON.parse(statusJson.stdout) as { tasks: { task: string; stale: boolean; version: string; currentVersion: string; attempts: number }[] }).tasks;
+    expect(tasks.filter((task) => task.stale).map((task) => task.task)).toEqual(expected);
+    expect(tasks.find((task) => task.task === 'Cutout download')).toMatchObject({ stale: false, version: versionOf('Cutout download'), currentVersion: versionOf('Cutout download'), attempts: 1 });
+    expect(stale.stdout).toContain(`cli-stale: version changed from old0 to ${versionOf('Host match')}`);
+    const listed = JSON.parse(staleJson.stdout) as { transients: { name: string; staleReasons: string[] }[] };
+    expect(listed.transients.map((transient) => transient.name)).toEqual(['cli-stale']);
+    expect((JSON.parse(notStale.stdout) as { transients: unknown[] }).transients).toEqual([]);
+  }, 120_000);
+
+  it("keeps every attempt through a reprocess: the old runs are still listed, and an old run's output can be read back", async () => {
+    // Prepare: a transient run to completion
+    await cli(['ingest', transientsFile('history.json', [like2010H('cli-history')])]);
+    await finished(['cli-history']);
+    const before = JSON.parse((await cli(['history', 'cli-history', 'Host match', '--json'])).stdout) as { runs: { run: string; status: string; current: boolean; version: string; log: string }[] };
+    const [first] = before.runs;
+    const firstOutput = JSON.parse((await cli(['history', 'cli-history', 'Host match', '--run', first?.run ?? '', '--json'])).stdout) as { output: { data: unknown } };
+
+    // Act
+    const reprocessed = await cli(['reprocess', 'cli-history', '--wait']);
+    const [after, afterJson, oldRun, all] = await Promise.all([
+      cli(['history', 'cli-history', 'Host match']),
+      cli(['history', 'cli-history', 'Host match', '--json']),
+      cli(['history', 'cli-history', 'Host match', '--run', first?.run ?? '']),
+      cli(['history', 'cli-history', '--json']),
+    ]);
+
+    // Assess
+    expect(reprocessed.code, reprocessed.stderr).toBe(0);
+    expect(before.runs).toHaveLength(1);
+    expect(first).toMatchObject({ status: 'processed', current: true, version: versionOf('Host match') });
+    expect(first?.log).toMatch(/handlers\.log \(request [\w-]+\)$/);
+    expect(firstOutput.output.data).toMatchObject({ separationArcsec: expect.any(Number) });
+    const runs = (JSON.parse(afterJson.stdout) as { runs: { run: string; current: boolean }[] }).runs;
+    expect(runs.map((run) => run.run)).toHaveLength(2);
+    expect(runs[1]).toEqual(expect.objectContaining({ run: first?.run, current: false }));
+    expect(runs[0]?.current).toBe(true);
+    expect(lines(after.stdout)[0]).toBe('cli-history: 2 attempts of Host match, newest first (* the run whose result the register holds)');
+    expect(oldRun.code, oldRun.stderr).toBe(0);
+    expect(oldRun.stdout).toContain('(superseded)');
+    expect(oldRun.stdout).toContain(`output ${JSON.stringify(firstOutput.output.data)}`);
+    const tasks = new Set((JSON.parse(all.stdout) as { runs: { task: string }[] }).runs.map((run) => run.task));
+    expect([...tasks].sort()).toEqual([...workflow.order].sort());
+  }, 180_000);
+
+  it('with --json, every command prints exactly one JSON document on stdout', async () => {
+    // Prepare
+    const file = transientsFile('json.json', [like2010H('cli-json')]);
+
+    // Act: one after the other where one needs what another did
+    const results: [string, Result][] = [];
+    const run = async (...args: string[]) => results.push([args.join(' '), await cli([...args, '--json'])]);
+    await run('validate');
+    await run('target');
+    await run('ingest', file);
+    await finished(['cli-json']);
+    await run('status', 'cli-json');
+    await run('list');
+    await run('list', '--status', 'completed', '--limit', '1');
+    await run('list', '--stale', 'Host match');
+    await run('history', 'cli-json');
+    await run('retrigger', 'cli-json');
+    await run('reprocess', 'cli-json', '--wait');
+    await run('dlq', 'list', 'Host match');
+    await run('dlq', 'redrive', 'Host match');
+    await run('graph');
+    await run('graph', '--transient', 'cli-json');
+
+    // Assess
+    for (const [command, result] of results) {
+      expect(result.code, `${command}: ${result.stderr}`).toBe(0);
+      expect(() => JSON.parse(result.stdout) as unknown, `${command}: ${result.stdout}`).not.toThrow();
+    }
+    const byCommand = new Map(results.map(([command, result]) => [command, JSON.parse(result.stdout) as Record<string, unknown>]));
+    expect(byCommand.get('validate')).toMatchObject({ valid: true, issues: [] });
+    expect(byCommand.get('ingest ' + file)).toMatchObject({ created: 1, rejected: [] });
+    expect(byCommand.get('reprocess cli-json --wait')).toMatchObject({ operation: 'reprocess', processingStatus: 'completed', progress: 100 });
+    expect(byCommand.get('graph --transient cli-json')).toMatchObject({ format: 'mermaid', statuses: { 'Host match': 'processed' } });
+  }, 180_000);
 
   it('exits non-zero with one clear line: unknown transient, unknown runner, bad arguments, runtime not running, no stack', async () => {
     // Prepare: an endpoints file whose ports nothing listens on, and a CloudFormation that knows no stack.

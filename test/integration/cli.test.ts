@@ -1,5 +1,5 @@
 /** The project's CLI as a user runs it: `npm start` end to end, Ctrl-C, and `validate` on good and bad fixtures. */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -234,6 +234,47 @@ describe('CLI: start --keep-running, stopped every way', () => {
       `✗ no local runtime: ${stateFile} is stale (the run that wrote it, process ${endpoints.pid}, is gone); start it with \`npm start -- --keep-running --state-file ${stateFile}\``,
     );
   }, 240_000);
+});
+
+/** Runs the CLI to its end, stdout apart from stderr. */
+const separately = (args: readonly string[]) =>
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/cli.ts', ...args], { env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+
+describe('CLI: --json for start and generate', () => {
+  it('start --json prints what it shows on stderr and one JSON document on stdout: each transient as it finished', async () => {
+    // Prepare: the sample transients, from a file of the test's own
+    const dir = mkdtempSync(join(tmpdir(), 'start-json-'));
+    const file = join(dir, 'samples.yaml');
+    const sample = readFileSync('fixtures/sample_transients.yaml', 'utf8');
+    writeFileSync(file, sample);
+    const names = readTransientFile(file).transients.map((transient) => transient.name);
+
+    // Act
+    const result = await separately(['--state-file', join(dir, 'endpoints.json'), 'start', '--tick', '300', '--transients', file, '--json']);
+
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/all \d+ transients finished/);
+    const document = JSON.parse(result.stdout) as { finished: boolean; transients: { name: string; progress: number; processingStatus: string }[] };
+    expect(document.finished).toBe(true);
+    expect(document.transients.map((transient) => transient.name).sort()).toEqual([...names].sort());
+    expect(document.transients.find((transient) => transient.name === '2010H')).toEqual({ name: '2010H', progress: 100, processingStatus: 'completed' });
+  }, 240_000);
+
+  it('generate --json says what it wrote, and writes exactly what is committed', async () => {
+    const result = await separately(['generate', '--json']);
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ wrote: expect.arrayContaining(['lib/generated/fixtures.ts', 'lib/generated/runner-sources.ts']) });
+    expect(spawnSync('git', ['status', '--porcelain', 'lib/generated', 'docs/workflow.md'], { encoding: 'utf8' }).stdout).toBe('');
+  }, 120_000);
 });
 
 describe('CLI: validate', () => {

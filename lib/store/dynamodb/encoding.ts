@@ -18,10 +18,21 @@ export const KeyPrefix = {
   SystemState: 'SYS#',
 } as const;
 
+/** The sort-key prefix of run-history items; with a task, `RUN#<task>#` selects that task's. */
+export const RUN_PREFIX = 'RUN#';
+
 export const keys = {
   transient: (name: string) => ({ pk: `${KeyPrefix.Transient}${name}`, sk: 'STATE' }),
   /** One item per run that saved: the register's claim token names the output its result goes with. */
   output: (name: string, task: string, token: string) => ({ pk: `${KeyPrefix.Transient}${name}`, sk: `OUT#${task}#${token}` }),
+  /**
+   * One item per attempt (run history), beside the transient's own: sorted by task, then start time, so that a
+   * task's attempts are one Query. Written whole at claim and at settle; it expires at its `ttl`.
+   */
+  run: (name: string, task: string, startedAt: number, token: string) => ({
+    pk: `${KeyPrefix.Transient}${name}`,
+    sk: `${RUN_PREFIX}${task}#${String(startedAt).padStart(15, '0')}#${token}`,
+  }),
   /** Each marker write makes an item of its own (`id`), so deleting the marker one sent never deletes a newer one. */
   marker: (task: string, shard: number, priority: string, id: string) => ({ pk: `${KeyPrefix.Ready}${task}#${shard}`, sk: `${priority}#${id}` }),
   lock: (task: string) => ({ pk: `${KeyPrefix.Lock}${task}`, sk: 'LOCK' }),
@@ -85,6 +96,7 @@ interface StoredRegister {
   dl?: boolean;
   ra?: number;
   g?: number;
+  v?: string;
 }
 
 // Short attribute names keep the item, written on every claim and completion, inside one write unit.
@@ -99,6 +111,7 @@ export const encodeRegister = (register: Register): StoredRegister => ({
   dl: register.deadLettered || undefined,
   ra: register.retryAt,
   g: register.generation || undefined,
+  v: register.version,
 });
 
 const decodeRegister = (stored: StoredRegister): Register => ({
@@ -112,6 +125,7 @@ const decodeRegister = (stored: StoredRegister): Register => ({
   ...(stored.dl ? { deadLettered: true } : {}),
   ...(stored.ra === undefined ? {} : { retryAt: stored.ra }),
   ...(stored.g ? { generation: stored.g } : {}),
+  ...(stored.v === undefined ? {} : { version: stored.v }),
 });
 
 type Item = Record<string, unknown>;

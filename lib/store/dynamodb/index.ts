@@ -9,6 +9,7 @@ import type { StoreUse } from '../../engine/store-use';
 import { type CapacityMeter, Table, type TableAccess } from './access';
 import { counterAccess, dynamoCounters } from './counters';
 import { deadLetterAccess, dynamoDeadLetters } from './dead-letters';
+import { dynamoHistory, historyAccess } from './history';
 import { dynamoLocks, lockAccess } from './locks';
 import { dynamoOutputs, outputAccess } from './outputs';
 import { dynamoReadiness, readinessAccess } from './readiness';
@@ -17,6 +18,7 @@ import { dynamoTransients, transientAccess } from './transients';
 
 export type { CapacityMeter, TableAccess } from './access';
 export { isCounterWrite } from './counters';
+export { TTL_ATTRIBUTE } from './history';
 export { type ItemKind, type ItemScope, type TaskItemKind, decodeTransient, keys, leadingKeys } from './encoding';
 
 /** What each method of the port calls on the table, by concern. */
@@ -25,6 +27,7 @@ export const storeAccess: { readonly [C in StoreConcern]: Readonly<Record<StoreM
   readiness: readinessAccess,
   locks: lockAccess,
   outputs: outputAccess,
+  history: historyAccess,
   deadLetters: deadLetterAccess,
   counters: counterAccess,
   systemState: systemStateAccess,
@@ -45,6 +48,7 @@ export const dynamoTaskStore = (doc: DynamoDBDocumentClient, tableName: string, 
     readiness: dynamoReadiness(table),
     locks: dynamoLocks(table),
     outputs: dynamoOutputs(table),
+    history: dynamoHistory(table),
     deadLetters: dynamoDeadLetters(table),
     counters: dynamoCounters(table),
     systemState: dynamoSystemState(table),

@@ -14,6 +14,7 @@ import {
   type Page,
   type ReadyMarker,
   type RunOutput,
+  type RunRecord,
   STATUS_INDEX_SHARDS,
   type TaskStore,
   type TransientRecord,
@@ -52,6 +53,7 @@ export const memoryTaskStore = (): TaskStore => {
   const markers = new Map<string, Map<string, ReadyMarker>>();
   const locks = new Map<string, { owner: string; until: number }>();
   const outputs = new Map<string, RunOutput>();
+  const history = new Map<string, RunRecord>();
   const deadLetters = new Map<string, Map<string, DeadLetterRecord>>();
   const counters = new Map<number, CounterShard>();
   const systemState = new Map<string, Record<string, unknown>>();
@@ -234,6 +236,21 @@ export const memoryTaskStore = (): TaskStore => {
       async read(name, task, token) {
         const output = outputs.get(JSON.stringify([name, task, token]));
         return output === undefined ? undefined : copy(output);
+      },
+    },
+
+    history: {
+      async record(run) {
+        history.set(`${run.name}\u0000${run.task}#${String(run.startedAt).padStart(15, '0')}#${run.run}`, copy(run));
+      },
+      async list(name, task, limit = 100, cursor) {
+        const prefix = `${name}\u0000${task === undefined ? '' : `${task}#`}`;
+        // Newest first within a task, as DynamoDB's descending Query: keys in reverse order, the cursor the last one given.
+        const entries = [...history].filter(([key]) => key.startsWith(prefix)).sort(([a], [b]) => (a < b ? 1 : a > b ? -1 : 0));
+        const after = cursor === undefined ? entries : entries.filter(([key]) => key < cursor);
+        const taken = after.slice(0, limit);
+        const last = taken.at(-1);
+        return { items: taken.map(([, run]) => copy(run)), ...(after.length > limit && last ? { next: last[0] } : {}) };
       },
     },
 
