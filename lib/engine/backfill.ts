@@ -21,6 +21,7 @@ import {
   parseBackfillState,
 } from '../domain/backfill';
 import { priorityKey } from '../domain/ordering';
+import { MAX_CLOCK_SKEW_MS } from '../domain/time';
 import { ProcessingStatus, downstreamTasks, generationOf, statusOf } from '../domain/workflow';
 import type { Engine } from './engine';
 import { transientRunner } from './engine';
@@ -210,8 +211,8 @@ export interface RunBackfillOptions {
   readonly signal?: AbortSignal;
 }
 
-/** A lease on driving one backfill, renewed every step: a killed driver holds it up for at most this long. */
-export const BACKFILL_LEASE_MS = 15_000;
+/** A lease on driving one backfill, renewed every step: a killed driver holds it up for at most this long (and the clock skew). */
+export const BACKFILL_LEASE_MS = 10_000;
 
 const pause = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -236,9 +237,12 @@ const plusCounts = (counts: BackfillCounts, more: Partial<BackfillCounts>): Back
  * (another process, after a crash) and it continues from what is stored.
  */
 export const runBackfill = async (engine: Engine, id: string, options: RunBackfillOptions): Promise<Backfill> => {
-  const lease = () => ({ until: engine.clock() + BACKFILL_LEASE_MS, expiredBefore: engine.clock() });
-  if (!(await engine.store.locks.acquire(lockOf(id), options.owner, lease()))) {
-    throw new BackfillError(`backfill ${id} is being run by another process; wait for it, or for its lease (${BACKFILL_LEASE_MS / 1000} s) if that process died`);
+  const lease = () => ({ until: engine.clock() + BACKFILL_LEASE_MS, expiredBefore: engine.clock() - MAX_CLOCK_SKEW_MS });
+  // A process killed while driving it holds its lease a little longer: wait that out, then take over.
+  const giveUpAt = engine.clock() + BACKFILL_LEASE_MS + MAX_CLOCK_SKEW_MS + 1000;
+  while (!(await engine.store.locks.acquire(lockOf(id), options.owner, lease()))) {
+    if (engine.clock() > giveUpAt || options.signal?.aborted) throw new BackfillError(`backfill ${id} is being run by another process`);
+    await pause(500, options.signal);
   }
   try {
     for (;;) {
