@@ -92,7 +92,15 @@ const runFresh = async (engine: Engine, transients: readonly Transient[], perSec
 };
 
 export const measureBackfillLatency = async (options: BackfillLatencyOptions): Promise<BackfillLatency> => {
-  const runtime = await LocalRuntime.start({ runners: options.runners, fixturesDir: options.fixturesDir, tickMs: options.tickMs, prefix: options.prefix, endpoints: options.endpoints });
+  const runtime = await LocalRuntime.start({
+    runners: options.runners,
+    fixturesDir: options.fixturesDir,
+    tickMs: options.tickMs,
+    prefix: options.prefix,
+    endpoints: options.endpoints,
+    // The handlers run in this process: their log lines and metrics would fill the benchmark's stdout.
+    environment: { POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' },
+  });
   try {
     const { engine } = runtime;
     runtime.run();

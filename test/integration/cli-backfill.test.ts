@@ -48,6 +48,7 @@ const collect = (child: ChildProcess): Promise<Result> =>
   });
 
 const cli = (args: readonly string[]) => collect(node(args));
+const lines = (text: string) => text.trimEnd().split('\n');
 
 /** A transient at 2010H's position (a catalogued host, so the example workflow completes). */
 const like2010H = (name: string, day: number) => ({ name, ra: 121.6015, dec: 1.03586, public_timestamp: new Date(Date.UTC(2021, 0, day)).toISOString() });
@@ -112,14 +113,24 @@ describe('CLI: backfill', () => {
     for (const record of await store.transients.getMany(selected)) for (const task of tasks) expect(statusOf(record.registers, task), `${record.transient.name} ${task}`).toBe('processed');
   }, 240_000);
 
-  it('cancel stops a backfill: nothing more is reset, and its status says so', async () => {
-    const created = await cli(['backfill', TASK, '--names', ...selected, '--no-wait']);
+  it('cancel stops a backfill: nothing more is reset, and its status says so; list shows every backfill', async () => {
+    const created = await cli(['backfill', TASK, '--names', 'bf-1', 'bf-2', '--no-wait']);
     const id = /backfill (bf-\S+) recorded/.exec(created.stdout)?.[1] as string;
     const cancelled = await cli(['backfill', 'cancel', id]);
     const resumed = await cli(['backfill', 'resume', id]);
+    const listed = await cli(['backfill', 'list']);
 
     expect(created.code, created.stderr).toBe(0);
     expect(cancelled.stdout).toContain('cancelled');
     expect(resumed.stdout).toContain('0 of 0 selected transients reset');
+    expect(listed.stdout).toContain(`${id} cancelled`);
+    expect(lines(listed.stdout)).toHaveLength(2);
+  }, 60_000);
+
+  it('selects by a task status: none failed here, so it finishes at once with nothing reset', async () => {
+    const result = await cli(['backfill', TASK, '--task-status', 'failed']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('recorded (0 transients)');
+    expect(result.stdout).toContain('finished');
   }, 60_000);
 });
