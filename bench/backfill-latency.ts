@@ -116,6 +116,9 @@ export const measureBackfillLatency = async (options: BackfillLatencyOptions): P
     const fresh = (run: string) =>
       syntheticTransients(options.freshTransients).map((transient, index) => ({ ...transient, name: `${run}-${transient.name}`, publicTimestamp: new Date(Date.UTC(2030, 0, 1, 0, 0, index)).toISOString() }));
 
+    // A few first, unmeasured: DynamoDB Local's JIT warms for a while, which would count against whichever run came first.
+    options.progress('backfill latency: warming up');
+    await runFresh(engine, fresh('warm').slice(0, 10), options.freshPerSecond * 2);
     options.progress(`backfill latency: ${options.freshTransients} fresh transients at ${options.freshPerSecond}/s, no backfill`);
     const without = await runFresh(engine, fresh('calm'), options.freshPerSecond);
 
