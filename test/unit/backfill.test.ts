@@ -186,6 +186,42 @@ describe('Backfill', () => {
     expect((await readBackfill(engine, created.id))?.state.counts.reset).toBe(1);
   });
 
+  it('a driver killed between its resets and the write that records them: the next one resets none of them again', async () => {
+    // Prepare: a store whose first write clearing a batch never happens (the process died just before it)
+    const { engine, pump } = build(chain());
+    await ingestTransients(engine, names.map((name) => sampleTransient(name)));
+    await pump();
+    const { backfills } = engine.store;
+    let killed = false;
+    const dying: Engine = {
+      ...engine,
+      store: {
+        ...engine.store,
+        backfills: {
+          ...backfills,
+          save: async (id, state, expected) => {
+            if (!killed && Array.isArray(state.pending) && state.pending.length === 0 && ((await backfills.get(id))?.state.pending as unknown[]).length > 0) {
+              killed = true;
+              throw new Error('killed');
+            }
+            return backfills.save(id, state, expected);
+          },
+        },
+      },
+    };
+    const created = await createBackfill(engine, { task: 'B', selection: { kind: 'all' } });
+    await expect(runBackfill(dying, created.id, { owner: 'first', pollMs: 1 })).rejects.toThrow('killed');
+    await engine.store.locks.release(`backfill#${created.id}`, 'first');
+
+    // Act: another driver continues it
+    const ended = await runWithPump(engine, pump, created.id);
+
+    // Assess: every transient's B and C reset exactly once, all finished
+    expect(killed).toBe(true);
+    expect(await Promise.all(names.map(async (name) => (await generations(engine, name)).B))).toEqual([1, 1, 1, 1]);
+    expect(ended.state.counts).toMatchObject({ selected: 4, reset: 4, done: 4 });
+  });
+
   it('refuses a "stale" selection until task versions exist, saying why', async () => {
     const { engine } = build(chain());
     await expect(createBackfill(engine, { task: 'B', selection: { kind: 'stale' } })).rejects.toThrow(/lib\/domain\/staleness\.ts/);
