@@ -21,6 +21,7 @@ import { keys } from '../lib/store/dynamodb';
 import { bundleHandlers, bundleScript } from './bundle';
 import { runChild } from './child';
 import { measureDispatcherMemory } from './dispatcher-memory';
+import { measureBackfillLatency, renderBackfillLatency } from './backfill-latency';
 import { type WireItem, itemSize } from './item-size';
 import { type LocalLimit, measureLocalLimit } from './local-limit';
 import { registry as noopRegistry } from './noop-registry';
@@ -258,16 +259,49 @@ const runBenchmark = async (mode: 'quick' | 'full'): Promise<Measurements> => {
   }
 };
 
+/** The issue's figure: fresh transients' chaining latency while a backfill runs over 10,000 transients. */
+const BACKFILL_TRANSIENTS = 10_000;
+
+/** Fresh-transient chaining latency with and without a backfill running, on services of its own. */
+const runBackfillLatency = async (backfillTransients: number, freshTransients: number): Promise<string[]> => {
+  progress('starting DynamoDB Local and the SQS emulator for the backfill run');
+  const [dynamodb, sqs] = await startLocalServices();
+  try {
+    const result = await measureBackfillLatency({
+      runners: noopRegistry,
+      fixturesDir: FIXTURES,
+      endpoints: { dynamodb: dynamodb.endpoint, sqs: sqs.endpoint },
+      tickMs: TICK_MS,
+      prefix: `bf${Date.now().toString(36)}`,
+      backfillTransients,
+      freshTransients,
+      freshPerSecond: 1,
+      progress,
+    });
+    return renderBackfillLatency(result);
+  } finally {
+    await Promise.all([dynamodb.stop(), sqs.stop()]);
+  }
+};
+
 const program = new Command()
   .name('bench')
   .description('measure dispatch, chaining, throughput, memory and AWS cost beside their naive baselines')
   .option('--quick', 'the quick run (about three minutes): 10,000 transients for read amplification, fewer workflow runs', false)
   .option('--measurements <file>', 'also write every measurement (each call counted, per operation and item kind) to this JSON file')
-  .action(async (options: { quick: boolean; measurements?: string }) => {
+  .option('--backfill-transients <n>', `transients the backfill runs over while fresh ones' latency is measured (the issue's figure: ${BACKFILL_TRANSIENTS})`, (text) => Number(text), BACKFILL_TRANSIENTS)
+  .option('--fresh-transients <n>', 'fresh transients ingested (one a second) with and without the backfill running', (text) => Number(text), 20)
+  .option('--only-backfill', 'measure only the fresh-transient latency with and without a backfill', false)
+  .action(async (options: { quick: boolean; measurements?: string; backfillTransients: number; freshTransients: number; onlyBackfill: boolean }) => {
+    const backfillLines = await runBackfillLatency(options.backfillTransients, options.freshTransients);
+    if (options.onlyBackfill) {
+      for (const line of backfillLines) process.stdout.write(`${line}\n`);
+      return;
+    }
     const measurements = await runBenchmark(options.quick ? 'quick' : 'full');
     if (options.measurements) writeFileSync(options.measurements, `${JSON.stringify(measurements, null, 2)}\n`);
     const { summary, chained, scheduleOnly } = summarise(measurements);
-    for (const line of renderReport(measurements, summary, chained, scheduleOnly)) process.stdout.write(`${line}\n`);
+    for (const line of [...renderReport(measurements, summary, chained, scheduleOnly), '', ...backfillLines]) process.stdout.write(`${line}\n`);
     process.stdout.write(`${renderJson(summary)}\n`);
     const missed = Object.entries(summary.goalsMet).filter(([, met]) => !met);
     if (missed.length > 0) {

@@ -18,6 +18,9 @@ import { showList, showStatus, unknownTransient } from '../lib/cli/inspect';
 import { type Operator, connect, explainFailure } from '../lib/cli/operator';
 import { resetCommand, waitUntilFinished } from '../lib/cli/reset';
 import { resolveTarget } from '../lib/cli/target';
+import { backfillById, describeBackfill, driveBackfill, progressLine } from '../lib/cli/backfill';
+import { cancelBackfill, createBackfill, listBackfills } from '../lib/engine/backfill';
+import { type Selection, selectionSchema } from '../lib/domain/backfill';
 import { GENERATED_FIXTURES_MODULE, renderFixtureConstants } from '../lib/fixtures/codegen';
 import { TaskRunnerError, coerceError } from '../lib/domain/errors';
 import { type GraphFormat, graphFormats, renderGraph } from '../lib/domain/graph';
@@ -52,6 +55,47 @@ const wholeNumber = (text: string) => {
   const value = Number(text);
   if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(value)) throw new InvalidArgumentError('expected a whole number');
   return value;
+};
+
+const shareOf = (text: string) => {
+  const value = Number(text);
+  if (!(value > 0 && value <= 1)) throw new InvalidArgumentError('expected a fraction above 0 and at most 1, e.g. 0.5');
+  return value;
+};
+
+interface BackfillCliOptions {
+  readonly all?: boolean;
+  readonly names?: string[];
+  readonly from?: string;
+  readonly to?: string;
+  readonly created: boolean;
+  readonly status?: ProcessingStatus;
+  readonly taskStatus?: string;
+  readonly stale?: boolean;
+  readonly share: number;
+  readonly wait: boolean;
+}
+
+/** The one selection the options name (exactly one kind of them). */
+const selectionOf = (task: string, options: BackfillCliOptions): Selection => {
+  const chosen: Selection[] = [
+    ...(options.all ? [{ kind: 'all' as const }] : []),
+    ...(options.names ? [{ kind: 'names' as const, names: [...new Set(options.names)] }] : []),
+    ...(options.from !== undefined || options.to !== undefined
+      ? [{ kind: 'time' as const, field: options.created ? ('created' as const) : ('public' as const), ...(options.from ? { from: isoTime(options.from) } : {}), ...(options.to ? { to: isoTime(options.to) } : {}) }]
+      : []),
+    ...(options.status ? [{ kind: 'processing-status' as const, status: options.status }] : []),
+    ...(options.taskStatus ? [{ kind: 'task-status' as const, task, status: options.taskStatus }] : []),
+    ...(options.stale ? [{ kind: 'stale' as const }] : []),
+  ];
+  if (chosen.length !== 1) throw new CliError('choose one selection: --all, --names, --from/--to, --status, --task-status or --stale');
+  return selectionSchema.parse(chosen[0]);
+};
+
+const isoTime = (text: string) => {
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) throw new CliError(`"${text}" is not a time (e.g. 2024-01-31 or 2024-01-31T12:00:00Z)`);
+  return new Date(at).toISOString();
 };
 
 const program = new Command()
@@ -364,6 +408,63 @@ program
       graph(renderGraph(options.format, engine.workflow, record.registers), Object.fromEntries(engine.workflow.order.map((task) => [task, statusOf(record.registers, task)])));
     });
   });
+
+const backfill = program
+  .command('backfill')
+  .description('reset TASK and every task after it over a selection of transients and run them again, behind fresh work (see docs/backfills.md)')
+  .argument('[task]', 'the task to run again (and everything after it)')
+  .option('--all', 'every transient')
+  .option('--names <names...>', 'these transients')
+  .option('--from <time>', 'transients published (with --created: created here) at or after this ISO time')
+  .option('--to <time>', 'transients published (with --created: created here) before this ISO time')
+  .option('--created', 'with --from/--to: the time the transient was created here, not its public timestamp', false)
+  .addOption(new Option('--status <status>', 'transients with this processing status').choices(processingStatuses))
+  .option('--task-status <status>', "transients whose register of TASK has this status (e.g. \"failed\")")
+  .option('--stale', 'transients whose result of TASK is stale (its version changed, or an input it used did)')
+  .option('--share <fraction>', "the share of each affected runner's concurrency the backfill may take", shareOf, 0.5)
+  .option('--no-wait', 'record the backfill and return its id; `backfill resume ID` runs it')
+  .action((task: string | undefined, options: BackfillCliOptions) => {
+    if (task === undefined) throw new CliError('name the task to backfill, e.g. `backfill "Host match" --all` (or see `backfill --help`)');
+    const selection = selectionOf(task, options);
+    return withOperator(async ({ engine }) => {
+      const created = await createBackfill(engine, { task, selection, share: options.share });
+      print(`backfill ${created.id} recorded (${created.state.total} transients); resume it with: ${cliPrefix()} backfill resume ${created.id}`);
+      if (options.wait) print(await driveBackfill(engine, created, process.stderr));
+    });
+  });
+
+backfill
+  .command('resume')
+  .description('run a backfill on from where it stopped (after a crash or --no-wait); nothing reset already is reset again')
+  .argument('<id>', 'the backfill')
+  .action((id: string) => withOperator(async ({ engine }) => print(await driveBackfill(engine, await backfillById(engine, id), process.stderr))));
+
+backfill
+  .command('cancel')
+  .description('stop a backfill: nothing more is reset (transients reset already run to their end)')
+  .argument('<id>', 'the backfill')
+  .action((id: string) =>
+    withOperator(async ({ engine }) => {
+      await backfillById(engine, id);
+      print(describeBackfill(await cancelBackfill(engine, id), engine.clock()));
+    }),
+  );
+
+backfill
+  .command('status')
+  .description("a backfill's selection, pace, progress (done / waiting / failed, ETA) and, once ended, its summary")
+  .argument('<id>', 'the backfill')
+  .action((id: string) => withOperator(async ({ engine }) => print(describeBackfill(await backfillById(engine, id), engine.clock()))));
+
+backfill
+  .command('list')
+  .description('every backfill with its progress')
+  .action(() =>
+    withOperator(async ({ engine }) => {
+      const all = await listBackfills(engine);
+      print(all.length === 0 ? 'no backfills' : all.map((each) => progressLine(each, engine.clock())));
+    }),
+  );
 
 /** The program, so that a test can parse the commands the docs show; it runs only when this file is the command. */
 export { program };

@@ -1,4 +1,5 @@
 import { type Catalog, Status, StatusType, isFinalType, statusTypeOf } from './catalog';
+import { Lane } from './lanes';
 
 /** Task name → the status it must have (Blast's `_prerequisites()`). */
 export type Prerequisites = Readonly<Record<string, string>>;
@@ -41,6 +42,11 @@ export interface Register {
   readonly generation?: number;
   /** The task's version the run ran with (lib/domain/declaration.ts `version`); its inputs are in its history record. */
   readonly version?: string;
+  /**
+   * Set on a register a backfill reset (lib/engine/backfill.ts): its readiness goes through the backfill lane's
+   * ready markers, never straight to the queue. Absent is live; a claim or any other reset drops it.
+   */
+  readonly lane?: typeof Lane.Backfill;
 }
 
 export type Registers = Readonly<Record<string, Register | undefined>>;
@@ -62,11 +68,15 @@ export const freshRegister = (now: number): Register => ({ status: Status.NotPro
  * A register reset to "not processed" at `now`, dropping any claim (a run still going can then record nothing),
  * one generation on from `previous` (so messages sent before the reset can no longer claim it).
  */
-export const resetRegister = (now: number, previous: Register | undefined): Register => ({
+export const resetRegister = (now: number, previous: Register | undefined, lane: Lane = Lane.Live): Register => ({
   status: Status.NotProcessed,
   lastModified: now,
   generation: (previous?.generation ?? 0) + 1,
+  ...(lane === Lane.Backfill ? { lane } : {}),
 });
+
+/** The lane a register's readiness travels in. */
+export const laneOf = (registers: Registers, task: string): Lane => registers[task]?.lane ?? Lane.Live;
 
 export const ProcessingStatus = {
   Processing: 'processing',
@@ -158,6 +168,16 @@ export const upstreamTasks = (workflow: Workflow, task: string): string[] => {
     }
   };
   visit(task);
+  return workflow.order.filter((each) => found.has(each));
+};
+
+/** `task` and every task after it (its dependents, theirs, and so on), in workflow order: what a backfill of `task` resets. */
+export const downstreamTasks = (workflow: Workflow, task: string): string[] => {
+  const found = new Set([task]);
+  for (const each of workflow.order) {
+    const spec = workflow.specs.get(each);
+    if (spec && dependencyEdges(spec).some((on) => found.has(on))) found.add(each);
+  }
   return workflow.order.filter((each) => found.has(each));
 };
 

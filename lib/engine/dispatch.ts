@@ -1,9 +1,13 @@
 /**
- * The dispatcher: reads one task's ready markers in Blast's priority order (oldest public timestamp
- * first, merged across shards), sends them to the task's queue in batches, and deletes what it sent.
- * It reads only ready work (principle 2) and pages through, so memory stays flat however long the backlog.
+ * The dispatcher: reads one task's ready markers by lane (live before backfill, lib/domain/lanes.ts) and then in
+ * Blast's priority order (oldest public timestamp first, merged across shards), sends them to the task's queue in
+ * batches, and deletes what it sent. It sends every live marker, but no more backfill markers per run than the
+ * runner's concurrency, so backfill work never fills the queue ahead of fresh work; a backfill marker that has
+ * waited BACKFILL_AGING_MS counts as live. It reads only ready work (principle 2) and pages through, so memory
+ * stays flat however long the backlog.
  */
 import { ConfigError } from '../domain/errors';
+import { Lane, laneRank } from '../domain/lanes';
 import { MAX_CLOCK_SKEW_MS } from '../domain/time';
 import type { PageCursor, ReadyMarker } from './store';
 import { Metric } from './telemetry';
@@ -18,11 +22,15 @@ export interface DispatchOptions {
   readonly pageSize?: number;
   /** Markers sent per round (SendMessageBatch calls of ten run in parallel). */
   readonly roundSize?: number;
+  /** Backfill-lane markers sent per run at most. @default the runner's maxConcurrency */
+  readonly backfillPerRun?: number;
 }
 
 export interface DispatchResult {
   readonly task: string;
   readonly dispatched: number;
+  /** Of those, backfill-lane markers (aged ones included). */
+  readonly backfill: number;
   /** Ready-index items read (read amplification = itemsRead / dispatched). */
   readonly itemsRead: number;
   /** The lock was held by an overlapping run, which does the work instead. */
@@ -74,7 +82,7 @@ export const dispatchReady = async (engine: Engine, task: string, options: Dispa
   );
   itemsRead += probes.reduce((sum, page) => sum + page.items.length, 0);
   if (probes.every((page) => page.items.length === 0)) {
-    return { task, dispatched: 0, itemsRead, skipped: false, truncated: false };
+    return { task, dispatched: 0, backfill: 0, itemsRead, skipped: false, truncated: false };
   }
 
   const lease = () => {
@@ -84,10 +92,12 @@ export const dispatchReady = async (engine: Engine, task: string, options: Dispa
   let renewAt = engine.clock() + DISPATCH_LEASE_MS / 2;
   if (!(await engine.store.locks.acquire(task, options.owner, lease()))) {
     engine.logger.info('another dispatcher run holds the lock; leaving the work to it', { task });
-    return { task, dispatched: 0, itemsRead, skipped: true, truncated: false };
+    return { task, dispatched: 0, backfill: 0, itemsRead, skipped: true, truncated: false };
   }
   const cursors: ShardCursor[] = Array.from({ length: runner.readyShards }, (_, shard) => ({ shard, buffer: [], exhausted: false }));
   let dispatched = 0;
+  let backfill = 0;
+  const backfillPerRun = options.backfillPerRun ?? runner.maxConcurrency;
   let truncated = false;
   try {
     for (;;) {
@@ -114,37 +124,44 @@ export const dispatchReady = async (engine: Engine, task: string, options: Dispa
             cursor.exhausted = page.next === undefined;
           }),
       );
-      const round = takeOldest(cursors, roundSize);
+      const now = engine.clock();
+      const round = takeOldest(cursors, roundSize, (marker) => laneRank(marker.lane, marker.readyAt, now), backfillPerRun - backfill);
       if (round.length === 0) break;
       dispatched += await sendMarkers(engine, task, round);
+      backfill += round.filter((marker) => marker.lane === Lane.Backfill).length;
     }
   } finally {
     await engine.store.locks.release(task, options.owner);
   }
   engine.metrics.add(task, Metric.Dispatched, dispatched);
   engine.metrics.add(task, Metric.ReadyRead, itemsRead);
-  return { task, dispatched, itemsRead, skipped: false, truncated };
+  return { task, dispatched, backfill, itemsRead, skipped: false, truncated };
 };
 
 /**
- * Takes up to `count` markers in priority order across the shards' buffers. It stops when a buffer runs
- * dry while its shard has more pages, since the next page may hold older markers than the other shards'.
+ * Takes up to `count` markers across the shards' buffers, by rank (live, or aged backfill, before backfill) and
+ * then in priority order, and at most `backfillRoom` of rank 1. It stops when a buffer runs dry while its shard
+ * has more pages, since the next page may hold markers that go before the other shards', and when the next
+ * marker is backfill work with no room left (the rest waits for the next run).
  */
-const takeOldest = (cursors: ShardCursor[], count: number): ReadyMarker[] => {
+const takeOldest = (cursors: ShardCursor[], count: number, rank: (marker: ReadyMarker) => 0 | 1, backfillRoom: number): ReadyMarker[] => {
   const taken: ReadyMarker[] = [];
+  let room = backfillRoom;
   while (taken.length < count) {
-    let oldest: { cursor: ShardCursor; head: ReadyMarker } | undefined;
+    let first: { cursor: ShardCursor; head: ReadyMarker; rank: 0 | 1 } | undefined;
     for (const cursor of cursors) {
       const head = cursor.buffer[0];
       if (!head) {
         if (!cursor.exhausted) return taken;
         continue;
       }
-      if (!oldest || head.priority < oldest.head.priority) oldest = { cursor, head };
+      const headRank = rank(head);
+      if (!first || headRank < first.rank || (headRank === first.rank && head.priority < first.head.priority)) first = { cursor, head, rank: headRank };
     }
-    if (!oldest) break;
-    oldest.cursor.buffer.shift();
-    taken.push(oldest.head);
+    if (!first || (first.rank === 1 && room <= 0)) break;
+    if (first.rank === 1) room--;
+    first.cursor.buffer.shift();
+    taken.push(first.head);
   }
   return taken;
 };

@@ -6,6 +6,7 @@
  */
 import { Status, StatusType, statusTypeOf } from '../domain/catalog';
 import { PoisonMessageError } from '../domain/errors';
+import { Lane } from '../domain/lanes';
 import { type TaskMessage, parseTaskMessage } from '../domain/messages';
 import { MAX_CLOCK_SKEW_MS, RETRY_RETURN_GRACE_MS, STALE_RUN_MS, visibilityTimeoutSeconds } from '../domain/time';
 import {
@@ -63,6 +64,7 @@ const resetTransient = async (
   engine: Engine,
   name: string,
   select: (record: TransientRecord, now: number) => ResetTask[],
+  lane: Lane = Lane.Live,
 ): Promise<ResetResult | undefined> => {
   const { workflow } = engine;
   let plan: ResetTask[] = [];
@@ -73,7 +75,7 @@ const resetTransient = async (
     (record) => {
       now = engine.clock();
       plan = select(record, now);
-      return plan.length > 0 ? Object.fromEntries(plan.map(({ task }) => [task, resetRegister(now, record.registers[task])])) : undefined;
+      return plan.length > 0 ? Object.fromEntries(plan.map(({ task }) => [task, resetRegister(now, record.registers[task], lane)])) : undefined;
     },
     { ready: (_, after) => unheldReadyTasks(workflow, after) },
   );
@@ -196,6 +198,14 @@ export const recoverStalledTransients = async (engine: Engine): Promise<{ checke
  */
 export const reprocess = (engine: Engine, name: string): Promise<ResetResult | undefined> =>
   resetTransient(engine, name, (record) => engine.workflow.order.map((task) => ({ task, from: statusOf(record.registers, task) })));
+
+/**
+ * A backfill's reset (lib/engine/backfill.ts): `tasks` back to "not processed" in the backfill lane, so that what
+ * they make ready waits in the ready index for the dispatcher, behind live work. Runs in flight lose their claim,
+ * as for a reprocess.
+ */
+export const resetForBackfill = (engine: Engine, name: string, tasks: readonly string[]): Promise<ResetResult | undefined> =>
+  resetTransient(engine, name, (record) => tasks.map((task) => ({ task, from: statusOf(record.registers, task) })), Lane.Backfill);
 
 export interface ListOptions {
   /** The processing statuses to list; all of them when empty. */

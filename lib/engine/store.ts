@@ -10,6 +10,7 @@ import { TaskRunnerError } from '../domain/errors';
 import type { RunInputs } from '../domain/staleness';
 import type { ProcessingStatus, Register, Registers, TaskSpec } from '../domain/workflow';
 import type { Transient } from '../runner';
+import type { Lane } from '../domain/lanes';
 
 /** Partitions of the processing-status index (`list --status`, the recount), so no status value is one hot key. */
 export const STATUS_INDEX_SHARDS = 8;
@@ -51,6 +52,20 @@ export interface ReadyMarker {
   readonly generation: number;
   /** Unique to the write that made the marker: deleting the marker one sent never deletes a newer one. */
   readonly id: string;
+  /** The lane of the work (lib/domain/lanes.ts); absent is live. */
+  readonly lane?: typeof Lane.Backfill;
+}
+
+/**
+ * A backfill as stored (lib/engine/backfill.ts): what it selects, how far it got, and what it counted. `revision`
+ * increments with every write, so that two writers (the driving process and a `backfill cancel`) never lose each
+ * other's change.
+ */
+export interface BackfillRecord {
+  readonly id: string;
+  readonly revision: number;
+  /** The backfill's own state, validated by the engine (lib/domain/backfill.ts). */
+  readonly state: Record<string, unknown>;
 }
 
 export interface DeadLetterRecord {
@@ -172,7 +187,20 @@ export interface ReadinessStore {
   put(markers: readonly ReadyMarker[]): Promise<void>;
   /** Deletes exactly these markers (each is unique to the write that made it). */
   delete(markers: readonly ReadyMarker[]): Promise<void>;
+  /** One page of a task's shard: the live lane's markers first, then the backfill lane's, each in priority order. */
   page(task: string, shard: number, limit: number, cursor?: PageCursor): Promise<Page<ReadyMarker>>;
+}
+
+/** Backfills, one record each (a handful at a time: one partition holds them all). */
+export interface BackfillStore {
+  get(id: string): Promise<BackfillRecord | undefined>;
+  /**
+   * Writes the backfill at revision `expected + 1`, only if it is still at `expected` (`undefined`: only if it does
+   * not exist yet). Returns the record written, or undefined when another write got there first.
+   */
+  save(id: string, state: Record<string, unknown>, expected: number | undefined): Promise<BackfillRecord | undefined>;
+  /** Every backfill, by id. */
+  list(): Promise<BackfillRecord[]>;
 }
 
 /** Leases on a task's dispatching or a system runner's run. */
@@ -275,6 +303,7 @@ export interface TaskStore {
   readonly deadLetters: DeadLetterStore;
   readonly counters: CounterStore;
   readonly systemState: SystemStateStore;
+  readonly backfills: BackfillStore;
 }
 
 /** The concerns of the port, each a group of methods. */

@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { type CountBucket, type CountDelta, addMove, bucketOfRegisters, nonZero } from '../domain/counts';
 import { coerceError } from '../domain/errors';
-import { type Registers, generationOf, newlyReady } from '../domain/workflow';
+import { Lane } from '../domain/lanes';
+import { type Registers, generationOf, laneOf, newlyReady } from '../domain/workflow';
 import type { Transient } from '../runner';
 import { priorityKey, shardOf } from '../domain/ordering';
 import { COUNTER_SHARDS, type ReadyMarker, type TransientRecord } from './store';
@@ -25,6 +26,7 @@ export const markerFor = (
   task: string,
   readyAt: number,
   generation: number,
+  lane: Lane = Lane.Live,
 ): ReadyMarker => ({
   task,
   shard: shardOf(transient.name, transientRunner(engine, task)?.readyShards ?? 1),
@@ -33,26 +35,30 @@ export const markerFor = (
   readyAt,
   generation,
   id: randomId(4),
+  ...(lane === Lane.Backfill ? { lane } : {}),
 });
 
-/** The ready markers of `tasks` (those a transient runner works on), as the registers stand. */
+/** The ready markers of `tasks` (those a transient runner works on), as the registers stand (their generation and lane). */
 export const markersFor = (engine: Engine, record: Pick<TransientRecord, 'transient' | 'registers'>, tasks: readonly string[], readyAt: number): ReadyMarker[] =>
-  tasks.filter((task) => transientRunner(engine, task)).map((task) => markerFor(engine, record.transient, task, readyAt, generationOf(record.registers, task)));
+  tasks
+    .filter((task) => transientRunner(engine, task))
+    .map((task) => markerFor(engine, record.transient, task, readyAt, generationOf(record.registers, task), laneOf(record.registers, task)));
 
 /** The tasks whose runner is enabled and whose queue this function may send to: the ones it can send at once. */
 const sendable = (engine: Engine, task: string) => transientRunner(engine, task)?.initiallyEnabled === true && engine.queues.has(task);
 
 /**
  * Sends each ready task to its runner's queue. Whatever cannot be sent now (a disabled runner, a queue this
- * function may not send to, a failed send) becomes a ready marker for the dispatcher instead. A worker calls
- * this before its message is deleted, so a crash on the way leaves the message, whose redelivery sends again.
+ * function may not send to, a failed send) becomes a ready marker for the dispatcher instead, and so does
+ * backfill work (a register a backfill reset): the dispatcher sends it after live work. A worker calls this
+ * before its message is deleted, so a crash on the way leaves the message, whose redelivery sends again.
  */
 export const announce = async (engine: Engine, record: Pick<TransientRecord, 'transient' | 'registers'>, tasks: readonly string[], readyAt: number): Promise<void> => {
   const unsent: string[] = [];
   await Promise.all(
     tasks.map(async (task) => {
       if (!transientRunner(engine, task)) return;
-      if (!sendable(engine, task)) {
+      if (!sendable(engine, task) || laneOf(record.registers, task) === Lane.Backfill) {
         unsent.push(task);
         return;
       }
@@ -85,14 +91,15 @@ export interface SendOutcome {
 
 /**
  * The fast path after a write that recorded its ready markers itself: sends what can be sent now and deletes
- * exactly those markers; the rest stay for the dispatcher. Says which were sent and which sends failed.
+ * exactly those markers; the rest stay for the dispatcher (backfill-lane markers always do: the dispatcher
+ * sends them after live work). Says which were sent and which sends failed.
  */
 export const sendRecorded = async (engine: Engine, markers: readonly ReadyMarker[]): Promise<SendOutcome> => {
   const sent: ReadyMarker[] = [];
   const unsent: UnsentTask[] = [];
   await Promise.all(
     markers
-      .filter((marker) => sendable(engine, marker.task))
+      .filter((marker) => sendable(engine, marker.task) && marker.lane !== Lane.Backfill)
       .map(async (marker) => {
         try {
           const failed = await engine.queues.send(marker.task, [{ transient: marker.name, task: marker.task, readyAt: marker.readyAt, g: marker.generation }]);

@@ -8,6 +8,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { documentClient } from '../../lib/bootstrap/create-engine';
 import { Status } from '../../lib/domain/catalog';
 import { CountBucket } from '../../lib/domain/counts';
+import { Lane } from '../../lib/domain/lanes';
 import { priorityKey, shardOf } from '../../lib/domain/ordering';
 import { toTaskSpec } from '../../lib/domain/validation';
 import { type Register, freshRegister } from '../../lib/domain/workflow';
@@ -227,6 +228,53 @@ describe.each(implementations)('Conformance: the task store %s', (_name, open) =
       await store.readiness.put([again]);
       await store.readiness.delete([markers[2] as ReadyMarker]);
       expect((await store.readiness.page('B', 0, 10)).items.map((item) => item.id)).toEqual(['written-again', 'id-a', 'id-c']);
+    });
+
+    it("pages the live lane's markers before the backfill lane's, each oldest first, keeping the lane; deletes exactly those given", async () => {
+      const store = await open();
+      const at = (day: number, name: string) => `2020-01-0${day}T00:00:00.000Z#${name}`;
+      const markers = [
+        marker('old-backfill', 'B', { priority: at(1, 'old-backfill'), lane: Lane.Backfill }),
+        marker('new-live', 'B', { priority: at(4, 'new-live') }),
+        marker('mid-backfill', 'B', { priority: at(2, 'mid-backfill'), lane: Lane.Backfill }),
+        marker('old-live', 'B', { priority: at(3, 'old-live') }),
+      ];
+      await store.readiness.put(markers);
+      const first = await store.readiness.page('B', 0, 3);
+      const second = first.next ? await store.readiness.page('B', 0, 3, first.next) : { items: [] };
+
+      expect([...first.items, ...second.items]).toEqual([markers[3], markers[1], markers[0], markers[2]]);
+      await store.readiness.delete([markers[0] as ReadyMarker]);
+      expect((await store.readiness.page('B', 0, 10)).items.map((item) => item.name)).toEqual(['old-live', 'new-live', 'mid-backfill']);
+    });
+
+    it("keeps a register's backfill lane through a replace, and a write without it drops it", async () => {
+      const { store, record } = await withTransient();
+      const reset = { A: { status: Status.NotProcessed, lastModified: 9, generation: 1, lane: Lane.Backfill } };
+      const written = await store.transients.replace('sn', record, reset, CountBucket.Waiting);
+      expect((await store.transients.get('sn'))?.registers.A).toEqual(reset.A);
+      if (!written.ok) throw new Error('the replace was refused');
+      await store.transients.replace('sn', written.record, { A: { status: Status.NotProcessed, lastModified: 10, generation: 2 } }, CountBucket.Waiting);
+      expect((await store.transients.get('sn'))?.registers.A).toEqual({ status: Status.NotProcessed, lastModified: 10, generation: 2 });
+    });
+  });
+
+  describe('backfills', () => {
+    it('creates a backfill once, writes it only at the revision read, and lists them by id', async () => {
+      const store = await open();
+      const created = await store.backfills.save('bf-2', { cursor: 'a' }, undefined);
+      const again = await store.backfills.save('bf-2', { cursor: 'other' }, undefined);
+      const moved = await store.backfills.save('bf-2', { cursor: 'b' }, 1);
+      const stale = await store.backfills.save('bf-2', { cursor: 'c' }, 1);
+      await store.backfills.save('bf-1', { cursor: 'x' }, undefined);
+
+      expect(created).toEqual({ id: 'bf-2', revision: 1, state: { cursor: 'a' } });
+      expect(again).toBeUndefined();
+      expect(moved).toEqual({ id: 'bf-2', revision: 2, state: { cursor: 'b' } });
+      expect(stale).toBeUndefined();
+      expect(await store.backfills.get('bf-2')).toEqual(moved);
+      expect(await store.backfills.get('bf-3')).toBeUndefined();
+      expect((await store.backfills.list()).map((record) => [record.id, record.revision])).toEqual([['bf-1', 1], ['bf-2', 2]]);
     });
   });
 

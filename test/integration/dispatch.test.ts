@@ -78,6 +78,6 @@ describe('Function: dispatchReady', () => {
 
     const result = await dispatchReady(engine, 'B', { owner: 'test', deadline: Date.now() + 30_000 });
 
-    expect(result).toEqual({ task: 'B', dispatched: 0, itemsRead: 0, skipped: false, truncated: false });
+    expect(result).toEqual({ task: 'B', dispatched: 0, backfill: 0, itemsRead: 0, skipped: false, truncated: false });
   });
 });

@@ -3,6 +3,7 @@
  * item kind lives in the one table (lib/store/dynamodb/table.ts), told apart by its partition key's prefix.
  */
 import { CountBucket, statusOfBucket } from '../../domain/counts';
+import { Lane } from '../../domain/lanes';
 import { priorityKey, shardOf, timestampOfPriority } from '../../domain/ordering';
 import { type ProcessingStatus, type Register, type Registers, processingStatuses } from '../../domain/workflow';
 import { type ReadyMarker, STATUS_INDEX_SHARDS, type TransientRecord } from '../../engine/store';
@@ -16,10 +17,13 @@ export const KeyPrefix = {
   DeadLetter: 'DEAD#',
   Counters: 'COUNTS#',
   SystemState: 'SYS#',
+  Backfill: 'BACKFILL',
 } as const;
 
 /** The sort-key prefix of run-history items; with a task, `RUN#<task>#` selects that task's. */
 export const RUN_PREFIX = 'RUN#';
+/** Starts the sort key of a backfill-lane marker: it sorts after every live one (priority keys start with a year). */
+const BACKFILL_MARKER = '~';
 
 export const keys = {
   transient: (name: string) => ({ pk: `${KeyPrefix.Transient}${name}`, sk: 'STATE' }),
@@ -34,15 +38,20 @@ export const keys = {
     sk: `${RUN_PREFIX}${task}#${String(startedAt).padStart(15, '0')}#${token}`,
   }),
   /** Each marker write makes an item of its own (`id`), so deleting the marker one sent never deletes a newer one. */
-  marker: (task: string, shard: number, priority: string, id: string) => ({ pk: `${KeyPrefix.Ready}${task}#${shard}`, sk: `${priority}#${id}` }),
+  marker: (task: string, shard: number, priority: string, id: string, lane?: Lane) => ({
+    pk: `${KeyPrefix.Ready}${task}#${shard}`,
+    sk: `${lane === Lane.Backfill ? BACKFILL_MARKER : ''}${priority}#${id}`,
+  }),
   lock: (task: string) => ({ pk: `${KeyPrefix.Lock}${task}`, sk: 'LOCK' }),
   deadLetter: (task: string, name: string) => ({ pk: `${KeyPrefix.DeadLetter}${task}`, sk: name }),
   counters: (shard: number) => ({ pk: `${KeyPrefix.Counters}${shard}`, sk: 'COUNTS' }),
   systemState: (task: string) => ({ pk: `${KeyPrefix.SystemState}${task}`, sk: 'STATE' }),
+  /** Every backfill in one partition: there are a handful at a time, and `backfill list` reads them in one query. */
+  backfill: (id: string) => ({ pk: KeyPrefix.Backfill, sk: id }),
 };
 
 /** The kinds of item, told apart by their partition key; `status` is the processing-status index's key. */
-export type ItemKind = 'transient' | 'ready' | 'lock' | 'deadLetter' | 'counters' | 'systemState' | 'status';
+export type ItemKind = 'transient' | 'ready' | 'lock' | 'deadLetter' | 'counters' | 'systemState' | 'status' | 'backfill';
 /** The kinds whose items belong to one task each. */
 export type TaskItemKind = 'ready' | 'lock' | 'deadLetter' | 'systemState';
 /** The tasks whose items of each kind a function may reach (the stack derives them from the graph). */
@@ -60,6 +69,8 @@ export const leadingKeys = (kind: ItemKind, scope: ItemScope): string[] => {
       return [`${KeyPrefix.Transient}*`];
     case 'counters':
       return [`${KeyPrefix.Counters}*`];
+    case 'backfill':
+      return [KeyPrefix.Backfill];
     case 'status':
       return processingStatuses.map((status) => `${status}#*`);
     case 'ready':
@@ -97,6 +108,8 @@ interface StoredRegister {
   ra?: number;
   g?: number;
   v?: string;
+  /** Set (1) on a register a backfill reset: its readiness goes through the backfill lane. */
+  b?: 1;
 }
 
 // Short attribute names keep the item, written on every claim and completion, inside one write unit.
@@ -112,6 +125,7 @@ export const encodeRegister = (register: Register): StoredRegister => ({
   ra: register.retryAt,
   g: register.generation || undefined,
   v: register.version,
+  b: register.lane === Lane.Backfill ? 1 : undefined,
 });
 
 const decodeRegister = (stored: StoredRegister): Register => ({
@@ -126,6 +140,7 @@ const decodeRegister = (stored: StoredRegister): Register => ({
   ...(stored.ra === undefined ? {} : { retryAt: stored.ra }),
   ...(stored.g ? { generation: stored.g } : {}),
   ...(stored.v === undefined ? {} : { version: stored.v }),
+  ...(stored.b ? { lane: Lane.Backfill } : {}),
 });
 
 type Item = Record<string, unknown>;
@@ -179,18 +194,21 @@ export const encodeTransient = (transient: Transient, registers: Registers, buck
 });
 
 export const encodeMarker = (marker: ReadyMarker): Item => ({
-  ...keys.marker(marker.task, marker.shard, marker.priority, marker.id),
+  ...keys.marker(marker.task, marker.shard, marker.priority, marker.id, marker.lane),
   name: marker.name,
   at: marker.readyAt,
   ...(marker.generation ? { g: marker.generation } : {}),
 });
 
 export const decodeMarker = (task: string, shard: number, item: Item): ReadyMarker => {
-  const sk = item.sk as string;
+  const stored = item.sk as string;
+  const backfill = stored.startsWith(BACKFILL_MARKER);
+  const sk = backfill ? stored.slice(BACKFILL_MARKER.length) : stored;
   const cut = sk.lastIndexOf('#');
   return {
     task,
     shard,
+    ...(backfill ? { lane: Lane.Backfill } : {}),
     priority: sk.slice(0, cut),
     id: sk.slice(cut + 1),
     name: item.name as string,

@@ -7,6 +7,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { StoreConcern, StoreMethod, TaskStore } from '../../engine/store';
 import type { StoreUse } from '../../engine/store-use';
 import { type CapacityMeter, Table, type TableAccess } from './access';
+import { backfillAccess, dynamoBackfills } from './backfills';
 import { counterAccess, dynamoCounters } from './counters';
 import { deadLetterAccess, dynamoDeadLetters } from './dead-letters';
 import { dynamoHistory, historyAccess } from './history';
@@ -31,6 +32,7 @@ export const storeAccess: { readonly [C in StoreConcern]: Readonly<Record<StoreM
   deadLetters: deadLetterAccess,
   counters: counterAccess,
   systemState: systemStateAccess,
+  backfills: backfillAccess,
 };
 
 /** The table actions a function calling these methods of the port needs, and on which items: each once, in a stable order. */
@@ -52,5 +54,6 @@ export const dynamoTaskStore = (doc: DynamoDBDocumentClient, tableName: string, 
     deadLetters: dynamoDeadLetters(table),
     counters: dynamoCounters(table),
     systemState: dynamoSystemState(table),
+    backfills: dynamoBackfills(table),
   };
 };

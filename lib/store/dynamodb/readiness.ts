@@ -19,7 +19,7 @@ export const dynamoReadiness = (table: Table): ReadinessStore => ({
   },
 
   async delete(markers) {
-    await table.batchWrite('deleteMarkers', markers.map((marker) => ({ DeleteRequest: { Key: keys.marker(marker.task, marker.shard, marker.priority, marker.id) } })));
+    await table.batchWrite('deleteMarkers', markers.map((marker) => ({ DeleteRequest: { Key: keys.marker(marker.task, marker.shard, marker.priority, marker.id, marker.lane) } })));
   },
 
   async page(task, shard, limit, cursor) {

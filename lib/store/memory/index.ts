@@ -7,7 +7,9 @@ import { Status } from '../../domain/catalog';
 import { type CountBucket, countBuckets, statusOfBucket } from '../../domain/counts';
 import { priorityKey, shardOf } from '../../domain/ordering';
 import { type Register, type Registers, messageOfClaim, statusOf } from '../../domain/workflow';
+import { Lane } from '../../domain/lanes';
 import {
+  type BackfillRecord,
   COUNTER_SHARDS,
   type CounterShard,
   type DeadLetterRecord,
@@ -57,8 +59,10 @@ export const memoryTaskStore = (): TaskStore => {
   const deadLetters = new Map<string, Map<string, DeadLetterRecord>>();
   const counters = new Map<number, CounterShard>();
   const systemState = new Map<string, Record<string, unknown>>();
+  const backfills = new Map<string, BackfillRecord>();
 
-  const markerKey = (marker: ReadyMarker) => `${marker.priority}#${marker.id}`;
+  // The backfill lane's markers sort after the live lane's, as in the DynamoDB adapter's sort key.
+  const markerKey = (marker: ReadyMarker) => `${marker.lane === Lane.Backfill ? '~' : ''}${marker.priority}#${marker.id}`;
   const shardOfMarkers = (task: string, shard: number) => {
     const key = `${task}#${shard}`;
     let found = markers.get(key);
@@ -299,6 +303,22 @@ export const memoryTaskStore = (): TaskStore => {
       },
       async write(task, state) {
         systemState.set(task, copy(state));
+      },
+    },
+
+    backfills: {
+      async get(id) {
+        const record = backfills.get(id);
+        return record === undefined ? undefined : copy(record);
+      },
+      async save(id, state, expected) {
+        if (backfills.get(id)?.revision !== expected) return undefined;
+        const record = { id, revision: (expected ?? 0) + 1, state: copy(state) };
+        backfills.set(id, record);
+        return copy(record);
+      },
+      async list() {
+        return [...backfills.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map(copy);
       },
     },
   };
