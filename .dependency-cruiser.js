@@ -7,6 +7,7 @@
  *   engine                 lib/engine: the protocol, and the ports it declares (store.ts, queues.ts, system.ts)
  *   adapters               lib/store, queue, scratch, secrets, fixtures, python, container: implement the engine's ports; each on its own
  *   handlers, bootstrap    lib/handlers (factories over an engine), lib/bootstrap (config → clients → engine)
+ *   web API                lib/web: the web view's API over an engine and the page's bundler, beside lib/handlers
  *   runners                runners/: user code and its science; the runner API and the domain, nothing of the engine
  *   entry points           functions/: the four Lambda handlers, imported by nothing but tests and the benchmark
  *   constructs → stacks    lib/constructs, lib/stacks: read the registry (passed in), the settings, the ports' declarations
@@ -28,6 +29,7 @@ const layer = {
   adapters: '^lib/(store|queue|scratch|secrets|fixtures|python|container)/',
   bootstrap: '^lib/bootstrap/',
   handlers: '^lib/handlers/',
+  web: '^lib/web/',
   runners: '^runners/',
   registry: '^runners/registry\\.ts$',
   entries: '^functions/',
@@ -108,6 +110,12 @@ export default {
       'A handler factory (lib/handlers) works on the engine it is given: no adapter, no bootstrap, nothing of the local runtime.',
     ),
     onlyDown(
+      'web-api-takes-an-engine',
+      layer.web,
+      [layer.web, domain, runnerApi, settings, engine],
+      'The web view\'s API (lib/web) works on the engine it is given, as a handler does: no adapter, no bootstrap, nothing of the local runtime.',
+    ),
+    onlyDown(
       'bootstrap-wires-adapters',
       bootstrap,
       [bootstrap, domain, runnerApi, settings, engine, adapters],
@@ -122,8 +130,8 @@ export default {
     onlyDown(
       'entry-points-wire-handlers',
       layer.entries,
-      [bootstrap, handlers, settings, engine, registry],
-      'A Lambda entry (functions/) builds its handler: bootstrap, handlers, settings, the engine\'s names and the registry.',
+      [bootstrap, handlers, layer.web, settings, engine, registry],
+      'A Lambda entry (functions/) builds its handler: bootstrap, handlers (and the web API), settings, the engine\'s names and the registry.',
     ),
     onlyDown(
       'constructs-read-declarations',
@@ -147,11 +155,11 @@ export default {
       ...onlyDown(
         'local-runtime-beside-the-stack',
         layer.local,
-        [layer.local, domain, runnerApi, settings, terminal, engine, adapters, bootstrap, handlers, runners],
+        [layer.local, domain, runnerApi, settings, terminal, engine, adapters, bootstrap, handlers, layer.web, runners],
         'The local runtime runs the handlers as Lambda would, with chaos around them; it imports no CLI, construct or stack (it mirrors the stack through lib/settings).',
       ),
       // The local runtime is one of chaos's three users.
-      to: { path: PROJECT, pathNot: [layer.local, domain, runnerApi, settings, terminal, engine, adapters, bootstrap, handlers, runners, layer.chaos, ...ownRules] },
+      to: { path: PROJECT, pathNot: [layer.local, domain, runnerApi, settings, terminal, engine, adapters, bootstrap, handlers, layer.web, runners, layer.chaos, ...ownRules] },
     },
     onlyDown(
       'cli-beside-the-stack',

@@ -31,6 +31,7 @@ import { pythonRunnerFrom } from '../runners/python-runner';
 import { loadCatalog } from '../lib/fixtures/load-catalog';
 import { DEFAULT_STATE_FILE, startLocal } from '../lib/local/start';
 import { readTransientFile } from '../lib/fixtures/transient-files';
+import { OPENAPI_DOC, renderOpenApi } from '../lib/web/openapi';
 
 /** How the hints in the output spell a command (with the target options given), so they can be pasted back. */
 const cliPrefix = () => {
@@ -132,7 +133,7 @@ program
 program
   .command('generate')
   .description(
-    `write ${GENERATED_FIXTURES_MODULE} (the fixtures' statuses and tasks as constants), ${GENERATED_PYTHON_MODULE} (what the Python runners declare) and the workflow diagram in ${WORKFLOW_DOC}`,
+    `write ${GENERATED_FIXTURES_MODULE} (the fixtures' statuses and tasks as constants), ${GENERATED_PYTHON_MODULE} (what the Python runners declare), the workflow diagram in ${WORKFLOW_DOC} and ${OPENAPI_DOC}`,
   )
   .action(() => {
     const catalog = loadCatalog(globals().fixtures);
@@ -148,6 +149,8 @@ program
     if (updated === undefined) throw new CliError(`${WORKFLOW_DOC} has no workflow-graph block to update`);
     if (updated !== page) writeFileSync(WORKFLOW_DOC, updated);
     console.log(`${updated === page ? 'kept' : 'wrote'} the workflow diagram in ${WORKFLOW_DOC}`);
+    writeFileSync(OPENAPI_DOC, renderOpenApi());
+    console.log(`wrote ${OPENAPI_DOC} (the web view's API, from its zod schemas)`);
   });
 
 program
