@@ -14,6 +14,7 @@
  *   chaos                  lib/chaos: fault injection around the engine, imported only by the local runtime, tests, bench
  *   local runtime, CLI     lib/local, lib/cli: beside the stack, never under it; the CLI reads the stack's output names
  *                          (lib/stacks/outputs.ts) and the local runtime's state; the local runtime imports no CLI
+ *   web page               web/: the browser's code; the API's schemas and contract (types) and the pure domain only
  *   bin, bench, test       the top: only tests import bin/ (the docs test checks the commands shown against
  *                          bin/cli.ts's program), only tests import test/
  *
@@ -42,9 +43,10 @@ const layer = {
   bin: '^bin/',
   bench: '^bench/',
   test: '^test/',
+  page: '^web/',
 };
 
-const PROJECT = '^(lib|functions|runners|bin|bench|test)/';
+const PROJECT = '^(lib|functions|runners|bin|bench|test|web)/';
 /** Reported by their own rules below, so that one bad import gives one error. */
 const ownRules = [layer.chaos, layer.entries, layer.bin, layer.test];
 
@@ -167,6 +169,12 @@ export default {
       [layer.cli, layer.local, layer.stackOutputs, domain, runnerApi, settings, terminal, engine, adapters, bootstrap],
       'The CLI acts on the local runtime or a deployment: it may read the stack\'s output names (lib/stacks/outputs.ts), never the CDK stack or its constructs.',
     ),
+    onlyDown(
+      'page-runs-in-the-browser',
+      layer.page,
+      [layer.page, domain, '^lib/web/(schemas|contract)\\.ts$'],
+      'The web page (web/) runs in a browser: it imports the API\'s schemas and contract (for their types) and the pure domain, nothing that needs Node or AWS.',
+    ),
     {
       name: 'chaos-only-in-local-runtime-tests-bench',
       comment: 'Fault injection is imported only by the local runtime, the tests and the benchmark; production code (handlers, functions, engine, constructs, stacks) never imports it.',
@@ -205,7 +213,7 @@ export default {
     enhancedResolveOptions: {
       exportsFields: ['exports'],
       conditionNames: ['import', 'require', 'node', 'default', 'types'],
-      extensions: ['.ts', '.js', '.json'],
+      extensions: ['.ts', '.tsx', '.js', '.json'],
     },
   },
 };
