@@ -6,7 +6,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { measureFirstLoad, renderFirstLoads } from '../../bench/web-first-load';
 import { StatusType, statusTypeOf } from '../../lib/domain/catalog';
 import { statusPalette } from '../../lib/domain/graph';
 import { ProcessingStatus, blockedTasks, generationOf, processingStatus, statusOf } from '../../lib/domain/workflow';
@@ -16,7 +17,7 @@ import { StatusMessage, TaskName } from '../../lib/generated/fixtures';
 import type { LocalRuntime } from '../../lib/local/runtime';
 import { type LocalWebView, startLocalWebView } from '../../lib/local/web-view';
 import { registry } from '../../runners/registry';
-import { type Browser, launchBrowser, rgbOf } from '../helpers/browser';
+import { type Browser, launchBrowser, rgbOf } from '../../bench/browser';
 import { startTestRuntime, waitFor } from '../helpers/local-stack';
 
 const IMAGES = 'docs/images';
@@ -158,4 +159,13 @@ describe('Browser: the web view on the local runtime', () => {
     await page.getByTestId('no-dead-letters').waitFor({ timeout: 10_000 });
     expect((await runtime.engine.store.deadLetters.page(task, 10)).items).toEqual([]);
   }, 60_000);
+});
+
+describe('Bench: the first load `npm run bench:web` measures', () => {
+  it('opens the grid of the sample transients in a fresh browser profile and times it', async () => {
+    const load = await measureFirstLoad(samples.length, 1, { dynamodb: inject('dynamodbEndpoint'), sqs: inject('sqsEndpoint') });
+    expect(load).toMatchObject({ transients: samples.length, rowsShown: samples.length, nextPageMs: [] });
+    expect(load.firstLoadMs).toHaveLength(1);
+    expect(renderFirstLoads([load]).join('\n')).toMatch(/\| 46 \| \d+ ms \| — \| \d+ ms \| 46 \| 1 \|/);
+  }, 120_000);
 });

@@ -1,4 +1,4 @@
-/** Headless Chromium from Debian's package, driven by playwright-core, with a fresh profile each time. */
+/** Headless Chromium from Debian's package, driven by playwright-core, with a fresh profile each time (the browser tests and `npm run bench:web`). */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
