@@ -23,7 +23,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const PAGE_ROWS = 50;
 const INGEST_BATCH = 500;
 /** Reads of the page's first three API calls before measuring. */
-const WARM_UP_CALLS = 5;
+const WARM_UP_CALLS = 30;
 
 export interface FirstLoad {
   readonly transients: number;
