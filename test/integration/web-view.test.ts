@@ -9,7 +9,6 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { measureFirstLoad, renderFirstLoads } from '../../bench/web-first-load';
 import { StatusType, statusTypeOf } from '../../lib/domain/catalog';
-import { statusPalette } from '../../lib/domain/graph';
 import { ProcessingStatus, blockedTasks, generationOf, processingStatus, statusOf } from '../../lib/domain/workflow';
 import { ingestTransients } from '../../lib/engine/ingest';
 import { readTransientFile } from '../../lib/fixtures/transient-files';
@@ -18,6 +17,7 @@ import type { LocalRuntime } from '../../lib/local/runtime';
 import { type LocalWebView, startLocalWebView } from '../../lib/local/web-view';
 import { registry } from '../../runners/registry';
 import { type Browser, launchBrowser, rgbOf } from '../../bench/browser';
+import { squareColour } from '../../web/src/format';
 import { startTestRuntime, waitFor } from '../helpers/local-stack';
 
 const IMAGES = 'docs/images';
@@ -71,6 +71,7 @@ describe('Browser: the web view on the local runtime', () => {
     const records = (await allFinished()) || [];
     const { workflow } = runtime.engine;
     await page.goto(web.url);
+    await page.locator('[data-testid=grid] tr[data-name]').nth(samples.length - 1).waitFor();
     await expect.poll(() => squares(StatusType.Warning), { timeout: 10_000 }).toBe(0);
 
     // Act
@@ -90,7 +91,7 @@ describe('Browser: the web view on the local runtime', () => {
       return workflow.order.map((task) => {
         const status = statusOf(record.registers, task);
         const type = blocked.has(task) ? 'blocked' : (statusTypeOf(workflow.catalog, status) ?? StatusType.Blank);
-        return { name: record.transient.name, task, type, status, background: rgbOf(statusPalette[type].fill) };
+        return { name: record.transient.name, task, type, status, background: rgbOf(squareColour(type === 'blocked' ? { type: StatusType.Blank, blocked: true } : { type })) };
       });
     });
     expect(new Set(shown.map((cell) => cell.name))).toEqual(new Set(samples.map((transient) => transient.name)));

@@ -17,6 +17,17 @@ export const formatSeconds = (seconds: number | undefined) => (seconds === undef
 /** The colours of a status: its type's, or the blocked ones (lib/domain/graph.ts, as the CLI's diagrams). */
 export const coloursOf = (cell: Pick<Cell, 'type' | 'blocked'>) => statusPalette[cell.blocked ? 'blocked' : cell.type];
 
+/**
+ * A grid square's fill: the type's strong colour (its stroke), so a page of squares reads at a glance as Airflow's
+ * grid does; "not processed" stays light, and blocked is the blocked grey.
+ */
+export const squareColour = (cell: Pick<Cell, 'type' | 'blocked'>) => {
+  const colours = coloursOf(cell);
+  return !cell.blocked && cell.type === 'blank' ? colours.fill : colours.stroke;
+};
+
+export const squareStyle = (cell: Pick<Cell, 'type' | 'blocked'>) => ({ background: squareColour(cell), borderColor: coloursOf(cell).stroke });
+
 export const toneStyle = (cell: Pick<Cell, 'type' | 'blocked'>) => {
   const colours = coloursOf(cell);
   return { background: colours.fill, borderColor: colours.stroke, color: colours.text };

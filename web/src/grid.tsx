@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import type { TransientsBody, WorkflowBody } from '../../lib/web/schemas';
 import { api, segment } from './api';
-import { toneStyle } from './format';
+import { squareStyle } from './format';
 import { usePoll } from './hooks';
 import { loadWorkflow } from './workflow';
 
@@ -136,7 +136,7 @@ const GridTable = ({ workflow, page }: { workflow: WorkflowBody; page: Transient
                     data-task={workflow.tasks[index]?.name}
                     data-type={cell.blocked ? 'blocked' : cell.type}
                     data-status={cell.status}
-                    style={toneStyle(cell)}
+                    style={squareStyle(cell)}
                     title={`${row.name} · ${workflow.tasks[index]?.name}: ${cell.status}${cell.blocked ? ' (blocked)' : ''}`}
                   />
                 </td>
@@ -153,11 +153,11 @@ export const Legend = () => (
   <p class="legend">
     {(['success', 'warning', 'error', 'blank'] as const).map((type) => (
       <span>
-        <i class="square" style={toneStyle({ type })} /> {type === 'warning' ? 'warning · processing' : type === 'blank' ? 'not processed' : type}
+        <i class="square" style={squareStyle({ type })} /> {type === 'warning' ? 'warning · processing' : type === 'blank' ? 'not processed' : type}
       </span>
     ))}
     <span>
-      <i class="square" style={toneStyle({ type: 'blank', blocked: true })} /> blocked
+      <i class="square" style={squareStyle({ type: 'blank', blocked: true })} /> blocked
     </span>
   </p>
 );
