@@ -7,12 +7,14 @@
  *   engine                 lib/engine: the protocol, and the ports it declares (store.ts, queues.ts, system.ts)
  *   adapters               lib/store, queue, scratch, secrets, fixtures, python, container: implement the engine's ports; each on its own
  *   handlers, bootstrap    lib/handlers (factories over an engine), lib/bootstrap (config → clients → engine)
+ *   web API                lib/web: the web view's API over an engine and the page's bundler, beside lib/handlers
  *   runners                runners/: user code and its science; the runner API and the domain, nothing of the engine
  *   entry points           functions/: the four Lambda handlers, imported by nothing but tests and the benchmark
  *   constructs → stacks    lib/constructs, lib/stacks: read the registry (passed in), the settings, the ports' declarations
  *   chaos                  lib/chaos: fault injection around the engine, imported only by the local runtime, tests, bench
  *   local runtime, CLI     lib/local, lib/cli: beside the stack, never under it; the CLI reads the stack's output names
  *                          (lib/stacks/outputs.ts) and the local runtime's state; the local runtime imports no CLI
+ *   web page               web/: the browser's code; the API's schemas and contract (types) and the pure domain only
  *   bin, bench, test       the top: only tests import bin/ (the docs test checks the commands shown against
  *                          bin/cli.ts's program), only tests import test/
  *
@@ -28,6 +30,7 @@ const layer = {
   adapters: '^lib/(store|queue|scratch|secrets|fixtures|python|container)/',
   bootstrap: '^lib/bootstrap/',
   handlers: '^lib/handlers/',
+  web: '^lib/web/',
   runners: '^runners/',
   registry: '^runners/registry\\.ts$',
   entries: '^functions/',
@@ -40,9 +43,10 @@ const layer = {
   bin: '^bin/',
   bench: '^bench/',
   test: '^test/',
+  page: '^web/',
 };
 
-const PROJECT = '^(lib|functions|runners|bin|bench|test)/';
+const PROJECT = '^(lib|functions|runners|bin|bench|test|web)/';
 /** Reported by their own rules below, so that one bad import gives one error. */
 const ownRules = [layer.chaos, layer.entries, layer.bin, layer.test];
 
@@ -108,6 +112,12 @@ export default {
       'A handler factory (lib/handlers) works on the engine it is given: no adapter, no bootstrap, nothing of the local runtime.',
     ),
     onlyDown(
+      'web-api-takes-an-engine',
+      layer.web,
+      [layer.web, domain, runnerApi, settings, engine],
+      'The web view\'s API (lib/web) works on the engine it is given, as a handler does: no adapter, no bootstrap, nothing of the local runtime.',
+    ),
+    onlyDown(
       'bootstrap-wires-adapters',
       bootstrap,
       [bootstrap, domain, runnerApi, settings, engine, adapters],
@@ -122,8 +132,8 @@ export default {
     onlyDown(
       'entry-points-wire-handlers',
       layer.entries,
-      [bootstrap, handlers, settings, engine, registry],
-      'A Lambda entry (functions/) builds its handler: bootstrap, handlers, settings, the engine\'s names and the registry.',
+      [bootstrap, handlers, layer.web, settings, engine, registry],
+      'A Lambda entry (functions/) builds its handler: bootstrap, handlers (and the web API), settings, the engine\'s names and the registry.',
     ),
     onlyDown(
       'constructs-read-declarations',
@@ -147,17 +157,23 @@ export default {
       ...onlyDown(
         'local-runtime-beside-the-stack',
         layer.local,
-        [layer.local, domain, runnerApi, settings, terminal, engine, adapters, bootstrap, handlers, runners],
+        [layer.local, domain, runnerApi, settings, terminal, engine, adapters, bootstrap, handlers, layer.web, runners],
         'The local runtime runs the handlers as Lambda would, with chaos around them; it imports no CLI, construct or stack (it mirrors the stack through lib/settings).',
       ),
       // The local runtime is one of chaos's three users.
-      to: { path: PROJECT, pathNot: [layer.local, domain, runnerApi, settings, terminal, engine, adapters, bootstrap, handlers, runners, layer.chaos, ...ownRules] },
+      to: { path: PROJECT, pathNot: [layer.local, domain, runnerApi, settings, terminal, engine, adapters, bootstrap, handlers, layer.web, runners, layer.chaos, ...ownRules] },
     },
     onlyDown(
       'cli-beside-the-stack',
       layer.cli,
       [layer.cli, layer.local, layer.stackOutputs, domain, runnerApi, settings, terminal, engine, adapters, bootstrap],
       'The CLI acts on the local runtime or a deployment: it may read the stack\'s output names (lib/stacks/outputs.ts), never the CDK stack or its constructs.',
+    ),
+    onlyDown(
+      'page-runs-in-the-browser',
+      layer.page,
+      [layer.page, domain, '^lib/web/(schemas|contract)\\.ts$'],
+      'The web page (web/) runs in a browser: it imports the API\'s schemas and contract (for their types) and the pure domain, nothing that needs Node or AWS.',
     ),
     {
       name: 'chaos-only-in-local-runtime-tests-bench',
@@ -197,7 +213,7 @@ export default {
     enhancedResolveOptions: {
       exportsFields: ['exports'],
       conditionNames: ['import', 'require', 'node', 'default', 'types'],
-      extensions: ['.ts', '.js', '.json'],
+      extensions: ['.ts', '.tsx', '.js', '.json'],
     },
   },
 };

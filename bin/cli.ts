@@ -37,6 +37,7 @@ import { GENERATED_RUNNER_SOURCES_MODULE, readRunnerSources, renderRunnerSources
 import { loadCatalog } from '../lib/fixtures/load-catalog';
 import { DEFAULT_STATE_FILE, startLocal } from '../lib/local/start';
 import { readTransientFile } from '../lib/fixtures/transient-files';
+import { OPENAPI_DOC, renderOpenApi } from '../lib/web/openapi';
 
 /** How the hints in the output spell a command (with the target options given), so they can be pasted back. */
 const cliPrefix = () => {
@@ -188,7 +189,7 @@ program
 program
   .command('generate')
   .description(
-    `write ${GENERATED_FIXTURES_MODULE} (the fixtures' statuses and tasks as constants), ${GENERATED_PYTHON_MODULE} (what the Python runners declare) and the workflow diagram in ${WORKFLOW_DOC}`,
+    `write ${GENERATED_FIXTURES_MODULE} (the fixtures' statuses and tasks as constants), ${GENERATED_PYTHON_MODULE} (what the Python runners declare), the workflow diagram in ${WORKFLOW_DOC} and ${OPENAPI_DOC}`,
   )
   .action(async () => {
     const said: string[] = [];
@@ -208,7 +209,9 @@ program
     if (updated === undefined) throw new CliError(`${WORKFLOW_DOC} has no workflow-graph block to update`);
     if (updated !== page) writeFileSync(WORKFLOW_DOC, updated);
     said.push(`${updated === page ? 'kept' : 'wrote'} the workflow diagram in ${WORKFLOW_DOC}`);
-    emit(said, { wrote: [GENERATED_FIXTURES_MODULE, GENERATED_PYTHON_MODULE, GENERATED_RUNNER_SOURCES_MODULE, ...(updated === page ? [] : [WORKFLOW_DOC])], said });
+    writeFileSync(OPENAPI_DOC, renderOpenApi());
+    said.push(`wrote ${OPENAPI_DOC} (the web view's API, from its zod schemas)`);
+    emit(said, { wrote: [GENERATED_FIXTURES_MODULE, GENERATED_PYTHON_MODULE, GENERATED_RUNNER_SOURCES_MODULE, ...(updated === page ? [] : [WORKFLOW_DOC]), OPENAPI_DOC], said });
   });
 
 program

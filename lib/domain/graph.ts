@@ -75,8 +75,8 @@ const nodeStates = (workflow: Workflow, registers: Registers): Map<string, NodeS
   );
 };
 
-/** Fill, stroke and text colours per status type (GitHub's light palette). */
-const palette: Record<NodeState['type'], { fill: string; stroke: string; text: string }> = {
+/** Fill, stroke and text colours per status type (GitHub's light palette): the diagrams' and the web view's. */
+export const statusPalette: Record<StatusType | 'blocked', { fill: string; stroke: string; text: string }> = {
   [StatusType.Success]: { fill: '#dafbe1', stroke: '#1a7f37', text: '#0f5323' },
   [StatusType.Error]: { fill: '#ffebe9', stroke: '#cf222e', text: '#82071e' },
   [StatusType.Warning]: { fill: '#fff8c5', stroke: '#9a6700', text: '#4d2d00' },
@@ -117,7 +117,7 @@ export const renderMermaid = (workflow: Workflow, registers?: Registers): string
   if (states) {
     const used = [...new Set([...states.values()].map((state) => state.type))];
     for (const type of used) {
-      const colours = palette[type];
+      const colours = statusPalette[type];
       lines.push(`  classDef ${type} fill:${colours.fill},stroke:${colours.stroke},color:${colours.text}`);
       const members = graph.nodes.filter((task) => states.get(task)?.type === type).map(id);
       lines.push(`  class ${members.join(',')} ${type}`);
@@ -132,7 +132,7 @@ const dotText = (text: string) => `"${dotEscape(text)}"`;
 export const renderDot = (workflow: Workflow, registers?: Registers): string => {
   const graph = workflowGraph(workflow);
   const states = registers ? nodeStates(workflow, registers) : undefined;
-  const blank = palette[StatusType.Blank];
+  const blank = statusPalette[StatusType.Blank];
   const lines = [
     'digraph workflow {',
     '  rankdir=LR;',
@@ -144,7 +144,7 @@ export const renderDot = (workflow: Workflow, registers?: Registers): string => 
       lines.push(`  ${dotText(task)};`);
       continue;
     }
-    const colours = palette[state.type];
+    const colours = statusPalette[state.type];
     // \n in a DOT string is a line break.
     const label = `"${dotEscape(task)}\\n${dotEscape(state.status)}${state.type === 'blocked' ? ' · blocked' : ''}"`;
     lines.push(`  ${dotText(task)} [label=${label}, fillcolor="${colours.fill}", color="${colours.stroke}", fontcolor="${colours.text}"];`);

@@ -20,6 +20,7 @@ import { runUnderChaos } from './chaos-run';
 import { redirectJsonLogs } from './log-sink';
 import { renderTaskProgress, renderTransientTable } from './progress';
 import { LocalRuntime } from './runtime';
+import { type LocalWebView, startLocalWebView } from './web-view';
 import { TnsStandIn, loadTnsObjects, localTnsCredentials } from './tns-stand-in';
 import { type JavaRuntime, LocalServiceError, findJava } from './services';
 import { colors } from '../terminal/colors';
@@ -109,13 +110,17 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
   const restoreStdout = redirectJsonLogs(options.logFile);
   let runtime: LocalRuntime | undefined;
   let tns: TnsStandIn | undefined;
+  let web: LocalWebView | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () =>
-    // The runtime first: a scheduled TNS run in flight finishes before its stand-in goes away.
-    (stopping ??= (runtime?.stop() ?? Promise.resolve()).then(() => tns?.stop()).finally(() => {
-      restoreStdout();
-      rmSync(options.stateFile, { force: true });
-    }));
+    // The web view, then the runtime: a scheduled TNS run in flight finishes before its stand-in goes away.
+    (stopping ??= (web?.stop() ?? Promise.resolve())
+      .then(() => runtime?.stop())
+      .then(() => tns?.stop())
+      .finally(() => {
+        restoreStdout();
+        rmSync(options.stateFile, { force: true });
+      }));
   // Ctrl-C and a process manager's SIGTERM stop the run the same way; a second one stops it at once (the
   // services' processes stop themselves when this one is gone, see services.ts).
   let signalled = false;
@@ -153,6 +158,8 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
     print(`DynamoDB Local ${info.dynamodbEndpoint} · SQS emulator ${info.sqsEndpoint} · table ${info.tableName}`);
     print(`schedules: one 60 s period lasts ${options.tickMs} ms here · handler logs and metrics: ${options.logFile}`);
     runtime.run();
+    web = await startLocalWebView(runtime);
+    print(`web view ${colors.bold(web.url)} · the grid fills in as the pipeline runs`);
     if (chaos) return await startUnderChaos(runtime, chaos, transients, options);
     const started = Date.now();
     let names = transients.map((transient) => transient.name);
@@ -204,6 +211,7 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
       // The endpoints themselves were printed above; printing the file (JSON) here would land in the log file.
       const stateOption = options.stateFile === DEFAULT_STATE_FILE ? '' : ` --state-file ${options.stateFile}`;
       print(`\nstill running (--keep-running): the CLI finds it through ${options.stateFile}, e.g. \`npm run cli --${stateOption} status ${names[0] ?? 'NAME'}\``);
+      print(`web view: ${web.url}`);
       print('Ctrl-C stops it.');
       await new Promise<never>(() => undefined);
     }

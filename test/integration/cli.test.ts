@@ -105,6 +105,11 @@ describe('CLI: start', () => {
     expect(await portOpen(endpoints.dynamodbEndpoint)).toBe(true);
     expect(await portOpen(endpoints.sqsEndpoint)).toBe(true);
     expect(run.output()).toMatch(/still running \(--keep-running\)/);
+    // The web view stays up with it, its page and its API on one loopback port.
+    const web = /web view: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(run.output())?.[1] ?? '';
+    expect(web, run.output()).not.toBe('');
+    expect((await fetch(web)).status).toBe(200);
+    expect(await (await fetch(`${web}api/counts`)).json()).toMatchObject({ total: 3 });
 
     // Ctrl-C in a terminal signals the whole process group.
     process.kill(-(run.child.pid ?? 0), 'SIGINT');
@@ -113,6 +118,7 @@ describe('CLI: start', () => {
     expect(code).toBe(130);
     expect(await portOpen(endpoints.dynamodbEndpoint)).toBe(false);
     expect(await portOpen(endpoints.sqsEndpoint)).toBe(false);
+    expect(await portOpen(web)).toBe(false);
     expect(existsSync(state)).toBe(false);
   }, 240_000);
 });
