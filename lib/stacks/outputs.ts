@@ -11,4 +11,10 @@ export const StackOutput = {
   TaskQueueUrls: 'TaskQueueUrls',
   DeadLetterQueueUrls: 'DeadLetterQueueUrls',
   DashboardUrl: 'DashboardUrl',
+  /** The web view's page (when the stack has the web view). */
+  WebSiteUrl: 'WebSiteUrl',
+  /** The web view's API, which answers only with a token of the web view's user pool. */
+  WebApiUrl: 'WebApiUrl',
+  /** The web view's Cognito user pool, where an administrator creates its users (docs/deploying.md: The web view). */
+  WebUserPoolId: 'WebUserPoolId',
 } as const;
