@@ -11,10 +11,14 @@ export const StackOutput = {
   TaskQueueUrls: 'TaskQueueUrls',
   DeadLetterQueueUrls: 'DeadLetterQueueUrls',
   DashboardUrl: 'DashboardUrl',
-  /** The web view's page (when the stack has the web view). */
-  WebSiteUrl: 'WebSiteUrl',
-  /** The web view's API, which answers only with a token of the web view's user pool. */
-  WebApiUrl: 'WebApiUrl',
-  /** The web view's Cognito user pool, where an administrator creates its users (docs/deploying.md: The web view). */
-  WebUserPoolId: 'WebUserPoolId',
+} as const;
+
+/** Where a deployment with the web view says where it is (docs/deploying.md: The web view). */
+export const WebViewOutput = {
+  /** The page. */
+  SiteUrl: 'WebSiteUrl',
+  /** The page's API, which answers only with a token of the web view's user pool. */
+  ApiUrl: 'WebApiUrl',
+  /** The web view's Cognito user pool, where an administrator creates its users. */
+  UserPoolId: 'WebUserPoolId',
 } as const;

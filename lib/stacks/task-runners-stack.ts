@@ -32,7 +32,7 @@ import { ContainerNetwork } from '../constructs/container-network';
 import { WebConsole, type WebConsoleProps } from '../constructs/web-console';
 import { Compute } from '../domain/compute';
 // The CLI finds a deployment by these outputs; ./outputs.ts declares them once, for both.
-import { StackOutput } from './outputs';
+import { StackOutput, WebViewOutput } from './outputs';
 
 
 export interface TaskRunnersStackProps extends StackProps {
@@ -164,9 +164,9 @@ export class TaskRunnersStack extends Stack {
       const web = new WebConsole(this, 'Web', { table, ...webView, ...shared });
       for (const runner of this.transientRunners) web.watch(runner.taskName, runner.queue, runner.deadLetterQueue);
       this.webConsole = web;
-      new CfnOutput(this, StackOutput.WebSiteUrl, { value: `${web.siteUrl}/`, description: 'The web view (sign in with a user of the web view\'s user pool)' });
-      new CfnOutput(this, StackOutput.WebApiUrl, { value: web.api.apiEndpoint, description: 'The web view\'s API (every route needs a token of the user pool)' });
-      new CfnOutput(this, StackOutput.WebUserPoolId, { value: web.userPool.userPoolId, description: 'The web view\'s Cognito user pool' });
+      new CfnOutput(this, WebViewOutput.SiteUrl, { value: `${web.siteUrl}/`, description: 'The web view (sign in with a user of the web view\'s user pool)' });
+      new CfnOutput(this, WebViewOutput.ApiUrl, { value: web.api.apiEndpoint, description: 'The web view\'s API (every route needs a token of the user pool)' });
+      new CfnOutput(this, WebViewOutput.UserPoolId, { value: web.userPool.userPoolId, description: 'The web view\'s Cognito user pool' });
     }
 
     new CfnOutput(this, StackOutput.TableName, { value: table.tableName, description: 'The DynamoDB table of transients, registers and ready markers' });
