@@ -15,6 +15,8 @@ export const AppContext = {
   alarmEmail: 'alarmEmail',
   /** The folder of setup_status.yaml and setup_tasks.yaml, as the CLI's `--fixtures` (default the project's fixtures/). */
   fixtures: 'fixtures',
+  /** A folder of the web view's prebuilt page (index.html at its top): the stack then deploys the web view (docs/deploying.md). */
+  webSite: 'webSite',
 } as const;
 
 const stringContext = (app: App, key: string): string | undefined => {
@@ -27,10 +29,12 @@ const stringContext = (app: App, key: string): string | undefined => {
 export const addTaskRunners = (app: App, runners: readonly AnyRunner[], props: Partial<TaskRunnersStackProps> = {}): TaskRunnersStack => {
   const alarmEmail = stringContext(app, AppContext.alarmEmail);
   const fixturesDir = stringContext(app, AppContext.fixtures);
+  const siteDir = stringContext(app, AppContext.webSite);
   const stack = new TaskRunnersStack(app, stringContext(app, AppContext.stackName) ?? DEFAULT_STACK, {
     runners,
     ...(alarmEmail ? { alarmEmail } : {}),
     ...(fixturesDir ? { fixturesDir } : {}),
+    ...(siteDir ? { webView: { siteDir } } : {}),
     ...props,
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
