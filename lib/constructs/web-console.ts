@@ -323,7 +323,7 @@ export class WebConsole extends Construct {
 
 /** `<stack name>-<account id>` in the characters a Cognito domain prefix allows. */
 const defaultDomainPrefix = (stackName: string): string => {
-  const name = stackName.toLowerCase().replace(RESERVED_IN_PREFIX, '').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'blast';
+  const name = stackName.toLowerCase().replace(new RegExp(RESERVED_IN_PREFIX.source, 'g'), '').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'blast';
   return `${name}-${Aws.ACCOUNT_ID}`;
 };
 

@@ -212,6 +212,13 @@ describe('Web view: the site', () => {
     expect(() => synthStack(registry, { webView: { siteDir, apiEntry, domainPrefix: 'My_Blast' } })).toThrow(/domainPrefix "My_Blast"/);
     expect(() => synthStack(registry, { webView: { siteDir, apiEntry, domainPrefix: 'blast-aws' } })).toThrow(/without "aws"/);
   });
+
+  it('names the hosted UI\'s domain after the stack and the account, without the words Cognito refuses', () => {
+    const named = synthStack(registry, { stackName: 'AWS-Blast-Cognito-Amazon-Prod', webView: { siteDir, apiEntry } });
+    const [, domain] = resourcesOfType(named.json, 'AWS::Cognito::UserPoolDomain')[0] ?? [];
+    expect(resolved(domain?.Properties?.Domain)).toBe('blast-prod-<Ref:AWS::AccountId>');
+    expect(resolved(resourcesOfType(json, 'AWS::Cognito::UserPoolDomain')[0]?.[1].Properties?.Domain)).toBe('blasttest-<Ref:AWS::AccountId>');
+  });
 });
 
 describe('Web view: the API\'s function holds only what its operations use', () => {
