@@ -48,7 +48,7 @@ export const DEAD_LETTER_STORE_USE: StoreUse = {
 
 /**
  * The web view's API (functions/web-api.ts): what the CLI's views read (transients by processing status and one
- * by one, the output a register holds, dead letters, counts), and the operator's controls, which are the CLI's own
+ * by one, the output a register holds, dead letters, counts, each runner's ready markers), and the operator's controls, which are the CLI's own
  * operations (lib/engine/operations.ts): a reset's compare-and-set with the ready markers it makes, its bucket
  * and counts, and a redrive's removal of the records it sent again.
  */
@@ -56,7 +56,7 @@ export const WEB_API_STORE_USE: StoreUse = {
   transients: ['get', 'getMany', 'statusPage', 'replace', 'setBucket'],
   outputs: ['read'],
   deadLetters: ['page', 'delete'],
-  readiness: ['put', 'delete'],
+  readiness: ['put', 'delete', 'page'],
   counters: ['read', 'add'],
 };
 

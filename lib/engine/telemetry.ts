@@ -20,7 +20,7 @@ export const ServiceName = {
   DeadLetter: 'dead-letter',
   /** A container run of a long task (functions/container-run.ts). */
   ContainerRun: 'container-run',
-  /** The web view's API (functions/web-api.ts). */
+  /** The web view's API (functions/web-api.ts, and the local runtime's web server). */
   WebApi: 'web-api',
 } as const;
 export type ServiceName = (typeof ServiceName)[keyof typeof ServiceName];

@@ -225,7 +225,7 @@ describe('Web view: the API\'s function holds only what its operations use', () 
   const onItems = (actions: string[], patterns: string[], arn = arnOf(table)) => itemGrantLines(actions, arn, patterns);
   const line = (action: string, arns: readonly string[]) => arns.map((arn) => `${action} ${arn}`);
 
-  it('reads transients, outputs, counts and dead letters, resets registers with their ready markers, and sends to the runners\' queues', () => {
+  it('reads transients, outputs, counts, dead letters and ready markers, resets registers with their ready markers, and sends to the runners\' queues', () => {
     expect(grantLines(grantsOf(json, fn))).toEqual(
       [
         ...line('logs:CreateLogStream', [arnOf(web.handler.logGroup)]),
@@ -236,7 +236,7 @@ describe('Web view: the API\'s function holds only what its operations use', () 
         ...onItems(['Query'], ['processing#*', 'blocked#*', 'completed#*'], `${arnOf(table)}/index/byProcessingStatus`),
         ...onItems(['BatchGetItem', 'UpdateItem'], ['COUNTS#*']),
         ...onItems(['DeleteItem', 'Query'], tasks.map((task) => `DEAD#${task}`)),
-        ...onItems(['BatchWriteItem', 'PutItem'], tasks.map((task) => `READY#${task}#*`)),
+        ...onItems(['BatchWriteItem', 'PutItem', 'Query'], tasks.map((task) => `READY#${task}#*`)),
       ].sort(),
     );
   });
