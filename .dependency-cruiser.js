@@ -37,6 +37,8 @@ const layer = {
   constructs: '^lib/constructs/',
   stacks: '^lib/stacks/',
   stackOutputs: '^lib/stacks/outputs\\.ts$',
+  /** The web view's contract (the API's request and response, config.json): types shared by the page, its API and the stack. */
+  webContract: '^lib/web/contract\\.ts$',
   chaos: '^lib/chaos/',
   local: '^lib/local/',
   cli: '^lib/cli/',
@@ -138,8 +140,8 @@ export default {
     onlyDown(
       'constructs-read-declarations',
       layer.constructs,
-      [layer.constructs, domain, runnerApi, settings, engine, adapters],
-      'A construct reads declarations (settings, the runner API, the ports\' and adapters\' declared needs), never the CLI, the local runtime, a handler or a stack.',
+      [layer.constructs, domain, runnerApi, settings, engine, adapters, layer.webContract],
+      'A construct reads declarations (settings, the runner API, the ports\' and adapters\' declared needs, the web view\'s contract), never the CLI, the local runtime, a handler or a stack.',
     ),
     onlyDown(
       'stacks-wire-constructs',

@@ -48,6 +48,20 @@ export const DEAD_LETTER_STORE_USE: StoreUse = {
   counters: ['add'],
 };
 
+/**
+ * The web view's API (functions/web-api.ts): what the CLI's views read (transients by processing status and one
+ * by one, the output a register holds, dead letters, counts, each runner's ready markers), and the operator's controls, which are the CLI's own
+ * operations (lib/engine/operations.ts): a reset's compare-and-set with the ready markers it makes, its bucket
+ * and counts, and a redrive's removal of the records it sent again.
+ */
+export const WEB_API_STORE_USE: StoreUse = {
+  transients: ['get', 'getMany', 'statusPage', 'replace', 'setBucket'],
+  outputs: ['read'],
+  deadLetters: ['page', 'delete'],
+  readiness: ['put', 'delete', 'page'],
+  counters: ['read', 'add'],
+};
+
 /** Every system run takes and releases its runner's lock (lib/engine/system.ts). */
 export const RUN_LOCK_STORE_USE: StoreUse = { locks: ['acquire', 'release'] };
 

@@ -12,3 +12,13 @@ export const StackOutput = {
   DeadLetterQueueUrls: 'DeadLetterQueueUrls',
   DashboardUrl: 'DashboardUrl',
 } as const;
+
+/** Where a deployment with the web view says where it is (docs/deploying.md: The web view). */
+export const WebViewOutput = {
+  /** The page. */
+  SiteUrl: 'WebSiteUrl',
+  /** The page's API, which answers only with a token of the web view's user pool. */
+  ApiUrl: 'WebApiUrl',
+  /** The web view's Cognito user pool, where an administrator creates its users. */
+  UserPoolId: 'WebUserPoolId',
+} as const;

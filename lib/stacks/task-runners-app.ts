@@ -17,6 +17,11 @@ export const AppContext = {
   fixtures: 'fixtures',
   /** Days each run-history record is kept (`cdk deploy -c historyRetentionDays=30`); default 90. */
   historyRetentionDays: 'historyRetentionDays',
+  /**
+   * A folder of the web view's built page (index.html at its top): the stack then deploys the web view
+   * (docs/deploying.md). bin/app.ts builds the page and sets it when it is not given.
+   */
+  webSite: 'webSite',
 } as const;
 
 const stringContext = (app: App, key: string): string | undefined => {
@@ -34,11 +39,13 @@ export const addTaskRunners = (app: App, runners: readonly AnyRunner[], props: P
   if (historyRetentionDays !== undefined && (!Number.isInteger(historyRetentionDays) || historyRetentionDays < 1)) {
     throw new ConfigError(`context "${AppContext.historyRetentionDays}" must be a whole number of days (1 or more), not ${JSON.stringify(retention)}`);
   }
+  const siteDir = stringContext(app, AppContext.webSite);
   const stack = new TaskRunnersStack(app, stringContext(app, AppContext.stackName) ?? DEFAULT_STACK, {
     runners,
     ...(alarmEmail ? { alarmEmail } : {}),
     ...(fixturesDir ? { fixturesDir } : {}),
     ...(historyRetentionDays === undefined ? {} : { historyRetentionDays }),
+    ...(siteDir ? { webView: { siteDir } } : {}),
     ...props,
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -29,9 +29,10 @@ import { TaskRunnersDashboard } from '../constructs/task-runners-dashboard';
 import { TaskTable } from '../constructs/task-table';
 import { TransientRunner } from '../constructs/transient-runner';
 import { ContainerNetwork } from '../constructs/container-network';
+import { WebConsole, type WebConsoleProps } from '../constructs/web-console';
 import { Compute } from '../domain/compute';
 // The CLI finds a deployment by these outputs; ./outputs.ts declares them once, for both.
-import { StackOutput } from './outputs';
+import { StackOutput, WebViewOutput } from './outputs';
 
 
 export interface TaskRunnersStackProps extends StackProps {
@@ -45,6 +46,11 @@ export interface TaskRunnersStackProps extends StackProps {
   readonly logRetention?: RetentionDays;
   /** Days each run-history record is kept before the table's TTL deletes it. @default DEFAULT_HISTORY_RETENTION_DAYS (90) */
   readonly historyRetentionDays?: number;
+  /**
+   * The web view (docs/deploying.md: The web view): the folder of the page's prebuilt files, and optionally the
+   * API's entry and the sign-in domain's prefix. @default no web view
+   */
+  readonly webView?: Pick<WebConsoleProps, 'siteDir' | 'apiEntry' | 'domainPrefix'>;
 }
 
 export class TaskRunnersStack extends Stack {
@@ -58,9 +64,11 @@ export class TaskRunnersStack extends Stack {
   readonly scratch?: ScratchBucket;
   readonly dashboard: TaskRunnersDashboard;
   readonly alarmTopic?: Topic;
+  /** The web view, when `webView` is given. */
+  readonly webConsole?: WebConsole;
 
   constructor(scope: Construct, id: string, props: TaskRunnersStackProps) {
-    const { runners: registered, fixturesDir: fixtures, alarmEmail, logRetention, historyRetentionDays, ...stackProps } = props;
+    const { runners: registered, fixturesDir: fixtures, alarmEmail, logRetention, historyRetentionDays, webView, ...stackProps } = props;
     super(scope, id, { description: 'Blast task runners: dispatcher, per-runner queues and Lambda workers over DynamoDB', ...stackProps });
     const fixturesDir = fixtures ?? join(PROJECT_ROOT, 'fixtures');
     // Principle 1: the registry is validated at synth; every problem is named before anything is built.
@@ -153,6 +161,15 @@ export class TaskRunnersStack extends Stack {
       deadLetterHandler: this.deadLetterHandler.handler.function,
       alarms: [...this.transientRunners.flatMap((runner) => runner.alarms.all), ...this.systemRunners.map((runner) => runner.errorsAlarm), ...frameworkAlarms],
     });
+
+    if (webView) {
+      const web = new WebConsole(this, 'Web', { table, ...webView, ...shared });
+      for (const runner of this.transientRunners) web.watch(runner.taskName, runner.queue, runner.deadLetterQueue);
+      this.webConsole = web;
+      new CfnOutput(this, WebViewOutput.SiteUrl, { value: `${web.siteUrl}/`, description: 'The web view (sign in with a user of the web view\'s user pool)' });
+      new CfnOutput(this, WebViewOutput.ApiUrl, { value: web.api.apiEndpoint, description: 'The web view\'s API (every route needs a token of the user pool)' });
+      new CfnOutput(this, WebViewOutput.UserPoolId, { value: web.userPool.userPoolId, description: 'The web view\'s Cognito user pool' });
+    }
 
     new CfnOutput(this, StackOutput.TableName, { value: table.tableName, description: 'The DynamoDB table of transients, registers and ready markers' });
     new CfnOutput(this, StackOutput.TaskQueueUrls, {

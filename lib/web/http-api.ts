@@ -4,10 +4,8 @@
  * structured result API Gateway expects.
  */
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { OPERATORS_GROUP } from '../settings/web-view';
 import type { WebApi, WebApiRequest, WebApiResponse } from './contract';
-
-/** The Cognito group whose members may use the controls. */
-export const OPERATORS_GROUP = 'operators';
 
 /**
  * The groups of a `cognito:groups` claim. API Gateway hands JWT claims over as strings, an array claim as

@@ -6,13 +6,15 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { registry } from '../../runners/registry';
 import { loadCatalog } from '../../lib/fixtures/load-catalog';
 import { addTaskRunners } from '../../lib/stacks/task-runners-app';
+import { PROJECT_ROOT } from '../../lib/constructs/handler-function';
+import { WEB_API_ENTRY } from '../../lib/constructs/web-console';
 import { runner, systemRunner } from '../helpers/factories';
 import { fixturesWithTasks } from '../helpers/local-stack';
 import { synthStack } from '../helpers/stack';
@@ -34,6 +36,23 @@ describe('cdk-nag: AwsSolutions', () => {
     ];
     const { stack } = synthStack(withEverything, { fixturesDir: fixturesWithTasks(tasks), alarmEmail: 'ops@example.org' });
     expect(findings(stack)).toEqual([]);
+  });
+
+  it('finds nothing unacknowledged with the web view, and gives each of its acknowledgements a reason', () => {
+    // Prepare: the page's files as the stack gets them; the template does not depend on the API's code
+    const siteDir = mkdtempSync(join(tmpdir(), 'blast-site-'));
+    writeFileSync(join(siteDir, 'index.html'), '<!doctype html><title>Blast</title>');
+    const apiEntry = existsSync(join(PROJECT_ROOT, WEB_API_ENTRY)) ? WEB_API_ENTRY : 'functions/dispatcher.ts';
+
+    // Act
+    const { stack } = synthStack(registry, { webView: { siteDir, apiEntry } });
+    const web = stack.webConsole?.node.findAll() ?? [];
+
+    // Assess
+    expect(findings(stack)).toEqual([]);
+    const acknowledged = web.flatMap((construct) => construct.node.metadata).filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY);
+    expect(acknowledged.length).toBeGreaterThan(0);
+    for (const [rule, reason] of acknowledged.flatMap((entry) => Object.entries(entry.data as Record<string, string>))) expect(reason.length, rule).toBeGreaterThan(40);
   });
 
   it('gives every acknowledged finding its reason', () => {

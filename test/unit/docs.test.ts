@@ -12,6 +12,8 @@ import { program } from '../../bin/cli';
 import { registry } from '../../runners/registry';
 import { secretSource } from '../../lib/secrets/secret-source';
 import { TNS_SECRET_NAME, parseTnsCredentials, tnsCredentialKeys } from '../../runners/tns/credentials';
+import { OPERATORS_GROUP } from '../../lib/settings/web-view';
+import { WebViewOutput } from '../../lib/stacks/outputs';
 import { README, allPages, anchors, docsPages, read, relativeLinks, shownCommands } from '../helpers/docs';
 
 const README_MAX_BYTES = 15_000;
@@ -168,6 +170,25 @@ describe('Docs: the CLI commands shown', () => {
     expect(shown.length).toBeGreaterThan(0);
     expect(unknown).toEqual([]);
   }, 60_000);
+});
+
+describe('Docs: the first operator of the web view', () => {
+  const commands = allPages().flatMap((page) => shownCommands(read(page)).map((words) => ({ page, words })));
+  const option = (words: readonly string[], name: string) => words[words.indexOf(name) + 1];
+
+  it('is put in the group the stack creates and the API checks', () => {
+    const added = commands.filter(({ words }) => words.slice(0, 3).join(' ') === 'aws cognito-idp admin-add-user-to-group');
+    expect(added.map(({ page }) => page)).toContain('docs/deploying.md');
+    for (const { words } of added) expect(option(words, '--group-name')).toBe(OPERATORS_GROUP);
+  });
+
+  it('is created in the user pool the stack names in its outputs', () => {
+    const lookups = commands.filter(({ words }) => words.some((word) => word.includes('aws cloudformation describe-stacks')) || words.includes('describe-stacks'));
+    const queries = lookups.map(({ words }) => option(words, '--query') ?? '');
+    expect(queries.length).toBeGreaterThan(0);
+    for (const query of queries) expect(query).toContain(`OutputKey=='${WebViewOutput.UserPoolId}'`);
+    expect(commands.filter(({ words }) => words.slice(0, 3).join(' ') === 'aws cognito-idp admin-create-user').map(({ page }) => page)).toContain('docs/deploying.md');
+  });
 });
 
 describe('Docs: the secret the deploy page tells an operator to create', () => {
