@@ -6,7 +6,8 @@
  */
 import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { PRIVATE_BUCKET } from './private-bucket';
 import { Construct } from 'constructs';
 import { ENV } from '../settings/config';
 import { RETENTION_SECONDS } from '../queue/queue-settings';
@@ -99,13 +100,8 @@ export class ScratchBucket extends Construct {
     }
     this.prefix = prefix;
     this.bucket = new Bucket(this, 'Bucket', {
-      encryption: BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      // Unversioned: a pruned object is gone, not kept as a noncurrent version.
-      versioned: false,
+      // Unversioned among the rest: a pruned object is gone, not kept as a noncurrent version.
+      ...PRIVATE_BUCKET,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       lifecycleRules: [
         { id: 'expire-scratch-data', prefix, expiration: expiry },

@@ -44,7 +44,8 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { PRIVATE_BUCKET } from './private-bucket';
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -146,14 +147,7 @@ export class WebConsole extends Construct {
     this.domain = this.userPool.addDomain('SignIn', { cognitoDomain: { domainPrefix } });
 
     // The site: a private bucket that only this distribution reads.
-    this.siteBucket = new Bucket(this, 'Site', {
-      encryption: BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: false,
-    });
+    this.siteBucket = new Bucket(this, 'Site', PRIVATE_BUCKET);
     Validations.of(this.siteBucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason:

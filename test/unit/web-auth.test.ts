@@ -118,6 +118,18 @@ class Tab {
 /** Until the tab has left for the hosted UI `count` times (the redirect follows an asynchronous digest). */
 const leftFor = (visited: readonly string[], count: number) => vi.waitFor(() => expect(visited).toHaveLength(count), { timeout: 5_000 });
 
+/** A tab that has signed in through the hosted UI and made one call with its tokens. */
+const signedIn = async () => {
+  const cognito = new CognitoStandIn();
+  const tab = new Tab(cognito);
+  const { visited } = tab;
+  void authorizedFetch(deployed, `${API}/transients`, {}, tab.page);
+  await leftFor(visited, 1);
+  const page = tab.load(cognito.signIn(visited[0] ?? ''));
+  await authorizedFetch(deployed, `${API}/transients`, {}, page);
+  return { cognito, tab, visited, page };
+};
+
 describe('Web sign-in: PKCE', () => {
   it('computes the S256 challenge as base64url(SHA-256(verifier)), without padding, as an independent digest does', async () => {
     // The pair was checked with `printf %s "$verifier" | openssl dgst -sha256 -binary | base64 | tr "+/" "-_" | tr -d "="`.
@@ -227,13 +239,7 @@ describe('Web sign-in: authorizedFetch', () => {
 
   it('refreshes the tokens when the API refuses the access token, and retries once', async () => {
     // Prepare: signed in
-    const cognito = new CognitoStandIn();
-    const tab = new Tab(cognito);
-    const { visited } = tab;
-    void authorizedFetch(deployed, `${API}/transients`, {}, tab.page);
-    await leftFor(visited, 1);
-    const page = tab.load(cognito.signIn(visited[0] ?? ''));
-    await authorizedFetch(deployed, `${API}/transients`, {}, page);
+    const { cognito, visited, page } = await signedIn();
     cognito.accessTokens.clear(); // e.g. revoked, or the clocks disagree
 
     // Act
@@ -247,13 +253,7 @@ describe('Web sign-in: authorizedFetch', () => {
 
   it('refreshes an access token near its expiry before using it, and signs in again when the refresh is refused', async () => {
     // Prepare: signed in, then an hour later
-    const cognito = new CognitoStandIn();
-    const tab = new Tab(cognito);
-    const { visited } = tab;
-    void authorizedFetch(deployed, `${API}/transients`, {}, tab.page);
-    await leftFor(visited, 1);
-    const page = tab.load(cognito.signIn(visited[0] ?? ''));
-    await authorizedFetch(deployed, `${API}/transients`, {}, page);
+    const { cognito, tab, visited, page } = await signedIn();
     tab.later(3_600_000);
 
     // Act + Assess: refreshed without a 401
