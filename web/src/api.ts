@@ -1,8 +1,10 @@
 /**
  * Every call the page makes to its API goes through `api`: it reads config.json (next to index.html) once for
- * the API's base URL, and turns an answer that is not 2xx into an ApiError with the API's own message.
+ * the API's base URL (and, when deployed, how to sign in: the call then carries the user's token, ./auth.ts), and
+ * turns an answer that is not 2xx into an ApiError with the API's own message.
  */
 import type { WebConfig } from '../../lib/web/contract';
+import { authorizedFetch } from './auth';
 
 export class ApiError extends Error {
   constructor(
@@ -31,11 +33,12 @@ export interface CallOptions {
 
 /** Calls the API: `path` below its base (e.g. `/transients`), the query's undefined values left out. */
 export const api = async <T>(method: 'GET' | 'POST', path: string, options: CallOptions = {}): Promise<T> => {
-  const { apiUrl } = await webConfig();
+  const deployed = await webConfig();
+  const { apiUrl } = deployed;
   const query = new URLSearchParams();
   for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined && value !== '') query.set(key, String(value));
   const url = `${apiUrl.replace(/\/+$/, '')}${path}${query.size > 0 ? `?${query}` : ''}`;
-  const response = await fetch(url, {
+  const response = await authorizedFetch(deployed, url, {
     method,
     headers: { accept: 'application/json', ...(options.body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),

@@ -17,7 +17,7 @@ export interface Browser {
   readonly history: { replaceState(data: unknown, unused: string, url: string): void };
   readonly storage: { getItem(key: string): string | null; setItem(key: string, value: string): void; removeItem(key: string): void };
   readonly fetch: (input: string, init?: RequestInit) => Promise<Response>;
-  readonly crypto: { getRandomValues(array: Uint8Array): Uint8Array; readonly subtle: { digest(algorithm: 'SHA-256', data: Uint8Array): Promise<ArrayBuffer> } };
+  readonly crypto: { getRandomValues(array: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer>; readonly subtle: { digest(algorithm: 'SHA-256', data: Uint8Array<ArrayBuffer>): Promise<ArrayBuffer> } };
   readonly now: () => number;
 }
 
