@@ -157,9 +157,11 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
     const info = runtime.describe();
     print(`DynamoDB Local ${info.dynamodbEndpoint} · SQS emulator ${info.sqsEndpoint} · table ${info.tableName}`);
     print(`schedules: one 60 s period lasts ${options.tickMs} ms here · handler logs and metrics: ${options.logFile}`);
-    runtime.run();
+    // Up before the schedules start: building the page takes seconds on a busy machine, in which the TNS runner's
+    // own first scheduled run (a period is 300 ms here) would take its lock from the operator's "run now" below.
     web = await startLocalWebView(runtime);
     print(`web view ${colors.bold(web.url)} · the grid fills in as the pipeline runs`);
+    runtime.run();
     if (chaos) return await startUnderChaos(runtime, chaos, transients, options);
     const started = Date.now();
     let names = transients.map((transient) => transient.name);
