@@ -82,7 +82,7 @@ const plan = (journal: string, prefix: string): FaultPlanSpec => ({
   },
 });
 
-const scenarios = ['f1-identical', 'f2-final', 'counts-duplicated', 'counts-killed', 'late-landing', 'visibility-expired', 'visibility-refused', 'storm'];
+const scenarios = ['f2-final', 'counts-duplicated', 'counts-killed', 'late-landing', 'visibility-expired', 'visibility-refused', 'storm'];
 
 describe('Integration: durability scenarios (issue 11)', () => {
   let runtime: LocalRuntime;
@@ -146,6 +146,10 @@ describe('Integration: durability scenarios (issue 11)', () => {
   });
 
   it('finding 1: the identical SQS record handed to two invocations at once runs once, and its result stands', async () => {
+    // Started once visibility-expired's A has gone by: a batch takes the fault its first message draws, so an A of
+    // this transient batched behind that one met a visibility expiry instead of the duplicate (seen in CI).
+    await finished('visibility-expired');
+    await start('f1-identical');
     const final = await finished('f1-identical');
     expect(final.processingStatus).toBe(ProcessingStatus.Completed);
     const all = events();
