@@ -2,7 +2,7 @@
  * `npm start`: the whole pipeline on this machine over the sample transients, with live progress, ending
  * when every transient is completed or blocked. `--keep-running` leaves it up for the CLI and the tests.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type FaultPlanSpec, defaultClockSkewMs, defaultFaultRates } from '../chaos/plan';
@@ -157,16 +157,17 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
     const info = runtime.describe();
     print(`DynamoDB Local ${info.dynamodbEndpoint} · SQS emulator ${info.sqsEndpoint} · table ${info.tableName}`);
     print(`schedules: one 60 s period lasts ${options.tickMs} ms here · handler logs and metrics: ${options.logFile}`);
-    // Up before the schedules start: building the page takes seconds on a busy machine, in which the TNS runner's
-    // own first scheduled run (a period is 300 ms here) would take its lock from the operator's "run now" below.
     web = await startLocalWebView(runtime);
     print(`web view ${colors.bold(web.url)} · the grid fills in as the pipeline runs`);
-    runtime.run();
-    if (chaos) return await startUnderChaos(runtime, chaos, transients, options);
+    if (chaos) {
+      runtime.run();
+      return await startUnderChaos(runtime, chaos, transients, options);
+    }
     const started = Date.now();
     let names = transients.map((transient) => transient.name);
     if (tns) {
-      // The runner's first scheduled run would come a period from now; the operator's "run now" instead.
+      // The operator's "run now", before the schedules start: the runner's own first scheduled run, a period from now
+      // (300 ms here), would otherwise race it for the runner's lock on a busy machine, and this one ingest nothing.
       await runtime.invokeSystemRunner(TNS_INGESTION_TASK);
       names = loadTnsObjects().map((object) => object.objname);
       const known = await runtime.engine.store.transients.getMany(names);
@@ -176,6 +177,8 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
       const ingested = await ingestTransients(runtime.engine, transients, { announce: true });
       print(`ingested ${ingested.created} transients from ${options.transientsFile}${ingested.existing ? ` (${ingested.existing} already known)` : ''}\n`);
     }
+    // What was ingested waits in the ready index and the queues until the schedules and the queues' pollers start.
+    runtime.run();
 
     const interactive = display.isTTY === true;
     let drawn = 0;
@@ -209,7 +212,10 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
 
     if (options.keepRunning) {
       mkdirSync(dirname(options.stateFile), { recursive: true });
-      writeFileSync(options.stateFile, `${JSON.stringify({ ...info, pid: process.pid }, null, 2)}\n`);
+      // Written whole or not at all (a rename): a CLI reads it the moment it exists.
+      const partial = `${options.stateFile}.${process.pid}.partial`;
+      writeFileSync(partial, `${JSON.stringify({ ...info, pid: process.pid }, null, 2)}\n`);
+      renameSync(partial, options.stateFile);
       // The endpoints themselves were printed above; printing the file (JSON) here would land in the log file.
       const stateOption = options.stateFile === DEFAULT_STATE_FILE ? '' : ` --state-file ${options.stateFile}`;
       print(`\nstill running (--keep-running): the CLI finds it through ${options.stateFile}, e.g. \`npm run cli --${stateOption} status ${names[0] ?? 'NAME'}\``);
