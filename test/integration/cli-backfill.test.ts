@@ -4,8 +4,7 @@
  * which no handler sees; `backfill resume` then finishes it, and every selected transient's tasks were reset
  * exactly once (one generation on), nothing else was touched, and every one of them finished.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -18,13 +17,8 @@ import { loadCatalog } from '../../lib/fixtures/load-catalog';
 import { localClientConfig } from '../../lib/local/services';
 import type { TaskStore } from '../../lib/engine/store';
 import { dynamoTaskStore } from '../../lib/store/dynamodb';
+import { type Run, cli as cliProcess, endpointsOf, finish, interrupt, lines } from '../helpers/cli-process';
 import { waitFor } from '../helpers/local-stack';
-
-interface Result {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'cli-backfill-'));
 const stateFile = join(dir, 'endpoints.json');
@@ -35,27 +29,15 @@ const selected = Array.from({ length: 6 }, (_, i) => `bf-${i + 1}`);
 /** Published before the range the backfill selects. */
 const outside = 'bf-outside';
 
-const node = (args: readonly string[]) =>
-  spawn(process.execPath, ['--import', 'tsx', 'bin/cli.ts', '--state-file', stateFile, ...args], { detached: true, env: { ...process.env, NO_COLOR: '1' } });
-
-const collect = (child: ChildProcess): Promise<Result> =>
-  new Promise((resolve) => {
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-
-const cli = (args: readonly string[]) => collect(node(args));
-const lines = (text: string) => text.trimEnd().split('\n');
+/** The CLI on this file's runtime. */
+const node = (args: readonly string[]) => cliProcess(['--state-file', stateFile, ...args]);
+const cli = (args: readonly string[]) => finish(node(args));
 
 /** A transient at 2010H's position (a catalogued host, so the example workflow completes). */
 const like2010H = (name: string, day: number) => ({ name, ra: 121.6015, dec: 1.03586, public_timestamp: new Date(Date.UTC(2021, 0, day)).toISOString() });
 
 describe('CLI: backfill', () => {
-  let start: ChildProcess;
-  let startOutput = '';
+  let start: Run;
   let store: TaskStore;
 
   beforeAll(async () => {
@@ -63,19 +45,12 @@ describe('CLI: backfill', () => {
     writeFileSync(file, JSON.stringify([like2010H(outside, 1), ...selected.map((name, i) => like2010H(name, 10 + i))]));
     // A 60 s period lasts half a second here: the dispatcher sends the backfill lane's work twice a second.
     start = node(['start', '--keep-running', '--tick', '500', '--transients', file]);
-    start.stdout?.on('data', (chunk: Buffer) => (startOutput += chunk.toString()));
-    start.stderr?.on('data', (chunk: Buffer) => (startOutput += chunk.toString()));
-    await waitFor('the local runtime to come up', async () => existsSync(stateFile) || start.exitCode !== null, 200_000);
-    expect(existsSync(stateFile), startOutput).toBe(true);
-    const endpoints = JSON.parse(readFileSync(stateFile, 'utf8')) as { dynamodbEndpoint: string; tableName: string };
+    const endpoints = await endpointsOf<{ dynamodbEndpoint: string; tableName: string }>(start, stateFile);
     store = dynamoTaskStore(documentClient(new DynamoDBClient(localClientConfig(endpoints.dynamodbEndpoint))), endpoints.tableName);
   }, 240_000);
 
   afterAll(async () => {
-    if (start?.exitCode !== null) return;
-    const exited = new Promise((resolve) => start.on('exit', resolve));
-    process.kill(-(start.pid ?? 0), 'SIGINT');
-    await exited;
+    if (start) await interrupt(start);
   }, 60_000);
 
   it('survives a SIGKILL of the process driving it: resumed, it finishes, and nothing was reset twice or left out', async () => {
@@ -87,14 +62,11 @@ describe('CLI: backfill', () => {
 
     // Act: a backfill of one transient at a time over the range; killed once the first has finished
     const driving = node(['backfill', TASK, '--from', '2021-01-05', '--to', '2021-02-01', '--share', '0.1']);
-    const killed = collect(driving);
-    let progress = '';
-    driving.stderr?.on('data', (chunk: Buffer) => (progress += chunk.toString()));
-    let output = '';
-    driving.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await waitFor('the first transient of the backfill to finish', async () => / [1-9]\d* done/.test(progress) || driving.exitCode !== null, 120_000);
-    process.kill(driving.pid ?? 0, 'SIGKILL');
-    const atKill = await killed;
+    await waitFor('the first transient of the backfill to finish', async () => / [1-9]\d* done/.test(driving.stderr()) || driving.child.exitCode !== null, 120_000);
+    process.kill(driving.child.pid ?? 0, 'SIGKILL');
+    const atKill = await finish(driving);
+    const output = atKill.stdout;
+    const progress = atKill.stderr;
     const id = /backfill (bf-\S+) recorded/.exec(output)?.[1];
     expect(id, `${output}\n${progress}`).toBeDefined();
     expect(atKill.code, 'the backfill ended before it was killed').toBeNull();

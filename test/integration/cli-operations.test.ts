@@ -3,8 +3,7 @@
  * endpoints file, its schedules slowed right down so that only chaining moves work and a test can hold a
  * transient in the ready index): ingest, status, list, retrigger, reprocess, dlq, graph, and the exit codes.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -26,6 +25,7 @@ import { registers } from '../helpers/factories';
 import { currentTasks, inputTasks } from '../../lib/domain/staleness';
 import type { Register, Registers } from '../../lib/domain/workflow';
 import { fakeCloudFormation } from '../helpers/fake-cloudformation';
+import { type Result, type Run, cli as cliProcess, endpointsOf, interrupt, lines, runCli } from '../helpers/cli-process';
 import { waitFor } from '../helpers/local-stack';
 
 interface Endpoints {
@@ -34,12 +34,6 @@ interface Endpoints {
   readonly region: string;
   readonly tableName: string;
   readonly queues: Record<string, { url: string; deadLetterUrl: string }>;
-}
-
-interface Result {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'cli-operations-'));
@@ -51,21 +45,10 @@ const blockedBehind = (task: string, status: string) => blockedTasks(workflow, r
 const current = currentTasks(registry);
 const versionOf = (task: string) => current.get(task)?.version ?? '';
 
-const node = (args: readonly string[], env: Record<string, string> = {}) =>
-  spawn(process.execPath, ['--import', 'tsx', 'bin/cli.ts', ...args], { detached: true, env: { ...process.env, NO_COLOR: '1', ...env } });
-
-/** Runs one CLI command to its end. */
+/** Runs one CLI command to its end, on this file's runtime unless told another endpoints file. */
 const cli = (args: readonly string[], options: { env?: Record<string, string>; stateFile?: string } = {}): Promise<Result> =>
-  new Promise((resolve) => {
-    const child = node(['--state-file', options.stateFile ?? stateFile, ...args], options.env);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  runCli(['--state-file', options.stateFile ?? stateFile, ...args], options.env);
 
-const lines = (text: string) => text.trimEnd().split('\n');
 const oneErrorLine = (result: Result) => {
   expect(result.stdout, result.stderr).toBe('');
   expect(lines(result.stderr), result.stderr).toHaveLength(1);
@@ -82,8 +65,7 @@ const transientsFile = (name: string, transients: readonly Record<string, unknow
 const like2010H = (name: string, day = 1) => ({ name, ra: 121.6015, dec: 1.03586, public_timestamp: new Date(Date.UTC(2021, 0, day)).toISOString() });
 
 describe('CLI: operating the local runtime', () => {
-  let start: ChildProcess;
-  let startOutput = '';
+  let start: Run;
   let endpoints: Endpoints;
   let store: TaskStore;
   let sqs: SQSClient;
@@ -115,22 +97,15 @@ describe('CLI: operating the local runtime', () => {
     const file = join(dir, 'examples.json');
     writeFileSync(file, JSON.stringify(transients.map((t) => ({ name: t.name, ra: t.raDeg, dec: t.decDeg, public_timestamp: t.publicTimestamp, class: t.spectroscopicClass }))));
     // A 60 s period lasts an hour here: nothing leaves the ready index unless the test sends it.
-    start = node(['--state-file', stateFile, 'start', '--keep-running', '--tick', '3600000', '--transients', file]);
-    start.stdout?.on('data', (chunk: Buffer) => (startOutput += chunk.toString()));
-    start.stderr?.on('data', (chunk: Buffer) => (startOutput += chunk.toString()));
-    await waitFor('the local runtime to come up', async () => existsSync(stateFile) || start.exitCode !== null, 200_000);
-    expect(existsSync(stateFile), startOutput).toBe(true);
-    endpoints = JSON.parse(readFileSync(stateFile, 'utf8')) as Endpoints;
+    start = cliProcess(['--state-file', stateFile, 'start', '--keep-running', '--tick', '3600000', '--transients', file]);
+    endpoints = await endpointsOf<Endpoints>(start, stateFile);
     store = dynamoTaskStore(documentClient(new DynamoDBClient(localClientConfig(endpoints.dynamodbEndpoint))), endpoints.tableName);
     sqs = new SQSClient(localClientConfig(endpoints.sqsEndpoint));
   }, 240_000);
 
   afterAll(async () => {
     sqs?.destroy();
-    if (start?.exitCode !== null) return;
-    const exited = new Promise((resolve) => start.on('exit', resolve));
-    process.kill(-(start.pid ?? 0), 'SIGINT');
-    await exited;
+    if (start) await interrupt(start);
   }, 60_000);
 
   it('ingests the good rows of a file, names each bad row by number, and changes nothing the second time', async () => {

@@ -1,5 +1,5 @@
 /** The project's CLI as a user runs it: `npm start` end to end, Ctrl-C, and `validate` on good and bad fixtures. */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,24 +12,7 @@ import { isTransientRunner } from '../../lib/runner';
 import { fakeJavaHome } from '../helpers/fake-java';
 import { readTransientFile } from '../../lib/fixtures/transient-files';
 import { SystemTaskName } from '../../runners/system-tasks';
-
-interface Run {
-  readonly child: ChildProcess;
-  readonly output: () => string;
-  readonly exit: Promise<number | null>;
-}
-
-/** Runs a TypeScript entry point (the CLI by default) as a user's shell would. */
-const launch = (command: readonly string[], env: Record<string, string> = {}): Run => {
-  const [file = '', ...args] = command;
-  const child = spawn(file, args, { detached: true, env: { ...process.env, NO_COLOR: '1', ...env } });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : null))));
-  return { child, output: () => output, exit };
-};
-const cli = (args: string[]): Run => launch([process.execPath, '--import', 'tsx', 'bin/cli.ts', ...args]);
+import { type Run, cli, endpointsOf, launch, runCli } from '../helpers/cli-process';
 
 /** A copy of the project's fixtures, with `edit` applied to one file's text. */
 const fixturesCopy = (edit?: { file: string; change: (text: string) => string }) => {
@@ -83,7 +66,7 @@ describe('CLI: start', () => {
     const javaHome = fakeJavaHome('openjdk version "11.0.2" 2019-01-15');
 
     // Act
-    const run = launch([process.execPath, '--import', 'tsx', 'bin/cli.ts', 'start', '--transients', examplesFile()], { JAVA_HOME: javaHome });
+    const run = cli(['start', '--transients', examplesFile()], { JAVA_HOME: javaHome });
 
     // Assess
     expect(await run.exit).toBe(1);
@@ -99,9 +82,7 @@ describe('CLI: start', () => {
     const state = '.blast-local/endpoints.json';
     // Blast's three examples: the whole sample set's run is the first test's; this one is about what stays up and what stops.
     const run = cli(['start', '--tick', '300', '--keep-running', '--transients', examplesFile()]);
-    const deadline = Date.now() + 200_000;
-    while (!existsSync(state) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
-    const endpoints = JSON.parse(readFileSync(state, 'utf8')) as { dynamodbEndpoint: string; sqsEndpoint: string; tableName: string };
+    const endpoints = await endpointsOf<{ dynamodbEndpoint: string; sqsEndpoint: string }>(run, state);
     expect(await portOpen(endpoints.dynamodbEndpoint)).toBe(true);
     expect(await portOpen(endpoints.sqsEndpoint)).toBe(true);
     expect(run.output()).toMatch(/still running \(--keep-running\)/);
@@ -148,10 +129,7 @@ const keepRunning = async (command: (args: string[]) => Run) => {
   const stateFile = join(mkdtempSync(join(tmpdir(), 'keep-running-')), 'endpoints.json');
   const run = command(['start', '--keep-running', '--tick', '300', '--transients', examplesFile(), '--state-file', stateFile]);
   started.push(run);
-  const deadline = Date.now() + 200_000;
-  while (!existsSync(stateFile) && Date.now() < deadline && run.child.exitCode === null) await sleep(200);
-  expect(existsSync(stateFile), run.output()).toBe(true);
-  const endpoints = JSON.parse(readFileSync(stateFile, 'utf8')) as Endpoints;
+  const endpoints = await endpointsOf<Endpoints>(run, stateFile);
   expect(await portOpen(endpoints.dynamodbEndpoint)).toBe(true);
   return { run, stateFile, endpoints };
 };
@@ -242,17 +220,6 @@ describe('CLI: start --keep-running, stopped every way', () => {
   }, 240_000);
 });
 
-/** Runs the CLI to its end, stdout apart from stderr. */
-const separately = (args: readonly string[]) =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/cli.ts', ...args], { env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-
 describe('CLI: --json for start and generate', () => {
   it('start --json prints what it shows on stderr and one JSON document on stdout: each transient as it finished', async () => {
     // Prepare: the sample transients, from a file of the test's own
@@ -263,7 +230,7 @@ describe('CLI: --json for start and generate', () => {
     const names = readTransientFile(file).transients.map((transient) => transient.name);
 
     // Act
-    const result = await separately(['--state-file', join(dir, 'endpoints.json'), 'start', '--tick', '300', '--transients', file, '--json']);
+    const result = await runCli(['--state-file', join(dir, 'endpoints.json'), 'start', '--tick', '300', '--transients', file, '--json']);
 
     // Assess
     expect(result.code, result.stderr).toBe(0);
@@ -275,7 +242,7 @@ describe('CLI: --json for start and generate', () => {
   }, 240_000);
 
   it('generate --json says what it wrote, and writes exactly what is committed', async () => {
-    const result = await separately(['generate', '--json']);
+    const result = await runCli(['generate', '--json']);
 
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ wrote: expect.arrayContaining(['lib/generated/fixtures.ts', 'lib/generated/runner-sources.ts']) });
