@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { coerceError, errorName } from '../domain/errors';
 import { localClientConfig } from '../local/services';
 import { DEFAULT_STATE_FILE } from '../local/start';
+import { processExists } from '../python/requirements';
 import { DEFAULT_STACK, StackOutput } from '../stacks/outputs';
 import { CliError } from './errors';
 
@@ -54,15 +55,6 @@ const localStateSchema = z.object({
 });
 
 /** Whether a process with this id exists (EPERM: it does, under another user). */
-const processExists = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
-
 const startHint = (stateFile: string) =>
   `start it with \`npm start -- --keep-running${stateFile === DEFAULT_STATE_FILE ? '' : ` --state-file ${stateFile}`}\``;
 

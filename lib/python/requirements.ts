@@ -30,7 +30,8 @@ export const lastLines = (output: string, count = 3): string =>
 /** A lock directory without its holder's id for this long was left by a process that died before writing it. */
 const UNNAMED_LOCK_MS = 10_000;
 
-const isAlive = (pid: number): boolean => {
+/** Whether a process of this id runs (EPERM: it does, as another user's); for the lock here and the CLI's endpoints file. */
+export const processExists = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
     return true;
@@ -56,7 +57,7 @@ export const tryLock = (dir: string): boolean => {
       if (Date.now() - statSync(dir).mtimeMs < UNNAMED_LOCK_MS) return false;
       holder = Number.NaN;
     }
-    if (Number.isInteger(holder) && isAlive(holder)) return false;
+    if (Number.isInteger(holder) && processExists(holder)) return false;
     rmSync(dir, { recursive: true, force: true });
     return tryLock(dir);
   }
