@@ -6,6 +6,7 @@
 import { join, dirname } from 'node:path';
 import type { Engine } from '../engine/engine';
 import { historyOf } from '../engine/history';
+import { logFileLocation, logGroupLocation } from '../engine/log-location';
 import type { Invocation, RunRecord } from '../engine/store';
 import { statusTypeOf } from '../domain/catalog';
 import { colorByType, colors } from '../terminal/colors';
@@ -17,9 +18,8 @@ import type { Target } from './target';
 /** Where an attempt's log lines are: its CloudWatch Logs group and stream, or the local runtime's log file. */
 export const logLocation = (invocation: Invocation | undefined, target: Target): string => {
   if (!invocation) return '';
-  const request = invocation.requestId ? ` (request ${invocation.requestId})` : '';
-  if (target.local) return `${join(dirname(target.stateFile ?? '.blast-local/endpoints.json'), 'handlers.log')}${request}`;
-  return `${[invocation.logGroup, invocation.logStream].filter(Boolean).join(' ')}${request}`;
+  const locate = target.local ? logFileLocation(join(dirname(target.stateFile ?? '.blast-local/endpoints.json'), 'handlers.log')) : logGroupLocation;
+  return locate(invocation).text;
 };
 
 const inOrder = (engine: Engine, runs: readonly RunRecord[]): RunRecord[] => {

@@ -50,13 +50,15 @@ export const DEAD_LETTER_STORE_USE: StoreUse = {
 
 /**
  * The web view's API (functions/web-api.ts): what the CLI's views read (transients by processing status and one
- * by one, the output a register holds, dead letters, counts, each runner's ready markers), and the operator's controls, which are the CLI's own
- * operations (lib/engine/operations.ts): a reset's compare-and-set with the ready markers it makes, its bucket
- * and counts, and a redrive's removal of the records it sent again.
+ * by one, the output a register holds or an earlier run saved, a transient's run history, dead letters, counts, each
+ * runner's ready markers), and the operator's controls, which are the CLI's own operations (lib/engine/operations.ts):
+ * a reset's compare-and-set with the ready markers it makes, its bucket and counts, and a redrive's removal of the
+ * records it sent again.
  */
 export const WEB_API_STORE_USE: StoreUse = {
   transients: ['get', 'getMany', 'statusPage', 'replace', 'setBucket'],
   outputs: ['read'],
+  history: ['list'],
   deadLetters: ['page', 'delete'],
   readiness: ['put', 'delete', 'page'],
   counters: ['read', 'add'],

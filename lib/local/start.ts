@@ -157,7 +157,7 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
     const info = runtime.describe();
     print(`DynamoDB Local ${info.dynamodbEndpoint} · SQS emulator ${info.sqsEndpoint} · table ${info.tableName}`);
     print(`schedules: one 60 s period lasts ${options.tickMs} ms here · handler logs and metrics: ${options.logFile}`);
-    web = await startLocalWebView(runtime);
+    web = await startLocalWebView(runtime, { logFile: options.logFile });
     print(`web view ${colors.bold(web.url)} · the grid fills in as the pipeline runs`);
     if (chaos) {
       runtime.run();

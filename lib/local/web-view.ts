@@ -2,6 +2,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { sqsQueueDepths } from '../queue/queue-depths';
+import { logFileLocation } from '../engine/log-location';
 import { createWebApi } from '../web/api';
 import { type WebBundle, bundleWebApp } from '../web/bundle';
 import type { LocalRuntime } from './runtime';
@@ -12,7 +13,13 @@ export interface LocalWebView extends LocalWebServer {
 }
 
 /** Bundles the page and serves it with the API over the runtime's engine, on loopback at a free port. */
-export const startLocalWebView = async (runtime: LocalRuntime, options: { readonly port?: number } = {}): Promise<LocalWebView> => {
+export interface LocalWebViewOptions {
+  readonly port?: number;
+  /** The file the handlers log to, which the page names as each attempt's log. @default .blast-local/handlers.log */
+  readonly logFile?: string;
+}
+
+export const startLocalWebView = async (runtime: LocalRuntime, options: LocalWebViewOptions = {}): Promise<LocalWebView> => {
   mkdirSync('.blast-local', { recursive: true });
   const dir = mkdtempSync(join('.blast-local', 'web-'));
   try {
@@ -23,7 +30,7 @@ export const startLocalWebView = async (runtime: LocalRuntime, options: { readon
       Object.fromEntries(Object.entries(queues).map(([task, queue]) => [task, queue.url])),
       Object.fromEntries(Object.entries(queues).map(([task, queue]) => [task, queue.deadLetterUrl])),
     );
-    const server = await startWebServer({ api: createWebApi({ engine: runtime.engine, queueDepths }), staticDir: dir, ...(options.port ? { port: options.port } : {}) });
+    const server = await startWebServer({ api: createWebApi({ engine: runtime.engine, queueDepths, logs: logFileLocation(options.logFile ?? join('.blast-local', 'handlers.log')) }), staticDir: dir, ...(options.port ? { port: options.port } : {}) });
     return {
       url: server.url,
       bundle,

@@ -11,20 +11,25 @@ import { coerceError } from '../domain/errors';
 import { workflowGraph } from '../domain/graph';
 import { priorityKey } from '../domain/ordering';
 import { toCounts } from '../domain/counts';
+import { Lane } from '../domain/lanes';
 import { type Registers, type Workflow, blockedTasks, isReady, statusOf, summarise } from '../domain/workflow';
 import { type Engine, transientRunner } from '../engine/engine';
+import { currentTasksOf, historyOf, staleOf } from '../engine/history';
+import { type LogLocator, logGroupLocation } from '../engine/log-location';
 import { deadLettersOf, listTransients, redriveDeadLetters, registersOf, reprocess, retrigger } from '../engine/operations';
 import type { QueueDepths } from '../engine/queue-depths';
-import type { RunOutput, TransientRecord } from '../engine/store';
+import type { RunOutput, RunRecord, TransientRecord } from '../engine/store';
 import { isTransientRunner } from '../runner';
 import type { WebApi, WebApiRequest, WebApiResponse } from './contract';
 import { type RouteId, matchPath, routes } from './routes';
-import type { Cell, DeadLetterBody, RegisterBody, ResetBody, RunnerBody, TransientRow } from './schemas';
+import type { Cell, DeadLetterBody, RegisterBody, ResetBody, RunBody, RunnerBody, TransientRow } from './schemas';
 
 export interface WebApiOptions {
   readonly engine: Engine;
   /** The runners' queue depths (SQS); without it the runners are listed without them. */
   readonly queueDepths?: QueueDepths;
+  /** Where an attempt's logs are (lib/engine/log-location.ts); by default its log group and stream, as text. */
+  readonly logs?: LogLocator;
 }
 
 /** Transients a filtered page reads at most, so a filter that matches little still answers quickly. */
@@ -55,9 +60,16 @@ const cellsOf = (workflow: Workflow, registers: Registers): Cell[] => {
   });
 };
 
-const rowOf = (workflow: Workflow, record: TransientRecord): TransientRow => {
+const rowOf = (workflow: Workflow, record: TransientRecord, staleReasons?: readonly string[]): TransientRow => {
   const { progress, processingStatus } = summarise(workflow, record.registers);
-  return { name: record.transient.name, publicTimestamp: record.transient.publicTimestamp, processingStatus, progress, cells: cellsOf(workflow, record.registers) };
+  return {
+    name: record.transient.name,
+    publicTimestamp: record.transient.publicTimestamp,
+    processingStatus,
+    progress,
+    cells: cellsOf(workflow, record.registers),
+    ...(staleReasons ? { staleReasons: [...staleReasons] } : {}),
+  };
 };
 
 const outputBody = (output: RunOutput | undefined): RegisterBody['output'] =>
@@ -70,9 +82,28 @@ const outputBody = (output: RunOutput | undefined): RegisterBody['output'] =>
 /** The page's first key at or after an ISO time (priority keys are `<ISO time>#<name>`). */
 const keyAt = (iso: string) => new Date(iso).toISOString();
 
-export const createWebApi = ({ engine, queueDepths }: WebApiOptions): WebApi => {
+export const createWebApi = ({ engine, queueDepths, logs = logGroupLocation }: WebApiOptions): WebApi => {
   const { workflow } = engine;
   const typeOf = (status: string) => statusTypeOf(workflow.catalog, status) ?? StatusType.Blank;
+  const order = new Map(workflow.order.map((task, index) => [task, index]));
+  /** An attempt as the page shows it; `current` when the register holds its result. */
+  const runBody = (run: RunRecord, record: TransientRecord): RunBody => ({
+    task: run.task,
+    run: run.run,
+    attempt: run.attempt,
+    startedAt: run.startedAt,
+    ...(run.endedAt === undefined ? {} : { endedAt: run.endedAt }),
+    ...(run.durationMs === undefined ? {} : { durationMs: run.durationMs }),
+    status: run.status,
+    type: typeOf(run.status),
+    ...(run.error === undefined ? {} : { error: run.error }),
+    ...(run.recorded === undefined ? {} : { recorded: run.recorded }),
+    current: record.registers[run.task]?.claim === run.run,
+    version: run.version,
+    fingerprint: run.fingerprint,
+    ...(run.invocation ? { log: { ...logs(run.invocation) } } : {}),
+    ...(run.artifacts?.length ? { artifacts: [...run.artifacts] } : {}),
+  });
 
   const handlers: Handlers = {
     workflow: async () => ({
@@ -89,12 +120,20 @@ export const createWebApi = ({ engine, queueDepths }: WebApiOptions): WebApi => 
     }),
 
     transients: async ({ query }) => {
+      if (query.stale !== undefined && !workflow.specs.has(query.stale)) return undefined;
       const from = query.from === undefined ? undefined : keyAt(query.from);
       const to = query.to === undefined ? undefined : keyAt(query.to);
-      const keep = (record: TransientRecord) => {
+      const matches = (record: TransientRecord) => {
         if (query.task === undefined) return true;
         const status = statusOf(record.registers, query.task);
         return (query.taskStatus === undefined || status === query.taskStatus) && (query.taskType === undefined || typeOf(status) === query.taskType);
+      };
+      /** Whether the row is kept, and with the stale filter, why its task is stale (as `list --stale`: from the registers). */
+      const keep = (record: TransientRecord): { staleReasons?: string[] } | undefined => {
+        if (!matches(record)) return undefined;
+        if (query.stale === undefined) return {};
+        const reasons = staleOf(engine, record).get(query.stale);
+        return reasons ? { staleReasons: reasons.map((reason) => reason.message) } : undefined;
       };
       const items: TransientRow[] = [];
       let after = query.after !== undefined && (from === undefined || query.after > from) ? query.after : from;
@@ -106,8 +145,9 @@ export const createWebApi = ({ engine, queueDepths }: WebApiOptions): WebApi => 
           if (to !== undefined && key >= to) return { items, scanned };
           scanned++;
           after = key;
-          if (!keep(record)) continue;
-          items.push(rowOf(workflow, record));
+          const kept = keep(record);
+          if (!kept) continue;
+          items.push(rowOf(workflow, record, kept.staleReasons));
           if (items.length === query.limit) return { items, scanned, ...(page.next || record !== page.records.at(-1) ? { next: key } : {}) };
         }
         if (!page.next) return { items, scanned };
@@ -117,9 +157,12 @@ export const createWebApi = ({ engine, queueDepths }: WebApiOptions): WebApi => 
 
     transient: async ({ params }) => {
       const name = params.name ?? '';
-      const record = await engine.store.transients.get(name);
+      const [record, runs] = await Promise.all([engine.store.transients.get(name), historyOf(engine, name)]);
       if (!record) return undefined;
       const { progress, processingStatus, blocked } = summarise(workflow, record.registers);
+      // As `status NAME`: the inputs the runs the registers hold recorded are checked too.
+      const stale = staleOf(engine, record, runs);
+      const current = currentTasksOf(engine);
       const outputs = await Promise.all(
         workflow.order.map(async (task) => {
           const claim = record.registers[task]?.claim;
@@ -143,10 +186,28 @@ export const createWebApi = ({ engine, queueDepths }: WebApiOptions): WebApi => 
           ...(register?.leaseUntil === undefined ? {} : { leaseUntil: register.leaseUntil }),
           ready: typeOf(status) === StatusType.Blank && spec !== undefined && isReady(spec, record.registers),
           ...(blocked.has(task) ? { blockedBy: blocked.get(task) } : {}),
+          ...(register?.version === undefined ? {} : { version: register.version }),
+          ...(current.get(task) === undefined ? {} : { currentVersion: current.get(task)?.version }),
+          ...(stale.has(task) ? { staleReasons: (stale.get(task) ?? []).map((reason) => reason.message) } : {}),
+          ...(register?.lane ? { lane: register.lane } : {}),
           ...(output ? { output } : {}),
         };
       });
-      return { transient: { ...record.transient }, processingStatus, progress, createdAt: record.createdAt, registers };
+      const attempts = [...runs]
+        .sort((a, b) => (order.get(a.task) ?? 0) - (order.get(b.task) ?? 0) || b.startedAt - a.startedAt)
+        .map((run) => runBody(run, record));
+      return { transient: { ...record.transient }, processingStatus, progress, createdAt: record.createdAt, registers, runs: attempts };
+    },
+
+    run: async ({ params }) => {
+      const name = params.name ?? '';
+      const task = params.task ?? '';
+      if (!workflow.specs.has(task)) return undefined;
+      const [record, runs] = await Promise.all([engine.store.transients.get(name), historyOf(engine, name, task)]);
+      const run = runs.find((each) => each.run === params.run);
+      if (!record || !run) return undefined;
+      const output = outputBody(await engine.store.outputs.read(name, task, run.run));
+      return { ...runBody(run, record), inputs: run.inputs, ...(output ? { output } : {}) };
     },
 
     runners: async () => {
@@ -162,13 +223,19 @@ export const createWebApi = ({ engine, queueDepths }: WebApiOptions): WebApi => 
           ]);
           const markers = ready.flatMap((page) => page.items);
           const oldest = markers.length > 0 ? Math.min(...markers.map((marker) => marker.readyAt)) : undefined;
+          const backfill = markers.filter((marker) => marker.lane === Lane.Backfill).length;
           return {
             ...common,
             kind: 'transient',
             ...(depths?.queue ? { queue: depths.queue } : {}),
             ...(depths?.deadLetterQueue ? { deadLetterQueue: depths.deadLetterQueue } : {}),
             deadLetters: deadLetters.length,
-            ready: { waiting: markers.length, more: ready.some((page) => page.next !== undefined), ...(oldest === undefined ? {} : { oldestReadyAt: oldest }) },
+            ready: {
+              waiting: markers.length,
+              more: ready.some((page) => page.next !== undefined),
+              ...(backfill > 0 ? { backfill } : {}),
+              ...(oldest === undefined ? {} : { oldestReadyAt: oldest }),
+            },
           };
         }),
       );

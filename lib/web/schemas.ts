@@ -23,6 +23,7 @@ export const TransientsQuery = z
     taskType: StatusTypeSchema.optional().describe("only transients whose register of `task` has a status of this type (e.g. 'error')"),
     from: isoTime.optional().describe('public timestamp at or after'),
     to: isoTime.optional().describe('public timestamp before'),
+    stale: name.optional().describe("only transients whose result of this task is stale (its version changed, or an upstream result it used is stale), as `list --stale TASK`"),
     limit: z.coerce.number().int().min(1).max(200).default(50),
     after: z.string().min(1).max(400).optional().describe('the `next` of the previous page'),
   })
@@ -85,6 +86,7 @@ export const TransientRow = z.object({
   processingStatus: ProcessingStatusSchema,
   progress: z.number().describe('percent, as Blast computes it'),
   cells: z.array(Cell).describe("in the order of /workflow's tasks"),
+  staleReasons: z.array(z.string()).optional().describe('with the stale filter: why its result of that task is stale'),
 });
 export type TransientRow = z.infer<typeof TransientRow>;
 
@@ -109,6 +111,10 @@ export const RegisterBody = z.object({
   leaseUntil: z.number().optional(),
   ready: z.boolean().describe('its prerequisites hold and it waits to run'),
   blockedBy: z.array(z.string()).optional().describe('the settled prerequisites that keep it from ever running'),
+  version: z.string().optional().describe("the task's version its result was made with"),
+  currentVersion: z.string().optional().describe("the task's version now: what its next run records"),
+  staleReasons: z.array(z.string()).optional().describe('why its result is stale, as `status NAME` says; absent when it is not'),
+  lane: z.literal('backfill').optional().describe('reset by a backfill: it runs in the backfill lane, behind live work'),
   output: z
     .object({
       data: z.record(z.string(), z.unknown()).optional(),
@@ -120,14 +126,51 @@ export const RegisterBody = z.object({
 });
 export type RegisterBody = z.infer<typeof RegisterBody>;
 
+/** Where an attempt's log lines are: a CloudWatch Logs link when deployed, the local runtime's log file here. */
+export const LogBody = z.object({
+  text: z.string(),
+  href: z.string().optional(),
+});
+
+/** One attempt of a task, from the run history (`history NAME TASK`). */
+export const RunBody = z.object({
+  task: z.string(),
+  run: z.string().describe('the run id (its claim token): `history NAME TASK --run ID`'),
+  attempt: z.number().describe('the delivery attempt (SQS receive count)'),
+  startedAt: z.number().describe('epoch ms of its claim'),
+  endedAt: z.number().optional().describe('epoch ms; absent while it runs, or when it died'),
+  durationMs: z.number().optional(),
+  status: z.string().describe('what it came to ("processing" while it runs, "not processed" when a retry follows)'),
+  type: StatusTypeSchema,
+  error: z.string().optional(),
+  recorded: z.boolean().optional().describe('false when its result was not recorded (its claim was lost to a reset)'),
+  current: z.boolean().describe('the register holds its result'),
+  version: z.string(),
+  fingerprint: z.string().describe('digest of its inputs'),
+  log: LogBody.optional(),
+  artifacts: z.array(z.string()).optional(),
+});
+export type RunBody = z.infer<typeof RunBody>;
+
 export const TransientBody = z.object({
   transient: TransientData,
   processingStatus: ProcessingStatusSchema,
   progress: z.number(),
   createdAt: z.number(),
   registers: z.array(RegisterBody).describe('in workflow order'),
+  runs: z.array(RunBody).describe('every attempt the run history holds, tasks in workflow order, newest first within each'),
 });
 export type TransientBody = z.infer<typeof TransientBody>;
+
+/** One run, as `history NAME TASK --run ID`: its record, its inputs and the output it saved. */
+export const RunDetailBody = RunBody.extend({
+  inputs: z.object({
+    fields: z.record(z.string(), z.number().nullable()).describe('the transient fields its runner reads, as the run saw them'),
+    upstream: z.record(z.string(), z.object({ run: z.string(), version: z.string().optional() })).describe('the upstream results it could read, by task'),
+  }),
+  output: RegisterBody.shape.output,
+});
+export type RunDetailBody = z.infer<typeof RunDetailBody>;
 
 export const QueueDepthBody = z.object({
   visible: z.number().describe('messages waiting'),
@@ -147,6 +190,7 @@ export const RunnerBody = z.object({
     .object({
       waiting: z.number().describe('ready markers read (at most one page per shard)'),
       more: z.boolean(),
+      backfill: z.number().optional().describe('of them, markers in the backfill lane (a backfill is running)'),
       oldestReadyAt: z.number().optional().describe('epoch ms: when the longest-waiting of them became ready'),
     })
     .optional()

@@ -225,14 +225,14 @@ describe('Web view: the API\'s function holds only what its operations use', () 
   const onItems = (actions: string[], patterns: string[], arn = arnOf(table)) => itemGrantLines(actions, arn, patterns);
   const line = (action: string, arns: readonly string[]) => arns.map((arn) => `${action} ${arn}`);
 
-  it('reads transients, outputs, counts, dead letters and ready markers, resets registers with their ready markers, and sends to the runners\' queues', () => {
+  it('reads transients and their run history, outputs, counts, dead letters and ready markers, resets registers with their ready markers, and sends to the runners\' queues', () => {
     expect(grantLines(grantsOf(json, fn))).toEqual(
       [
         ...line('logs:CreateLogStream', [arnOf(web.handler.logGroup)]),
         ...line('logs:PutLogEvents', [arnOf(web.handler.logGroup)]),
         ...line('sqs:SendMessage', stack.transientRunners.map((built) => arnOf(built.queue))),
         ...line('sqs:GetQueueAttributes', stack.transientRunners.flatMap((built) => [arnOf(built.queue), arnOf(built.deadLetterQueue)])),
-        ...onItems(['BatchGetItem', 'GetItem', 'UpdateItem'], ['T#*']),
+        ...onItems(['BatchGetItem', 'GetItem', 'Query', 'UpdateItem'], ['T#*']),
         ...onItems(['Query'], ['processing#*', 'blocked#*', 'completed#*'], `${arnOf(table)}/index/byProcessingStatus`),
         ...onItems(['BatchGetItem', 'UpdateItem'], ['COUNTS#*']),
         ...onItems(['DeleteItem', 'Query'], tasks.map((task) => `DEAD#${task}`)),

@@ -2,7 +2,9 @@
  * The web view in a real browser (headless Chromium, playwright-core) against the local runtime running the
  * project's registry over the 46 sample transients: the grid fills in live and shows every transient with its
  * statuses' colours, a blocked transient's page names its failed prerequisite, a retrigger from the page changes
- * the register, a dead letter is redriven from its page. Each page's screenshot goes to docs/images/ (docs/web-view.md).
+ * the register, a dead letter is redriven from its page, a retried task shows its two attempts on the timeline with the
+ * first's error, and after a runner's version changes the stale filter lists exactly the transients whose result of it
+ * is stale. Each page's screenshot goes to docs/images/ (docs/web-view.md).
  */
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
@@ -16,6 +18,12 @@ import { StatusMessage, TaskName } from '../../lib/generated/fixtures';
 import type { LocalRuntime } from '../../lib/local/runtime';
 import { type LocalWebView, startLocalWebView } from '../../lib/local/web-view';
 import { registry } from '../../runners/registry';
+import { type AnyRunner, type TransientTaskRunner, isTransientRunner } from '../../lib/runner';
+import { isFinalType } from '../../lib/domain/catalog';
+import { runnersByTask } from '../../lib/engine/engine';
+import { staleTransients } from '../../lib/engine/history';
+import { createWebApi } from '../../lib/web/api';
+import { startWebServer } from '../../lib/local/web-server';
 import { type Browser, launchBrowser, rgbOf } from '../../bench/browser';
 import { squareColour } from '../../web/src/format';
 import { startTestRuntime, waitFor } from '../helpers/local-stack';
@@ -24,6 +32,25 @@ const IMAGES = 'docs/images';
 /** The browser's own, for the functions that run in the page (the tests' types have no DOM). */
 declare const getComputedStyle: (element: unknown) => { readonly backgroundColor: string };
 const samples = readTransientFile('fixtures/sample_transients.yaml').transients;
+
+/** Host match's first attempt on this transient throws, as when its catalogue does not answer; SQS delivers it again. */
+const RETRIED = '2010H';
+const FIRST_ERROR = 'the host catalogue did not answer';
+const flakyOnce = (runner: TransientTaskRunner): TransientTaskRunner => {
+  let thrown = false;
+  return Object.create(runner, {
+    process: {
+      value: async (...args: Parameters<TransientTaskRunner['process']>) => {
+        if (args[0].name === RETRIED && !thrown) {
+          thrown = true;
+          throw new Error(FIRST_ERROR);
+        }
+        return runner.process(...args);
+      },
+    },
+  }) as TransientTaskRunner;
+};
+const runners: readonly AnyRunner[] = registry.map((runner) => (runner.taskName === TaskName.HostMatch && isTransientRunner(runner) ? flakyOnce(runner) : runner));
 
 describe('Browser: the web view on the local runtime', () => {
   let runtime: LocalRuntime;
@@ -39,7 +66,7 @@ describe('Browser: the web view on the local runtime', () => {
 
   beforeAll(async () => {
     mkdirSync(IMAGES, { recursive: true });
-    runtime = await startTestRuntime(registry, { tickMs: 500 });
+    runtime = await startTestRuntime(runners, { tickMs: 500, retryBaseSeconds: 1 });
     web = await startLocalWebView(runtime);
     browser = await launchBrowser();
     page = await browser.context.newPage();
@@ -159,6 +186,87 @@ describe('Browser: the web view on the local runtime', () => {
     // Assess
     await page.getByTestId('no-dead-letters').waitFor({ timeout: 10_000 });
     expect((await runtime.engine.store.deadLetters.page(task, 10)).items).toEqual([]);
+  }, 60_000);
+
+  it("shows a retried task's attempts on the timeline: the first with its error and log, the second's saved output", async () => {
+    // Prepare
+    await page.goto(`${web.url}#/transients/${RETRIED}`);
+    const bars = page.locator(`[data-testid=timeline] [data-task="${TaskName.HostMatch}"] .bar`);
+    await expect.poll(() => bars.count(), { timeout: 10_000 }).toBe(2);
+
+    // Act: the first attempt, then the second's output
+    await bars.first().click();
+    const error = await page.getByTestId('attempt-error').textContent();
+    const log = await page.getByTestId('attempt-log').textContent();
+    await page.screenshot({ path: `${IMAGES}/web-attempts.png`, fullPage: true });
+    await bars.nth(1).click();
+    await page.getByTestId('read-output').click();
+    const output = await page.getByTestId('attempt-output').textContent();
+
+    // Assess
+    expect(await bars.evaluateAll((elements) => elements.map((element) => element.getAttribute('data-status')))).toEqual([StatusMessage.NotProcessed, StatusMessage.Processed]);
+    expect(error).toBe(`Error: ${FIRST_ERROR}`);
+    expect(log).toMatch(/handlers\.log \(request [\w-]+\)$/);
+    expect(output).toContain('"separationArcsec"');
+  }, 60_000);
+
+  it("lists exactly the transients whose result is stale once a runner's version changes", async () => {
+    const NEW_VERSION = 'v2-test';
+    const RERUN = ['2010ag', '2011dt'];
+    // Prepare: the API of a deployment whose Host match is at a new version, over the same table, serving the same page.
+    const bumped = registry.map((runner) =>
+      runner.taskName === TaskName.HostMatch ? (Object.create(runner, { version: { value: NEW_VERSION } }) as AnyRunner) : runner,
+    );
+    const engine = { ...runtime.engine, runners: runnersByTask(bumped) };
+    const server = await startWebServer({ api: createWebApi({ engine }), staticDir: web.bundle.outDir });
+    // Two transients' Host match already re-ran at the new version (their registers say so, as a backfill's runs leave them).
+    for (const name of RERUN) {
+      const record = await runtime.engine.store.transients.get(name);
+      const register = record?.registers[TaskName.HostMatch];
+      if (!record || !register) throw new Error(`${name} has no Host match result`);
+      const registers = { ...record.registers, [TaskName.HostMatch]: { ...register, version: NEW_VERSION } };
+      expect((await runtime.engine.store.transients.replace(name, record, registers, record.bucket)).ok).toBe(true);
+    }
+    const records = await runtime.engine.store.transients.getMany(samples.map((transient) => transient.name));
+    // Independently of the engine's staleness code: Host match finished with a recorded version other than the new one.
+    const stale = (name: string) => {
+      const register = records.find((record) => record.transient.name === name)?.registers[TaskName.HostMatch];
+      return register?.version !== undefined && register.version !== NEW_VERSION && isFinalType(statusTypeOf(runtime.engine.workflow.catalog, register.status));
+    };
+    const expected = samples.map((transient) => transient.name).filter(stale);
+
+    try {
+      // Act
+      await page.goto(server.url);
+      await page.getByTestId('filter-task').selectOption(TaskName.HostMatch);
+      await page.getByTestId('filter-task-type').selectOption('stale');
+      await expect.poll(() => page.locator('[data-testid=grid] td.why-stale').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+      const shown = await page.locator('[data-testid=grid] tr[data-name]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-name')));
+      const why = await page.locator('[data-testid=grid] td.why-stale').first().textContent();
+      await page.screenshot({ path: `${IMAGES}/web-stale.png` });
+      await page.getByTestId('filter-task').selectOption(TaskName.CutoutDownload);
+      await page.getByText('no transients').waitFor({ timeout: 10_000 });
+      await page.goto(`${server.url}#/transients/${RETRIED}`);
+      await page.getByTestId('stale').waitFor({ timeout: 10_000 });
+      const notes = await page.locator('[data-testid=registers] tr[data-task]').evaluateAll((rows) =>
+        rows.map((row) => [row.getAttribute('data-task'), row.querySelector('[data-testid=stale-reasons]')?.textContent ?? '']),
+      );
+
+      // Assess
+      const listed = (await staleTransients(engine, TaskName.HostMatch, { limit: 100 })).entries.map((entry) => entry.record.transient.name);
+      expect(expected.length).toBeGreaterThan(samples.length / 2);
+      expect(expected).not.toContain(RERUN[0]);
+      expect(shown.sort()).toEqual([...expected].sort());
+      expect(listed.sort()).toEqual([...expected].sort());
+      expect(why).toMatch(/^version changed from \w+ to v2-test$/);
+      expect(Object.fromEntries(notes)).toMatchObject({
+        [TaskName.CutoutDownload]: '',
+        [TaskName.HostMatch]: expect.stringMatching(/^stale: version changed from \w+ to v2-test$/),
+        [TaskName.HostInformation]: `stale: upstream ${TaskName.HostMatch} is stale`,
+      });
+    } finally {
+      await server.stop();
+    }
   }, 60_000);
 });
 

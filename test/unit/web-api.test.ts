@@ -9,7 +9,12 @@ import { createWebApi } from '../../lib/web/api';
 import type { WebApiRequest } from '../../lib/web/contract';
 import { OPENAPI_DOC, renderOpenApi } from '../../lib/web/openapi';
 import { groupsOf, requestFromHttpApi } from '../../lib/web/http-api';
-import type { ResetBody, TransientBody, TransientsBody } from '../../lib/web/schemas';
+import type { ResetBody, RunDetailBody, RunnersBody, TransientBody, TransientsBody } from '../../lib/web/schemas';
+import { currentTasksOf } from '../../lib/engine/history';
+import { cloudWatchLocation } from '../../lib/engine/log-location';
+import type { RunRecord } from '../../lib/engine/store';
+import { Lane } from '../../lib/domain/lanes';
+import { Status } from '../../lib/domain/catalog';
 import { registry } from '../../runners/registry';
 import { engineInMemory } from '../helpers/engine';
 import { sampleTransient } from '../helpers/factories';
@@ -96,6 +101,124 @@ describe('Web API: reads', () => {
     expect(runners.runners.find((runner) => runner.task === TaskName.HostMatch)).toMatchObject({ kind: 'transient', deadLetters: 0 });
     expect(runners.runners.some((runner) => runner.kind === 'system')).toBe(true);
     expect(JSON.parse((await api(get('/dead-letters'))).body)).toEqual({ deadLetters: [] });
+  });
+});
+
+/** A run of Host match on 2010H as the worker records it (lib/engine/worker.ts), from its claim at `startedAt`. */
+const hostMatchRun = (run: string, startedAt: number, ended: Partial<RunRecord>): RunRecord => ({
+  name: '2010H',
+  task: TaskName.HostMatch,
+  run,
+  attempt: 1,
+  startedAt,
+  status: Status.Processing,
+  version: '7',
+  fingerprint: 'a1b2c3d4e5f6',
+  inputs: { fields: { raDeg: 1, decDeg: 2 }, upstream: {} },
+  invocation: { requestId: `request-${run}`, logGroup: '/aws/lambda/blast-HostMatch', logStream: '2026/12/03/[$LATEST]0f1e2d' },
+  expiresAt: 2_000_000_000,
+  ...ended,
+});
+
+/** 2010H's Host match retried: its first attempt threw, its second (the one its register holds) succeeded. */
+const prepareRetried = async () => {
+  const prepared = await prepare();
+  const { engine } = prepared;
+  const first = hostMatchRun('m1.aaaa', 1_000, { endedAt: 1_400, durationMs: 400, status: Status.NotProcessed, error: 'TimeoutError: the catalogue did not answer' });
+  const second = hostMatchRun('m1.bbbb', 3_000, { attempt: 2, endedAt: 3_250, durationMs: 250, status: Status.Processed });
+  await engine.store.history.record(first);
+  await engine.store.history.record(second);
+  await engine.store.outputs.save('2010H', TaskName.HostMatch, first.run, { data: { separationArcsec: 1.5 } }, 1_400);
+  const record = await engine.store.transients.get('2010H');
+  if (!record) throw new Error('not ingested');
+  const registers = { ...record.registers, [TaskName.HostMatch]: { status: Status.Processed, lastModified: 3_250, attempt: 2, claim: second.run, version: '7' } };
+  expect((await engine.store.transients.replace('2010H', record, registers, bucketOfRegisters(engine.workflow, registers))).ok).toBe(true);
+  return { ...prepared, first, second, api: createWebApi({ engine, logs: cloudWatchLocation('eu-west-1') }) };
+};
+
+describe('Web API: attempts and staleness', () => {
+  it("shows a retried task's attempts, newest first, the first with its error and a link to its logs", async () => {
+    // Prepare
+    const { api, first, second } = await prepareRetried();
+
+    // Act
+    const body = JSON.parse((await api(get('/transients/2010H'))).body) as TransientBody;
+
+    // Assess
+    const attempts = body.runs.filter((run) => run.task === TaskName.HostMatch);
+    expect(attempts.map((run) => [run.run, run.attempt, run.status, run.current])).toEqual([
+      [second.run, 2, Status.Processed, true],
+      [first.run, 1, Status.NotProcessed, false],
+    ]);
+    expect(attempts[1]).toMatchObject({ startedAt: 1_000, endedAt: 1_400, durationMs: 400, error: 'TimeoutError: the catalogue did not answer', version: '7', type: 'blank' });
+    expect(attempts[1]?.log).toEqual({
+      text: `/aws/lambda/blast-HostMatch 2026/12/03/[$LATEST]0f1e2d (request request-${first.run})`,
+      href:
+        'https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups/log-group/$252Faws$252Flambda$252Fblast-HostMatch' +
+        `/log-events/2026$252F12$252F03$252F$255B$2524LATEST$255D0f1e2d$3FfilterPattern$3D$2522request-${first.run}$2522`,
+    });
+    expect(body.runs.every((run) => run.task === TaskName.HostMatch)).toBe(true);
+  });
+
+  it('reads back a superseded run with its inputs and the output it saved, as `history NAME TASK --run ID`', async () => {
+    // Prepare
+    const { api, first } = await prepareRetried();
+    const path = (task: string, run: string) => `/transients/2010H/runs/${encodeURIComponent(task)}/${encodeURIComponent(run)}`;
+
+    // Act
+    const found = await api(get(path(TaskName.HostMatch, first.run)));
+    const missing = await Promise.all([get(path(TaskName.HostMatch, 'nope.0000')), get(path('Nope', first.run)), get(`/transients/2010ag/runs/${encodeURIComponent(TaskName.HostMatch)}/${first.run}`)].map(api));
+
+    // Assess
+    expect(found.status).toBe(200);
+    expect(JSON.parse(found.body) as RunDetailBody).toMatchObject({ run: first.run, current: false, inputs: first.inputs, output: { data: { separationArcsec: 1.5 } } });
+    expect(missing.map((response) => response.status)).toEqual([404, 404, 404]);
+  });
+
+  it("filters the grid on a task's stale results, with why, and says on the transient's page which results are stale", async () => {
+    // Prepare: 2010H's Host match was made with an older version; 2010ai's with the current one.
+    const { engine } = await prepare();
+    const api = createWebApi({ engine });
+    const now = currentTasksOf(engine).get(TaskName.HostMatch)?.version ?? '';
+    for (const [name, version] of [['2010H', 'old0'], ['2010ai', now]] as const) {
+      const record = await engine.store.transients.get(name);
+      if (!record) throw new Error('not ingested');
+      const registers = { ...record.registers, [TaskName.HostMatch]: { status: Status.Processed, lastModified: 1, claim: `${name}.run`, version } };
+      expect((await engine.store.transients.replace(name, record, registers, bucketOfRegisters(engine.workflow, registers))).ok).toBe(true);
+    }
+
+    // Act
+    const stale = JSON.parse((await api(get('/transients', { stale: TaskName.HostMatch }))).body) as TransientsBody;
+    const none = JSON.parse((await api(get('/transients', { stale: TaskName.CutoutDownload }))).body) as TransientsBody;
+    const page = JSON.parse((await api(get('/transients/2010H'))).body) as TransientBody;
+    const unknown = await api(get('/transients', { stale: 'Nope' }));
+
+    // Assess
+    expect(stale.items.map((row) => [row.name, row.staleReasons])).toEqual([['2010H', [`version changed from old0 to ${now}`]]]);
+    expect(none.items).toEqual([]);
+    expect(page.registers.filter((register) => register.staleReasons).map((register) => [register.task, register.staleReasons])).toEqual([
+      [TaskName.HostMatch, [`version changed from old0 to ${now}`]],
+    ]);
+    expect(page.registers.find((register) => register.task === TaskName.HostMatch)).toMatchObject({ version: 'old0', currentVersion: now });
+    expect(unknown.status).toBe(404);
+  });
+
+  it("counts the backfill lane's ready markers on the runners and marks a register a backfill reset", async () => {
+    // Prepare: Host match of 2010ai reset by a backfill, its readiness in the backfill lane.
+    const { engine, api } = await prepare();
+    const record = await engine.store.transients.get('2010ai');
+    if (!record) throw new Error('not ingested');
+    const registers = { ...record.registers, [TaskName.HostMatch]: { status: Status.NotProcessed, lastModified: 1, lane: Lane.Backfill } };
+    expect((await engine.store.transients.replace('2010ai', record, registers, bucketOfRegisters(engine.workflow, registers))).ok).toBe(true);
+    await engine.store.readiness.put([{ task: TaskName.HostMatch, shard: 0, priority: '2010-03-16T00:00:00.000Z#2010ai', name: '2010ai', readyAt: 5, generation: 1, id: 'r1', lane: Lane.Backfill }]);
+
+    // Act
+    const runners = JSON.parse((await api(get('/runners'))).body) as RunnersBody;
+    const page = JSON.parse((await api(get('/transients/2010ai'))).body) as TransientBody;
+
+    // Assess
+    expect(runners.runners.find((runner) => runner.task === TaskName.HostMatch)?.ready).toMatchObject({ backfill: 1 });
+    expect(page.registers.find((register) => register.task === TaskName.HostMatch)?.lane).toBe(Lane.Backfill);
   });
 });
 

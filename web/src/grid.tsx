@@ -9,6 +9,8 @@ import { loadWorkflow } from './workflow';
 const PAGE_SIZE = 50;
 const processingStatuses = ['processing', 'blocked', 'completed'] as const;
 const statusTypes = ['success', 'warning', 'error', 'blank'] as const;
+/** The "is" filter's choice that asks for stale results rather than a status type. */
+const STALE = 'stale';
 
 interface Filters {
   status: string;
@@ -31,8 +33,9 @@ export const Grid = () => {
     limit: PAGE_SIZE,
     after,
     status: filters.status || undefined,
-    task: filters.task && filters.taskType ? filters.task : undefined,
-    taskType: filters.task && filters.taskType ? filters.taskType : undefined,
+    task: filters.task && filters.taskType && filters.taskType !== STALE ? filters.task : undefined,
+    taskType: filters.task && filters.taskType && filters.taskType !== STALE ? filters.taskType : undefined,
+    stale: filters.task && filters.taskType === STALE ? filters.task : undefined,
     from: dayToIso(filters.from),
     to: dayToIso(filters.to),
   };
@@ -59,7 +62,7 @@ export const Grid = () => {
         </label>
         <label>
           Task{' '}
-          <select value={filters.task} onChange={(event) => set({ task: event.currentTarget.value })}>
+          <select data-testid="filter-task" value={filters.task} onChange={(event) => set({ task: event.currentTarget.value })}>
             <option value="">any</option>
             {tasks.map((task) => (
               <option value={task.name}>{task.name}</option>
@@ -68,11 +71,12 @@ export const Grid = () => {
         </label>
         <label>
           is{' '}
-          <select value={filters.taskType} onChange={(event) => set({ taskType: event.currentTarget.value })}>
+          <select data-testid="filter-task-type" value={filters.taskType} onChange={(event) => set({ taskType: event.currentTarget.value })}>
             <option value="">any</option>
             {statusTypes.map((type) => (
               <option value={type}>{type}</option>
             ))}
+            <option value={STALE}>stale</option>
           </select>
         </label>
         <label>
@@ -103,6 +107,7 @@ export const Grid = () => {
 
 const GridTable = ({ workflow, page }: { workflow: WorkflowBody; page: TransientsBody }) => {
   if (page.items.length === 0) return <p class="note">no transients{page.scanned ? ` among ${page.scanned} read` : ''}</p>;
+  const stale = page.items.some((row) => row.staleReasons);
   return (
     <div class="grid-wrap">
       <table class="grid" data-testid="grid">
@@ -116,6 +121,7 @@ const GridTable = ({ workflow, page }: { workflow: WorkflowBody; page: Transient
                 <span>{task.name}</span>
               </th>
             ))}
+            {stale && <th class="name">Why stale</th>}
           </tr>
         </thead>
         <tbody>
@@ -141,6 +147,7 @@ const GridTable = ({ workflow, page }: { workflow: WorkflowBody; page: Transient
                   />
                 </td>
               ))}
+              {stale && <td class="note why-stale">{row.staleReasons?.join('; ')}</td>}
             </tr>
           ))}
         </tbody>

@@ -36,7 +36,10 @@ export const RunnersPage = () => {
               <td>{runner.initiallyEnabled ? 'enabled' : 'disabled at first'}</td>
               <td class="num">{runner.queue ? runner.queue.visible + runner.queue.delayed : ''}</td>
               <td class="num">{runner.queue?.inFlight ?? ''}</td>
-              <td class="num">{runner.ready ? `${runner.ready.waiting}${runner.ready.more ? '+' : ''}` : ''}</td>
+              <td class="num">
+                {runner.ready ? `${runner.ready.waiting}${runner.ready.more ? '+' : ''}` : ''}
+                {runner.ready?.backfill ? <span class="lane" data-testid="backfill-ready"> ({runner.ready.backfill} backfill)</span> : null}
+              </td>
               <td class="num">{formatAge(runner.ready?.oldestReadyAt)}</td>
               <td class="num">
                 {runner.kind === 'transient' &&
@@ -51,7 +54,7 @@ export const RunnersPage = () => {
       </table>
       <p class="note">
         Queued and in flight: SQS's approximate counts of the runner's queue. Ready, not sent: the ready index (at most a page per shard), which the
-        dispatcher sends on its schedule.
+        dispatcher sends on its schedule, live work before a backfill's.
       </p>
     </section>
   );

@@ -1,10 +1,14 @@
-/** One transient: its graph coloured by its statuses, what blocks it, each task's register and run, and the controls. */
+/**
+ * One transient: its graph coloured by its statuses, what blocks it, each task's register (its version, whether it is
+ * stale and why), its attempts on a timeline, and the controls.
+ */
 import type { ResetBody, TransientBody, WorkflowBody } from '../../lib/web/schemas';
 import { api, segment } from './api';
 import { Control } from './controls';
 import { formatSeconds, formatTime, toneStyle } from './format';
 import { WorkflowGraph } from './graph';
 import { usePoll } from './hooks';
+import { Timeline } from './timeline';
 import { loadWorkflow } from './workflow';
 
 const describeReset = (result: ResetBody) =>
@@ -25,6 +29,7 @@ const TransientView = ({ body, workflow, reload }: { body: TransientBody; workfl
   const causes = [...new Set(registers.flatMap((register) => register.blockedBy ?? []))];
   const statusOf = (task: string) => registers.find((register) => register.task === task)?.status ?? '';
   const blockedCount = registers.filter((register) => register.blockedBy).length;
+  const staleCount = registers.filter((register) => register.staleReasons).length;
   const reset = (operation: 'retrigger' | 'reprocess') => async () =>
     describeReset(await api<ResetBody>('POST', `/transients/${segment(transient.name)}/${operation}`));
   return (
@@ -44,6 +49,11 @@ const TransientView = ({ body, workflow, reload }: { body: TransientBody; workfl
       {causes.length > 0 && (
         <p class="blocked-banner" data-testid="blocked-by">
           {blockedCount} {blockedCount === 1 ? 'task is' : 'tasks are'} blocked by {causes.map((cause) => `${cause} (${statusOf(cause)})`).join(', ')}
+        </p>
+      )}
+      {staleCount > 0 && (
+        <p class="stale-banner" data-testid="stale">
+          {staleCount} {staleCount === 1 ? 'result is' : 'results are'} stale: {registers.filter((register) => register.staleReasons).map((register) => register.task).join(', ')}
         </p>
       )}
       <div class="controls">
@@ -74,6 +84,7 @@ const TransientView = ({ body, workflow, reload }: { body: TransientBody; workfl
             <th>Last modified</th>
             <th class="num">Time</th>
             <th class="num">Attempt</th>
+            <th>Version</th>
             <th>Note</th>
             <th>Artifacts</th>
           </tr>
@@ -90,12 +101,16 @@ const TransientView = ({ body, workflow, reload }: { body: TransientBody; workfl
               <td>{formatTime(register.lastModified)}</td>
               <td class="num">{formatSeconds(register.processingSeconds)}</td>
               <td class="num">{register.attempt ?? ''}</td>
-              <td class={register.lastError || register.deadLettered ? 'error' : 'note'}>
+              <td title={register.currentVersion ? `the version now: ${register.currentVersion}` : undefined}>{register.version ?? ''}</td>
+              <td class={register.lastError || register.deadLettered || register.staleReasons ? 'error' : 'note'} data-testid="note">
+                {register.staleReasons && <span data-testid="stale-reasons">stale: {register.staleReasons.join('; ')}</span>}
+                {register.staleReasons && ' · '}
                 {register.blockedBy
                   ? `blocked by ${register.blockedBy.join(', ')}`
                   : register.deadLettered
                     ? `dead-lettered${register.lastError ? `: ${register.lastError}` : ''}`
                     : (register.lastError ?? (register.ready ? 'ready' : ''))}
+                {register.lane === 'backfill' && <span class="lane"> backfill</span>}
               </td>
               <td>
                 {(register.output?.artifacts ?? []).map((artifact) => (
@@ -108,6 +123,8 @@ const TransientView = ({ body, workflow, reload }: { body: TransientBody; workfl
           ))}
         </tbody>
       </table>
+      <h2>Attempts</h2>
+      <Timeline name={transient.name} tasks={workflow.tasks.map((task) => task.name).filter((task) => registers.some((register) => register.task === task))} runs={body.runs} />
     </section>
   );
 };
