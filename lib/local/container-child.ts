@@ -14,7 +14,8 @@ import { containerRunHandler } from '../handlers/container-run';
 import { type AnyRunner, isPythonRunner } from '../runner';
 import { ENV, loadConfig } from '../settings/config';
 import { RUNNERS_MODULE_ENV } from './container-runs';
-import { CONTAINER_FUNCTION_NAME, startPythonServer } from './python-server';
+import { CONTAINER_FUNCTION_NAME } from '../python/container-server';
+import { startPythonServer } from './python-server';
 
 const loadRunners = async (spec: string | undefined): Promise<readonly AnyRunner[]> => {
   const [path, name = 'registry'] = (spec ?? '').split('#');

@@ -8,12 +8,8 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { PythonTransientRunner } from '../runner';
+import { INVOKE_SERVER_MODULE } from '../python/container-server';
 import { pythonEnvironment, pythonExecutable } from '../python/interpreter';
-
-/** The module the Python side of a container run runs (`python -m`), here and in the Fargate task. */
-export const INVOKE_SERVER_MODULE = 'blast_tasks.invoke_server';
-/** The name the run calls its runner's handler by (RUNNER_FUNCTIONS), here and in the Fargate task. */
-export const CONTAINER_FUNCTION_NAME = 'runner';
 
 export interface PythonServer {
   /** For AWS_ENDPOINT_URL_LAMBDA. */
