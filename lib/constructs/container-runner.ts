@@ -227,13 +227,14 @@ export class ContainerRunner extends Construct {
           PYTHONUNBUFFERED: '1',
           PYTHONDONTWRITEBYTECODE: '1',
         },
-        // Healthy once the runner's class has been imported and the server answers; unpacking the packages comes first.
+        // Healthy once the runner's class has been imported and the server answers; unpacking the packages comes
+        // first (ECS's longest start period: a small task's CPU unpacks a few hundred MB slowly).
         healthCheck: {
           command: ['CMD', 'python', '-c', `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${PYTHON_PORT}/ping', timeout=2)`],
           interval: Duration.seconds(5),
           timeout: Duration.seconds(3),
           retries: 3,
-          startPeriod: Duration.seconds(120),
+          startPeriod: Duration.seconds(300),
         },
         stopTimeout: Duration.seconds(30),
       });

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import sys
 import traceback
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -82,6 +83,8 @@ def main(argv: list) -> None:
     port = int(argv[1]) if len(argv) > 1 else 8080
     # The runner's class is imported before the server answers: a file that does not import fails the start.
     _loaded()
+    # As its container's first process, it would otherwise ignore the SIGTERM that stops the task.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     server = HTTPServer(("127.0.0.1", port), InvokeHandler)
     protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())

@@ -157,7 +157,7 @@ describe('Stack: a Python runner with compute = "container"', () => {
   });
 });
 
-describe("A Python container run's code asset, as bundled", () => {
+describe.sequential("A Python container run's code asset, as bundled", () => {
   let server: ChildProcess | undefined;
   afterAll(() => {
     server?.kill('SIGKILL');
@@ -194,4 +194,10 @@ describe("A Python container run's code asset, as bundled", () => {
     expect(failed).toMatchObject({ errorType: 'ValueError' });
     expect(printed).toContain('fitting the host of sn-sed');
   }, 30_000);
+
+  it('exits at once on the SIGTERM that stops its task (as the container\'s first process, it would otherwise ignore it)', async () => {
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => server?.once('exit', (code, signal) => resolve([code, signal])));
+    server?.kill('SIGTERM');
+    expect(await exited).toEqual([0, null]);
+  });
 });

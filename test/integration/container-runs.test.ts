@@ -34,9 +34,10 @@ const gone = (pid: number) => {
 };
 
 describe.each([
-  { language: 'TypeScript', runners: containerRunners, runnersModule: 'test/helpers/container-runners.ts#containerRunners' },
-  { language: 'Python', runners: pythonContainerRunners, runnersModule: 'test/helpers/container-runners.ts#pythonContainerRunners' },
-])('Container runs of a $language runner on the local runtime', ({ runners, runnersModule }) => {
+  { language: 'TypeScript', runners: containerRunners, runnersModule: 'test/helpers/container-runners.ts#containerRunners', prints: undefined },
+  // What the Python runner prints reaches the run's log.
+  { language: 'Python', runners: pythonContainerRunners, runnersModule: 'test/helpers/container-runners.ts#pythonContainerRunners', prints: 'fitting sn-long, attempt 1' },
+])('Container runs of a $language runner on the local runtime', ({ runners, runnersModule, prints }) => {
   const dir = mkdtempSync(join(tmpdir(), 'container-runs-'));
   const output: string[] = [];
   let runtime: LocalRuntime;
@@ -91,6 +92,7 @@ describe.each([
       expect(await registerOf('sn-long', 'Long')).toMatchObject({ status: 'processed', attempt: 1, claim: run.runId });
       expect(await runtime.engine.store.outputs.read('sn-long', 'Long', run.runId)).toEqual({ data: { attempt: 1, pid: run.pid } });
       expect(existsSync(startedFile(dir, 'sn-long', 2))).toBe(false);
+      if (prints) expect(output).toContain(`[container Long sn-long #1] ${prints}`);
     }, 120_000);
 
     it('are taken over by the next delivery when killed mid-run, and finish', async () => {
