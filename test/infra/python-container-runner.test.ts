@@ -6,8 +6,8 @@
  * side without credentials unless the runner declares artifacts, and then exactly the artifacts it declares. The
  * code asset, as bundled, serves the runner's handler to the client a run calls it with.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -193,6 +193,41 @@ describe.sequential("A Python container run's code asset, as bundled", () => {
     expect(failed).toBeInstanceOf(RunnerFunctionError);
     expect(failed).toMatchObject({ errorType: 'ValueError' });
     expect(printed).toContain('fitting the host of sn-sed');
+  }, 30_000);
+
+  it("starts as the Python container's command starts it, from the two zipped assets, without the credentials' variable", async () => {
+    // Prepare: the task's folders under a temporary root, its two assets zipped as CDK zips a folder, `python` on the PATH.
+    const root = mkdtempSync(join(tmpdir(), 'python-container-task-'));
+    const [code, packages, bin] = ['code-src', 'packages-src', 'bin'].map((name) => join(root, name)) as [string, string, string];
+    copyPythonRunnerCode(code, FILE);
+    mkdirSync(join(packages, 'python', 'stand_in'), { recursive: true });
+    writeFileSync(join(packages, 'python', 'stand_in', '__init__.py'), '');
+    mkdirSync(join(root, 'code'));
+    const zip = (dir: string, file: string) => spawnSync(pythonExecutable(), ['-m', 'zipfile', '-c', file, ...readdirSync(dir)], { cwd: dir });
+    zip(code, join(root, 'code', 'python-code.zip'));
+    zip(packages, join(root, 'code', 'python-packages.zip'));
+    mkdirSync(bin);
+    symlinkSync(pythonExecutable(), join(bin, 'python'));
+    const python = named(sed, PYTHON_CONTAINER);
+    const command = commandOf(python).replaceAll(`${CODE_DIR}/`, `${root}/code/`).replaceAll('/opt/blast', join(root, 'opt')).replace(` ${PYTHON_PORT}`, ' 0');
+    const environment = Object.fromEntries(Object.entries(environmentOf(python)).map(([name, value]) => [name, String(value).replaceAll('/opt/blast', join(root, 'opt'))]));
+
+    // Act
+    const task = spawn('sh', ['-c', command], { env: { PATH: `${bin}:${process.env.PATH ?? ''}`, ...environment, [TASK_CREDENTIALS_VARIABLE]: '/v2/credentials/secret' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const printed: string[] = [];
+    if (task.stderr) createInterface({ input: task.stderr }).on('line', (line) => printed.push(line));
+    const listening = await new Promise<string>((resolve, reject) => {
+      if (task.stdout) createInterface({ input: task.stdout }).once('line', resolve);
+      task.once('exit', (status) => reject(new Error(`the command exited with ${status}: ${printed.join('\n')}`)));
+    });
+    const seen = readFileSync(`/proc/${task.pid ?? 0}/environ`, 'utf8').split('\0');
+    task.kill('SIGTERM');
+
+    // Assess: it listens, from the unpacked code, with the packages' folder on its path, and no credentials' variable.
+    expect(listening).toMatch(/^listening on \d+$/);
+    expect(existsSync(join(root, 'opt', 'packages', 'python', 'stand_in', '__init__.py'))).toBe(true);
+    expect(seen).toContain(`BLAST_RUNNER_FILE=${FILE}`);
+    expect(seen.filter((variable) => variable.startsWith(`${TASK_CREDENTIALS_VARIABLE}=`))).toEqual([]);
   }, 30_000);
 
   it('exits at once on the SIGTERM that stops its task (as the container\'s first process, it would otherwise ignore it)', async () => {
