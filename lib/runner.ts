@@ -14,6 +14,7 @@ import { type PythonSource, SystemTaskDeclaration, TransientTaskDeclaration } fr
 import type { Transient } from './domain/transient';
 import type { Prerequisites, ProcessingStatus } from './domain/workflow';
 import { PYTHON_WORKER_MARGIN_SECONDS } from './domain/limits';
+import { Compute } from './domain/compute';
 
 export type { TransientCounts } from './domain/counts';
 export type { Artifact } from './domain/artifacts';
@@ -259,14 +260,15 @@ export class PythonTransientRunner extends TransientTaskRunner {
     // The settings the class overrides; the others keep the defaults every runner has.
     Object.assign(this, declared.settings ?? {});
     // `timeout_seconds` is its function's; its worker, which waits for the function, gets a margin more (and so do
-    // the lease and the queue's visibility, which follow the worker's).
+    // the lease and the queue's visibility, which follow the worker's). In a container, it is the run's own
+    // deadline, which the run (not a function) keeps: no margin.
     this.python = {
       file: declared.file,
       className: declared.className,
       timeoutSeconds: this.timeoutSeconds,
       ...(declared.problem ? { problem: declared.problem } : {}),
     };
-    Object.assign(this, { timeoutSeconds: this.timeoutSeconds + PYTHON_WORKER_MARGIN_SECONDS });
+    if (this.compute !== Compute.Container) Object.assign(this, { timeoutSeconds: this.timeoutSeconds + PYTHON_WORKER_MARGIN_SECONDS });
   }
 
   process(): never {

@@ -5,26 +5,39 @@
  * container (the public AWS CLI image) copies, with the task role, into a volume both containers share. The task
  * role may reach exactly what the run's protocol needs: the items its worker reaches (less the claim) plus the
  * lease, its own queue's message (visibility, delete) and its successors' queues; its logs go to a log group of its own.
+ *
+ * A Python runner's `_run_process` runs in a third container, from the public Python image of Lambda's Python version
+ * (on Lambda's machine, which the whole task then runs on): python/blast_tasks/invoke_server.py serves the runner's
+ * handler behind Lambda's Invoke on the task's loopback interface, and the run container calls it as a worker calls a
+ * Python runner's function. Its code (blast_tasks and the runner's folder) and the lock's packages (installed for
+ * that Python and machine at synth, the Lambda layer's own asset) are two more assets the fetch container copies. It
+ * runs without the task role's credentials unless the runner declares artifacts, which it then reads and writes itself.
  */
 import { join } from 'node:path';
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type ContainerDefinition, ContainerDependencyCondition, ContainerImage, CpuArchitecture, FargateTaskDefinition, LogDrivers, OperatingSystemFamily } from 'aws-cdk-lib/aws-ecs';
+import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
-import { BundlingOutput, DockerImage } from 'aws-cdk-lib';
+import { AssetHashType, BundlingOutput, DockerImage } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { buildSync } from 'esbuild';
 import { fargateCpuFor } from '../domain/compute';
 import { CONTAINER_RUN_STORE_USE } from '../engine/store-use';
 import { ServiceName } from '../engine/telemetry';
 import { STATUS_FIXTURE, TASK_FIXTURE } from '../fixtures/load-catalog';
-import type { TransientTaskRunner } from '../runner';
+import { artifactUseOf } from '../domain/declaration';
+import { CONTAINER_FUNCTION_NAME, INVOKE_SERVER_MODULE } from '../python/container-server';
+import { type TransientTaskRunner, isPythonRunner } from '../runner';
 import { ENV } from '../settings/config';
 import type { ContainerNetwork } from './container-network';
 import { PROJECT_ROOT, grantStoreTo } from './handler-function';
+import { LAMBDA_PYTHON_TARGET, pythonPackagesAssetOptions } from './python-packages-layer';
+import { copyPythonRunnerCode } from './python-runner-function';
+import { PYTHON_ARCHITECTURE } from './python-runtime';
 
 /** The run's container: Node.js 22 (the Lambda functions' runtime) on Debian, from the public ECR gallery. */
 export const RUN_IMAGE = 'public.ecr.aws/docker/library/node:22-bookworm-slim';
@@ -35,6 +48,17 @@ export const RUN_CONTAINER = 'run';
 /** Where the shared volume is mounted in both containers. */
 export const CODE_DIR = '/code';
 const BUNDLE = 'container-run.mjs';
+
+/** A Python runner's container: the public Python image of Lambda's Python version (Debian, whose glibc takes the lock's manylinux wheels). */
+export const PYTHON_IMAGE = `public.ecr.aws/docker/library/python:${LAMBDA_PYTHON_TARGET.pythonVersion}-slim-bookworm`;
+/** Its name in the task definition. */
+export const PYTHON_CONTAINER = 'python';
+/** The loopback port it serves the runner's handler on (the task's containers share one network namespace). */
+export const PYTHON_PORT = 8080;
+/** Where it unpacks its code and packages (its own file system: the shared volume stays read-only to it). */
+export const PYTHON_HOME = '/opt/blast';
+/** The variable through which a container reaches the task role's credentials (set by ECS in every container). */
+export const TASK_CREDENTIALS_VARIABLE = 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI';
 
 /** Bundles functions/container-run.ts into one ES module file, as the run's container runs it (`node <file>`). */
 export const bundleContainerRun = (outfile: string): void => {
@@ -55,6 +79,8 @@ export const bundleContainerRun = (outfile: string): void => {
     logLevel: 'error',
   });
 };
+
+const cpuOf = (architecture: Architecture): CpuArchitecture => (architecture === Architecture.ARM_64 ? CpuArchitecture.ARM64 : CpuArchitecture.X86_64);
 
 export interface ContainerRunnerProps {
   readonly runner: TransientTaskRunner;
@@ -77,13 +103,16 @@ export class ContainerRunner extends Construct {
   readonly runContainer: ContainerDefinition;
   readonly executionRole: Role;
   readonly logGroup: LogGroup;
-  /** The code and fixtures the fetch container copies. */
+  /** A Python runner's container, which serves its handler to the run container. */
+  readonly pythonContainer?: ContainerDefinition;
+  /** The code and fixtures the fetch container copies (and a Python runner's code and packages). */
   readonly assets: readonly Asset[];
   private sendStatement?: PolicyStatement;
 
   constructor(scope: Construct, id: string, props: ContainerRunnerProps) {
     super(scope, id);
     const { runner, table } = props;
+    const python = isPythonRunner(runner) ? runner.python : undefined;
     const cpu = fargateCpuFor(runner.memorySize);
     if (cpu === undefined) throw new Error(`${this.node.path}: memorySize ${runner.memorySize} MB is not a Fargate task's memory`);
 
@@ -93,7 +122,8 @@ export class ContainerRunner extends Construct {
     this.taskDefinition = new FargateTaskDefinition(this, 'TaskDefinition', {
       cpu,
       memoryLimitMiB: runner.memorySize,
-      runtimePlatform: { cpuArchitecture: CpuArchitecture.ARM64, operatingSystemFamily: OperatingSystemFamily.LINUX },
+      // A Python runner's packages are built for Lambda's machine (x86_64 for now: python-runtime.ts); the rest runs on either.
+      runtimePlatform: { cpuArchitecture: python ? cpuOf(PYTHON_ARCHITECTURE) : CpuArchitecture.ARM64, operatingSystemFamily: OperatingSystemFamily.LINUX },
       taskRole: this.taskRole,
       executionRole: this.executionRole,
       volumes: [{ name: 'code' }],
@@ -113,7 +143,26 @@ export class ContainerRunner extends Construct {
       },
     });
     const fixtures = [STATUS_FIXTURE, TASK_FIXTURE].map((file, index) => new Asset(this, `Fixture${index}`, { path: join(props.fixturesDir, file) }));
-    this.assets = [bundle, ...fixtures];
+    const pythonAssets = python
+      ? {
+          code: new Asset(this, 'PythonCode', {
+            path: join(PROJECT_ROOT, 'python'),
+            assetHashType: AssetHashType.OUTPUT,
+            bundling: {
+              // Never used: the local bundling below always succeeds (synth runs no Docker).
+              image: DockerImage.fromRegistry(PYTHON_IMAGE),
+              local: {
+                tryBundle: (outputDir: string) => {
+                  copyPythonRunnerCode(outputDir, python.file);
+                  return true;
+                },
+              },
+            },
+          }),
+          packages: new Asset(this, 'PythonPackages', { path: join(PROJECT_ROOT, 'python'), ...pythonPackagesAssetOptions() }),
+        }
+      : undefined;
+    this.assets = [bundle, ...fixtures, ...(pythonAssets ? [pythonAssets.code, pythonAssets.packages] : [])];
     // The fetch container reads exactly these objects (not the whole asset bucket, as Asset.grantRead would allow).
     this.taskRole.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['s3:GetObject'], resources: this.assets.map((asset) => Stack.of(this).formatArn({ service: 's3', region: '', account: '', resource: asset.s3BucketName, resourceName: asset.s3ObjectKey })) }),
@@ -121,6 +170,7 @@ export class ContainerRunner extends Construct {
     const copies = [
       `aws s3 cp ${bundle.s3ObjectUrl} ${CODE_DIR}/${BUNDLE}`,
       ...[STATUS_FIXTURE, TASK_FIXTURE].map((file, index) => `aws s3 cp ${fixtures[index]?.s3ObjectUrl ?? ''} ${CODE_DIR}/fixtures/${file}`),
+      ...(pythonAssets ? [`aws s3 cp ${pythonAssets.code.s3ObjectUrl} ${CODE_DIR}/python-code.zip`, `aws s3 cp ${pythonAssets.packages.s3ObjectUrl} ${CODE_DIR}/python-packages.zip`] : []),
     ];
 
     const logging = (prefix: string) => LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: prefix });
@@ -150,6 +200,52 @@ export class ContainerRunner extends Construct {
     this.runContainer = run;
     for (const container of [fetch, run]) container.addMountPoints({ sourceVolume: 'code', containerPath: CODE_DIR, readOnly: container === run });
     run.addContainerDependencies({ container: fetch, condition: ContainerDependencyCondition.SUCCESS });
+
+    if (python) {
+      const use = artifactUseOf(runner);
+      // Its `_run_process` reaches AWS only for the artifacts the runner declares; otherwise it gets no credentials.
+      const credentials = use.reads || use.writes ? '' : `-u ${TASK_CREDENTIALS_VARIABLE} `;
+      const server = this.taskDefinition.addContainer('Python', {
+        containerName: PYTHON_CONTAINER,
+        image: ContainerImage.fromRegistry(PYTHON_IMAGE),
+        entryPoint: ['sh', '-c'],
+        command: [
+          [
+            `python -m zipfile -e ${CODE_DIR}/python-packages.zip ${PYTHON_HOME}/packages`,
+            `python -m zipfile -e ${CODE_DIR}/python-code.zip ${PYTHON_HOME}/code`,
+            `cd ${PYTHON_HOME}/code`,
+            `exec env ${credentials}python -m ${INVOKE_SERVER_MODULE} ${PYTHON_PORT}`,
+          ].join(' && '),
+        ],
+        logging: logging('python'),
+        environment: {
+          AWS_REGION: Stack.of(this).region,
+          BLAST_RUNNER_FILE: python.file,
+          BLAST_RUNNER_CLASS: python.className,
+          // The lock's packages are in the layer's layout (python/), as Lambda puts them on sys.path.
+          PYTHONPATH: `${PYTHON_HOME}/code:${PYTHON_HOME}/packages/python`,
+          PYTHONUNBUFFERED: '1',
+          PYTHONDONTWRITEBYTECODE: '1',
+        },
+        // Healthy once the runner's class has been imported and the server answers; unpacking the packages comes
+        // first (ECS's longest start period: a small task's CPU unpacks a few hundred MB slowly).
+        healthCheck: {
+          command: ['CMD', 'python', '-c', `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${PYTHON_PORT}/ping', timeout=2)`],
+          interval: Duration.seconds(5),
+          timeout: Duration.seconds(3),
+          retries: 3,
+          startPeriod: Duration.seconds(300),
+        },
+        stopTimeout: Duration.seconds(30),
+      });
+      server.addMountPoints({ sourceVolume: 'code', containerPath: CODE_DIR, readOnly: true });
+      server.addContainerDependencies({ container: fetch, condition: ContainerDependencyCondition.SUCCESS });
+      run.addContainerDependencies({ container: server, condition: ContainerDependencyCondition.HEALTHY });
+      // The run calls the runner's handler as a worker calls a Python runner's function (lib/python/lambda-functions.ts).
+      run.addEnvironment('AWS_ENDPOINT_URL_LAMBDA', `http://127.0.0.1:${PYTHON_PORT}`);
+      run.addEnvironment(ENV.runnerFunctions, Stack.of(this).toJsonString({ [runner.taskName]: CONTAINER_FUNCTION_NAME }));
+      this.pythonContainer = server;
+    }
 
     grantStoreTo(this.taskRole, table, CONTAINER_RUN_STORE_USE, { ready: props.makesReady });
     this.taskRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage'], resources: [props.queue.queueArn] }));

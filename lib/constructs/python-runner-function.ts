@@ -23,6 +23,17 @@ export { PYTHON_ARCHITECTURE, PYTHON_RUNTIME };
 /** The handler every Python runner's function runs. */
 export const PYTHON_HANDLER = 'blast_tasks.lambda_handler.handler';
 
+/**
+ * A Python runner's code as it runs, in its function or its container: the blast_tasks package and the runner's
+ * whole folder (the file's own helpers import from beside it, as they do here), at the paths they have here.
+ */
+export const copyPythonRunnerCode = (outputDir: string, file: string): void => {
+  const code = (source: string) => !source.includes('__pycache__');
+  cpSync(join(PROJECT_ROOT, 'python', 'blast_tasks'), join(outputDir, 'blast_tasks'), { recursive: true, filter: code });
+  mkdirSync(join(outputDir, dirname(file)), { recursive: true });
+  cpSync(join(PROJECT_ROOT, dirname(file)), join(outputDir, dirname(file)), { recursive: true, filter: code });
+};
+
 export interface PythonRunnerFunctionProps {
   readonly runner: PythonTransientRunner;
   /** @default RetentionDays.ONE_MONTH */
@@ -51,10 +62,7 @@ export class PythonRunnerFunction extends Construct {
           image: DockerImage.fromRegistry('public.ecr.aws/lambda/python:3.13'),
           local: {
             tryBundle(outputDir: string) {
-              cpSync(join(PROJECT_ROOT, 'python', 'blast_tasks'), join(outputDir, 'blast_tasks'), { recursive: true, filter: (source) => !source.includes('__pycache__') });
-              // The runner's whole folder: the file's own helpers import from beside it, as they do here.
-              mkdirSync(join(outputDir, dirname(file)), { recursive: true });
-              cpSync(join(PROJECT_ROOT, dirname(file)), join(outputDir, dirname(file)), { recursive: true, filter: (source) => !source.includes('__pycache__') });
+              copyPythonRunnerCode(outputDir, file);
               return true;
             },
           },

@@ -122,7 +122,7 @@ export class TransientRunner extends Construct {
       },
     });
     this.worker.grantStore(props.table, WORKER_STORE_USE, { ready: props.makesReady });
-    if (isPythonRunner(runner)) {
+    if (isPythonRunner(runner) && runner.compute !== Compute.Container) {
       // Its `_run_process` runs in a function of its own, which the worker invokes once it has claimed.
       this.pythonFunction = new PythonRunnerFunction(this, 'Python', { runner, logRetention: props.logRetention });
       this.worker.function.addEnvironment(ENV.runnerFunctions, Stack.of(this).toJsonString({ [runner.taskName]: this.pythonFunction.function.functionName }));
@@ -159,8 +159,10 @@ export class TransientRunner extends Construct {
     artifacts?.grantArtifacts(functionGrantee(this.worker), runs, label, runner.taskName);
     if (this.pythonFunction) artifacts?.grantArtifacts(functionGrantee(this.pythonFunction), runs, `${label}'s function`, runner.taskName);
     if (this.container) {
-      const { taskRole, runContainer } = this.container;
-      artifacts?.grantArtifacts({ role: taskRole, addEnvironment: (name, value) => runContainer.addEnvironment(name, value) }, runs, `${label}'s container runs`, runner.taskName);
+      const { taskRole, runContainer, pythonContainer } = this.container;
+      // A Python runner's own container reads and writes its artifacts itself, as its function would.
+      const addEnvironment = (name: string, value: string) => [runContainer, pythonContainer].forEach((container) => container?.addEnvironment(name, value));
+      artifacts?.grantArtifacts({ role: taskRole, addEnvironment }, runs, `${label}'s container runs`, runner.taskName);
     }
     // The mapping polls and deletes; the worker itself delays a failed run's retry (ChangeMessageVisibility).
     this.worker.grantQueues([this.queue], [...CONSUME_ACTIONS, 'ChangeMessageVisibility']);

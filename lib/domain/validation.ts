@@ -40,7 +40,9 @@ const checkSettings = (runner: AnyDeclaration, label: string, issues: string[]) 
     );
   }
   const python = pythonSourceOf(runner);
-  if (python) {
+  const container = isTransientDeclaration(runner) && runner.compute === Compute.Container;
+  // In a container, `timeout_seconds` is the run's, checked with the container's settings.
+  if (python && !container) {
     // Its worker waits for its function a little longer than the function may run, within Lambda's limit.
     const [min, max] = settingBounds.timeoutSeconds;
     const longest = max - PYTHON_WORKER_MARGIN_SECONDS;
@@ -48,7 +50,6 @@ const checkSettings = (runner: AnyDeclaration, label: string, issues: string[]) 
       issues.push(`${label}, field timeout_seconds: ${python.timeoutSeconds} is outside ${min}–${longest} (Lambda's ${max} s, less the ${PYTHON_WORKER_MARGIN_SECONDS} s its worker waits beyond it)`);
     }
   }
-  const container = isTransientDeclaration(runner) && runner.compute === Compute.Container;
   if (isTransientDeclaration(runner)) checkCompute(runner, label, issues);
   const numeric: Partial<Record<keyof typeof settingBounds, number>> = {
     ...(container ? {} : { memorySize: runner.memorySize }),
@@ -95,17 +96,18 @@ const checkCompute = (runner: TransientTaskDeclaration, label: string, issues: s
     return;
   }
   if (runner.compute !== Compute.Container) return;
-  if (pythonSourceOf(runner)) issues.push(`${label}, field compute: a Python runner cannot run in a container yet (only TypeScript runners can)`);
   const { timeoutSeconds, heartbeatSeconds, memorySize } = runner;
+  // A Python class's fields are named as the class writes them.
+  const [timeoutField, heartbeatField, memoryField] = pythonSourceOf(runner) ? ['timeout_seconds', 'heartbeat_seconds', 'memory_size'] : ['timeoutSeconds', 'heartbeatSeconds', 'memorySize'];
   if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > MAX_CONTAINER_TIMEOUT_SECONDS) {
-    issues.push(`${label}, field timeoutSeconds: ${timeoutSeconds} is outside 1–${MAX_CONTAINER_TIMEOUT_SECONDS} (a container run's message stays in flight at most 12 hours in SQS)`);
+    issues.push(`${label}, field ${timeoutField}: ${timeoutSeconds} is outside 1–${MAX_CONTAINER_TIMEOUT_SECONDS} (a container run's message stays in flight at most 12 hours in SQS)`);
   }
   const [minBeat, maxBeat] = HEARTBEAT_BOUNDS;
   if (!Number.isInteger(heartbeatSeconds) || heartbeatSeconds < minBeat || heartbeatSeconds > maxBeat) {
-    issues.push(`${label}, field heartbeatSeconds: ${heartbeatSeconds} is outside ${minBeat}–${maxBeat}`);
+    issues.push(`${label}, field ${heartbeatField}: ${heartbeatSeconds} is outside ${minBeat}–${maxBeat}`);
   }
   if (fargateCpuFor(memorySize) === undefined) {
-    issues.push(`${label}, field memorySize: ${memorySize} MB is not a Fargate task's memory (512, or whole GB from 1 to 30)`);
+    issues.push(`${label}, field ${memoryField}: ${memorySize} MB is not a Fargate task's memory (512, or whole GB from 1 to 30)`);
   }
 };
 

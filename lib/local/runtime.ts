@@ -162,7 +162,8 @@ export class LocalRuntime {
       const sqs = new SQSClient({ ...localClientConfig(sqsService.endpoint), requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 512 }) } });
       const runners = options.chaos ? withPlanTimeouts(options.runners, options.chaos) : options.runners;
       const resources = await createResources(dynamo, sqs, runners, options.prefix ?? 'blast', deadLetterTimeoutOf(options.chaos));
-      const pythonRunners = runners.filter(isPythonRunner);
+      // A Python runner in a container runs beside its run (lib/local/container-child.ts), not behind the stand-in for Lambda.
+      const pythonRunners = runners.filter(isPythonRunner).filter((runner) => runner.compute !== Compute.Container);
       // Each runtime's own folder unless told: its table lives as long as it does, and another runtime's pruning
       // (a second `npm start`, the tests' runtimes side by side) must never see its runs' artifacts as no one's.
       const ownArtifacts = options.environment?.[ENV.artifactLocation] === undefined && options.artifactDir === undefined;

@@ -3,10 +3,13 @@
  * local runtime's children load this module themselves (BLAST_RUNNERS_MODULE), as a Fargate task loads its bundle.
  * "Long" writes a start file per run (its attempt and process id) and works until the test releases its transient
  * (a file appears): how long it runs is the test's to decide, not a sleep's. "Chained" follows it, in Lambda.
+ * `pythonContainerRunners` has the same "Long" written in Python (test/helpers/python/long_runner.py).
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Compute } from '../../lib/domain/compute';
+import { describePythonRunners } from '../../lib/python/declarations';
+import { PythonTransientRunner } from '../../lib/runner';
 import { runner } from './factories';
 
 /** The folder of start and release files (set by the test in the runtime's environment). */
@@ -38,5 +41,12 @@ export const containerRunners = [
       },
     },
   ),
+  runner('Chained', { Long: 'processed' }),
+];
+
+/** The Python "Long" (its declaration read from the class, as `npm run generate` reads the registry's). */
+export const PYTHON_LONG_FILE = 'test/helpers/python/long_runner.py';
+export const pythonContainerRunners = [
+  ...describePythonRunners([PYTHON_LONG_FILE]).map((declared) => new PythonTransientRunner(declared)),
   runner('Chained', { Long: 'processed' }),
 ];

@@ -154,6 +154,32 @@ class Wrong(TransientTaskRunner):
     ]);
   });
 
+  const containerClass = (settings: string) =>
+    write(
+      folder(),
+      'sed.py',
+      'from blast_tasks import TransientTaskRunner\n\nclass Sed(TransientTaskRunner):\n    task_name = "Transient MWEBV"\n    compute = "container"\n' +
+        settings +
+        '    def _prerequisites(self):\n        return {"Cutout download": "processed"}\n    def _run_process(self, t):\n        return "processed"\n',
+    );
+
+  it('lets a Python class run in a container for hours, its timeout the run\'s own (no worker margin)', () => {
+    const file = containerClass('    timeout_seconds = 4 * 3600\n    heartbeat_seconds = 30\n    memory_size = 8192\n');
+    const sed = pythonRunnerFrom(describePythonRunners([file]), file, 'Sed');
+    expect(sed).toMatchObject({ compute: 'container', timeoutSeconds: 4 * 3600, heartbeatSeconds: 30, memorySize: 8192, python: { timeoutSeconds: 4 * 3600 } });
+    expect(validateRegistry(catalog, withPython(sed)).issues).toEqual([]);
+  });
+
+  it('names the Python file, the class and its own field for a container setting Fargate or SQS refuses', () => {
+    const file = containerClass('    timeout_seconds = 12 * 3600\n    heartbeat_seconds = 0\n    memory_size = 1536\n');
+    const label = `Python runner Sed in ${file} ("Transient MWEBV")`;
+    expect(validateRegistry(catalog, withPython(pythonRunnerFrom(describePythonRunners([file]), file, 'Sed'))).issues).toEqual([
+      `${label}, field timeout_seconds: 43200 is outside 1–39600 (a container run's message stays in flight at most 12 hours in SQS)`,
+      `${label}, field heartbeat_seconds: 0 is outside 1–600`,
+      `${label}, field memory_size: 1536 MB is not a Fargate task's memory (512, or whole GB from 1 to 30)`,
+    ]);
+  });
+
   it('reports a class the generated declarations do not have, with what to run', () => {
     const runner = pythonRunner('runners/python/new_runner.py', 'NewRunner');
     expect(validateRegistry(catalog, [...registry, runner]).issues).toEqual([
