@@ -100,6 +100,19 @@ describe('Integration: durability scenarios (issue 11)', () => {
   /** Results recorded (a run whose invocation a fault killed, with a batch-mate's, records none and is run again). */
   const resultsOf = (all: readonly JournalEvent[], name: string, task: string) =>
     all.filter((event) => event.type === 'settle' && event.ok && event.transient === name && event.task === task && event.status !== 'not processed');
+  /**
+   * The journal once it holds a result of each task: a settle's line is written after its write returns, so a look at
+   * the table can see the transient finished before its last task's line is there.
+   */
+  const journalWithResults = (name: string, tasks: readonly string[]) =>
+    waitFor(
+      `a result of each of ${tasks.join(', ')} of ${name} in the journal`,
+      async () => {
+        const all = events();
+        return tasks.every((task) => resultsOf(all, name, task).length > 0) && all;
+      },
+      10_000,
+    );
   const finished = (name: string, timeoutMs = 90_000) =>
     waitFor(
       `${name} to be completed or blocked`,
@@ -152,7 +165,7 @@ describe('Integration: durability scenarios (issue 11)', () => {
     await start('f1-identical');
     const final = await finished('f1-identical');
     expect(final.processingStatus).toBe(ProcessingStatus.Completed);
-    const all = events();
+    const all = await journalWithResults('f1-identical', ['A', 'B', 'C', 'D']);
     // Each task's result recorded once, and never undone (no run overlapped another: the last test checks).
     for (const task of ['A', 'B', 'C', 'D']) expect(resultsOf(all, 'f1-identical', task)).toHaveLength(1);
     // Every task's message was handed to two invocations.
@@ -223,7 +236,8 @@ describe('Integration: durability scenarios (issue 11)', () => {
   it('finding 7: duplicates count every move once; a process killed between a status write and its counter update leaves a drift the recount repairs', async () => {
     const [duplicated, killed] = [await finished('counts-duplicated'), await finished('counts-killed')];
     expect([duplicated.processingStatus, killed.processingStatus]).toEqual([ProcessingStatus.Completed, ProcessingStatus.Completed]);
-    for (const task of ['A', 'B', 'C', 'D']) expect(resultsOf(events(), 'counts-duplicated', task)).toHaveLength(1);
+    const all = await journalWithResults('counts-duplicated', ['A', 'B', 'C', 'D']);
+    for (const task of ['A', 'B', 'C', 'D']) expect(resultsOf(all, 'counts-duplicated', task)).toHaveLength(1);
     // The counters themselves are checked against the registers by the last test.
   }, 120_000);
 
