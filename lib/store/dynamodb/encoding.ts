@@ -128,7 +128,7 @@ export const encodeRegister = (register: Register): StoredRegister => ({
   b: register.lane === Lane.Backfill ? 1 : undefined,
 });
 
-const decodeRegister = (stored: StoredRegister): Register => ({
+export const decodeRegister = (stored: StoredRegister): Register => ({
   status: stored.s,
   ...(stored.t === undefined ? {} : { lastModified: stored.t }),
   ...(stored.d === undefined ? {} : { processingSeconds: stored.d }),

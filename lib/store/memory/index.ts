@@ -124,7 +124,11 @@ export const memoryTaskStore = (): TaskStore => {
         const generationHolds = (current?.generation ?? 0) === (register.generation ?? 0);
         const prerequisitesHold = Object.entries(spec.prerequisites).every(([task, wanted]) => task === spec.task || statusOf(registers, task) === wanted);
         if (claimable(current, register, now) && generationHolds && prerequisitesHold) {
-          return { ok: true, record: write(held, { ...held.record, registers: { ...registers, [spec.task]: copy(register) } }) };
+          return {
+            ok: true,
+            record: write(held, { ...held.record, registers: { ...registers, [spec.task]: copy(register) } }),
+            ...(current ? { previous: copy(current) } : {}),
+          };
         }
         // Refused by its own earlier landing: the claim is held all the same.
         if (register.claim !== undefined && current?.claim === register.claim && current.status === Status.Processing) return { ok: true, record: copy(held.record) };
@@ -244,8 +248,10 @@ export const memoryTaskStore = (): TaskStore => {
     },
 
     history: {
-      async record(run) {
-        history.set(`${run.name}\u0000${run.task}#${String(run.startedAt).padStart(15, '0')}#${run.run}`, copy(run));
+      async record(run, options) {
+        const key = `${run.name}\u0000${run.task}#${String(run.startedAt).padStart(15, '0')}#${run.run}`;
+        if (options?.ifAbsent && history.has(key)) return;
+        history.set(key, copy(run));
       },
       async list(name, task, limit = 100, cursor) {
         const prefix = `${name}\u0000${task === undefined ? '' : `${task}#`}`;
