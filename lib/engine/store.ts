@@ -10,7 +10,7 @@ import { TaskRunnerError } from '../domain/errors';
 import type { RunInputs } from '../domain/staleness';
 import type { ProcessingStatus, Register, Registers, TaskSpec } from '../domain/workflow';
 import type { Transient } from '../runner';
-import type { Lane } from '../domain/lanes';
+import { Lane } from '../domain/lanes';
 
 /** Partitions of the processing-status index (`list --status`, the recount), so no status value is one hot key. */
 export const STATUS_INDEX_SHARDS = 8;
@@ -193,8 +193,11 @@ export interface ReadinessStore {
   put(markers: readonly ReadyMarker[]): Promise<void>;
   /** Deletes exactly these markers (each is unique to the write that made it). */
   delete(markers: readonly ReadyMarker[]): Promise<void>;
-  /** One page of a task's shard: the live lane's markers first, then the backfill lane's, each in priority order. */
-  page(task: string, shard: number, limit: number, cursor?: PageCursor): Promise<Page<ReadyMarker>>;
+  /**
+   * One page of a task's shard: the live lane's markers first, then the backfill lane's, each in priority order;
+   * given a lane, that lane's markers only.
+   */
+  page(task: string, shard: number, limit: number, cursor?: PageCursor, lane?: Lane): Promise<Page<ReadyMarker>>;
 }
 
 /** Backfills, one record each (a handful at a time: one partition holds them all). */

@@ -23,7 +23,7 @@ export const KeyPrefix = {
 /** The sort-key prefix of run-history items; with a task, `RUN#<task>#` selects that task's. */
 export const RUN_PREFIX = 'RUN#';
 /** Starts the sort key of a backfill-lane marker: it sorts after every live one (priority keys start with a year). */
-const BACKFILL_MARKER = '~';
+export const BACKFILL_MARKER = '~';
 
 export const keys = {
   transient: (name: string) => ({ pk: `${KeyPrefix.Transient}${name}`, sk: 'STATE' }),

@@ -220,8 +220,9 @@ export const memoryTaskStore = (): TaskStore => {
       async delete(list) {
         for (const marker of list) markers.get(`${marker.task}#${marker.shard}`)?.delete(markerKey(marker));
       },
-      async page(task, shard, limit, cursor) {
-        return pageOf([...(markers.get(`${task}#${shard}`) ?? new Map<string, ReadyMarker>())], limit, cursor);
+      async page(task, shard, limit, cursor, lane) {
+        const all = [...(markers.get(`${task}#${shard}`) ?? new Map<string, ReadyMarker>())];
+        return pageOf(lane === undefined ? all : all.filter(([, marker]) => (marker.lane ?? Lane.Live) === lane), limit, cursor);
       },
     },
 
