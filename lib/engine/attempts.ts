@@ -2,7 +2,7 @@
  * Run history's writes: one record per attempt, written once, when it ends (lib/engine/store.ts `RunRecord`). A run
  * writes its own when it settles. An attempt that never settles (its worker killed, its lease run out, its claim
  * taken by a reset) is written by whatever takes its claim over, from the register that names it — its token, start
- * (the claim's time), attempt and version: the next claim (`lostAttemptOf` on the register the claim replaced), or a
+ * (the claim's time) and attempt: the next claim (`lostAttemptOf` on the register the claim replaced), or a
  * write of the register through `reviseTransient` (the dead-letter handler's "time limit exceeded", a reset). Both
  * write under the same key (task, start, run), the lost one only if none is there, so each attempt has one record.
  */
@@ -66,7 +66,8 @@ const isLost = (before: Register | undefined, after: Register | undefined): befo
 
 /**
  * The record of an attempt that never settled, from the register that held its claim (`lost`) and the transient's
- * registers (its upstream results, which do not change under a claim). Its end is `now`, when its claim was taken;
+ * registers (its upstream results, which do not change under a claim). Its version is the one the taker knows (a
+ * "processing" register carries none: a few bytes more in every claim would push items past 1 KB). Its end is `now`, when its claim was taken;
  * its status "time limit exceeded" if its lease had run out, else "processing" (a reset took it while it may still
  * have been running: if it was, its own settle replaces this record).
  */

@@ -22,7 +22,6 @@ import { type RunRecorder, reportedResults, runEventOf, runRecorder } from './ru
 import { afterSettle, announce, randomId, recordBucket } from './transitions';
 import type { Invocation } from './store';
 import { provenanceOf, recordAttempt, recordLostAttempts } from './attempts';
-import { taskVersionOf } from '../domain/declaration';
 
 /** What the worker needs of an SQS record. */
 export interface Delivery {
@@ -128,8 +127,6 @@ export const processDelivery = async (engine: Engine, delivery: Delivery, option
     // waits that long before it takes the task over. A container run holds it by heartbeats instead.
     leaseUntil: claimedAt + (inContainer(runner) ? containerLeaseMs(runner.heartbeatSeconds) : runner.timeoutSeconds * 1000 + MAX_CLOCK_SKEW_MS),
     generation,
-    // The version it runs, so that the record of an attempt that never settles (written by what takes it over) has it.
-    version: taskVersionOf(runner),
   };
   const claimed = await engine.store.transients.claim(name, spec, claim, claimedAt);
   if (!claimed.ok) return refusedClaim(engine, delivery, task, generation, claimed.current, log);

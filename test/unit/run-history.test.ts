@@ -97,7 +97,7 @@ describe('Run history: one record per attempt', () => {
       { run: killed?.claim, attempt: 1, status: Status.TimeLimitExceeded, lost: true, recorded: false },
       { run: expect.not.stringMatching(killed?.claim ?? ''), attempt: 2, status: Status.Processed, lost: false, recorded: true },
     ]);
-    expect((await historyOf(engine, 'sn', 'A')).at(-1)).toMatchObject({ startedAt: killed?.lastModified, version: killed?.version });
+    expect((await historyOf(engine, 'sn', 'A')).at(-1)).toMatchObject({ startedAt: killed?.lastModified, version: expect.any(String) });
   });
 
   it('a run taken over that ends after all replaces the record written for it: still one record for it', async () => {

@@ -1,7 +1,7 @@
 /**
  * Run-history items (`T#<name>`, `RUN#<task>#<start>#<token>`): one per attempt, beside the transient's item so that
- * the register item, rewritten at every claim and settle, stays small. Written whole (PutItem, no read) once, when the
- * attempt ends; the record of an attempt that never ended is written only if none is there yet (a condition on the
+ * the register item, rewritten at every claim and settle, stays small. Written whole (an UpdateItem setting every
+ * attribute, no read) once, when the attempt ends; the record of an attempt that never ended is written only if none is there yet (a condition on the
  * key), so the one its run wrote is never replaced. DynamoDB's TTL deletes each once its `ttl` (epoch seconds) has
  * passed.
  *
@@ -11,7 +11,7 @@
  * (`f` the fields read, `u` each upstream task's run and version, space-separated), `iv` the invocation (`r` request
  * id, `g` log group, `s` log stream), `ar` artifact names.
  */
-import { PutCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, type QueryCommandOutput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { RunInputs, UpstreamResult } from '../../domain/staleness';
 import type { HistoryStore, Invocation, RunRecord, StoreMethod } from '../../engine/store';
 import { type Table, type TableAccess, fromCursor, isConditionFailure, on, toCursor } from './access';
@@ -21,7 +21,9 @@ import { RUN_PREFIX, keys } from './encoding';
 export const TTL_ATTRIBUTE = 'ttl';
 
 export const historyAccess: Readonly<Record<StoreMethod<'history'>, readonly TableAccess[]>> = {
-  record: on('transient', 'PutItem'),
+  // UpdateItem, not PutItem: the functions that record a lost attempt (the dead-letter handler, the web API's resets)
+  // need no PutItem on a transient's partition, which would let them create transients.
+  record: on('transient', 'UpdateItem'),
   list: on('transient', 'Query'),
 };
 
@@ -46,6 +48,9 @@ interface StoredRun {
   iv?: StoredInvocation;
   ar?: string[];
 }
+
+/** Every attribute a stored run may have, besides its keys and `ttl`. */
+const RUN_ATTRIBUTES = ['a', 'e', 's', 'er', 'nr', 'lo', 'v', 'f', 'i', 'iv', 'ar'] as const satisfies readonly (keyof StoredRun)[];
 
 const encodeUpstream = (result: UpstreamResult) => (result.version === undefined ? result.run : `${result.run} ${result.version}`);
 const decodeUpstream = (stored: string): UpstreamResult => {
@@ -118,13 +123,30 @@ const decodeRun = (name: string, item: Record<string, unknown>): RunRecord => {
 export const dynamoHistory = (table: Table): HistoryStore => ({
   async record(run, options) {
     const key = keys.run(run.name, run.task, run.startedAt, run.run);
+    // The whole item: every attribute set, and those the record has not removed (a run's own record replacing a lost one).
+    const item: Record<string, unknown> = { ...encodeRun(run), [TTL_ATTRIBUTE]: run.expiresAt };
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const sets: string[] = [];
+    const removes: string[] = [];
+    for (const [index, attribute] of [...RUN_ATTRIBUTES, TTL_ATTRIBUTE].entries()) {
+      names[`#a${index}`] = attribute;
+      if (item[attribute] === undefined) removes.push(`#a${index}`);
+      else {
+        values[`:a${index}`] = item[attribute];
+        sets.push(`#a${index} = :a${index}`);
+      }
+    }
     try {
       await table.send(
         'recordRun',
-        new PutCommand({
+        new UpdateCommand({
           TableName: table.name,
-          Item: { ...key, ...encodeRun(run), [TTL_ATTRIBUTE]: run.expiresAt },
+          Key: key,
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
           ...(options?.ifAbsent ? { ConditionExpression: 'attribute_not_exists(pk)' } : {}),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
           ReturnConsumedCapacity: table.ReturnConsumedCapacity,
         }),
       );
