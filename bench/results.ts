@@ -141,10 +141,24 @@ export const localLimitExecutionsPerSecond = (limit: LocalLimit): number =>
 
 export const GOALS = {
   readAmplification: { max: 1.1 },
+  /**
+   * The register protocol's write units per execution (claim, completion, ingest, ready markers, counters) against
+   * the floor of a claim and a completion. Set before run history existed, and kept for what it measures: history is
+   * a separate write the issue asked for (one item per attempt, beside the register), with a goal of its own below.
+   */
   wruPerFloor: { max: 2.5 },
+  /**
+   * Run history's write units per execution: one record per attempt, written once when it ends, under 1 KB (one
+   * unit); attempts per execution are a little over one when runs are retried, and an attempt taken over adds one.
+   */
+  historyWruPerExecution: { max: 1.1 },
   chainLatencyP50Ms: { max: 100 },
   throughputRatio: { min: 0.6 },
   dispatcherPeakRssMb: { max: 256 },
+  /**
+   * AWS cost per million executions, history on. Set before run history existed; history's write adds about $1.25 (one
+   * unit at $1.25 per million), and the goal is left where it was: it says what the framework should cost.
+   */
   usdPerMillionExecutions: { max: 4 },
 } as const;
 
@@ -204,7 +218,8 @@ export const summarise = (m: Measurements): { summary: Summary; chained: RunFigu
       stepFunctionsUsdPerMillion: round(stepFunctionsUsdPerMillion(), 2),
       goalsMet: {
         readAmplification: readAmplification <= GOALS.readAmplification.max,
-        wruPerFloor: chained.wruPerExecution <= GOALS.wruPerFloor.max * wruFloor,
+        wruPerFloor: chained.wruPerExecution - chained.historyWruPerExecution <= GOALS.wruPerFloor.max * wruFloor,
+        historyWruPerExecution: chained.historyWruPerExecution <= GOALS.historyWruPerExecution.max,
         chainLatencyP50Ms: chained.latencyP50Ms < GOALS.chainLatencyP50Ms.max,
         throughputRatio: throughputRatio >= GOALS.throughputRatio.min,
         dispatcherPeakRssMb: m.memory.peakRssMb < GOALS.dispatcherPeakRssMb.max,

@@ -8,6 +8,7 @@ import { assertValidRegistry } from '../domain/validation';
 import { type Engine, runnersByTask } from '../engine/engine';
 import { loadCatalog } from '../fixtures/load-catalog';
 import { type QueueMeter, taskQueues } from '../queue/task-queues';
+import { sqsQueueDepths } from '../queue/queue-depths';
 import { type AnyRunner, isPythonRunner, isTransientRunner } from '../runner';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { Compute } from '../domain/compute';
@@ -72,6 +73,8 @@ export const createEngine = (config: Config, options: EngineOptions): Engine => 
     logger: createLogger(options.serviceName),
     metrics,
     retryBaseSeconds: config.retryBaseSeconds,
+    // Read by the dispatcher only (GetQueueAttributes on the queues it sends to), to keep them shallow.
+    queueDepths: sqsQueueDepths(sqs, config.queueUrls),
     ...(config.historyRetentionDays === undefined ? {} : { historyRetentionDays: config.historyRetentionDays }),
     ...(config.artifactLocation
       ? { artifacts: objectStore(config.artifactLocation, ENV.artifactLocation, options.s3 ?? (() => new S3Client({}))) }

@@ -53,6 +53,7 @@ export class Dispatcher extends Construct {
     this.scope.ready.push(task);
     this.scope.lock.push(task);
     if (this.sendStatement) this.sendStatement.addResources(queue.queueArn);
-    else this.sendStatement = this.handler.grantQueues([queue], ['SendMessage']);
+    // GetQueueAttributes: it reads the queue's depth, to send only what keeps it shallow (lib/engine/dispatch.ts).
+    else this.sendStatement = this.handler.grantQueues([queue], ['SendMessage', 'GetQueueAttributes']);
   }
 }

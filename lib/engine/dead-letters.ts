@@ -113,7 +113,7 @@ export const recordDeadLetter = async (engine: Engine, delivery: Delivery, sourc
       why = `nothing recorded: the task was already "${status}"`;
     }
     return recorded ? { [task]: recorded } : undefined;
-  });
+  }, { takenBy: 'the dead-letter handler' });
   if (!change) return file(task, name, 'unknown transient: it was never ingested or has been deleted');
   // The task finished, but the run that finished it may have died before sending what that made ready (on its
   // last delivery, nothing else would): those go to the dispatcher as ready markers. Duplicates are dropped at claim.

@@ -1,10 +1,12 @@
 /**
  * The dispatcher: reads one task's ready markers by lane (live before backfill, lib/domain/lanes.ts) and then in
  * Blast's priority order (oldest public timestamp first, merged across shards), sends them to the task's queue in
- * batches, and deletes what it sent. It sends every live marker, but no more backfill markers per run than the
- * runner's concurrency, so backfill work never fills the queue ahead of fresh work; a backfill marker that has
- * waited BACKFILL_AGING_MS counts as live. It reads only ready work (principle 2) and pages through, so memory
- * stays flat however long the backlog.
+ * batches, and deletes what it sent. It keeps the runner's queue shallow: it sends no more than the room under the
+ * queue's target (`queueTarget`, a batch for each of the runner's concurrent pollers) less the messages it holds
+ * now, and of those no more backfill markers per run than the runner's concurrency, so neither a backlog nor a
+ * backfill fills the queue ahead of fresh work; a backfill marker that has waited BACKFILL_AGING_MS counts as live.
+ * What it does not send stays a ready marker for its next run. It reads only ready work (principle 2) and pages
+ * through, so memory stays flat however long the backlog.
  */
 import { ConfigError } from '../domain/errors';
 import { Lane, laneRank } from '../domain/lanes';
@@ -12,6 +14,7 @@ import { MAX_CLOCK_SKEW_MS } from '../domain/time';
 import type { PageCursor, ReadyMarker } from './store';
 import { Metric } from './telemetry';
 import { type Engine, transientRunner } from './engine';
+import type { TransientTaskRunner } from '../runner';
 
 export interface DispatchOptions {
   /** Identifies this run in the dispatch lock. */
@@ -26,6 +29,34 @@ export interface DispatchOptions {
   readonly backfillPerRun?: number;
 }
 
+/**
+ * The visible messages a runner's queue is kept under: one batch for each of its concurrent pollers, so that its
+ * function never waits for work while a backlog waits as ready markers, and fresh work sent straight to the queue
+ * (chaining) finds at most this much ahead of it.
+ */
+export const queueTarget = (runner: Pick<TransientTaskRunner, 'maxConcurrency' | 'batchSize'>): number => runner.maxConcurrency * runner.batchSize;
+
+/**
+ * How many messages a run may send: the queue's target less the messages it holds (SQS's ApproximateNumberOfMessages).
+ * SQS updates that count lazily (it settles within about a minute of the last send), so a reading may be stale
+ * either way: too low, and the queue holds at most two targets for a while; too high, and the run sends less and
+ * the rest waits as ready markers for the next run (the schedule's period, 60 s, is about what SQS takes to
+ * settle, so each run reads its predecessor's sends). An engine without queue depths, or whose reader does not
+ * know the queue (tests), has no limit; a failed reading allows one target.
+ */
+export const roomInQueue = async (engine: Engine, runner: TransientTaskRunner): Promise<number> => {
+  if (!engine.queueDepths) return Number.POSITIVE_INFINITY;
+  const target = queueTarget(runner);
+  try {
+    const { queue } = await engine.queueDepths.of(runner.taskName);
+    // A queue the reader does not know (an engine whose queues are stand-ins) sets no limit.
+    return queue ? Math.max(0, target - queue.visible) : Number.POSITIVE_INFINITY;
+  } catch (error) {
+    engine.logger.warn('could not read the queue depth; sending one target at most', { task: runner.taskName, error });
+    return target;
+  }
+};
+
 export interface DispatchResult {
   readonly task: string;
   readonly dispatched: number;
@@ -37,10 +68,14 @@ export interface DispatchResult {
   readonly skipped: boolean;
   /** Stopped at the deadline with markers left for the next run. */
   readonly truncated: boolean;
+  /** Stopped because the queue reached its target (`queueTarget`); what is left waits for the next run. */
+  readonly full: boolean;
 }
 
 interface ShardCursor {
   readonly shard: number;
+  /** Each lane of a shard is read apart: the live lane as far as the room goes, the backfill lane's head for its share. */
+  readonly lane: Lane;
   buffer: ReadyMarker[];
   next?: PageCursor | undefined;
   exhausted: boolean;
@@ -82,7 +117,7 @@ export const dispatchReady = async (engine: Engine, task: string, options: Dispa
   );
   itemsRead += probes.reduce((sum, page) => sum + page.items.length, 0);
   if (probes.every((page) => page.items.length === 0)) {
-    return { task, dispatched: 0, backfill: 0, itemsRead, skipped: false, truncated: false };
+    return { task, dispatched: 0, backfill: 0, itemsRead, skipped: false, truncated: false, full: false };
   }
 
   const lease = () => {
@@ -92,15 +127,25 @@ export const dispatchReady = async (engine: Engine, task: string, options: Dispa
   let renewAt = engine.clock() + DISPATCH_LEASE_MS / 2;
   if (!(await engine.store.locks.acquire(task, options.owner, lease()))) {
     engine.logger.info('another dispatcher run holds the lock; leaving the work to it', { task });
-    return { task, dispatched: 0, backfill: 0, itemsRead, skipped: true, truncated: false };
+    return { task, dispatched: 0, backfill: 0, itemsRead, skipped: true, truncated: false, full: false };
   }
-  const cursors: ShardCursor[] = Array.from({ length: runner.readyShards }, (_, shard) => ({ shard, buffer: [], exhausted: false }));
+  const cursors: ShardCursor[] = [Lane.Live, Lane.Backfill].flatMap((lane) =>
+    Array.from({ length: runner.readyShards }, (_, shard): ShardCursor => ({ shard, lane, buffer: [], exhausted: false })),
+  );
   let dispatched = 0;
   let backfill = 0;
   const backfillPerRun = options.backfillPerRun ?? runner.maxConcurrency;
   let truncated = false;
+  let full = false;
   try {
+    // Read under the lock, so that two overlapping runs do not both fill the same room.
+    const room = await roomInQueue(engine, runner);
     for (;;) {
+      const left = room - dispatched;
+      if (left <= 0) {
+        full = true;
+        break;
+      }
       if (engine.clock() >= options.deadline) {
         truncated = true;
         break;
@@ -117,7 +162,11 @@ export const dispatchReady = async (engine: Engine, task: string, options: Dispa
         cursors
           .filter((cursor) => cursor.buffer.length === 0 && !cursor.exhausted)
           .map(async (cursor) => {
-            const page = await engine.store.readiness.page(task, cursor.shard, pageSize, cursor.next);
+            // Live: no more than the shard's share of the room left (more pages follow if one shard holds more of the
+            // oldest). Backfill: its head, as much as the backfill may send in a run (aged markers are there: a
+            // backfill writes its markers oldest first, so its first-written are at the head and age first).
+            const share = cursor.lane === Lane.Live ? Math.ceil(left / runner.readyShards) : Math.min(left, backfillPerRun);
+            const page = await engine.store.readiness.page(task, cursor.shard, Math.max(1, Math.min(pageSize, share)), cursor.next, cursor.lane);
             itemsRead += page.items.length;
             cursor.buffer = page.items;
             cursor.next = page.next;
@@ -125,7 +174,7 @@ export const dispatchReady = async (engine: Engine, task: string, options: Dispa
           }),
       );
       const now = engine.clock();
-      const round = takeOldest(cursors, roundSize, (marker) => laneRank(marker.lane, marker.readyAt, now), backfillPerRun - backfill);
+      const round = takeOldest(cursors, Math.min(roundSize, left), (marker) => laneRank(marker.lane, marker.readyAt, now), backfillPerRun - backfill);
       if (round.length === 0) break;
       dispatched += await sendMarkers(engine, task, round);
       backfill += round.filter((marker) => marker.lane === Lane.Backfill).length;
@@ -135,7 +184,7 @@ export const dispatchReady = async (engine: Engine, task: string, options: Dispa
   }
   engine.metrics.add(task, Metric.Dispatched, dispatched);
   engine.metrics.add(task, Metric.ReadyRead, itemsRead);
-  return { task, dispatched, backfill, itemsRead, skipped: false, truncated };
+  return { task, dispatched, backfill, itemsRead, skipped: false, truncated, full };
 };
 
 /**

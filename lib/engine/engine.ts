@@ -8,6 +8,7 @@ import type { Workflow } from '../domain/workflow';
 import { type AnyRunner, type TransientTaskRunner, isTransientRunner } from '../runner';
 import type { ArtifactStore } from './artifacts';
 import type { TaskQueues } from './queues';
+import type { QueueDepths } from './queue-depths';
 import type { RunnerFunctions } from './runner-functions';
 import type { ContainerRuns } from './container-runs';
 import type { TaskStore } from './store';
@@ -31,6 +32,11 @@ export interface Engine {
   readonly artifacts?: ArtifactStore;
   /** Days a run-history record is kept (HISTORY_RETENTION_DAYS). @default DEFAULT_HISTORY_RETENTION_DAYS */
   readonly historyRetentionDays?: number;
+  /**
+   * How full the runners' queues are: the dispatcher sends only what keeps each one shallow (lib/engine/dispatch.ts).
+   * Absent (tests of other rules), it sends everything ready.
+   */
+  readonly queueDepths?: QueueDepths;
 }
 
 export const transientRunner = (engine: Engine, task: string): TransientTaskRunner | undefined => {

@@ -181,7 +181,7 @@ export const recoverStalledTransients = async (engine: Engine): Promise<{ checke
         const change = await updateTransient(engine, record.transient.name, (current) => {
           const released = stalledRegisters(engine, current, engine.clock());
           return Object.keys(released).length > 0 ? released : undefined;
-        }, { current: record, ready: (_, after, changed) => unheldReadyTasks(engine.workflow, after).filter((task) => changed.includes(task)) });
+        }, { current: record, ready: (_, after, changed) => unheldReadyTasks(engine.workflow, after).filter((task) => changed.includes(task)), takenBy: 'the recovery sweep' });
         if (change && change.changed.length > 0) recovered.push(record.transient.name);
       }
       const last = page.entries.at(-1);

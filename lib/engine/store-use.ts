@@ -43,6 +43,8 @@ export const DISPATCHER_STORE_USE: StoreUse = {
  */
 export const DEAD_LETTER_STORE_USE: StoreUse = {
   transients: ['get', 'replace', 'setBucket'],
+  // The history record of the attempt whose claim its "time limit exceeded" takes (lib/engine/attempts.ts).
+  history: ['record'],
   deadLetters: ['put'],
   readiness: ['put', 'delete'],
   counters: ['add'],
@@ -58,7 +60,9 @@ export const DEAD_LETTER_STORE_USE: StoreUse = {
 export const WEB_API_STORE_USE: StoreUse = {
   transients: ['get', 'getMany', 'statusPage', 'replace', 'setBucket'],
   outputs: ['read'],
-  history: ['list'],
+  // Its attempts timeline reads the history; a reset that takes a run's claim records that run's attempt
+  // (lib/engine/attempts.ts).
+  history: ['list', 'record'],
   deadLetters: ['page', 'delete'],
   readiness: ['put', 'delete', 'page'],
   counters: ['read', 'add'],
@@ -72,7 +76,8 @@ export const SYSTEM_CAPABILITY_STORE_USE: Readonly<Record<SystemCapability, Stor
   // Creates (a transaction, authorised per item), counts them, deletes the markers of the first tasks it sent.
   [SystemCapability.Ingest]: { transients: ['create'], counters: ['add'], readiness: ['delete'] },
   // Reads the reported names; an ingest's writes; a revision's replace, bucket and counts; markers of reset tasks.
-  [SystemCapability.Upsert]: { transients: ['getMany', 'create', 'replace', 'setBucket'], counters: ['add'], readiness: ['put', 'delete'] },
+  // A revision that resets a task while it runs records that run's attempt in the history.
+  [SystemCapability.Upsert]: { transients: ['getMany', 'create', 'replace', 'setBucket'], counters: ['add'], readiness: ['put', 'delete'], history: ['record'] },
   [SystemCapability.Counts]: { counters: ['read'] },
   [SystemCapability.ProcessingStatuses]: { transients: ['getMany'] },
   [SystemCapability.State]: { systemState: ['read', 'write'] },
@@ -80,7 +85,7 @@ export const SYSTEM_CAPABILITY_STORE_USE: Readonly<Record<SystemCapability, Stor
   // Pages the "processing" transients, reads them, and releases stalled tasks with their ready markers (a
   // transaction: UpdateItem and PutItem; read again if another write got there first), counting a bucket move;
   // it sends nothing (its function has no queue), the dispatcher does.
-  [SystemCapability.Recover]: { transients: ['statusPage', 'getMany', 'get', 'replace'], counters: ['add'] },
+  [SystemCapability.Recover]: { transients: ['statusPage', 'getMany', 'get', 'replace'], counters: ['add'], history: ['record'] },
   // Reads the transients of each listed page of artifacts, for the claims their registers hold.
   [SystemCapability.PruneArtifacts]: { transients: ['getMany'] },
 };

@@ -10,7 +10,7 @@ import { TaskRunnerError } from '../domain/errors';
 import type { RunInputs } from '../domain/staleness';
 import type { ProcessingStatus, Register, Registers, TaskSpec } from '../domain/workflow';
 import type { Transient } from '../runner';
-import type { Lane } from '../domain/lanes';
+import { Lane } from '../domain/lanes';
 
 /** Partitions of the processing-status index (`list --status`, the recount), so no status value is one hot key. */
 export const STATUS_INDEX_SHARDS = 8;
@@ -80,6 +80,12 @@ export interface DeadLetterRecord {
 
 /** The conditional-write outcome the caller needs: the new image, or the image that refused the write. */
 export type WriteResult = { ok: true; record: TransientRecord } | { ok: false; current: TransientRecord | undefined };
+
+/**
+ * A claim's outcome; `previous`: the register the claim replaced, when it is known (a claim held through its own
+ * earlier landing does not know it). A "processing" one under another token is an attempt that never settled.
+ */
+export type ClaimResult = { ok: true; record: TransientRecord; previous?: Register } | { ok: false; current: TransientRecord | undefined };
 
 /** A settle's outcome; `bucketWritten`: the derived bucket went into the same write. */
 export type SettleResult = { ok: true; record: TransientRecord; bucketWritten: boolean } | { ok: false; current: TransientRecord | undefined };
@@ -151,7 +157,7 @@ export interface TransientStore {
    * or "processing" with its lease ended before `now`. A claim refused by its own earlier landing (the same
    * token) is held.
    */
-  claim(name: string, spec: TaskSpec, register: Register, now: number): Promise<WriteResult>;
+  claim(name: string, spec: TaskSpec, register: Register, now: number): Promise<ClaimResult>;
   /**
    * Replaces a register held by `token`, only while it is still "processing" under that token. Given `move`, the
    * bucket goes into the same write if nothing has written since its version; otherwise the register is settled
@@ -187,8 +193,11 @@ export interface ReadinessStore {
   put(markers: readonly ReadyMarker[]): Promise<void>;
   /** Deletes exactly these markers (each is unique to the write that made it). */
   delete(markers: readonly ReadyMarker[]): Promise<void>;
-  /** One page of a task's shard: the live lane's markers first, then the backfill lane's, each in priority order. */
-  page(task: string, shard: number, limit: number, cursor?: PageCursor): Promise<Page<ReadyMarker>>;
+  /**
+   * One page of a task's shard: the live lane's markers first, then the backfill lane's, each in priority order;
+   * given a lane, that lane's markers only.
+   */
+  page(task: string, shard: number, limit: number, cursor?: PageCursor, lane?: Lane): Promise<Page<ReadyMarker>>;
 }
 
 /** Backfills, one record each (a handful at a time: one partition holds them all). */
@@ -236,7 +245,11 @@ export interface Invocation {
   readonly logStream?: string;
 }
 
-/** One attempt of a task on a transient (run history): written at its claim, and again whole when it ends. */
+/**
+ * One attempt of a task on a transient (run history): written once, whole, when it ends — by its own run when it
+ * settles, or, for an attempt that never settled (its run killed, its lease expired), by whoever takes its claim
+ * over: the next claim, the dead-letter handler, a reset (lib/engine/history.ts).
+ */
 export interface RunRecord {
   readonly name: string;
   readonly task: string;
@@ -246,11 +259,16 @@ export interface RunRecord {
   readonly startedAt: number;
   readonly endedAt?: number;
   readonly durationMs?: number;
-  /** "processing" while it runs (or if it died), then the status it came to ("not processed" for a retry). */
+  /**
+   * The status it came to ("not processed" for a retry); for an attempt that never settled, "time limit exceeded"
+   * when its lease had run out, else "processing" (a reset took its claim while it might still have been running).
+   */
   readonly status: string;
   readonly error?: string;
   /** False when its result was not recorded: its claim was lost to a reset, a takeover or a deletion. */
   readonly recorded?: boolean;
+  /** Set on the record of an attempt that never settled, written by what took its claim over (its end is then). */
+  readonly lost?: boolean;
   readonly version: string;
   readonly fingerprint: string;
   /** What the fingerprint is the digest of: the fields it read and the upstream runs it could read. */
@@ -264,8 +282,12 @@ export interface RunRecord {
 
 /** Run history: an item per attempt, separate from the transient's item, so the register stays small. */
 export interface HistoryStore {
-  /** Writes (or rewrites) one attempt's record. */
-  record(run: RunRecord): Promise<void>;
+  /**
+   * Writes one attempt's record, under a key made of its task, start and run, so each attempt has one whatever
+   * writes it. A run's own record replaces whatever is there; `ifAbsent` (a lost attempt's record, written by
+   * whoever took its claim over) writes only if there is none, so it never replaces the one its run wrote.
+   */
+  record(run: RunRecord, options?: { readonly ifAbsent?: boolean }): Promise<void>;
   /** A transient's attempts, of one task or of all, newest first within each task (tasks in name order). */
   list(name: string, task?: string, limit?: number, cursor?: PageCursor): Promise<Page<RunRecord>>;
 }

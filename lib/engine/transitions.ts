@@ -14,6 +14,7 @@ import { priorityKey, shardOf } from '../domain/ordering';
 import { COUNTER_SHARDS, type ReadyMarker, type TransientRecord } from './store';
 import { Metric } from './telemetry';
 import { type Engine, transientRunner } from './engine';
+import { recordLostAttempts } from './attempts';
 
 export const WORKFLOW_DIMENSION = 'workflow';
 
@@ -205,6 +206,8 @@ export interface ReviseOptions {
    * were ready already, whose message may have been lost.
    */
   readonly ready?: (before: TransientRecord, after: Registers, changed: readonly string[]) => string[];
+  /** Who the write is, for the history record of a run whose claim it takes (lib/engine/attempts.ts). @default 'a reset' */
+  readonly takenBy?: string;
 }
 
 /**
@@ -255,6 +258,8 @@ export const reviseTransient = async (
       writer: randomId(3),
     });
     if (result.ok) {
+      // A run whose claim the write took never settles: its attempt is recorded here.
+      await recordLostAttempts(engine, record.transient, record.registers, registers, changed, options.takenBy ?? 'a reset');
       await countMove(engine, name, record.bucket, bucket);
       const { sent, unsent } = await sendRecorded(engine, markers);
       return { before: record, after: result.record, changed, ready: markers.map((marker) => marker.task), sent, unsent };

@@ -21,7 +21,7 @@ import { Compute, containerLeaseMs, containerVisibilitySeconds } from '../domain
 import { type RunRecorder, reportedResults, runEventOf, runRecorder } from './run-outputs';
 import { afterSettle, announce, randomId, recordBucket } from './transitions';
 import type { Invocation } from './store';
-import { provenanceOf, recordAttempt } from './history';
+import { provenanceOf, recordAttempt, recordLostAttempts } from './attempts';
 
 /** What the worker needs of an SQS record. */
 export interface Delivery {
@@ -130,13 +130,9 @@ export const processDelivery = async (engine: Engine, delivery: Delivery, option
   };
   const claimed = await engine.store.transients.claim(name, spec, claim, claimedAt);
   if (!claimed.ok) return refusedClaim(engine, delivery, task, generation, claimed.current, log);
-  // The attempt's history record, written whole at the claim (a run that dies leaves it "processing").
-  const provenance = provenanceOf(engine, runner, claimed.record.transient, claimed.record.registers);
-  await recordAttempt(
-    engine,
-    { name, task, run: token, attempt: delivery.receiveCount, startedAt: claimedAt, status: Status.Processing, ...provenance, ...(options.invocation ? { invocation: options.invocation } : {}) },
-    log,
-  );
+  // The attempt's history record is written when it ends (settleRun). An attempt this claim took over never settled:
+  // its record is written here, from the register it held.
+  await recordLostAttempts(engine, claimed.record.transient, { ...claimed.record.registers, [task]: claimed.previous }, claimed.record.registers, [task], 'the next delivery', log);
 
   engine.metrics.add(task, Metric.Claimed);
   engine.metrics.add(task, Metric.ReadyToClaim, Math.max(0, claimedAt - message.readyAt));
@@ -193,8 +189,10 @@ export const settleRun = async (engine: Engine, finished: FinishedRun, runner: T
   const { delivery, token, generation, claim, claimedAt, outcome } = finished;
   const { name } = finished.record.transient;
   const task = runner.taskName;
-  const finishedAt = engine.clock();
-  const duration = finishedAt - claimedAt;
+  // The end, to the register's 10 ms: its start is then exactly its end less its processing seconds, which names
+  // the attempt's history record for a redelivery that finds the record missing (recordSettledAttempt).
+  const duration = Math.round((engine.clock() - claimedAt) / 10) * 10;
+  const finishedAt = claimedAt + duration;
   engine.metrics.add(task, Metric.Duration, duration);
   // Upstream registers do not change under a claim (a reset of one resets this task too, and the claim is lost).
   const provenance = provenanceOf(engine, runner, finished.record.transient, finished.record.registers);
@@ -403,11 +401,44 @@ const refusedClaim = async (
       return spec !== undefined && isReady(spec, current.registers) && current.registers[next]?.claim === undefined;
     });
     if (successors.length > 0) await announce(engine, current, successors, engine.clock());
-    // Its worker may also have died before recording the bucket.
+    // Its worker may also have died before recording the bucket, or the run's history record.
     await recordBucket(engine, current);
+    await recordSettledAttempt(engine, current, task, register, log);
     log.info('redelivered after its run finished; successors re-sent', { status: register.status, successors });
     return;
   }
   engine.metrics.add(task, Metric.DuplicatesDropped);
   log.info('not claimable; dropped', { status: register?.status ?? Status.NotProcessed, claim: register?.claim, generation });
+};
+
+/**
+ * The history record of a run that settled but whose worker may have died before writing it (its message came
+ * back): written from the register only if its run's record is not there. The settle writes its end to 10 ms, so
+ * that its start, the record's key, is its end less its processing seconds; its inputs are the registers' (they do
+ * not change under a claim, nor after a settle without a reset, which would have moved the generation on).
+ */
+const recordSettledAttempt = async (engine: Engine, current: TransientRecord, task: string, register: Register, log: TaskLogger): Promise<void> => {
+  const runner = transientRunner(engine, task);
+  const { claim } = register;
+  if (!runner || claim === undefined || register.lastModified === undefined || register.deadLettered) return;
+  const { name } = current.transient;
+  const durationMs = Math.round((register.processingSeconds ?? 0) * 1000);
+  await recordAttempt(
+    engine,
+    {
+      name,
+      task,
+      run: claim,
+      attempt: register.attempt ?? 0,
+      startedAt: register.lastModified - durationMs,
+      endedAt: register.lastModified,
+      durationMs,
+      status: register.status,
+      ...(register.lastError === undefined ? {} : { error: register.lastError }),
+      ...provenanceOf(engine, runner, current.transient, current.registers),
+      ...(register.version === undefined ? {} : { version: register.version }),
+    },
+    log,
+    { ifAbsent: true },
+  );
 };

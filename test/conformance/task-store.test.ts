@@ -97,6 +97,11 @@ describe.each(implementations)('Conformance: the task store %s', (_name, open) =
 
       expect(result.ok).toBe(claimed);
       expect((await store.transients.get('sn'))?.registers.A?.claim).toBe(claimed ? 'm.t2' : current?.claim);
+      // A claim returns the register it replaced (a run it took over is recorded in the history from it), and the new image.
+      if (result.ok) {
+        expect(result.previous).toEqual(current);
+        expect(result.record).toEqual(await store.transients.get('sn'));
+      }
     });
 
     it('lets a waiting retry be claimed by its own message before it is due', async () => {
@@ -336,6 +341,38 @@ describe.each(implementations)('Conformance: the task store %s', (_name, open) =
       expect(first.items.map((run) => run.run)).toEqual(['m.b2']);
       expect(second.items.map((run) => run.run)).toEqual(['m.b1']);
       expect((await store.history.list('sn', 'C')).items).toEqual([]);
+    });
+
+    it("writes a lost attempt's record only where its run's own is not, and keeps what tells the two apart", async () => {
+      const store = await open();
+      const base: RunRecord = {
+        name: 'sn',
+        task: 'Host#match',
+        run: 'm.t1',
+        attempt: 2,
+        startedAt: 1_000,
+        endedAt: 5_000,
+        durationMs: 4_000,
+        status: Status.TimeLimitExceeded,
+        error: 'no result',
+        recorded: false,
+        lost: true,
+        version: '1',
+        fingerprint: 'f'.repeat(12),
+        inputs: { fields: { redshift: null }, upstream: { A: { run: 'm.a1' }, B: { run: 'm.b1', version: '2.0' } } },
+        expiresAt: 2_000_000_000,
+      };
+      const own: RunRecord = { ...base, endedAt: 6_000, durationMs: 5_000, status: Status.Processed, lost: undefined, error: undefined, invocation: { requestId: 'r' } };
+      delete (own as { lost?: boolean }).lost;
+      delete (own as { error?: string }).error;
+
+      await store.history.record(base, { ifAbsent: true });
+      const lost = await store.history.list('sn');
+      await store.history.record(own);
+      await store.history.record(base, { ifAbsent: true });
+
+      expect(lost.items).toEqual([base]);
+      expect((await store.history.list('sn')).items).toEqual([own]);
     });
 
     it('keeps one dead letter per task and transient, paged by name', async () => {

@@ -335,13 +335,13 @@ describe('Stack: least privilege', () => {
     expect(resolvedJson(environmentOf(logicalId(built.worker.function))?.Variables[ENV.deadLetterQueueUrls])).toEqual({ [task]: refOf(built.deadLetterQueue) });
   });
 
-  it('the dispatcher: the ready markers and dispatch locks of the runners it dispatches, and sending to their queues', () => {
+  it('the dispatcher: the ready markers and dispatch locks of the runners it dispatches, and sending to their queues and reading their depths', () => {
     const { handler } = stack.dispatcher;
     const tasks = stack.transientRunners.map((built) => built.taskName);
     expect(grantLines(grantsOf(json, logicalId(handler.function)))).toEqual(
       lines([
         [['logs:CreateLogStream', 'logs:PutLogEvents'], [arnOf(handler.logGroup)]],
-        [['sqs:SendMessage'], stack.transientRunners.map((built) => arnOf(built.queue))],
+        [['sqs:GetQueueAttributes', 'sqs:SendMessage'], stack.transientRunners.map((built) => arnOf(built.queue))],
       ])
         .concat(
           onItems(['BatchWriteItem', 'Query'], markersOf(tasks)),

@@ -1,6 +1,10 @@
 /** The dispatcher on DynamoDB Local: reads only ready work, in Blast's priority order, across shards and pages. */
-import { describe, expect, it } from 'vitest';
+import { CreateQueueCommand, DeleteMessageBatchCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { describe, expect, inject, it } from 'vitest';
 import { dispatchReady } from '../../lib/engine/dispatch';
+import { localClientConfig } from '../../lib/local/services';
+import { sqsQueueDepths } from '../../lib/queue/queue-depths';
+import { taskQueues } from '../../lib/queue/task-queues';
 import { ingestTransients } from '../../lib/engine/ingest';
 import { engineOnLocalTable, recordingQueues } from '../helpers/engine';
 import { runner, sampleTransient } from '../helpers/factories';
@@ -78,6 +82,51 @@ describe('Function: dispatchReady', () => {
 
     const result = await dispatchReady(engine, 'B', { owner: 'test', deadline: Date.now() + 30_000 });
 
-    expect(result).toEqual({ task: 'B', dispatched: 0, backfill: 0, itemsRead: 0, skipped: false, truncated: false });
+    expect(result).toEqual({ task: 'B', dispatched: 0, backfill: 0, itemsRead: 0, skipped: false, truncated: false, full: false });
+  });
+
+  it('keeps a queue of the SQS emulator shallow: sends up to its target, the rest as its workers drain it', async () => {
+    // Prepare: A's queue on the emulator, fed by two pollers of batches of two (a target of 4 visible messages)
+    const sqs = new SQSClient(localClientConfig(inject('sqsEndpoint')));
+    const { QueueUrl = '' } = await sqs.send(new CreateQueueCommand({ QueueName: `shallow-${process.pid}-${Date.now().toString(36)}` }));
+    const small = [runner('A', {}, { settings: { readyShards: 4, maxConcurrency: 2, batchSize: 2 } }), runners[1] ?? runner('B', {})];
+    const urls = { A: QueueUrl };
+    const engine = await engineOnLocalTable(small, fixtures, { queues: taskQueues(sqs, urls), queueDepths: sqsQueueDepths(sqs, urls) });
+    await ingestTransients(engine, transients.slice(0, 10), { announce: false });
+    const dispatch = () => dispatchReady(engine, 'A', { owner: 'test', deadline: Date.now() + 30_000 });
+    const visible = async () => Number((await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }))).Attributes?.ApproximateNumberOfMessages);
+    const received: string[] = [];
+    const drain = async () => {
+      for (;;) {
+        const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }));
+        if (Messages.length === 0) return;
+        received.push(...Messages.map((message) => (JSON.parse(message.Body ?? '{}') as { transient: string }).transient));
+        await sqs.send(new DeleteMessageBatchCommand({ QueueUrl, Entries: Messages.map((message, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle ?? '' })) }));
+      }
+    };
+
+    try {
+      // Act: a run; another while the queue is full; then runs as its workers take what was sent
+      const first = await dispatch();
+      const depthAfterFirst = await visible();
+      const whileFull = await dispatch();
+      await drain();
+      const second = await dispatch();
+      await drain();
+      const third = await dispatch();
+      await drain();
+
+      // Assess: never more than the target in the queue, oldest first, every ready transient sent once
+      expect(first).toMatchObject({ dispatched: 4, full: true });
+      expect(depthAfterFirst).toBe(4);
+      expect(whileFull).toMatchObject({ dispatched: 0, full: true });
+      expect([second.dispatched, third.dispatched]).toEqual([4, 2]);
+      const oldestTen = [...transients.slice(0, 10)].sort((a, b) => a.publicTimestamp.localeCompare(b.publicTimestamp)).map((t) => t.name);
+      // (A standard queue keeps no order: each run's four are the next four oldest.)
+      const chunks = (names: string[]) => [names.slice(0, 4), names.slice(4, 8), names.slice(8)].map((chunk) => [...chunk].sort());
+      expect(chunks(received)).toEqual(chunks(oldestTen));
+    } finally {
+      await sqs.send(new DeleteQueueCommand({ QueueUrl }));
+    }
   });
 });

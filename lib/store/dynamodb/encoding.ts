@@ -23,7 +23,7 @@ export const KeyPrefix = {
 /** The sort-key prefix of run-history items; with a task, `RUN#<task>#` selects that task's. */
 export const RUN_PREFIX = 'RUN#';
 /** Starts the sort key of a backfill-lane marker: it sorts after every live one (priority keys start with a year). */
-const BACKFILL_MARKER = '~';
+export const BACKFILL_MARKER = '~';
 
 export const keys = {
   transient: (name: string) => ({ pk: `${KeyPrefix.Transient}${name}`, sk: 'STATE' }),
@@ -128,7 +128,7 @@ export const encodeRegister = (register: Register): StoredRegister => ({
   b: register.lane === Lane.Backfill ? 1 : undefined,
 });
 
-const decodeRegister = (stored: StoredRegister): Register => ({
+export const decodeRegister = (stored: StoredRegister): Register => ({
   status: stored.s,
   ...(stored.t === undefined ? {} : { lastModified: stored.t }),
   ...(stored.d === undefined ? {} : { processingSeconds: stored.d }),

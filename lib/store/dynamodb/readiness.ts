@@ -5,7 +5,8 @@
 import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { ReadinessStore, StoreMethod } from '../../engine/store';
 import { type Table, type TableAccess, fromCursor, on, toCursor } from './access';
-import { decodeMarker, encodeMarker, keys } from './encoding';
+import { Lane } from '../../domain/lanes';
+import { BACKFILL_MARKER, decodeMarker, encodeMarker, keys } from './encoding';
 
 export const readinessAccess: Readonly<Record<StoreMethod<'readiness'>, readonly TableAccess[]>> = {
   put: on('ready', 'BatchWriteItem'),
@@ -22,14 +23,16 @@ export const dynamoReadiness = (table: Table): ReadinessStore => ({
     await table.batchWrite('deleteMarkers', markers.map((marker) => ({ DeleteRequest: { Key: keys.marker(marker.task, marker.shard, marker.priority, marker.id, marker.lane) } })));
   },
 
-  async page(task, shard, limit, cursor) {
+  async page(task, shard, limit, cursor, lane) {
     const { pk } = keys.marker(task, shard, '', '');
+    // The backfill lane's sort keys start with BACKFILL_MARKER, after every live one's.
+    const section = lane === undefined ? '' : lane === Lane.Backfill ? ' AND begins_with(sk, :lane)' : ' AND sk < :lane';
     const result = await table.send<QueryCommandOutput>(
       'readyPage',
       new QueryCommand({
         TableName: table.name,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': pk },
+        KeyConditionExpression: `pk = :pk${section}`,
+        ExpressionAttributeValues: { ':pk': pk, ...(lane === undefined ? {} : { ':lane': BACKFILL_MARKER }) },
         Limit: limit,
         ExclusiveStartKey: fromCursor(cursor),
         ConsistentRead: true,

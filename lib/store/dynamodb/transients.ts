@@ -20,10 +20,11 @@ import {
   StoreRefusedError,
   type TransientRecord,
   type TransientStore,
+  type ClaimResult,
   type WriteResult,
 } from '../../engine/store';
 import { type Table, type TableAccess, isRefusedAsItIs, on } from './access';
-import { bucketAttributes, bucketCodes, dataAttributes, decodeTransient, encodeMarker, encodeRegister, encodeTransient, keys } from './encoding';
+import { bucketAttributes, bucketCodes, dataAttributes, decodeRegister, decodeTransient, encodeMarker, encodeRegister, encodeTransient, keys } from './encoding';
 import { ExpressionBuilder, and, or } from './expressions';
 import { tableSchema } from './table';
 
@@ -120,8 +121,13 @@ export const dynamoTransients = (table: Table): TransientStore => {
       return { created, existing, rejected };
     },
 
-    async claim(name: string, spec: TaskSpec, register: Register, now: number): Promise<WriteResult> {
-      const result = await table.conditionalUpdate(name, 'claim', (x) => {
+    async claim(name: string, spec: TaskSpec, register: Register, now: number): Promise<ClaimResult> {
+      // The old image comes back (ALL_OLD, no more capacity than ALL_NEW): the register the claim replaced, which
+      // names an attempt that never settled; the new image is the old one with the claim's two changes.
+      const result = await table.conditionalUpdate(
+        name,
+        'claim',
+        (x) => {
         const own = (...field: string[]) => x.path('r', spec.task, ...field);
         // A waiting retry holds the task for its own message (tokens are `<message id prefix>.<random>`).
         const ownMessage = messageOfClaim(register.claim ?? '');
@@ -147,8 +153,16 @@ export const dynamoTransients = (table: Table): TransientStore => {
           update: `SET ${own()} = ${x.value(encodeRegister(register))} ADD ${x.path('ver')} ${x.value(1)}`,
           condition: and(`attribute_exists(${x.path('pk')})`, ownClaimable, ownGeneration, ...prerequisites),
         };
-      });
-      if (result.ok || !result.current) return result;
+        },
+        'ALL_OLD',
+      );
+      if (result.ok) {
+        const old = result.record;
+        const previous = old.registers[spec.task];
+        const record = { ...old, registers: { ...old.registers, [spec.task]: decodeRegister(encodeRegister(register)) }, version: old.version + 1 };
+        return { ok: true, record, ...(previous ? { previous } : {}) };
+      }
+      if (!result.current) return result;
       // Refused by its own earlier landing (a reply lost, the call sent again): the token is unique to this
       // invocation, so the claim is held all the same.
       const held = result.current.registers[spec.task];

@@ -124,7 +124,11 @@ export const memoryTaskStore = (): TaskStore => {
         const generationHolds = (current?.generation ?? 0) === (register.generation ?? 0);
         const prerequisitesHold = Object.entries(spec.prerequisites).every(([task, wanted]) => task === spec.task || statusOf(registers, task) === wanted);
         if (claimable(current, register, now) && generationHolds && prerequisitesHold) {
-          return { ok: true, record: write(held, { ...held.record, registers: { ...registers, [spec.task]: copy(register) } }) };
+          return {
+            ok: true,
+            record: write(held, { ...held.record, registers: { ...registers, [spec.task]: copy(register) } }),
+            ...(current ? { previous: copy(current) } : {}),
+          };
         }
         // Refused by its own earlier landing: the claim is held all the same.
         if (register.claim !== undefined && current?.claim === register.claim && current.status === Status.Processing) return { ok: true, record: copy(held.record) };
@@ -216,8 +220,9 @@ export const memoryTaskStore = (): TaskStore => {
       async delete(list) {
         for (const marker of list) markers.get(`${marker.task}#${marker.shard}`)?.delete(markerKey(marker));
       },
-      async page(task, shard, limit, cursor) {
-        return pageOf([...(markers.get(`${task}#${shard}`) ?? new Map<string, ReadyMarker>())], limit, cursor);
+      async page(task, shard, limit, cursor, lane) {
+        const all = [...(markers.get(`${task}#${shard}`) ?? new Map<string, ReadyMarker>())];
+        return pageOf(lane === undefined ? all : all.filter(([, marker]) => (marker.lane ?? Lane.Live) === lane), limit, cursor);
       },
     },
 
@@ -244,8 +249,10 @@ export const memoryTaskStore = (): TaskStore => {
     },
 
     history: {
-      async record(run) {
-        history.set(`${run.name}\u0000${run.task}#${String(run.startedAt).padStart(15, '0')}#${run.run}`, copy(run));
+      async record(run, options) {
+        const key = `${run.name}\u0000${run.task}#${String(run.startedAt).padStart(15, '0')}#${run.run}`;
+        if (options?.ifAbsent && history.has(key)) return;
+        history.set(key, copy(run));
       },
       async list(name, task, limit = 100, cursor) {
         const prefix = `${name}\u0000${task === undefined ? '' : `${task}#`}`;
