@@ -44,6 +44,7 @@ export interface HttpApiResponse {
 }
 
 interface Route {
+  readonly apiId: string;
   readonly method: string;
   readonly pattern: RegExp;
   readonly routePath: string;
@@ -79,6 +80,7 @@ export class LocalHttpApi {
       if (!integration) throw new Error(`route ${id} targets ${route.Target}, which is no integration of the template`);
       const [method = '', routePath = ''] = route.RouteKey.split(' ');
       return {
+        apiId,
         method,
         routePath,
         pattern: pathPattern(routePath),
@@ -124,7 +126,7 @@ export class LocalHttpApi {
       ...(route.routePath.includes('{proxy+}') ? { pathParameters: { proxy: url.pathname.slice(1) } } : {}),
       requestContext: {
         accountId: ACCOUNT,
-        apiId: route.sourceArn.split(':')[5]?.split('/')[0] ?? '',
+        apiId: route.apiId,
         domainName: 'api.invalid',
         domainPrefix: 'api',
         http: { method: request.method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
