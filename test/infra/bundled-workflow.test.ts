@@ -46,7 +46,7 @@ import { allows, grantsOf, requiredPermissions } from '../helpers/iam';
 import { LocalDeployment } from '../helpers/local-deployment';
 import { type HttpApiResponse, LocalHttpApi } from '../helpers/local-http-api';
 import { OPERATORS_GROUP } from '../../lib/settings/web-view';
-import { CountsBody, DeadLettersBody, RedriveResultBody, ResetBody, RunnersBody, TransientBody, TransientsBody, WorkflowBody } from '../../lib/web/schemas';
+import { CountsBody, DeadLettersBody, RedriveResultBody, ResetBody, RunDetailBody, RunnersBody, TransientBody, TransientsBody, WorkflowBody } from '../../lib/web/schemas';
 import { waitFor } from '../helpers/local-stack';
 import { S3Emulator } from '../helpers/s3-emulator';
 import { runOfArtifactKey } from '../../lib/domain/artifacts';
@@ -479,7 +479,7 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
       expect((await engine.store.transients.get('2010ai'))?.registers['Host information']).toMatchObject({ status: 'failed', deadLettered: true });
     });
 
-    it('answers the reads from the deployed table and queues: the grid, one transient, the runners, the dead letters, the counts', async () => {
+    it('answers the reads from the deployed table and queues: the grid, one transient and one of its runs, the runners, the dead letters, the counts', async () => {
       // Act: what the page reads, as a signed-in astronomer
       const read = (path: string) => httpApi.request({ method: 'GET', path, claims: viewer });
       const [workflow, grid, blocked, one, runners, deadLetters, counts] = await Promise.all(
@@ -492,6 +492,10 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
       expect(answered(blocked, TransientsBody).items.map((row) => row.name)).toContain('2010ai');
       const transient = answered(one, TransientBody);
       expect(transient.registers.find((register) => register.task === 'Host information')?.output?.data).toMatchObject({ redshift: 0.015355 });
+      // The attempt the register holds, read back from the run history as the page's timeline opens it.
+      const current = transient.runs.find((run) => run.task === 'Host information' && run.current);
+      const detail = answered(await read(`/transients/2010H/runs/${encodeURIComponent('Host information')}/${encodeURIComponent(current?.run ?? '')}`), RunDetailBody);
+      expect(detail).toMatchObject({ task: 'Host information', status: 'processed', output: { data: { redshift: 0.015355 } } });
       const runner = answered(runners, RunnersBody).runners.find((candidate) => candidate.task === 'Host match');
       expect(runner).toMatchObject({ kind: 'transient', queue: { visible: expect.any(Number) }, deadLetterQueue: { visible: expect.any(Number) }, ready: { waiting: expect.any(Number) } });
       expect(answered(deadLetters, DeadLettersBody).deadLetters).toEqual(expect.arrayContaining([expect.objectContaining({ task: 'Host information', name: '2010ai', statusNow: 'failed' })]));
