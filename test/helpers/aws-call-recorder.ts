@@ -9,7 +9,7 @@
  */
 import { type IncomingMessage, type ServerResponse, createServer, request } from 'node:http';
 
-export type RecordedService = 'dynamodb' | 'sqs' | 's3' | 'secretsmanager' | 'lambda';
+export type RecordedService = 'dynamodb' | 'sqs' | 's3' | 'secretsmanager' | 'lambda' | 'ecs';
 
 export interface RecordedCall {
   readonly service: RecordedService;

@@ -144,7 +144,36 @@ export interface ArnResolver {
   secretArn(secretId: string): string;
   /** The ARN of the function a FunctionName (name or ARN) names. @default no Lambda calls expected */
   functionArn?(nameOrArn: string): string;
+  /** The ARN of the cluster a RunTask names (name or ARN). @default no ECS calls expected */
+  clusterArn?(nameOrArn: string): string;
+  /** The task definition a RunTask names (family, family:revision or ARN): its ARN and the roles it names. @default no ECS calls expected */
+  taskDefinition?(nameOrArn: string): { readonly arn: string; readonly taskRoleArn?: string; readonly executionRoleArn?: string };
 }
+
+/** The service ECS passes a task's roles to: what a worker's `iam:PassRole` is conditioned on. */
+export const ECS_TASKS_SERVICE = 'ecs-tasks.amazonaws.com';
+
+/**
+ * ECS's RunTask: `ecs:RunTask` on the task definition, in the cluster it names (`ecs:cluster`, default `default`), and
+ * `iam:PassRole` to ECS for each role the task will run with: the task definition's task and execution roles, or those
+ * the call's overrides name instead (ECS checks that the caller may pass them).
+ */
+const ecsPermissions = (call: Pick<RecordedCall, 'operation' | 'body'>, arns: ArnResolver): RequiredPermission[] => {
+  if (call.operation !== 'RunTask' || !arns.clusterArn || !arns.taskDefinition) throw new Error(`an ECS call this contract does not know: ${call.operation}`);
+  const request = z
+    .looseObject({
+      cluster: z.string().default('default'),
+      taskDefinition: z.string(),
+      overrides: z.looseObject({ taskRoleArn: z.string().optional(), executionRoleArn: z.string().optional() }).optional(),
+    })
+    .parse(call.body);
+  const definition = arns.taskDefinition(request.taskDefinition);
+  const roles = [request.overrides?.taskRoleArn ?? definition.taskRoleArn, request.overrides?.executionRoleArn ?? definition.executionRoleArn];
+  return [
+    { action: 'ecs:RunTask', resource: definition.arn, context: { 'ecs:cluster': arns.clusterArn(request.cluster) } },
+    ...roles.flatMap((role) => (role === undefined ? [] : [{ action: 'iam:PassRole', resource: role, context: { 'iam:PassedToService': ECS_TASKS_SERVICE } }])),
+  ];
+};
 
 /** Lambda's Invoke, as its REST path names it. */
 const LAMBDA_INVOKE_PATH = /^\/2015-03-31\/functions\/([^/?]+)\/invocations/;
@@ -240,13 +269,15 @@ const s3Permissions = (call: Pick<RecordedCall, 'method' | 'path' | 'text'>): Re
 /**
  * The permissions a call needs, as AWS's service authorization reference states them: a DynamoDB batch is
  * authorised as its single action, a transaction as each of its items, a query on an index against the
- * index's ARN; an SQS batch as its single action; GetSecretValue against the secret's full ARN; S3 as above.
+ * index's ARN; an SQS batch as its single action; GetSecretValue against the secret's full ARN; S3 as above;
+ * ECS's RunTask with the roles it passes.
  */
 export const requiredPermissions = (
   call: Pick<RecordedCall, 'service' | 'operation' | 'body' | 'method' | 'path' | 'text'>,
   arns: ArnResolver,
 ): RequiredPermission[] => {
   if (call.service === 's3') return s3Permissions(call);
+  if (call.service === 'ecs') return ecsPermissions(call, arns);
   if (call.service === 'lambda') {
     const name = LAMBDA_INVOKE_PATH.exec(call.path)?.[1];
     if (!name || !arns.functionArn) throw new Error(`a Lambda call this contract does not know: ${call.method} ${call.path}`);

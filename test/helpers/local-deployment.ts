@@ -137,7 +137,24 @@ const bucketProps = z.strictObject({
   PublicAccessBlockConfiguration: z.unknown().optional(),
   OwnershipControls: z.unknown().optional(),
   LifecycleConfiguration: z.unknown().optional(),
+  // The CDK's bucket deployment tags the buckets it fills.
+  Tags: z.array(z.strictObject({ Key: z.string(), Value: z.string() })).optional(),
 });
+
+/**
+ * The functions that serve the template's custom resources (their ServiceToken): CloudFormation invokes them while it
+ * deploys (the CDK's bucket deployment copies the web view's files into the site's bucket), and nothing of ours runs
+ * in them, so they are not deployed here.
+ */
+export const customResourceProviders = (template: CfnTemplate): Set<string> =>
+  new Set(
+    Object.values(template.Resources)
+      .filter((resource) => resource.Type.startsWith('Custom::') || resource.Type === 'AWS::CloudFormation::CustomResource')
+      .flatMap((resource) => {
+        const token = z.looseObject({ ServiceToken: z.looseObject({ 'Fn::GetAtt': z.tuple([z.string(), z.literal('Arn')]) }) }).safeParse(resource.Properties);
+        return token.success ? [token.data.ServiceToken['Fn::GetAtt'][0]] : [];
+      }),
+  );
 
 const permissionProps = z.looseObject({ Action: z.string(), FunctionName: z.string(), Principal: z.string(), SourceArn: z.string().optional() });
 
@@ -309,7 +326,8 @@ export class LocalDeployment {
         names.queues.set(logicalId, { name, url, arn: attributes.Attributes?.QueueArn ?? '' });
       }
 
-      const declared = resourcesOfType(template, 'AWS::Lambda::Function').map(([logicalId, resource]) => {
+      const providers = customResourceProviders(template);
+      const declared = resourcesOfType(template, 'AWS::Lambda::Function').filter(([logicalId]) => !providers.has(logicalId)).map(([logicalId, resource]) => {
         const fn = props(resource, functionProps, resolver);
         // The code CloudFormation would fetch: the S3 key names the asset's hash, staged as asset.<hash>.
         const assetDir = join(options.assemblyDir, `asset.${fn.Code.S3Key.replace(/\.zip$/, '')}`);

@@ -11,7 +11,7 @@
  * its own declaration) is used by that runner.
  */
 import { addMove, bucketOfRegisters, countBuckets } from '../../lib/domain/counts';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -44,6 +44,9 @@ import { TNS_SECRET_NAME } from '../../runners/tns/credentials';
 import { type RecordingProxy, startRecordingProxy } from '../helpers/aws-call-recorder';
 import { allows, grantsOf, requiredPermissions } from '../helpers/iam';
 import { LocalDeployment } from '../helpers/local-deployment';
+import { type HttpApiResponse, LocalHttpApi } from '../helpers/local-http-api';
+import { OPERATORS_GROUP } from '../../lib/settings/web-view';
+import { CountsBody, DeadLettersBody, RedriveResultBody, ResetBody, RunDetailBody, RunnersBody, TransientBody, TransientsBody, WorkflowBody } from '../../lib/web/schemas';
 import { waitFor } from '../helpers/local-stack';
 import { S3Emulator } from '../helpers/s3-emulator';
 import { runOfArtifactKey } from '../../lib/domain/artifacts';
@@ -73,6 +76,10 @@ const [LIVE, MISSED] = ['2011dt', '2011ox'].map((name) => {
 
 describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
   const outdir = mkdtempSync(join(tmpdir(), 'blast-cdk-out-'));
+  // The web view's page is not served here (CloudFront and the site's bucket are AWS's); its API is.
+  const siteDir = mkdtempSync(join(tmpdir(), 'blast-site-'));
+  writeFileSync(join(siteDir, 'index.html'), '<!doctype html><title>Blast</title>');
+  let httpApi: LocalHttpApi;
   let stack: TaskRunnersStack;
   let template: CfnTemplate;
   let deployment: LocalDeployment;
@@ -104,9 +111,9 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
   };
 
   beforeAll(async () => {
-    // The app exactly as `cdk synth` builds it (bin/app.ts), cdk-nag included, with the assets bundled.
+    // The app exactly as `cdk synth` builds it (bin/app.ts), cdk-nag included, with the assets bundled and the web view.
     const app = new App({ outdir });
-    stack = addTaskRunners(app, registry);
+    stack = addTaskRunners(app, registry, { webView: { siteDir } });
     const assembly = app.synth();
     template = cfnTemplateSchema.parse(assembly.getStackByName(stack.stackName).template);
 
@@ -135,6 +142,7 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
       direct,
       forFunctions: { dynamodb: dynamodb.endpoint, sqs: sqs.endpoint, s3: s3.endpoint, secretsManager: secretsManager.endpoint, lambda: lambda.endpoint },
     });
+    httpApi = LocalHttpApi.of(deployment);
     engine = createEngine(
       { tableName: deployment.tableName(), queueUrls: {}, deadLetterQueueArns: {}, fixturesDir: 'fixtures', retryBaseSeconds: 10 },
       { serviceName: 'test', runners: registry, dynamo: new DynamoDBClient(localClientConfig(direct.dynamodb)), sqs: new SQSClient(localClientConfig(direct.sqs)) },
@@ -163,6 +171,7 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
     await Promise.all([proxies?.dynamodb.stop(), proxies?.sqs.stop(), proxies?.s3.stop(), proxies?.secretsManager.stop(), proxies?.lambda.stop()]);
     await Promise.all([s3Emulator?.stop(), secrets?.stop(), tns?.stop()]);
     rmSync(outdir, { recursive: true, force: true });
+    rmSync(siteDir, { recursive: true, force: true });
   });
 
   const finished = (names: readonly string[], timeoutMs = 90_000) =>
@@ -450,6 +459,77 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
     }, 90_000);
   });
 
+  describe('The web API, called through the HTTP API as the page calls it', () => {
+    // The claims API Gateway's JWT authorizer passes on from a valid access token of the user pool.
+    const operator = { sub: 'operator-1', username: 'ada', 'cognito:groups': [OPERATORS_GROUP] };
+    const viewer = { sub: 'viewer-1', username: 'vera', 'cognito:groups': ['astronomers'] };
+    const answered = <T extends z.ZodType>(response: HttpApiResponse | undefined, schema: T): z.infer<T> => {
+      expect(response).toMatchObject({ status: 200, fn: { serviceName: ServiceName.WebApi } });
+      return schema.parse(response?.body);
+    };
+
+    it('refuses a call without a token before its function, and the controls to a signed-in user outside the operators group', async () => {
+      // Act
+      const anonymous = await httpApi.request({ method: 'GET', path: '/transients' });
+      const refused = await httpApi.request({ method: 'POST', path: '/transients/2010ai/retrigger', claims: viewer });
+
+      // Assess
+      expect(anonymous).toEqual({ status: 401, body: { message: 'Unauthorized' } });
+      expect(refused).toMatchObject({ status: 403, fn: { serviceName: ServiceName.WebApi } });
+      expect((await engine.store.transients.get('2010ai'))?.registers['Host information']).toMatchObject({ status: 'failed', deadLettered: true });
+    });
+
+    it('answers the reads from the deployed table and queues: the grid, one transient and one of its runs, the runners, the dead letters, the counts', async () => {
+      // Act: what the page reads, as a signed-in astronomer
+      const read = (path: string) => httpApi.request({ method: 'GET', path, claims: viewer });
+      const [workflow, grid, blocked, one, runners, deadLetters, counts] = await Promise.all(
+        ['/workflow', '/transients?limit=200', '/transients?status=blocked', '/transients/2010H', '/runners', '/dead-letters', '/counts'].map(read),
+      );
+
+      // Assess
+      expect(answered(workflow, WorkflowBody).tasks.map((task) => task.name)).toEqual(engine.workflow.order);
+      expect(answered(grid, TransientsBody).items.map((row) => row.name)).toEqual(expect.arrayContaining([...EXAMPLES, LIVE.objname, MISSED.objname]));
+      expect(answered(blocked, TransientsBody).items.map((row) => row.name)).toContain('2010ai');
+      const transient = answered(one, TransientBody);
+      expect(transient.registers.find((register) => register.task === 'Host information')?.output?.data).toMatchObject({ redshift: 0.015355 });
+      // The attempt the register holds, read back from the run history as the page's timeline opens it.
+      const current = transient.runs.find((run) => run.task === 'Host information' && run.current);
+      const detail = answered(await read(`/transients/2010H/runs/${encodeURIComponent('Host information')}/${encodeURIComponent(current?.run ?? '')}`), RunDetailBody);
+      expect(detail).toMatchObject({ task: 'Host information', status: 'processed', output: { data: { redshift: 0.015355 } } });
+      const runner = answered(runners, RunnersBody).runners.find((candidate) => candidate.task === 'Host match');
+      expect(runner).toMatchObject({ kind: 'transient', queue: { visible: expect.any(Number) }, deadLetterQueue: { visible: expect.any(Number) }, ready: { waiting: expect.any(Number) } });
+      expect(answered(deadLetters, DeadLettersBody).deadLetters).toEqual(expect.arrayContaining([expect.objectContaining({ task: 'Host information', name: '2010ai', statusNow: 'failed' })]));
+      const counted = answered(counts, CountsBody);
+      expect(counted.total).toBe(counted.waiting + counted.processing + counted.blocked + counted.completed);
+      expect(counted.total).toBeGreaterThanOrEqual(EXAMPLES.length + 2);
+    });
+
+    it("redrives a dead letter, retriggers and reprocesses transients as an operator, and the workflow runs what they reset", async () => {
+      // Prepare
+      const before = await engine.store.transients.getMany(['2010ai', '2010ag']);
+      const control = (path: string, body?: unknown) => httpApi.request({ method: 'POST', path, claims: operator, ...(body === undefined ? {} : { body }) });
+
+      // Act: the dead letter first (a retrigger would reset its register, leaving nothing to redrive)
+      const redriven = answered(await control('/dead-letters/Host%20information/redrive', { names: ['2010ai'] }), RedriveResultBody);
+      const retriggered = answered(await control('/transients/2010ai/retrigger'), ResetBody);
+      const reprocessed = answered(await control('/transients/2010ag/reprocess'), ResetBody);
+      const records = await finished(['2010ai', '2010ag']);
+
+      // Assess
+      expect(redriven).toMatchObject({ redriven: ['2010ai'], skipped: [], unsent: [] });
+      expect((await engine.store.deadLetters.page('Host information', 100)).items.map((record) => record.name)).not.toContain('2010ai');
+      expect(retriggered.reset.map((reset) => reset.task)).toContain('Host match');
+      expect(reprocessed).toMatchObject({ before: ProcessingStatus.Completed, reset: expect.arrayContaining([{ task: 'Host information', from: 'processed' }]) });
+      const byName = (list: typeof records) => new Map(list.map((record) => [record.transient.name, record]));
+      const [was, now] = [byName(before), byName(records)];
+      expect(now.get('2010ai')?.registers['Host match']?.status).toBe('no GHOST match');
+      expect(now.get('2010ai')?.registers['Host match']?.claim).not.toBe(was.get('2010ai')?.registers['Host match']?.claim);
+      expect(now.get('2010ag')?.processingStatus).toBe(ProcessingStatus.Completed);
+      expect(now.get('2010ag')?.registers['Host information']?.claim).not.toBe(was.get('2010ag')?.registers['Host information']?.claim);
+      expect(scheduleErrors).toEqual([]);
+    }, 120_000);
+  });
+
   describe('IAM contract', () => {
     const callsByFunction = () =>
       [...proxies.dynamodb.calls, ...proxies.sqs.calls, ...proxies.s3.calls, ...proxies.secretsManager.calls, ...proxies.lambda.calls]
@@ -502,7 +582,7 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
       for (const { fn, needs } of callsByFunction()) for (const need of needs) kindOf(fn).used.add(need.action);
 
       // Every kind of function the registry deploys; a system runner adds its own kind, whose grants its run must use.
-      const expectedKinds: string[] = [ServiceName.DeadLetter, ServiceName.Dispatcher, ServiceName.TransientWorker];
+      const expectedKinds: string[] = [ServiceName.DeadLetter, ServiceName.Dispatcher, ServiceName.TransientWorker, ServiceName.WebApi];
       if (registry.some((candidate) => !isTransientRunner(candidate))) expectedKinds.push(ServiceName.SystemWorker);
       if (registry.some(isPythonRunner)) expectedKinds.push(PYTHON_RUNNER_KIND);
       expect([...kinds.keys()].sort()).toEqual(expectedKinds.sort());

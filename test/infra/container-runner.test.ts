@@ -6,6 +6,9 @@
  * cdk-nag clean.
  */
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,7 +21,11 @@ import { registry } from '../../runners/registry';
 import { FETCH_IMAGE, RUN_CONTAINER, RUN_IMAGE, bundleContainerRun } from '../../lib/constructs/container-runner';
 import { isTransientRunner } from '../../lib/runner';
 import { keys } from '../../lib/store/dynamodb';
-import { LEADING_KEYS, allows, grantLines, grantsOf, grantsOfRole } from '../helpers/iam';
+import { ecsContainerRuns } from '../../lib/container/ecs-container-runs';
+import { localClientConfig } from '../../lib/local/services';
+import { loadConfig } from '../../lib/settings/config';
+import { startRecordingProxy } from '../helpers/aws-call-recorder';
+import { LEADING_KEYS, allows, grantLines, grantsOf, grantsOfRole, requiredPermissions } from '../helpers/iam';
 import { arnOf, logicalId, synthStack } from '../helpers/stack';
 import { placeholders, resolveIntrinsics, resolvedJson, resource, resourcesOfType } from '../helpers/template';
 
@@ -62,6 +69,51 @@ describe('Stack: a runner with compute "container"', () => {
     );
     const functions = resourcesOfType(json, 'AWS::Lambda::Function').map(([id]) => id);
     expect(functions.filter((id) => grantLines(grantsOf(json, id)).some((line) => line.startsWith('ecs:')))).toEqual([workerId]);
+  });
+
+  it("allows the RunTask its worker's ECS port sends, with the roles it passes, and refuses it on another cluster", async () => {
+    // Prepare: the port configured from the worker's environment, sending over the wire through a recording proxy to
+    // an ECS that places every task; the template's references as the placeholders name them.
+    const ecs = createServer((_, response) => response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify({ tasks: [{ taskArn: 'arn:aws:ecs:task/1' }], failures: [] })));
+    await new Promise<void>((resolve) => ecs.listen(0, '127.0.0.1', resolve));
+    const proxy = await startRecordingProxy('ecs', `http://127.0.0.1:${(ecs.address() as AddressInfo).port}`);
+    const variables = (resource(json, workerId).Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+    const config = loadConfig({ TABLE_NAME: 'tasks', [ENV.containerTasks]: JSON.stringify(resolvedJson(variables[ENV.containerTasks])) });
+    const client = new ECSClient(localClientConfig(proxy.endpoint));
+    const refOf = (value: string) => /^<Ref:(\w+)>$/.exec(value)?.[1] ?? value;
+    const definitionOf = (id: string) => resolveIntrinsics(resource(json, id).Properties ?? {}, placeholders) as { TaskRoleArn?: string; ExecutionRoleArn?: string };
+    const arns = {
+      tableArn: (name: string) => name,
+      queueArn: (url: string) => url,
+      secretArn: (id: string) => id,
+      // RunTask names a cluster by name (a cluster's Ref) or ARN, a task definition by ARN (a task definition's Ref).
+      clusterArn: (nameOrArn: string) => (refOf(nameOrArn) === nameOrArn ? nameOrArn : `<${refOf(nameOrArn)}.Arn>`),
+      taskDefinition: (arn: string) => {
+        const { TaskRoleArn, ExecutionRoleArn } = definitionOf(refOf(arn));
+        return { arn, ...(TaskRoleArn ? { taskRoleArn: TaskRoleArn } : {}), ...(ExecutionRoleArn ? { executionRoleArn: ExecutionRoleArn } : {}) };
+      },
+    };
+    const run = { task: long.taskName, transient: 'sn1', token: 'sn1.t1', attempt: 1, messageId: 'm1', receiptHandle: 'r1', claimedAt: 0, generation: 0 };
+
+    // Act: a start as the worker makes it, then one aimed at the account's default cluster
+    try {
+      await ecsContainerRuns(client, config.containerTasks ?? {}).start(run);
+      const elsewhere = Object.fromEntries(Object.entries(config.containerTasks ?? {}).map(([task, entry]) => [task, { ...entry, cluster: 'default' }]));
+      await ecsContainerRuns(client, elsewhere).start(run);
+    } finally {
+      client.destroy();
+      await proxy.stop();
+      await new Promise((resolve) => ecs.close(resolve));
+    }
+
+    // Assess
+    const grants = grantsOf(json, workerId);
+    const [started, misdirected] = proxy.calls.map((call) => requiredPermissions(call, arns));
+    expect(started?.map((need) => `${need.action} ${need.resource}`).sort()).toEqual(
+      [`ecs:RunTask <Ref:${logicalId(container.taskDefinition)}>`, `iam:PassRole ${arnOf(container.executionRole)}`, `iam:PassRole ${arnOf(container.taskRole)}`].sort(),
+    );
+    expect(started?.filter((need) => !allows(grants, need.action, need.resource, need.context))).toEqual([]);
+    expect(misdirected?.filter((need) => !allows(grants, need.action, need.resource, need.context)).map((need) => need.action)).toEqual(['ecs:RunTask']);
   });
 
   it('gives the task role the queue actions of the protocol only, and its code asset to read', () => {
