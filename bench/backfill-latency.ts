@@ -91,15 +91,20 @@ const runFresh = async (engine: Engine, transients: readonly Transient[], perSec
   }
 };
 
+/** The handlers run in this process: their log lines and metrics would fill the benchmark's stdout. */
+const QUIET = { POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' } as const;
+
 export const measureBackfillLatency = async (options: BackfillLatencyOptions): Promise<BackfillLatency> => {
+  // The runtime sets its environment on this process, as Lambda sets a function's; the stages after this one run
+  // their handlers in children that inherit it, and count finished transients from the metrics: restored at the end.
+  const before = Object.fromEntries(Object.keys(QUIET).map((key) => [key, process.env[key]]));
   const runtime = await LocalRuntime.start({
     runners: options.runners,
     fixturesDir: options.fixturesDir,
     tickMs: options.tickMs,
     prefix: options.prefix,
     endpoints: options.endpoints,
-    // The handlers run in this process: their log lines and metrics would fill the benchmark's stdout.
-    environment: { POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' },
+    environment: QUIET,
   });
   try {
     const { engine } = runtime;
@@ -147,6 +152,10 @@ export const measureBackfillLatency = async (options: BackfillLatencyOptions): P
     };
   } finally {
     await runtime.stop();
+    for (const [key, value] of Object.entries(before)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
   }
 };
 
