@@ -54,11 +54,12 @@ describe('Function: dynamoTaskStore (its conditions, on a mocked client)', () =>
 
   it('claims with one conditional write that re-checks every prerequisite, for a message of the register generation', async () => {
     // Prepare
-    dynamo.on(UpdateCommand).resolves({ Attributes: item({}) });
+    // The old image: the register the claim replaces (a run whose lease ran out).
+    dynamo.on(UpdateCommand).resolves({ Attributes: item({ 'Host information': { s: 'processing', c: 'c0.old', l: 500, g: 2 } }) });
     const spec = toTaskSpec(runner('Host information', { 'Host match': 'processed', 'Host MWEBV': 'not processed' }));
 
     // Act
-    await store.transients.claim('sn', spec, { status: 'processing', claim: 'c1.tok', leaseUntil: 9_000, generation: 2 }, 1_000);
+    const claimed = await store.transients.claim('sn', spec, { status: 'processing', claim: 'c1.tok', leaseUntil: 9_000, generation: 2 }, 1_000);
 
     // Assess
     const input = update();
@@ -73,7 +74,13 @@ describe('Function: dynamoTaskStore (its conditions, on a mocked client)', () =>
         '(r.Host match.s = "processed") AND ' +
         '((attribute_not_exists(r.Host MWEBV)) OR (r.Host MWEBV.s = "not processed"))',
     );
-    expect(input).toMatchObject({ Key: { pk: 'T#sn', sk: 'STATE' }, ReturnValues: 'ALL_NEW', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' });
+    // The old image comes back: the replaced register, and the new record is the old one with the claim written.
+    expect(input).toMatchObject({ Key: { pk: 'T#sn', sk: 'STATE' }, ReturnValues: 'ALL_OLD', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' });
+    expect(claimed).toMatchObject({
+      ok: true,
+      previous: { status: 'processing', claim: 'c0.old', leaseUntil: 500 },
+      record: { version: 10, registers: { 'Host information': { status: 'processing', claim: 'c1.tok', leaseUntil: 9_000, generation: 2 } } },
+    });
   });
 
   it('lets a generation-0 message claim a register that was never reset', async () => {
