@@ -6,7 +6,7 @@ import { createEngine } from '../lib/bootstrap/create-engine';
 import { containerRunHandler } from '../lib/handlers/container-run';
 import { ServiceName } from '../lib/engine/telemetry';
 import { loadConfig } from '../lib/settings/config';
-import { registry } from '../runners/registry';
+import { registry } from '#registry';
 
 const engine = createEngine(loadConfig(process.env), { serviceName: ServiceName.ContainerRun, runners: registry });
 try {

@@ -4,7 +4,7 @@ import { loadConfig } from '../lib/settings/config';
 import { systemWorkerHandler } from '../lib/handlers/system-worker';
 import { createSystemServices } from '../lib/bootstrap/system-services';
 import { ServiceName } from '../lib/engine/telemetry';
-import { registry } from '../runners/registry';
+import { registry } from '#registry';
 
 const config = loadConfig(process.env);
 export const handler = systemWorkerHandler(

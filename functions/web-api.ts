@@ -6,7 +6,7 @@ import { cloudWatchLocation, logGroupLocation } from '../lib/engine/log-location
 import { ServiceName } from '../lib/engine/telemetry';
 import { createWebApi } from '../lib/web/api';
 import { httpApiHandler } from '../lib/web/http-api';
-import { registry } from '../runners/registry';
+import { registry } from '#registry';
 
 const config = loadConfig(process.env);
 /** Lambda sets it: the attempts' logs are linked to this region's CloudWatch console. */

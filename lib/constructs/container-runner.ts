@@ -34,7 +34,7 @@ import { CONTAINER_FUNCTION_NAME, INVOKE_SERVER_MODULE } from '../python/contain
 import { type TransientTaskRunner, isPythonRunner } from '../runner';
 import { ENV } from '../settings/config';
 import type { ContainerNetwork } from './container-network';
-import { PROJECT_ROOT, grantStoreTo } from './handler-function';
+import { PROJECT_ROOT, grantStoreTo, registryAlias } from './handler-function';
 import { LAMBDA_PYTHON_TARGET, pythonPackagesAssetOptions } from './python-packages-layer';
 import { copyPythonRunnerCode } from './python-runner-function';
 import { PYTHON_ARCHITECTURE } from './python-runtime';
@@ -60,8 +60,11 @@ export const PYTHON_HOME = '/opt/blast';
 /** The variable through which a container reaches the task role's credentials (set by ECS in every container). */
 export const TASK_CREDENTIALS_VARIABLE = 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI';
 
-/** Bundles functions/container-run.ts into one ES module file, as the run's container runs it (`node <file>`). */
-export const bundleContainerRun = (outfile: string): void => {
+/**
+ * Bundles functions/container-run.ts into one ES module file, as the run's container runs it (`node <file>`), with
+ * the registry `alias` names (registryAlias) in place of runners/registry.ts.
+ */
+export const bundleContainerRun = (outfile: string, alias: Readonly<Record<string, string>> = {}): void => {
   buildSync({
     entryPoints: [join(PROJECT_ROOT, 'functions', 'container-run.ts')],
     outfile,
@@ -76,6 +79,7 @@ export const bundleContainerRun = (outfile: string): void => {
     mainFields: ['module', 'main'],
     // Some bundled CommonJS dependencies call require() for Node's built-ins; ESM has no require of its own.
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    alias: { ...alias },
     logLevel: 'error',
   });
 };
@@ -129,14 +133,17 @@ export class ContainerRunner extends Construct {
       volumes: [{ name: 'code' }],
     });
 
+    const alias = registryAlias(this);
     const bundle = new Asset(this, 'Code', {
       path: join(PROJECT_ROOT, 'functions'),
+      // Named by what was bundled (the runners' code and the registry included), not by the entry points' folder.
+      assetHashType: AssetHashType.OUTPUT,
       bundling: {
         image: DockerImage.fromRegistry('none'),
         outputType: BundlingOutput.SINGLE_FILE,
         local: {
           tryBundle: (outputDir: string) => {
-            bundleContainerRun(join(outputDir, BUNDLE));
+            bundleContainerRun(join(outputDir, BUNDLE), alias);
             return true;
           },
         },

@@ -27,6 +27,20 @@ export const LAMBDA_TASK_ROOT = '/var/task';
 export const BUNDLED_FIXTURES = 'fixtures';
 export const RUNTIME = Runtime.NODEJS_22_X;
 
+/** How the entry points import the registry: package.json's `imports` maps it to runners/registry.ts. */
+export const REGISTRY_IMPORT = '#registry';
+/** The construct context under which a stack names another registry module for its code (TaskRunnersStackProps.registryModule). */
+export const REGISTRY_MODULE_CONTEXT = 'blast:registryModule';
+
+/**
+ * The registry module the code bundled under `scope` runs instead of runners/registry.ts, as an esbuild alias of
+ * REGISTRY_IMPORT (a path, resolved from the project root); none when the stack names none.
+ */
+export const registryAlias = (scope: Construct): Record<string, string> => {
+  const module: unknown = scope.node.tryGetContext(REGISTRY_MODULE_CONTEXT);
+  return typeof module === 'string' ? { [REGISTRY_IMPORT]: module } : {};
+};
+
 /** The DynamoDB actions the handlers' code performs (TransactWriteItems is authorised per contained Put). */
 export type TableAction = TableAccess['action'];
 /** Every key a DynamoDB request names (several in a batch) must match one of the grant's patterns. */
@@ -136,6 +150,7 @@ export class HandlerFunction extends Construct {
         // Error names (TaskRunnerError's subclasses) appear in registers and logs.
         keepNames: true,
         sourceMap: true,
+        esbuildArgs: { '--alias': Object.entries(registryAlias(this)).map(([from, to]) => `${from}=${to}`) },
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],

@@ -4,7 +4,7 @@
  * the sends each worker makes to its successors, the scratch bucket when a runner uses scratch data, the
  * dashboard, the alarms and the outputs the CLI reads.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -20,7 +20,7 @@ import { loadCatalog } from '../fixtures/load-catalog';
 import { type AnyRunner, SystemCapability, type SystemTaskRunner, isTransientRunner } from '../runner';
 import { DeadLetterHandler } from '../constructs/dead-letter-handler';
 import { Dispatcher } from '../constructs/dispatcher';
-import { PROJECT_ROOT } from '../constructs/handler-function';
+import { PROJECT_ROOT, REGISTRY_MODULE_CONTEXT } from '../constructs/handler-function';
 import { constructId } from '../constructs/names';
 import { functionErrorsAlarm } from '../constructs/runner-alarms';
 import { ScratchBucket } from '../constructs/scratch-bucket';
@@ -38,6 +38,11 @@ import { StackOutput, WebViewOutput } from './outputs';
 export interface TaskRunnersStackProps extends StackProps {
   /** The registry (runners/registry.ts). */
   readonly runners: readonly AnyRunner[];
+  /**
+   * The module (a path, from the project root or absolute) whose `registry` export is `runners`: the code the
+   * functions and container runs are bundled with imports it instead of runners/registry.ts. @default runners/registry.ts
+   */
+  readonly registryModule?: string;
   /** The folder of setup_status.yaml and setup_tasks.yaml. @default the project's fixtures/ */
   readonly fixturesDir?: string;
   /** An address to e-mail when an alarm fires (an SNS topic is created for it). @default alarms notify nobody */
@@ -68,8 +73,10 @@ export class TaskRunnersStack extends Stack {
   readonly webConsole?: WebConsole;
 
   constructor(scope: Construct, id: string, props: TaskRunnersStackProps) {
-    const { runners: registered, fixturesDir: fixtures, alarmEmail, logRetention, historyRetentionDays, webView, ...stackProps } = props;
+    const { runners: registered, registryModule, fixturesDir: fixtures, alarmEmail, logRetention, historyRetentionDays, webView, ...stackProps } = props;
     super(scope, id, { description: 'Blast task runners: dispatcher, per-runner queues and Lambda workers over DynamoDB', ...stackProps });
+    // Read by every bundling construct below (registryAlias); set before any of them exists.
+    if (registryModule !== undefined) this.node.setContext(REGISTRY_MODULE_CONTEXT, resolve(PROJECT_ROOT, registryModule));
     const fixturesDir = fixtures ?? join(PROJECT_ROOT, 'fixtures');
     // Principle 1: the registry is validated at synth; every problem is named before anything is built.
     this.workflow = assertValidRegistry(loadCatalog(fixturesDir), registered);

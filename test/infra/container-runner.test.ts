@@ -9,16 +9,20 @@ import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { PROJECT_ROOT } from '../../lib/constructs/handler-function';
+import { PROJECT_ROOT, REGISTRY_MODULE_CONTEXT } from '../../lib/constructs/handler-function';
+import { CONTAINER_REGISTRY_MODULE } from '../helpers/container-registry';
 import { describe, expect, it } from 'vitest';
 import { CONTAINER_WORKER_TIMEOUT_SECONDS, Compute, fargateCpuFor } from '../../lib/domain/compute';
 import { ENV } from '../../lib/settings/config';
 import { registry } from '../../runners/registry';
-import { FETCH_IMAGE, RUN_CONTAINER, RUN_IMAGE, bundleContainerRun } from '../../lib/constructs/container-runner';
+import { ContainerRunner, FETCH_IMAGE, RUN_CONTAINER, RUN_IMAGE, bundleContainerRun } from '../../lib/constructs/container-runner';
 import { isTransientRunner } from '../../lib/runner';
 import { keys } from '../../lib/store/dynamodb';
 import { ecsContainerRuns } from '../../lib/container/ecs-container-runs';
@@ -174,6 +178,35 @@ describe('Stack: a runner with compute "container"', () => {
     expect(started.status).toBe(1);
     expect(started.stdout + started.stderr).toContain(`${ENV.containerRun} is not set`);
   }, 60_000);
+
+  it('bundles the registry module its stack names in place of runners/registry.ts, and names the asset by what it bundled', () => {
+    // Prepare: the run's code asset alone, in a stack naming another registry module and in one naming none
+    const codeAsset = (registryModule?: string) => {
+      const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'container-asset-')) });
+      const scope = new Stack(app, 'Assets');
+      if (registryModule) scope.node.setContext(REGISTRY_MODULE_CONTEXT, resolvePath(PROJECT_ROOT, registryModule));
+      const bundleOf = new ContainerRunner(scope, 'Container', {
+        runner: long, table: new Table(scope, 'Table', { partitionKey: { name: 'pk', type: AttributeType.STRING } }), queue: new Queue(scope, 'Queue'),
+        makesReady: [], queueUrls: '{}', fixturesDir: join(PROJECT_ROOT, 'fixtures'),
+      }).assets[0];
+      if (!bundleOf) throw new Error('the container runner has no code asset');
+      const file = join(app.outdir, `asset.${bundleOf.assetHash}.mjs`);
+      app.synth();
+      const inline = /sourceMappingURL=data:application\/json;base64,(.+)$/m.exec(readFileSync(file, 'utf8'))?.[1] ?? '';
+      const sources = (JSON.parse(Buffer.from(inline, 'base64').toString('utf8')) as { sources: string[] }).sources;
+      return { hash: bundleOf.assetHash, sources };
+    };
+
+    // Act
+    const [given, standard] = [codeAsset(CONTAINER_REGISTRY_MODULE), codeAsset()];
+
+    // Assess
+    expect(given.sources.some((source) => source.endsWith(CONTAINER_REGISTRY_MODULE))).toBe(true);
+    expect(standard.sources.some((source) => source.endsWith(CONTAINER_REGISTRY_MODULE))).toBe(false);
+    expect(standard.sources.some((source) => source.endsWith('runners/registry.ts'))).toBe(true);
+    // A deploy uploads the new code: the asset's name follows the bundle, not the entry points' folder.
+    expect(given.hash).not.toBe(standard.hash);
+  }, 120_000);
 
   it('leaves cdk-nag nothing unacknowledged', () => {
     const findings = new AwsSolutionsChecks().validateScope(stack).violations.map((violation) => `${violation.ruleName} at ${violation.violatingResources.map((found) => found.constructPath).join(', ')}`);
