@@ -2,7 +2,7 @@
  * A container run as a child process (lib/local/container-runs.ts): the same handler as the Fargate task's entry
  * (functions/container-run.ts), over the runners of the module BLAST_RUNNERS_MODULE names, then exit. A Python
  * runner's `_run_process` runs in a Python process beside it (lib/local/python-server.ts), as in the Python
- * container of its Fargate task; it ends with this process.
+ * container of its Fargate task; it ends with this process, which ends when the runtime that started it goes.
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -25,6 +25,10 @@ const loadRunners = async (spec: string | undefined): Promise<readonly AnyRunner
   if (!Array.isArray(runners)) throw new ConfigError(`${spec ?? ''}: the export "${name}" is not a list of runners`);
   return runners as readonly AnyRunner[];
 };
+
+// The runtime that started this run is gone (its IPC channel closed, even on SIGKILL): stop, as a cluster's task would.
+process.on('disconnect', () => process.exit(1));
+if (!process.connected) process.exit(1);
 
 try {
   const runners = await loadRunners(process.env[RUNNERS_MODULE_ENV]);

@@ -2,7 +2,8 @@
  * The container port here: each run is a child process of its own (lib/local/container-child.ts, run with tsx), with
  * the same contract as a Fargate task: the run in BLAST_CONTAINER_RUN, the endpoints, table and queues in the
  * environment the handlers have, and nothing shared with the worker that started it. A child can be killed like a
- * Fargate task (SIGKILL runs no `finally`); its message then comes back once its lease has ended.
+ * Fargate task (SIGKILL runs no `finally`); its message then comes back once its lease has ended. A child never outlives
+ * the runtime that started it, as no task outlives its cluster: it stops when the runtime's process goes.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -50,7 +51,8 @@ export const localContainerRuns = (options: LocalContainerOptions): LocalContain
       const child = spawn(process.execPath, ['--import', 'tsx', CHILD_ENTRY], {
         cwd: PROJECT_ROOT,
         env: { ...process.env, [ENV.containerRun]: JSON.stringify(run), [RUNNERS_MODULE_ENV]: options.runnersModule },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        // The IPC channel closes when this process goes, however it goes (SIGKILL included): the child then stops.
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
         detached: true,
       });
       await new Promise<void>((resolve, reject) => {

@@ -7,10 +7,11 @@
  * dead-letter handler. Each scenario runs over a TypeScript runner and over the same runner written in Python
  * (its `_run_process` in a Python process beside the run, which holds the claim).
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Status } from '../../lib/domain/catalog';
 import { containerLeaseMs, containerVisibilitySeconds } from '../../lib/domain/compute';
 import { ingestTransients } from '../../lib/engine/ingest';
@@ -127,4 +128,24 @@ describe.each([
       await waitFor('the dead-letter record of sn-doomed', async () => (await runtime.engine.store.deadLetters.page('Long', 10)).items.some((item) => item.name === 'sn-doomed'), 10_000);
     }, 180_000);
   });
+});
+
+describe('Container runs of a runtime that is killed', () => {
+  it('stop with the runtime that started them, even when it dies by SIGKILL, as no task outlives its cluster', async () => {
+    // Prepare: a runtime in a process of its own, whose container run of Long waits for a release that never comes
+    const dir = mkdtempSync(join(tmpdir(), 'container-orphans-'));
+    const args = [inject('dynamodbEndpoint'), inject('sqsEndpoint'), fixturesWithTasks(['Long', 'Chained']), dir, 'sn-orphan'];
+    const runtime = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/container-runtime-process.ts', ...args], { stdio: 'ignore' });
+    try {
+      const run = await waitFor('the container run to start', async () => existsSync(startedFile(dir, 'sn-orphan', 1)) && (JSON.parse(readFileSync(startedFile(dir, 'sn-orphan', 1), 'utf8')) as { pid: number }), 90_000);
+
+      // Act: the runtime dies, running no handler (no `finally`, no `exit` event)
+      runtime.kill('SIGKILL');
+
+      // Assess: the run's process goes with it
+      await waitFor(`the container run's process ${run.pid} to stop`, async () => gone(run.pid), 10_000);
+    } finally {
+      runtime.kill('SIGKILL');
+    }
+  }, 120_000);
 });
