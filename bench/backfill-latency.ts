@@ -95,9 +95,8 @@ const runFresh = async (engine: Engine, transients: readonly Transient[], perSec
 const QUIET = { POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' } as const;
 
 export const measureBackfillLatency = async (options: BackfillLatencyOptions): Promise<BackfillLatency> => {
-  // The runtime sets its environment on this process, as Lambda sets a function's; the stages after this one run
-  // their handlers in children that inherit it, and count finished transients from the metrics: restored at the end.
-  const before = Object.fromEntries(Object.keys(QUIET).map((key) => [key, process.env[key]]));
+  // The runtime sets its environment on this process, as Lambda sets a function's, and puts it back when it stops: the
+  // stages after this one run their handlers in children that inherit it, and count finished transients from metrics.
   const runtime = await LocalRuntime.start({
     runners: options.runners,
     fixturesDir: options.fixturesDir,
@@ -152,10 +151,6 @@ export const measureBackfillLatency = async (options: BackfillLatencyOptions): P
     };
   } finally {
     await runtime.stop();
-    for (const [key, value] of Object.entries(before)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
   }
 };
 

@@ -146,6 +146,8 @@ export class LocalRuntime {
     private readonly shutdown = new AbortController(),
     /** The artifact folder this runtime made for itself, removed when it stops. */
     private readonly ownArtifactDir?: string,
+    /** The variables `start` set in process.env, and what they were before. */
+    private readonly environment: { readonly set: Readonly<Record<string, string>>; readonly before: Readonly<Record<string, string | undefined>> } = { set: {}, before: {} },
   ) {}
 
   /** Starts the services, creates the resources, loads the handlers; nothing runs until `run()`. */
@@ -174,7 +176,7 @@ export class LocalRuntime {
         pythonRunners.length > 0
           ? await startPythonFunctions(pythonRunners, options.onPythonOutput ?? ((line) => console.error(line)), { [ENV.artifactLocation]: artifactLocation })
           : undefined;
-      Object.assign(process.env, localAwsEnv, resources.env, {
+      const environment: Record<string, string> = Object.assign({}, localAwsEnv, resources.env, {
         AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
         AWS_ENDPOINT_URL_SQS: sqsService.endpoint,
         ...(pythonFunctions ? { AWS_ENDPOINT_URL_LAMBDA: pythonFunctions.endpoint, [ENV.runnerFunctions]: JSON.stringify(pythonFunctions.functionNames) } : {}),
@@ -184,6 +186,9 @@ export class LocalRuntime {
         ...(options.retryBaseSeconds === undefined ? {} : { [ENV.retryBaseSeconds]: String(options.retryBaseSeconds) }),
         ...options.environment,
       });
+      // The handlers' environment, as Lambda gives each function its own; put back as it was when the runtime stops.
+      const environmentBefore = Object.fromEntries(Object.keys(environment).map((key) => [key, process.env[key]]));
+      Object.assign(process.env, environment);
       if (options.chaos?.journal) writeFileSync(options.chaos.journal, '');
       const { chaos } = options;
       const shutdown = new AbortController();
@@ -198,7 +203,10 @@ export class LocalRuntime {
         sqs,
         ...withPlan(chaos && operatorPlan(chaos), 'local-runtime'),
       });
-      return new LocalRuntime(dynamodb, sqsService, resources, engine, handlers, sqs, { ...options, runners }, pythonFunctions, containers, shutdown, ownArtifacts ? artifactLocation : undefined);
+      return new LocalRuntime(dynamodb, sqsService, resources, engine, handlers, sqs, { ...options, runners }, pythonFunctions, containers, shutdown, ownArtifacts ? artifactLocation : undefined, {
+        set: environment,
+        before: environmentBefore,
+      });
     } catch (error) {
       await Promise.all([dynamodb.stop(), sqsService.stop(), pythonFunctions?.stop(), containers?.stop()]);
       throw error;
@@ -323,6 +331,13 @@ export class LocalRuntime {
     this.sqs.destroy();
     await Promise.all([this.dynamodb.stop(), this.sqsService.stop(), this.pythonFunctions?.stop()]);
     if (this.ownArtifactDir) rmSync(this.ownArtifactDir, { recursive: true, force: true });
+    // What this runtime set goes back as it was, unless something set it since (another runtime started after this one).
+    for (const [key, value] of Object.entries(this.environment.set)) {
+      if (process.env[key] !== value) continue;
+      const before = this.environment.before[key];
+      if (before === undefined) delete process.env[key];
+      else process.env[key] = before;
+    }
   }
 }
 

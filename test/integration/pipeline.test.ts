@@ -62,3 +62,29 @@ describe('Integration: the example workflow on the local runtime', () => {
     expect(after).toEqual(before);
   });
 });
+
+describe('Integration: the local runtime and its process', () => {
+  it("sets the handlers' environment while it runs and puts the process's back when it stops", async () => {
+    // Prepare: one variable the process already has, one it has not
+    const [kept, fresh] = ['POWERTOOLS_LOG_LEVEL', 'BLAST_TEST_ONLY_VARIABLE'];
+    const saved = process.env[kept];
+    process.env[kept] = 'WARN';
+    delete process.env[fresh];
+
+    try {
+      // Act
+      const runtime = await startTestRuntime(registry, { environment: { [kept]: 'ERROR', [fresh]: 'set' } });
+      const whileRunning = { kept: process.env[kept], fresh: process.env[fresh], table: process.env.TABLE_NAME };
+      await runtime.stop();
+
+      // Assess
+      expect(whileRunning).toEqual({ kept: 'ERROR', fresh: 'set', table: runtime.resources.tableName });
+      expect(process.env[kept]).toBe('WARN');
+      expect(fresh in process.env).toBe(false);
+      expect(process.env.TABLE_NAME).not.toBe(runtime.resources.tableName);
+    } finally {
+      if (saved === undefined) delete process.env[kept];
+      else process.env[kept] = saved;
+    }
+  });
+});
