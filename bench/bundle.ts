@@ -4,11 +4,12 @@
  * The registry may be swapped for another module (the no-op runners) without touching the handlers.
  */
 import { mkdirSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
-import { type Plugin, build } from 'esbuild';
+import { build } from 'esbuild';
 import type { Handlers } from '../lib/local/runtime';
+import { REGISTRY_IMPORT } from '../lib/settings/registry';
 
 export const HANDLER_ENTRIES = {
   dispatcher: 'functions/dispatcher.ts',
@@ -17,17 +18,7 @@ export const HANDLER_ENTRIES = {
   'dead-letter': 'functions/dead-letter.ts',
 } as const;
 
-/** Resolves the handlers' `../runners/registry` import to another module. */
-const replaceRegistry = (module: string): Plugin => ({
-  name: 'replace-registry',
-  setup(builder) {
-    builder.onResolve({ filter: /^\.\.\/runners\/registry$/ }, (args) =>
-      args.importer.includes(`${sep}functions${sep}`) ? { path: resolve(module) } : undefined,
-    );
-  },
-});
-
-const bundle = async (entryPoints: Record<string, string>, outdir: string, plugins: Plugin[] = []) => {
+const bundle = async (entryPoints: Record<string, string>, outdir: string, alias: Record<string, string> = {}) => {
   mkdirSync(outdir, { recursive: true });
   await build({
     entryPoints,
@@ -40,13 +31,13 @@ const bundle = async (entryPoints: Record<string, string>, outdir: string, plugi
     // Dependencies load from node_modules, as Lambda loads the SDK from its runtime.
     packages: 'external',
     logLevel: 'warning',
-    plugins,
+    alias,
   });
 };
 
 /** Writes dispatcher.mjs, transient-worker.mjs, system-worker.mjs and dead-letter.mjs to `outdir`. */
 export const bundleHandlers = (outdir: string, registryModule?: string) =>
-  bundle(HANDLER_ENTRIES, outdir, registryModule ? [replaceRegistry(registryModule)] : []);
+  bundle(HANDLER_ENTRIES, outdir, registryModule ? { [REGISTRY_IMPORT]: resolve(registryModule) } : {});
 
 /** Bundles one script (a child process of the benchmark) to `outdir/<name>.mjs`; returns its path. */
 export const bundleScript = async (name: string, entry: string, outdir: string): Promise<string> => {

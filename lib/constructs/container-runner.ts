@@ -33,8 +33,10 @@ import { artifactUseOf } from '../domain/declaration';
 import { CONTAINER_FUNCTION_NAME, INVOKE_SERVER_MODULE } from '../python/container-server';
 import { type TransientTaskRunner, isPythonRunner } from '../runner';
 import { ENV } from '../settings/config';
+import { REGISTRY_IMPORT } from '../settings/registry';
 import type { ContainerNetwork } from './container-network';
 import { PROJECT_ROOT, grantStoreTo, registryAlias } from './handler-function';
+import { LocalBundling } from './local-bundling';
 import { LAMBDA_PYTHON_TARGET, pythonPackagesAssetOptions } from './python-packages-layer';
 import { copyPythonRunnerCode } from './python-runner-function';
 import { PYTHON_ARCHITECTURE } from './python-runtime';
@@ -141,12 +143,7 @@ export class ContainerRunner extends Construct {
       bundling: {
         image: DockerImage.fromRegistry('none'),
         outputType: BundlingOutput.SINGLE_FILE,
-        local: {
-          tryBundle: (outputDir: string) => {
-            bundleContainerRun(join(outputDir, BUNDLE), alias);
-            return true;
-          },
-        },
+        local: new LocalBundling({ registry: alias[REGISTRY_IMPORT] ?? '' }, (outputDir) => bundleContainerRun(join(outputDir, BUNDLE), alias)),
       },
     });
     const fixtures = [STATUS_FIXTURE, TASK_FIXTURE].map((file, index) => new Asset(this, `Fixture${index}`, { path: join(props.fixturesDir, file) }));
@@ -158,12 +155,7 @@ export class ContainerRunner extends Construct {
             bundling: {
               // Never used: the local bundling below always succeeds (synth runs no Docker).
               image: DockerImage.fromRegistry(PYTHON_IMAGE),
-              local: {
-                tryBundle: (outputDir: string) => {
-                  copyPythonRunnerCode(outputDir, python.file);
-                  return true;
-                },
-              },
+              local: new LocalBundling({ file: python.file }, (outputDir) => copyPythonRunnerCode(outputDir, python.file)),
             },
           }),
           packages: new Asset(this, 'PythonPackages', { path: join(PROJECT_ROOT, 'python'), ...pythonPackagesAssetOptions() }),

@@ -15,6 +15,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { isSecretName, looksLikeArnSuffix, settingBounds } from '../domain/limits';
 import { ENV } from '../settings/config';
+import { REGISTRY_IMPORT } from '../settings/registry';
 import { STATUS_FIXTURE, TASK_FIXTURE } from '../fixtures/load-catalog';
 import type { StoreUse } from '../engine/store-use';
 import { type ItemKind, type ItemScope, type TableAccess, leadingKeys, tableAccessOf } from '../store/dynamodb';
@@ -27,8 +28,6 @@ export const LAMBDA_TASK_ROOT = '/var/task';
 export const BUNDLED_FIXTURES = 'fixtures';
 export const RUNTIME = Runtime.NODEJS_22_X;
 
-/** How the entry points import the registry: package.json's `imports` maps it to runners/registry.ts. */
-export const REGISTRY_IMPORT = '#registry';
 /** The construct context under which a stack names another registry module for its code (TaskRunnersStackProps.registryModule). */
 export const REGISTRY_MODULE_CONTEXT = 'blast:registryModule';
 

@@ -16,6 +16,7 @@ import { Construct } from 'constructs';
 import { runnerLabel } from '../domain/validation';
 import type { PythonTransientRunner } from '../runner';
 import { PROJECT_ROOT, ownLogsAndRole } from './handler-function';
+import { LocalBundling } from './local-bundling';
 import { PythonPackagesLayer } from './python-packages-layer';
 import { PYTHON_ARCHITECTURE, PYTHON_RUNTIME } from './python-runtime';
 
@@ -60,12 +61,7 @@ export class PythonRunnerFunction extends Construct {
         bundling: {
           // Never used: the local bundling below always succeeds (synth runs no Docker).
           image: DockerImage.fromRegistry('public.ecr.aws/lambda/python:3.13'),
-          local: {
-            tryBundle(outputDir: string) {
-              copyPythonRunnerCode(outputDir, file);
-              return true;
-            },
-          },
+          local: new LocalBundling({ file }, (outputDir) => copyPythonRunnerCode(outputDir, file)),
         },
       }),
       memorySize: runner.memorySize,

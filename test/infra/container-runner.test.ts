@@ -180,10 +180,11 @@ describe('Stack: a runner with compute "container"', () => {
   }, 60_000);
 
   it('bundles the registry module its stack names in place of runners/registry.ts, and names the asset by what it bundled', () => {
-    // Prepare: the run's code asset alone, in a stack naming another registry module and in one naming none
+    // Prepare: the run's code asset alone, in a stack naming another registry module and in one naming none, in one
+    // app (where CDK reuses a bundle whose options it finds equal)
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'container-asset-')) });
     const codeAsset = (registryModule?: string) => {
-      const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'container-asset-')) });
-      const scope = new Stack(app, 'Assets');
+      const scope = new Stack(app, registryModule ? 'Given' : 'Standard');
       if (registryModule) scope.node.setContext(REGISTRY_MODULE_CONTEXT, resolvePath(PROJECT_ROOT, registryModule));
       const bundleOf = new ContainerRunner(scope, 'Container', {
         runner: long, table: new Table(scope, 'Table', { partitionKey: { name: 'pk', type: AttributeType.STRING } }), queue: new Queue(scope, 'Queue'),
@@ -191,7 +192,6 @@ describe('Stack: a runner with compute "container"', () => {
       }).assets[0];
       if (!bundleOf) throw new Error('the container runner has no code asset');
       const file = join(app.outdir, `asset.${bundleOf.assetHash}.mjs`);
-      app.synth();
       const inline = /sourceMappingURL=data:application\/json;base64,(.+)$/m.exec(readFileSync(file, 'utf8'))?.[1] ?? '';
       const sources = (JSON.parse(Buffer.from(inline, 'base64').toString('utf8')) as { sources: string[] }).sources;
       return { hash: bundleOf.assetHash, sources };

@@ -13,6 +13,8 @@ import { PYTHON_ARCHITECTURE, PYTHON_HANDLER, PYTHON_RUNTIME, PythonRunnerFuncti
 import { ENV } from '../../lib/settings/config';
 import { PYTHON_WORKER_MARGIN_SECONDS } from '../../lib/domain/limits';
 import { pythonExecutable } from '../../lib/python/interpreter';
+import { describePythonRunners } from '../../lib/python/declarations';
+import { PythonTransientRunner } from '../../lib/runner';
 import { registry } from '../../runners/registry';
 import { pythonRunner } from '../../runners/python-runner';
 import { sampleTransient } from '../helpers/factories';
@@ -92,11 +94,18 @@ describe('Stack: a Python runner', () => {
     // Prepare: the function alone, bundled
     const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'python-asset-')), context: { 'aws:cdk:enable-asset-metadata': true } });
     const alone = new PythonRunnerFunction(new Stack(app, 'PythonAlone'), 'Example', { runner: EXAMPLE });
+    // Another runner's function in the same app, from another folder: its own code, not a copy of the first bundle.
+    const [elsewhere] = describePythonRunners(['test/helpers/python/long_runner.py']).map((declared) => new PythonTransientRunner(declared));
+    if (!elsewhere) throw new Error('test/helpers/python/long_runner.py declares no runner');
+    const other = new PythonRunnerFunction(new Stack(app, 'PythonElsewhere'), 'Long', { runner: elsewhere });
     const assembly = app.synth();
-    const metadata = resource(assembly.getStackByName('PythonAlone').template as never, logicalId(alone.function)).Metadata ?? {};
-    const assetPath = join(assembly.directory, String(metadata['aws:asset:path']));
+    const assetOf = (stackName: string, fn: typeof alone.function) =>
+      join(assembly.directory, String((resource(assembly.getStackByName(stackName).template as never, logicalId(fn)).Metadata ?? {})['aws:asset:path']));
+    const assetPath = assetOf('PythonAlone', alone.function);
+    const otherPath = assetOf('PythonElsewhere', other.function);
     expect(existsSync(join(assetPath, 'blast_tasks', 'lambda_handler.py'))).toBe(true);
     expect(existsSync(join(assetPath, 'runners', 'python', 'example_runner.py'))).toBe(true);
+    expect([existsSync(join(otherPath, 'test', 'helpers', 'python', 'long_runner.py')), existsSync(join(otherPath, 'runners'))]).toEqual([true, false]);
 
     // Act: Lambda's Python runtime imports the handler from the task root, with the function's environment
     const event = { transient: sampleTransient('2010H'), attempt: 1, runId: 'run.1' };
