@@ -28,7 +28,10 @@ const loadRunners = async (spec: string | undefined): Promise<readonly AnyRunner
 
 // The runtime that started this run is gone (its IPC channel closed, even on SIGKILL): stop, as a cluster's task would.
 process.on('disconnect', () => process.exit(1));
-if (!process.connected) process.exit(1);
+if (!process.connected) {
+  console.error('a container run is started by the local runtime (lib/local/container-runs.ts), with an IPC channel to it');
+  process.exit(1);
+}
 
 try {
   const runners = await loadRunners(process.env[RUNNERS_MODULE_ENV]);

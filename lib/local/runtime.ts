@@ -25,6 +25,7 @@ import { DEAD_LETTER_FUNCTION, deadLetterSettings, dispatcherSettings } from '..
 import { createSystemServices } from '../bootstrap/system-services';
 import { ServiceName } from '../engine/telemetry';
 import { SqsEventSource, type SqsHandler } from './event-source';
+import { type EnvironmentLease, applyEnvironment } from './process-environment';
 import { type PythonFunctions, startPythonFunctions } from './python-functions';
 import { DEFAULT_RUNNERS_MODULE, type LocalContainerRuns, localContainerRuns } from './container-runs';
 import type { ContainerRuns } from '../engine/container-runs';
@@ -146,8 +147,8 @@ export class LocalRuntime {
     private readonly shutdown = new AbortController(),
     /** The artifact folder this runtime made for itself, removed when it stops. */
     private readonly ownArtifactDir?: string,
-    /** The variables `start` set in process.env, and what they were before. */
-    private readonly environment: { readonly set: Readonly<Record<string, string>>; readonly before: Readonly<Record<string, string | undefined>> } = { set: {}, before: {} },
+    /** The variables `start` set in process.env, taken out when it stops. */
+    private readonly environment?: EnvironmentLease,
   ) {}
 
   /** Starts the services, creates the resources, loads the handlers; nothing runs until `run()`. */
@@ -158,6 +159,7 @@ export class LocalRuntime {
       : await startLocalServices();
     let pythonFunctions: PythonFunctions | undefined;
     let containers: LocalContainerRuns | undefined;
+    let lease: EnvironmentLease | undefined;
     try {
       const dynamo = new DynamoDBClient(localClientConfig(dynamodb.endpoint));
       // Many pollers share this client; the SDK's default of 50 sockets would queue them.
@@ -186,9 +188,8 @@ export class LocalRuntime {
         ...(options.retryBaseSeconds === undefined ? {} : { [ENV.retryBaseSeconds]: String(options.retryBaseSeconds) }),
         ...options.environment,
       });
-      // The handlers' environment, as Lambda gives each function its own; put back as it was when the runtime stops.
-      const environmentBefore = Object.fromEntries(Object.keys(environment).map((key) => [key, process.env[key]]));
-      Object.assign(process.env, environment);
+      // The handlers' environment, as Lambda gives each function its own; taken out again when the runtime stops.
+      lease = applyEnvironment(environment);
       if (options.chaos?.journal) writeFileSync(options.chaos.journal, '');
       const { chaos } = options;
       const shutdown = new AbortController();
@@ -203,11 +204,9 @@ export class LocalRuntime {
         sqs,
         ...withPlan(chaos && operatorPlan(chaos), 'local-runtime'),
       });
-      return new LocalRuntime(dynamodb, sqsService, resources, engine, handlers, sqs, { ...options, runners }, pythonFunctions, containers, shutdown, ownArtifacts ? artifactLocation : undefined, {
-        set: environment,
-        before: environmentBefore,
-      });
+      return new LocalRuntime(dynamodb, sqsService, resources, engine, handlers, sqs, { ...options, runners }, pythonFunctions, containers, shutdown, ownArtifacts ? artifactLocation : undefined, lease);
     } catch (error) {
+      lease?.release();
       await Promise.all([dynamodb.stop(), sqsService.stop(), pythonFunctions?.stop(), containers?.stop()]);
       throw error;
     }
@@ -316,6 +315,14 @@ export class LocalRuntime {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    try {
+      await this.stopRunning();
+    } finally {
+      this.environment?.release();
+    }
+  }
+
+  private async stopRunning(): Promise<void> {
     this.timers.forEach((timer) => clearInterval(timer));
     this.shutdown.abort(new Error('the local runtime is stopping'));
     const waiting = Promise.all([...this.sources.map((source) => source.stop()), ...this.scheduled.keys()]);
@@ -331,13 +338,6 @@ export class LocalRuntime {
     this.sqs.destroy();
     await Promise.all([this.dynamodb.stop(), this.sqsService.stop(), this.pythonFunctions?.stop()]);
     if (this.ownArtifactDir) rmSync(this.ownArtifactDir, { recursive: true, force: true });
-    // What this runtime set goes back as it was, unless something set it since (another runtime started after this one).
-    for (const [key, value] of Object.entries(this.environment.set)) {
-      if (process.env[key] !== value) continue;
-      const before = this.environment.before[key];
-      if (before === undefined) delete process.env[key];
-      else process.env[key] = before;
-    }
   }
 }
 

@@ -3,6 +3,7 @@
  * it runs the container runners on the given services, ingests one transient, and runs until killed.
  * Arguments: DynamoDB endpoint, SQS endpoint, fixtures folder, the container tests' folder, the transient's name.
  */
+import { join } from 'node:path';
 import { ingestTransients } from '../../lib/engine/ingest';
 import { LocalRuntime } from '../../lib/local/runtime';
 import { CONTAINER_TEST_DIR, containerRunners } from './container-runners';
@@ -17,6 +18,8 @@ const runtime = await LocalRuntime.start({
   fixturesDir,
   runnersModule: 'test/helpers/container-runners.ts#containerRunners',
   environment: { [CONTAINER_TEST_DIR]: dir },
+  // In the test's folder: a runtime killed by SIGKILL removes nothing of its own.
+  artifactDir: join(dir, 'artifacts'),
   onContainerOutput: (line) => console.log(line),
 });
 runtime.run();

@@ -135,17 +135,26 @@ describe('Container runs of a runtime that is killed', () => {
     // Prepare: a runtime in a process of its own, whose container run of Long waits for a release that never comes
     const dir = mkdtempSync(join(tmpdir(), 'container-orphans-'));
     const args = [inject('dynamodbEndpoint'), inject('sqsEndpoint'), fixturesWithTasks(['Long', 'Chained']), dir, 'sn-orphan'];
-    const runtime = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/container-runtime-process.ts', ...args], { stdio: 'ignore' });
+    const runtime = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/container-runtime-process.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const printed: string[] = [];
+    for (const stream of [runtime.stdout, runtime.stderr]) stream.on('data', (chunk: Buffer) => printed.push(chunk.toString()));
+    let run: { pid: number } | undefined;
     try {
-      const run = await waitFor('the container run to start', async () => existsSync(startedFile(dir, 'sn-orphan', 1)) && (JSON.parse(readFileSync(startedFile(dir, 'sn-orphan', 1), 'utf8')) as { pid: number }), 90_000);
+      run = await waitFor('the container run to start', async () => {
+        if (runtime.exitCode !== null) throw new Error(`the runtime exited with ${runtime.exitCode}: ${printed.join('')}`);
+        return existsSync(startedFile(dir, 'sn-orphan', 1)) && (JSON.parse(readFileSync(startedFile(dir, 'sn-orphan', 1), 'utf8')) as { pid: number });
+      }, 90_000);
+      const { pid } = run;
 
       // Act: the runtime dies, running no handler (no `finally`, no `exit` event)
       runtime.kill('SIGKILL');
 
       // Assess: the run's process goes with it
-      await waitFor(`the container run's process ${run.pid} to stop`, async () => gone(run.pid), 10_000);
+      await waitFor(`the container run's process ${pid} to stop`, async () => gone(pid), 10_000);
     } finally {
       runtime.kill('SIGKILL');
+      // Whatever happened, nothing of the test's is left running (a run is its own process group).
+      if (run && !gone(run.pid)) process.kill(-run.pid, 'SIGKILL');
     }
   }, 120_000);
 });

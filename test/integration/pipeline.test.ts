@@ -87,4 +87,13 @@ describe('Integration: the local runtime and its process', () => {
       else process.env[kept] = saved;
     }
   });
+
+  it('leaves the process environment as it was when it fails to start', async () => {
+    // Act: its handlers cannot be loaded, after the environment was set for them
+    const failed = startTestRuntime(registry, { environment: { BLAST_TEST_ONLY_VARIABLE: 'set' }, loadHandlers: () => Promise.reject(new Error('no handlers here')) });
+
+    // Assess
+    await expect(failed).rejects.toThrow('no handlers here');
+    expect('BLAST_TEST_ONLY_VARIABLE' in process.env).toBe(false);
+  });
 });
