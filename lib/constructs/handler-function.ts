@@ -3,7 +3,7 @@
  * defaults every function of the stack shares: Node 22 on ARM64, source maps, its own log group with
  * retention, the fixtures copied into the asset, and a role that holds only what is granted through it.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArnFormat, Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -37,7 +37,7 @@ export const REGISTRY_MODULE_CONTEXT = 'blast:registryModule';
  */
 export const registryAlias = (scope: Construct): Record<string, string> => {
   const module: unknown = scope.node.tryGetContext(REGISTRY_MODULE_CONTEXT);
-  return typeof module === 'string' ? { [REGISTRY_IMPORT]: module } : {};
+  return typeof module === 'string' ? { [REGISTRY_IMPORT]: resolve(PROJECT_ROOT, module) } : {};
 };
 
 /** The DynamoDB actions the handlers' code performs (TransactWriteItems is authorised per contained Put). */

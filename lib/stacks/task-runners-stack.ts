@@ -4,7 +4,7 @@
  * the sends each worker makes to its successors, the scratch bucket when a runner uses scratch data, the
  * dashboard, the alarms and the outputs the CLI reads.
  */
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -76,7 +76,7 @@ export class TaskRunnersStack extends Stack {
     const { runners: registered, registryModule, fixturesDir: fixtures, alarmEmail, logRetention, historyRetentionDays, webView, ...stackProps } = props;
     super(scope, id, { description: 'Blast task runners: dispatcher, per-runner queues and Lambda workers over DynamoDB', ...stackProps });
     // Read by every bundling construct below (registryAlias); set before any of them exists.
-    if (registryModule !== undefined) this.node.setContext(REGISTRY_MODULE_CONTEXT, resolve(PROJECT_ROOT, registryModule));
+    if (registryModule !== undefined) this.node.setContext(REGISTRY_MODULE_CONTEXT, registryModule);
     const fixturesDir = fixtures ?? join(PROJECT_ROOT, 'fixtures');
     // Principle 1: the registry is validated at synth; every problem is named before anything is built.
     this.workflow = assertValidRegistry(loadCatalog(fixturesDir), registered);

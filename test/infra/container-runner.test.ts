@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve as resolvePath } from 'node:path';
+import { dirname, join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -185,7 +185,7 @@ describe('Stack: a runner with compute "container"', () => {
     const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'container-asset-')) });
     const codeAsset = (registryModule?: string) => {
       const scope = new Stack(app, registryModule ? 'Given' : 'Standard');
-      if (registryModule) scope.node.setContext(REGISTRY_MODULE_CONTEXT, resolvePath(PROJECT_ROOT, registryModule));
+      if (registryModule) scope.node.setContext(REGISTRY_MODULE_CONTEXT, registryModule);
       const bundleOf = new ContainerRunner(scope, 'Container', {
         runner: long, table: new Table(scope, 'Table', { partitionKey: { name: 'pk', type: AttributeType.STRING } }), queue: new Queue(scope, 'Queue'),
         makesReady: [], queueUrls: '{}', fixturesDir: join(PROJECT_ROOT, 'fixtures'),
