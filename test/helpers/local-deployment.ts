@@ -6,11 +6,23 @@
  * polling with the function's credentials, and every schedule ready to fire its target with its input,
  * provided the template lets EventBridge invoke that target. Secrets are not the template's: they exist
  * beforehand, as in AWS (here in the Secrets Manager stand-in the functions are pointed at).
+ *
+ * Container runs: the network (VPC, subnets, routes, internet gateway, security group) and the cluster have no
+ * local meaning beyond their ids and ARNs, which references resolve to; each task definition is registered with
+ * an ECS stand-in (test/helpers/ecs-stand-in.ts) that the functions reach at their `ecs` endpoint, and a task it
+ * starts runs its containers as processes (test/helpers/local-task.ts) with the template's commands and
+ * environment, RunTask's overrides, the task role's credentials (its logical id as access key) and the functions'
+ * endpoints; an `aws` on their PATH copies from S3 (test/helpers/aws-cli-stand-in.ts). The assets the task
+ * definitions name are uploaded beforehand to the asset bucket they name, as `cdk deploy` publishes them.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { BucketAlreadyOwnedByYou, CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { buildSync } from 'esbuild';
+import { zipSync } from 'fflate';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
@@ -19,7 +31,9 @@ import { PYTHON_HANDLER } from '../../lib/constructs/python-runner-function';
 import { type PythonFunctionSpec, servePythonFunctions } from '../../lib/local/python-functions';
 import { SqsEventSource } from '../../lib/local/event-source';
 import { localAwsEnv, localClientConfig } from '../../lib/local/services';
+import { type AcceptedRunTask, EcsStandIn, type EcsTaskDefinition } from './ecs-stand-in';
 import { FunctionHost } from './function-host';
+import { type DependencyCondition, type LocalContainerSpec, LocalTask } from './local-task';
 import { type CfnResource, type CfnTemplate, type IntrinsicResolver, resolveIntrinsics, resourcesOfType } from './template';
 
 const REGION = localAwsEnv.AWS_REGION;
@@ -34,6 +48,8 @@ export interface Endpoints {
   readonly secretsManager?: string;
   /** Where the functions find Lambda's Invoke (a worker invoking its Python runner's function). @default none */
   readonly lambda?: string;
+  /** Where the functions find ECS's RunTask (a worker starting a container run). @default none */
+  readonly ecs?: string;
 }
 
 export interface LocalDeploymentOptions {
@@ -74,6 +90,26 @@ export interface DeployedFunction {
   readonly environment: Readonly<Record<string, string>>;
   readonly runtime: 'nodejs' | 'python';
   readonly host: Host;
+}
+
+export interface DeployedTaskDefinition extends EcsTaskDefinition {
+  readonly logicalId: string;
+  /** The logical ids of its roles: the task role's is its containers' access key id. */
+  readonly taskRoleId?: string;
+  readonly executionRoleId?: string;
+  readonly taskRoleArn?: string;
+  readonly executionRoleArn?: string;
+  readonly volumes: readonly string[];
+  readonly containers: readonly (Omit<LocalContainerSpec, 'environment'> & { readonly environment: Readonly<Record<string, string>> })[];
+}
+
+/** A task the ECS stand-in started: what RunTask asked for, and its containers' processes. */
+export interface StartedTask {
+  readonly request: AcceptedRunTask;
+  readonly definition: DeployedTaskDefinition;
+  /** The access key its containers sign with: its task role's logical id. */
+  readonly accessKeyId?: string;
+  readonly task: LocalTask;
 }
 
 const props = <T extends z.ZodType>(resource: CfnResource, schema: T, resolver: IntrinsicResolver): z.infer<T> =>
@@ -141,6 +177,79 @@ const bucketProps = z.strictObject({
   Tags: z.array(z.strictObject({ Key: z.string(), Value: z.string() })).optional(),
 });
 
+const containerProps = z.strictObject({
+  Name: z.string(),
+  // No image is pulled: the container's process runs on this machine (test/helpers/local-task.ts).
+  Image: z.string(),
+  Essential: z.boolean().default(true),
+  EntryPoint: z.array(z.string()).optional(),
+  Command: z.array(z.string()).optional(),
+  Environment: z.array(z.strictObject({ Name: z.string(), Value: z.string() })).optional(),
+  MountPoints: z.array(z.strictObject({ SourceVolume: z.string(), ContainerPath: z.string(), ReadOnly: z.boolean().optional() })).optional(),
+  DependsOn: z.array(z.strictObject({ ContainerName: z.string(), Condition: z.enum(['START', 'COMPLETE', 'SUCCESS', 'HEALTHY']) })).optional(),
+  HealthCheck: z
+    .strictObject({
+      Command: z.array(z.string()).min(2),
+      Interval: z.number().int().default(30),
+      Timeout: z.number().int().default(5),
+      Retries: z.number().int().default(3),
+      StartPeriod: z.number().int().optional(),
+    })
+    .optional(),
+  // Log shipping is the execution role's, on AWS; here each container's output is kept.
+  LogConfiguration: z.unknown().optional(),
+  StopTimeout: z.number().int().default(30),
+});
+
+const taskDefinitionProps = z.strictObject({
+  ContainerDefinitions: z.array(containerProps).min(1),
+  Family: z.string(),
+  // Sizes and the machine have no local counterpart.
+  Cpu: z.string(),
+  Memory: z.string(),
+  RuntimePlatform: z.unknown().optional(),
+  NetworkMode: z.literal('awsvpc'),
+  RequiresCompatibilities: z.array(z.literal('FARGATE')),
+  TaskRoleArn: z.string().optional(),
+  ExecutionRoleArn: z.string().optional(),
+  Volumes: z.array(z.strictObject({ Name: z.string() })).default([]),
+});
+
+/** The assets manifest CDK writes beside a template (`<stack>.assets.json`): where `cdk deploy` publishes each file asset. */
+const assetsManifest = z.looseObject({
+  files: z.record(
+    z.string(),
+    z.looseObject({
+      source: z.looseObject({ path: z.string(), packaging: z.enum(['file', 'zip']).default('file') }),
+      destinations: z.record(z.string(), z.looseObject({ bucketName: z.string(), objectKey: z.string() })),
+    }),
+  ),
+});
+
+/** The logical ids of the task roles of the template's task definitions: the access keys their containers sign with. */
+export const taskRoleIds = (template: CfnTemplate): string[] =>
+  resourcesOfType(template, 'AWS::ECS::TaskDefinition').flatMap(([, resource]) => {
+    const role = z.looseObject({ 'Fn::GetAtt': z.tuple([z.string(), z.literal('Arn')]) }).safeParse(resource.Properties?.TaskRoleArn);
+    return role.success ? [role.data['Fn::GetAtt'][0]] : [];
+  });
+
+/** A folder as CDK zips a directory asset: its files, by their paths inside it. */
+const zipFolder = (folder: string): Uint8Array => {
+  const files: Record<string, Uint8Array> = {};
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir)) {
+      const path = join(dir, entry);
+      if (statSync(path).isDirectory()) walk(path);
+      else files[relative(folder, path)] = readFileSync(path);
+    }
+  };
+  walk(folder);
+  return zipSync(files);
+};
+
+/** An id as EC2 writes them (`subnet-0123…`), stable for a logical id of a deployment. */
+const ec2Id = (kind: string, prefix: string, logicalId: string) => `${kind}-${createHash('sha256').update(`${prefix}/${logicalId}`).digest('hex').slice(0, 17)}`;
+
 /**
  * The functions that serve the template's custom resources (their ServiceToken): CloudFormation invokes them while it
  * deploys (the CDK's bucket deployment copies the web view's files into the site's bucket), and nothing of ours runs
@@ -195,6 +304,11 @@ const localResolver = (template: CfnTemplate, prefix: string, names: Names): Int
     return name;
   };
   const logGroup = (logicalId: string) => `/aws/lambda/${nameOf(logicalId)}`;
+  // Its Family as written (CDK writes a literal), revision 1: its first registration.
+  const taskDefinitionArn = (logicalId: string) => {
+    const family = template.Resources[logicalId]?.Properties?.Family;
+    return `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${typeof family === 'string' ? family : nameOf(logicalId)}:1`;
+  };
   return {
     ref(logicalId) {
       if (logicalId in pseudo) return pseudo[logicalId] ?? '';
@@ -207,6 +321,14 @@ const localResolver = (template: CfnTemplate, prefix: string, names: Names): Int
           return bucket(logicalId);
         case 'AWS::Logs::LogGroup':
           return logGroup(logicalId);
+        case 'AWS::ECS::TaskDefinition':
+          return taskDefinitionArn(logicalId);
+        case 'AWS::EC2::VPC':
+          return ec2Id('vpc', prefix, logicalId);
+        case 'AWS::EC2::Subnet':
+          return ec2Id('subnet', prefix, logicalId);
+        case 'AWS::EC2::SecurityGroup':
+          return ec2Id('sg', prefix, logicalId);
         default:
           return nameOf(logicalId);
       }
@@ -232,6 +354,12 @@ const localResolver = (template: CfnTemplate, prefix: string, names: Names): Int
           return `arn:aws:iam::${ACCOUNT}:role/${nameOf(logicalId)}`;
         case 'AWS::Events::Rule.Arn':
           return `arn:aws:events:${REGION}:${ACCOUNT}:rule/${nameOf(logicalId)}`;
+        case 'AWS::ECS::Cluster.Arn':
+          return `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/${nameOf(logicalId)}`;
+        case 'AWS::ECS::TaskDefinition.TaskDefinitionArn':
+          return taskDefinitionArn(logicalId);
+        case 'AWS::EC2::SecurityGroup.GroupId':
+          return ec2Id('sg', prefix, logicalId);
         default:
           throw new Error(`Fn::GetAtt ${key} is not emulated`);
       }
@@ -239,7 +367,102 @@ const localResolver = (template: CfnTemplate, prefix: string, names: Names): Int
   };
 };
 
+/** Stops every task started and the ECS stand-in. */
+const stopContainers = async (containers: Containers | undefined): Promise<void> => {
+  if (!containers) return;
+  await containers.ecs.stop();
+  await Promise.all(containers.started.map(({ task }) => task.stop()));
+  rmSync(containers.binDir, { recursive: true, force: true });
+};
+
 type Invoke = Awaited<ReturnType<typeof servePythonFunctions>>;
+
+/** The container side of a deployment: the ECS stand-in, the tasks it started, the `aws` its containers run. */
+interface Containers {
+  readonly ecs: EcsStandIn;
+  readonly definitions: readonly DeployedTaskDefinition[];
+  readonly started: StartedTask[];
+  readonly binDir: string;
+}
+
+/** The task definitions as ECS registers them, with the logical ids of their roles. */
+const taskDefinitionsOf = (template: CfnTemplate, resolver: IntrinsicResolver): DeployedTaskDefinition[] =>
+  resourcesOfType(template, 'AWS::ECS::TaskDefinition').map(([logicalId, resource]) => {
+    const definition = props(resource, taskDefinitionProps, resolver);
+    const roleId = (value: unknown) => z.strictObject({ 'Fn::GetAtt': z.tuple([z.string(), z.literal('Arn')]) }).parse(value)['Fn::GetAtt'][0];
+    const { TaskRoleArn, ExecutionRoleArn } = resource.Properties ?? {};
+    return {
+      logicalId,
+      arn: resolver.ref(logicalId),
+      family: definition.Family,
+      revision: 1,
+      requiresFargate: true,
+      containerNames: definition.ContainerDefinitions.map((container) => container.Name),
+      ...(TaskRoleArn === undefined ? {} : { taskRoleId: roleId(TaskRoleArn), taskRoleArn: definition.TaskRoleArn }),
+      ...(ExecutionRoleArn === undefined ? {} : { executionRoleId: roleId(ExecutionRoleArn), executionRoleArn: definition.ExecutionRoleArn }),
+      volumes: definition.Volumes.map((volume) => volume.Name),
+      containers: definition.ContainerDefinitions.map((container) => ({
+        name: container.Name,
+        essential: container.Essential,
+        argv: [...(container.EntryPoint ?? []), ...(container.Command ?? [])],
+        environment: Object.fromEntries((container.Environment ?? []).map(({ Name, Value }) => [Name, Value])),
+        mountPoints: (container.MountPoints ?? []).map((mount) => ({ sourceVolume: mount.SourceVolume, containerPath: mount.ContainerPath })),
+        dependsOn: (container.DependsOn ?? []).map((dependency) => ({ containerName: dependency.ContainerName, condition: dependency.Condition satisfies DependencyCondition })),
+        ...(container.HealthCheck
+          ? { healthCheck: { command: container.HealthCheck.Command, intervalSeconds: container.HealthCheck.Interval, timeoutSeconds: container.HealthCheck.Timeout, retries: container.HealthCheck.Retries } }
+          : {}),
+        stopTimeoutSeconds: container.StopTimeout,
+      })),
+    };
+  });
+
+/**
+ * Uploads what the task definitions copy from S3 (`s3://bucket/key` in their commands) as `cdk deploy` publishes it:
+ * each asset from the cloud assembly (a folder zipped), to the bucket and key its assets manifest names.
+ */
+const publishTaskAssets = async (assemblyDir: string, definitions: readonly DeployedTaskDefinition[], s3: S3Client): Promise<void> => {
+  const wanted = new Set(definitions.flatMap((definition) => definition.containers.flatMap((container) => container.argv.flatMap((arg) => arg.match(/s3:\/\/[^\s"']+/g) ?? []))));
+  const pseudo = (text: string) => text.replaceAll('${AWS::AccountId}', ACCOUNT).replaceAll('${AWS::Region}', REGION).replaceAll('${AWS::Partition}', 'aws');
+  const buckets = new Set<string>();
+  for (const manifest of readdirSync(assemblyDir).filter((file) => file.endsWith('.assets.json'))) {
+    const { files } = assetsManifest.parse(JSON.parse(readFileSync(join(assemblyDir, manifest), 'utf8')));
+    for (const asset of Object.values(files)) {
+      for (const destination of Object.values(asset.destinations)) {
+        const [Bucket, Key] = [pseudo(destination.bucketName), pseudo(destination.objectKey)];
+        const url = `s3://${Bucket}/${Key}`;
+        if (!wanted.delete(url)) continue;
+        if (!buckets.has(Bucket)) {
+          // The bootstrap's asset bucket, shared by every deployment in the account.
+          await s3.send(new CreateBucketCommand({ Bucket })).catch((error: unknown) => {
+            if (!(error instanceof BucketAlreadyOwnedByYou) && !(error instanceof Error && error.name === 'BucketAlreadyExists')) throw error;
+          });
+          buckets.add(Bucket);
+        }
+        const path = join(assemblyDir, asset.source.path);
+        await s3.send(new PutObjectCommand({ Bucket, Key, Body: asset.source.packaging === 'zip' ? zipFolder(path) : readFileSync(path) }));
+      }
+    }
+  }
+  if (wanted.size > 0) throw new Error(`the task definitions copy ${[...wanted].join(', ')}, which no assets manifest in ${assemblyDir} publishes`);
+};
+
+/** The `aws` the containers find on their PATH: the CLI stand-in, bundled once, as the CLI is installed in its image. */
+const installAwsCli = (): string => {
+  const binDir = mkdtempSync(join(tmpdir(), 'ecs-bin-'));
+  buildSync({
+    entryPoints: [new URL('./aws-cli-stand-in.ts', import.meta.url).pathname],
+    outfile: join(binDir, 'aws-cli.mjs'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    logLevel: 'error',
+  });
+  writeFileSync(join(binDir, 'aws'), `#!/bin/sh\nexec "${process.execPath}" "${join(binDir, 'aws-cli.mjs')}" "$@"\n`);
+  chmodSync(join(binDir, 'aws'), 0o755);
+  return binDir;
+};
 
 export class LocalDeployment {
   private readonly sources: SqsEventSource[] = [];
@@ -256,7 +479,39 @@ export class LocalDeployment {
     readonly functions: ReadonlyMap<string, DeployedFunction>,
     private readonly options: LocalDeploymentOptions,
     private readonly invoke?: Invoke,
+    private readonly containers?: Containers,
   ) {}
+
+  /** ECS's RunTask for the container runs (the upstream of the functions' `ecs` endpoint); undefined without task definitions. */
+  get ecsEndpoint(): string | undefined {
+    return this.containers?.ecs.endpoint;
+  }
+
+  /** The template's task definitions, as registered with ECS. */
+  get taskDefinitions(): readonly DeployedTaskDefinition[] {
+    return this.containers?.definitions ?? [];
+  }
+
+  /** Every task RunTask started, in order. */
+  get tasks(): readonly StartedTask[] {
+    return this.containers?.started ?? [];
+  }
+
+  /** What IAM resolves a RunTask's names to: the cluster's ARN, the task definition's ARN and roles. */
+  readonly ecsArns = {
+    clusterArn: (nameOrArn: string): string =>
+      resourcesOfType(this.template, 'AWS::ECS::Cluster')
+        .map(([logicalId]) => ({ name: this.resolver.ref(logicalId), arn: this.resolver.getAtt(logicalId, 'Arn') }))
+        .find((cluster) => cluster.name === nameOrArn || cluster.arn === nameOrArn)?.arn ?? `unknown cluster ${nameOrArn}`,
+    taskDefinition: (nameOrArn: string) => {
+      const found = this.taskDefinitions.find((definition) => [definition.arn, definition.family, `${definition.family}:${definition.revision}`].includes(nameOrArn));
+      return {
+        arn: found?.arn ?? `unknown task definition ${nameOrArn}`,
+        ...(found?.taskRoleArn ? { taskRoleArn: found.taskRoleArn } : {}),
+        ...(found?.executionRoleArn ? { executionRoleArn: found.executionRoleArn } : {}),
+      };
+    },
+  };
 
   /** Lambda's Invoke for the Python functions (the upstream of the functions' `lambda` endpoint); undefined without any. */
   get lambdaEndpoint(): string | undefined {
@@ -271,6 +526,7 @@ export class LocalDeployment {
     const sqs = new SQSClient(localClientConfig(options.direct.sqs));
     const s3 = options.direct.s3 ? new S3Client({ ...localClientConfig(options.direct.s3), forcePathStyle: true }) : undefined;
     let invoke: Invoke | undefined;
+    let containers: Containers | undefined;
     try {
       for (const [logicalId, resource] of resourcesOfType(template, 'AWS::S3::Bucket')) {
         props(resource, bucketProps, resolver);
@@ -326,6 +582,47 @@ export class LocalDeployment {
         names.queues.set(logicalId, { name, url, arn: attributes.Attributes?.QueueArn ?? '' });
       }
 
+      const definitions = taskDefinitionsOf(template, resolver);
+      if (definitions.length > 0) {
+        if (!s3) throw new Error('the template has task definitions, whose code comes from S3, but no S3 endpoint was given');
+        await publishTaskAssets(options.assemblyDir, definitions, s3);
+        const roleIdByArn = new Map(resourcesOfType(template, 'AWS::IAM::Role').map(([logicalId]) => [resolver.getAtt(logicalId, 'Arn'), logicalId]));
+        const binDir = installAwsCli();
+        const started: StartedTask[] = [];
+        const ecs = await EcsStandIn.start({
+          region: REGION,
+          account: ACCOUNT,
+          clusters: resourcesOfType(template, 'AWS::ECS::Cluster').map(([logicalId]) => ({ name: resolver.ref(logicalId), arn: resolver.getAtt(logicalId, 'Arn') })),
+          taskDefinitions: definitions,
+          subnets: resourcesOfType(template, 'AWS::EC2::Subnet').map(([logicalId]) => resolver.ref(logicalId)),
+          securityGroups: resourcesOfType(template, 'AWS::EC2::SecurityGroup').map(([logicalId]) => resolver.getAtt(logicalId, 'GroupId')),
+          launch: (request) => {
+            const definition = definitions.find((candidate) => candidate.arn === request.definition.arn);
+            if (!definition) throw new Error(`RunTask accepted ${request.definition.arn}, which the deployment did not register`);
+            const taskRoleArn = request.taskRoleArn ?? definition.taskRoleArn;
+            const accessKeyId = taskRoleArn === undefined ? undefined : roleIdByArn.get(taskRoleArn);
+            // What ECS and the image give every container (a task without a task role gets no credentials), then the
+            // template's environment, then RunTask's overrides.
+            const base: Record<string, string> = {
+              PATH: [binDir, dirname(process.execPath), process.env.PATH ?? '/usr/bin:/bin'].join(':'),
+              HOME: tmpdir(),
+              AWS_EXECUTION_ENV: 'AWS_ECS_FARGATE',
+              AWS_REGION: REGION,
+              AWS_DEFAULT_REGION: REGION,
+              ...(accessKeyId ? { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: 'local' } : {}),
+              AWS_ENDPOINT_URL_DYNAMODB: options.forFunctions.dynamodb,
+              AWS_ENDPOINT_URL_SQS: options.forFunctions.sqs,
+              ...(options.forFunctions.s3 ? { AWS_ENDPOINT_URL_S3: options.forFunctions.s3 } : {}),
+              // The image's Node is 22, which the bundled SDK supports without a notice; this machine's may be older.
+              AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+            };
+            const specs = definition.containers.map((container) => ({ ...container, environment: { ...base, ...container.environment, ...request.environmentOverrides.get(container.name) } }));
+            started.push({ request, definition, ...(accessKeyId ? { accessKeyId } : {}), task: new LocalTask(request.taskArn, specs, definition.volumes) });
+          },
+        });
+        containers = { ecs, definitions, started, binDir };
+      }
+
       const providers = customResourceProviders(template);
       const declared = resourcesOfType(template, 'AWS::Lambda::Function').filter(([logicalId]) => !providers.has(logicalId)).map(([logicalId, resource]) => {
         const fn = props(resource, functionProps, resolver);
@@ -351,6 +648,7 @@ export class LocalDeployment {
           ...(options.forFunctions.s3 ? { AWS_ENDPOINT_URL_S3: options.forFunctions.s3 } : {}),
           ...(options.forFunctions.secretsManager ? { AWS_ENDPOINT_URL_SECRETS_MANAGER: options.forFunctions.secretsManager } : {}),
           ...(options.forFunctions.lambda ? { AWS_ENDPOINT_URL_LAMBDA: options.forFunctions.lambda } : {}),
+          ...(options.forFunctions.ecs ? { AWS_ENDPOINT_URL_ECS: options.forFunctions.ecs } : {}),
         };
         const deployed = { logicalId, name, arn: resolver.getAtt(logicalId, 'Arn'), accessKeyId: logicalId, serviceName: variables.POWERTOOLS_SERVICE_NAME ?? '', timeoutMs: fn.Timeout * 1000 };
         return { fn, assetDir, environment, deployed };
@@ -410,9 +708,10 @@ export class LocalDeployment {
       if (failed) {
         await Promise.all(functions.map((fn) => fn.host.stop()));
         await invoke?.stop();
+        await stopContainers(containers);
         throw failed.reason;
       }
-      return new LocalDeployment(template, resolver, names, new Map(functions.map((fn) => [fn.logicalId, fn])), options, invoke);
+      return new LocalDeployment(template, resolver, names, new Map(functions.map((fn) => [fn.logicalId, fn])), options, invoke, containers);
     } finally {
       dynamo.destroy();
       sqs.destroy();
@@ -528,5 +827,6 @@ export class LocalDeployment {
     this.clients.forEach((client) => client.destroy());
     await Promise.all([...this.functions.values()].map((fn) => fn.host.stop()));
     await this.invoke?.stop();
+    await stopContainers(this.containers);
   }
 }
