@@ -151,12 +151,13 @@ export class TransientRunner extends Construct {
       this.worker.function.addEnvironment(ENV.containerTasks, Stack.of(this).toJsonString({ [runner.taskName]: task }));
     }
     // What the runner declares: writing its own task's artifacts (and an output too large for an item), reading
-    // artifacts. The worker records and spills for a Python run, so it gets the same as the function.
+    // artifacts. The worker records and spills for a Python run, so it gets the same as the function; a container
+    // runner's worker only claims and starts the run, which reads, writes, records and spills itself.
     const label = runnerLabel(runner);
     const use = artifactUseOf(runner);
     const runs = [...(use.writes ? [ArtifactAccess.WriteOwnTask] : []), ...(use.reads ? [ArtifactAccess.Read] : [])];
     const artifacts = runs.length > 0 ? props.artifacts : undefined;
-    artifacts?.grantArtifacts(functionGrantee(this.worker), runs, label, runner.taskName);
+    if (!this.container) artifacts?.grantArtifacts(functionGrantee(this.worker), runs, label, runner.taskName);
     if (this.pythonFunction) artifacts?.grantArtifacts(functionGrantee(this.pythonFunction), runs, `${label}'s function`, runner.taskName);
     if (this.container) {
       const { taskRole, runContainer, pythonContainer } = this.container;

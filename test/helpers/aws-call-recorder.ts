@@ -29,7 +29,7 @@ export interface RecordedCall {
 
 export interface Fault {
   readonly status: number;
-  /** The JSON error type, e.g. `com.amazonaws.sqs#QueueDoesNotExist`. */
+  /** The JSON error type, e.g. `com.amazonaws.sqs#QueueDoesNotExist`; for S3, the XML error's code, e.g. `AccessDenied`. */
   readonly type: string;
   readonly message: string;
   /** SQS's JSON protocol also names the query-compatible error code in this header. */
@@ -83,6 +83,12 @@ export const startRecordingProxy = (service: RecordedService, upstream: string |
     const fault = proxy.fault?.(call);
     if (fault) {
       calls.push({ ...call, injectedFault: fault.type });
+      if (service === 's3') {
+        // S3's REST protocol answers errors in XML.
+        outgoing.writeHead(fault.status, { 'content-type': 'application/xml' });
+        outgoing.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${fault.type}</Code><Message>${fault.message}</Message></Error>`);
+        return;
+      }
       outgoing.writeHead(fault.status, {
         'content-type': 'application/x-amz-json-1.0',
         ...(fault.queryErrorCode ? { 'x-amzn-query-error': `${fault.queryErrorCode};Sender` } : {}),

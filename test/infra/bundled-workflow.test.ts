@@ -2,13 +2,16 @@
  * The code `cdk deploy` would upload, run as deployed. The app is synthesized with bundling (the cdk.out
  * assets, not the TypeScript sources), its template deployed onto DynamoDB Local, the SQS emulator and the
  * S3 emulator, each function's asset run in its own process with the template's environment and its own
- * credentials, behind recording proxies; the TNS bot's secret waits in a Secrets Manager stand-in, as an
+ * credentials, behind recording proxies; Cutout download runs in a container (test/helpers/container-registry.ts):
+ * its worker starts each run with ECS's RunTask, and the task's containers run as the task definition says, with the
+ * task role's credentials (test/helpers/ecs-stand-in.ts, local-task.ts); the TNS bot's secret waits in a Secrets Manager stand-in, as an
  * operator would have created it, and points at the TNS stand-in. Blast's example transients then travel
  * the whole workflow, a retry and dead letters included; the system runners ingest from TNS (live and from
  * the daily file, revising a transient TNS changed), prune scratch data on S3 and count. The IAM contract
- * is checked: every call each function made is allowed by its policy in the template, every action granted
- * to a kind of function is used by one of them, and every action granted to a system runner (derived from
- * its own declaration) is used by that runner.
+ * is checked: every call each function and each container run made is allowed by its role's policy in the
+ * template, every action granted to a kind of function (or to the container runs' task roles) is used by one of
+ * them, every action granted to a system runner (derived from its own declaration) is used by that runner, and a
+ * task's execution role may only ship its logs.
  */
 import { addMove, bucketOfRegisters, countBuckets } from '../../lib/domain/counts';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -21,7 +24,7 @@ import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
-import { registry } from '../../runners/registry';
+import { CONTAINER_REGISTRY_MODULE, registry } from '../helpers/container-registry';
 import { SystemTaskName } from '../../runners/system-tasks';
 import { createEngine, documentClient } from '../../lib/bootstrap/create-engine';
 import { ProcessingStatus } from '../../lib/domain/workflow';
@@ -31,7 +34,7 @@ import { resetRegister } from '../../lib/domain/workflow';
 import { outputOf } from '../../lib/engine/operations';
 import { ingestTransients } from '../../lib/engine/ingest';
 import { localClientConfig } from '../../lib/local/services';
-import { isPythonRunner, isTransientRunner } from '../../lib/runner';
+import { Compute, isPythonRunner, isTransientRunner } from '../../lib/runner';
 import { COUNTER_SHARDS } from '../../lib/engine/store';
 import { shardOf } from '../../lib/domain/ordering';
 import { keys } from '../../lib/store/dynamodb';
@@ -42,8 +45,8 @@ import { readTransientFile } from '../../lib/fixtures/transient-files';
 import { TnsStandIn, loadTnsObjects } from '../../lib/local/tns-stand-in';
 import { TNS_SECRET_NAME } from '../../runners/tns/credentials';
 import { type RecordingProxy, startRecordingProxy } from '../helpers/aws-call-recorder';
-import { allows, grantsOf, requiredPermissions } from '../helpers/iam';
-import { LocalDeployment } from '../helpers/local-deployment';
+import { allows, grantLines, grantsOfRole, requiredPermissions, roleOf } from '../helpers/iam';
+import { LocalDeployment, taskRoleIds } from '../helpers/local-deployment';
 import { type HttpApiResponse, LocalHttpApi } from '../helpers/local-http-api';
 import { OPERATORS_GROUP } from '../../lib/settings/web-view';
 import { CountsBody, DeadLettersBody, RedriveResultBody, ResetBody, RunDetailBody, RunnersBody, TransientBody, TransientsBody, WorkflowBody } from '../../lib/web/schemas';
@@ -55,7 +58,7 @@ import { logicalId } from '../helpers/stack';
 import { type CfnTemplate, cfnTemplateSchema, resolveIntrinsics, resourcesOfType } from '../helpers/template';
 
 const EXAMPLES = ['2010H', '2010ag', '2010ai'];
-/** Actions the Lambda service uses on the function's behalf to ship its logs; no handler code calls them. */
+/** Actions the Lambda service (and ECS's agent, with a task's execution role) uses to ship logs; no code of ours calls them. */
 const RUNTIME_ACTIONS = new Set(['logs:CreateLogStream', 'logs:PutLogEvents']);
 /** The kind of a Python runner's function, which runs no handler of ours and so names no service. */
 const PYTHON_RUNNER_KIND = 'python-runner';
@@ -83,7 +86,7 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
   let stack: TaskRunnersStack;
   let template: CfnTemplate;
   let deployment: LocalDeployment;
-  let proxies: { dynamodb: RecordingProxy; sqs: RecordingProxy; s3: RecordingProxy; secretsManager: RecordingProxy; lambda: RecordingProxy };
+  let proxies: { dynamodb: RecordingProxy; sqs: RecordingProxy; s3: RecordingProxy; secretsManager: RecordingProxy; lambda: RecordingProxy; ecs: RecordingProxy };
   let engine: Engine;
   let s3Emulator: S3Emulator;
   let secrets: SecretsManagerStandIn;
@@ -98,6 +101,12 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
     if (!built) throw new Error(`no runner for "${task}"`);
     return logicalId(built.worker.function);
   };
+  /** The task role a container runner's runs sign with. */
+  const taskRoleOf = (task: string) => {
+    const built = stack.transientRunners.find((candidate) => candidate.taskName === task);
+    if (!built?.container) throw new Error(`"${task}" does not run in a container`);
+    return logicalId(built.container.taskRole);
+  };
   const systemRunnerOf = (task: string) => {
     const built = stack.systemRunners.find((candidate) => candidate.taskName === task);
     if (!built) throw new Error(`no system runner "${task}"`);
@@ -111,36 +120,40 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
   };
 
   beforeAll(async () => {
-    // The app exactly as `cdk synth` builds it (bin/app.ts), cdk-nag included, with the assets bundled and the web view.
+    // The app exactly as `cdk synth` builds it (bin/app.ts), cdk-nag included, with the assets bundled and the web view,
+    // from a registry with a container runner (its bundles run that registry).
     const app = new App({ outdir });
-    stack = addTaskRunners(app, registry, { webView: { siteDir } });
+    stack = addTaskRunners(app, registry, { webView: { siteDir }, registryModule: CONTAINER_REGISTRY_MODULE });
     const assembly = app.synth();
     template = cfnTemplateSchema.parse(assembly.getStackByName(stack.stackName).template);
 
-    // Each function signs with its logical id as access key; the S3 emulator checks keys, so it learns them.
+    // Each function signs with its logical id as access key, a container run with its task role's; the S3 emulator
+    // checks keys, so it learns them.
     [s3Emulator, secrets, tns] = await Promise.all([
-      S3Emulator.start(resourcesOfType(template, 'AWS::Lambda::Function').map(([id]) => id)),
+      S3Emulator.start([...resourcesOfType(template, 'AWS::Lambda::Function').map(([id]) => id), ...taskRoleIds(template)]),
       SecretsManagerStandIn.start({ region: REGION, account: ACCOUNT }),
       TnsStandIn.start({ objects: [LIVE, MISSED], publishedAt: (object) => Date.now() - (object === LIVE ? 60_000 : 3 * 86_400_000) }),
     ]);
     // What an operator does before enabling the TNS runners (docs/deploying.md: Secrets).
     secrets.createSecret(TNS_SECRET_NAME, tns.environment());
     const direct = { dynamodb: inject('dynamodbEndpoint'), sqs: inject('sqsEndpoint'), s3: s3Emulator.endpoint, secretsManager: secrets.endpoint };
-    const [dynamodb, sqs, s3, secretsManager, lambda] = await Promise.all([
+    const [dynamodb, sqs, s3, secretsManager, lambda, ecs] = await Promise.all([
       startRecordingProxy('dynamodb', direct.dynamodb),
       startRecordingProxy('sqs', direct.sqs),
       startRecordingProxy('s3', direct.s3),
       startRecordingProxy('secretsmanager', direct.secretsManager),
       // The deployment's own Invoke endpoint for the Python runners' functions, once it is deployed.
       startRecordingProxy('lambda', () => deployment.lambdaEndpoint ?? 'http://127.0.0.1:9'),
+      // Its ECS stand-in, which starts the container runs' tasks.
+      startRecordingProxy('ecs', () => deployment.ecsEndpoint ?? 'http://127.0.0.1:9'),
     ]);
-    proxies = { dynamodb, sqs, s3, secretsManager, lambda };
+    proxies = { dynamodb, sqs, s3, secretsManager, lambda, ecs };
     deployment = await LocalDeployment.deploy({
       template,
       assemblyDir: assembly.directory,
       prefix: `b${process.pid.toString(36)}${Date.now().toString(36)}`,
       direct,
-      forFunctions: { dynamodb: dynamodb.endpoint, sqs: sqs.endpoint, s3: s3.endpoint, secretsManager: secretsManager.endpoint, lambda: lambda.endpoint },
+      forFunctions: { dynamodb: dynamodb.endpoint, sqs: sqs.endpoint, s3: s3.endpoint, secretsManager: secretsManager.endpoint, lambda: lambda.endpoint, ecs: ecs.endpoint },
     });
     httpApi = LocalHttpApi.of(deployment);
     engine = createEngine(
@@ -168,7 +181,7 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
     await ticking;
     await deployment?.schedulesSettled();
     await deployment?.stop();
-    await Promise.all([proxies?.dynamodb.stop(), proxies?.sqs.stop(), proxies?.s3.stop(), proxies?.secretsManager.stop(), proxies?.lambda.stop()]);
+    await Promise.all([proxies?.dynamodb.stop(), proxies?.sqs.stop(), proxies?.s3.stop(), proxies?.secretsManager.stop(), proxies?.lambda.stop(), proxies?.ecs.stop()]);
     await Promise.all([s3Emulator?.stop(), secrets?.stop(), tns?.stop()]);
     rmSync(outdir, { recursive: true, force: true });
     rmSync(siteDir, { recursive: true, force: true });
@@ -195,19 +208,29 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
     expect(sources.filter((source) => /(^|\/)(lib\/chaos|lib\/local|lib\/cli|bin)\//.test(source))).toEqual([]);
   });
 
-  it("runs Blast's example transients through the whole workflow, sending around a failed send", async () => {
-    // Prepare: Host match's first send to its successors' queue fails as if SQS refused it.
-    let injected = 0;
+  it("runs Blast's example transients through the whole workflow, Cutout download in containers, sending around failed sends and retrying a failed container run", async () => {
+    // Prepare: Host match's first send to its successors' queue fails as if SQS refused it, and so does a Cutout
+    // download container run's; 2010ai's first container run cannot write its artifact.
+    const cutoutRuns = taskRoleOf('Cutout download');
+    const sendFaults = new Set<string>();
     proxies.sqs.fault = (call) => {
-      if (injected > 0 || call.accessKeyId !== workerOf('Host match') || call.operation !== 'SendMessageBatch') return undefined;
-      injected++;
+      const sender = [workerOf('Host match'), cutoutRuns].find((key) => key === call.accessKeyId);
+      if (!sender || sendFaults.has(sender) || call.operation !== 'SendMessageBatch') return undefined;
+      sendFaults.add(sender);
       return { status: 400, type: 'com.amazonaws.sqs#QueueDoesNotExist', message: 'injected by the test', queryErrorCode: 'AWS.SimpleQueueService.NonExistentQueue' };
+    };
+    let artifactFaults = 0;
+    proxies.s3.fault = (call) => {
+      if (artifactFaults > 0 || call.accessKeyId !== cutoutRuns || call.method !== 'PUT' || !call.path.includes('/2010ai/')) return undefined;
+      artifactFaults++;
+      return { status: 403, type: 'AccessDenied', message: 'injected by the test' };
     };
     const examples = readTransientFile('fixtures/sample_transients.yaml').transients.filter((transient) => EXAMPLES.includes(transient.name));
 
     // Act: ingest as the CLI does; the schedules' dispatcher runs send the first tasks
     const ingested = await ingestTransients(engine, examples);
     const records = await finished(EXAMPLES);
+    proxies.s3.fault = undefined;
 
     // Assess
     expect(ingested.created).toBe(3);
@@ -218,9 +241,13 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
     expect(byName.get('2010ai')?.registers['Host match']?.status).toBe('no GHOST match');
     expect(byName.get('2010ai')?.processingStatus).toBe(ProcessingStatus.Blocked);
     expect(await outputOf(engine, '2010H', 'Host information')).toMatchObject({ redshift: 0.015355, redshiftSource: 'host' });
-    // The refused send became a ready marker that a dispatcher run sent on.
-    expect(injected).toBe(1);
-    expect(proxies.dynamodb.calls.some((call) => call.accessKeyId === workerOf('Host match') && call.operation === 'BatchWriteItem')).toBe(true);
+    // The refused sends became ready markers that a dispatcher run sent on.
+    expect([...sendFaults].sort()).toEqual([workerOf('Host match'), cutoutRuns].sort());
+    for (const sender of sendFaults) expect(proxies.dynamodb.calls.some((call) => call.accessKeyId === sender && call.operation === 'BatchWriteItem')).toBe(true);
+    // 2010ai's failed container run set its retry (its message hidden for the backoff), and the next run finished it.
+    expect(artifactFaults).toBe(1);
+    expect(byName.get('2010ai')?.registers['Cutout download']).toMatchObject({ status: 'processed', attempt: 2 });
+    expect(proxies.sqs.calls.some((call) => call.accessKeyId === cutoutRuns && call.operation === 'ChangeMessageVisibility')).toBe(true);
     expect(scheduleErrors).toEqual([]);
   }, 120_000);
 
@@ -452,7 +479,8 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
       const artifactsLeft = remaining.filter((key) => key.startsWith(artifactPrefix)).map((key) => runOfArtifactKey(key.slice(artifactPrefix.length)));
       expect(artifactsLeft.length).toBeGreaterThan(0);
       for (const run of artifactsLeft) expect((await engine.store.transients.get(run?.transient ?? ''))?.registers[run?.task ?? '']?.claim).toBe(run?.runId);
-      // Only the pruner lists and deletes; the workers put and get their runs' artifacts.
+      // Only the pruner lists and deletes; the workers and container runs put and get their runs' artifacts (and the
+      // container runs' fetch gets their code).
       const pruner = systemRunnerOf(PRUNING).fn;
       const others = proxies.s3.calls.filter((call) => call.accessKeyId !== pruner).map((call) => new URL(call.path, 'http://s3').searchParams.get('x-id'));
       expect([...new Set(others)].sort()).toEqual(['GetObject', 'PutObject']);
@@ -531,71 +559,126 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
   });
 
   describe('IAM contract', () => {
-    const callsByFunction = () =>
-      [...proxies.dynamodb.calls, ...proxies.sqs.calls, ...proxies.s3.calls, ...proxies.secretsManager.calls, ...proxies.lambda.calls]
-        .filter((call) => deployment.functions.has(call.accessKeyId))
+    /**
+     * Who signs calls, by access key: each function (its logical id, its role the template's) and each container run
+     * (its task role's logical id: the role itself).
+     */
+    const principals = () =>
+      new Map<string, { role: string; kind: string }>([
+        ...[...deployment.functions.values()].map((fn) => [fn.logicalId, { role: roleOf(template, fn.logicalId), kind: fn.runtime === 'python' ? PYTHON_RUNNER_KIND : fn.serviceName }] as const),
+        ...deployment.taskDefinitions.flatMap((definition) => (definition.taskRoleId ? [[definition.taskRoleId, { role: definition.taskRoleId, kind: ServiceName.ContainerRun }] as const] : [])),
+      ]);
+    const callsByPrincipal = () => {
+      const known = principals();
+      return [...proxies.dynamodb.calls, ...proxies.sqs.calls, ...proxies.s3.calls, ...proxies.secretsManager.calls, ...proxies.lambda.calls, ...proxies.ecs.calls]
+        .filter((call) => known.has(call.accessKeyId))
         .map((call) => ({
-          fn: deployment.functions.get(call.accessKeyId)?.logicalId ?? '',
+          principal: call.accessKeyId,
+          role: known.get(call.accessKeyId)?.role ?? '',
           call,
           needs: requiredPermissions(call, {
             tableArn: (table) => `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${table}`,
             queueArn: (url) => deployment.queueByUrl(url)?.arn ?? `unknown queue ${url}`,
             secretArn: (id) => secrets.find(id)?.arn ?? `unknown secret ${id}`,
             functionArn: (name) => deployment.functionNamed(name).arn,
+            ...deployment.ecsArns,
           }),
         }));
+    };
 
     it('ran every function of the template', () => {
       // A function ran when it made a call, or was invoked (a Python runner's function, which makes none of its own).
-      const invoked = callsByFunction().flatMap(({ needs }) =>
+      const calls = callsByPrincipal();
+      const invoked = calls.flatMap(({ needs }) =>
         needs.flatMap((need) => (need.action === 'lambda:InvokeFunction' ? [[...deployment.functions.values()].find((fn) => fn.arn === need.resource)?.logicalId ?? need.resource] : [])),
       );
-      const ran = new Set([...callsByFunction().map(({ fn }) => fn), ...invoked]);
+      const ran = new Set([...calls.map(({ principal }) => principal), ...invoked]);
       expect([...deployment.functions.keys()].filter((fn) => !ran.has(fn))).toEqual([]);
     });
 
-    it('allowed every call a function made: its policy in the template grants the action on the resource', () => {
-      const grants = new Map([...deployment.functions.keys()].map((fn) => [fn, grantsOf(template, fn, deployment.resolver)]));
-      const calls = callsByFunction();
-      const denied = calls.flatMap(({ fn, call, needs }) =>
+    it('started every task definition of the template from its worker, and each task ran its containers to a clean end with its task role', async () => {
+      // Prepare: the workflow is at rest; every task started has stopped, or stops once its run has settled.
+      const ended = await Promise.all(deployment.tasks.map(async ({ definition, task }) => ({ definition: definition.logicalId, reason: await task.stopped, task })));
+      const runTasks = proxies.ecs.calls.filter((call) => call.operation === 'RunTask');
+
+      // Assess: every definition was started by its runner's worker (the one whose CONTAINER_TASKS names it)
+      expect(deployment.taskDefinitions.length).toBeGreaterThan(0);
+      for (const definition of deployment.taskDefinitions) {
+        const worker = stack.transientRunners.find((built) => built.container && logicalId(built.container.taskDefinition) === definition.logicalId);
+        const starters = new Set(runTasks.filter((call) => call.body.taskDefinition === definition.arn).map((call) => call.accessKeyId));
+        expect([...starters]).toEqual([worker ? logicalId(worker.worker.function) : 'no worker']);
+      }
+      expect(new Set(ended.map(({ definition }) => definition))).toEqual(new Set(deployment.taskDefinitions.map(({ logicalId: id }) => id)));
+      expect(ended.length).toBe(runTasks.length);
+      for (const { reason, task } of ended) {
+        // The fetch container copied the code (its exit 0 let the run start); the run settled and exited 0.
+        expect([...task.containers.values()].map((container) => [container.name, container.exit])).toEqual(task.specs.map((spec) => [spec.name, 0]));
+        expect(reason).toMatch(/^Essential container in task exited \(run: 0\)$/);
+      }
+      // The runs signed their calls with their task roles, and nothing signed with an execution role.
+      const signers = new Set([...proxies.dynamodb.calls, ...proxies.sqs.calls, ...proxies.s3.calls].map((call) => call.accessKeyId));
+      for (const definition of deployment.taskDefinitions) {
+        expect(signers).toContain(definition.taskRoleId);
+        expect(signers).not.toContain(definition.executionRoleId);
+      }
+    }, 60_000);
+
+    it('allowed every call a function or a container run made: its role\'s policy in the template grants the action on the resource', () => {
+      const grants = new Map([...principals().values()].map(({ role }) => [role, grantsOfRole(template, role, deployment.resolver)]));
+      const calls = callsByPrincipal();
+      const denied = calls.flatMap(({ principal, role, call, needs }) =>
         needs
-          .filter((need) => !allows(grants.get(fn) ?? [], need.action, need.resource, need.context))
-          .map((need) => `${fn} ${call.operation}: ${need.action} on ${need.resource}${need.context ? ` ${JSON.stringify(need.context)}` : ''}`),
+          .filter((need) => !allows(grants.get(role) ?? [], need.action, need.resource, need.context))
+          .map((need) => `${principal} ${call.operation}: ${need.action} on ${need.resource}${need.context ? ` ${JSON.stringify(need.context)}` : ''}`),
       );
       expect(calls.length).toBeGreaterThan(100);
+      expect(calls.some(({ call }) => call.service === 'ecs')).toBe(true);
       expect([...new Set(denied)]).toEqual([]);
     });
 
-    it('used every action granted to each kind of function, outside the log shipping the Lambda service does', () => {
+    it('used every action granted to each kind of function and to the container runs, outside the log shipping the Lambda service does', () => {
       const kinds = new Map<string, { granted: Set<string>; used: Set<string> }>();
-      const kindOf = (fn: string) => {
-        const deployed = deployment.functions.get(fn);
-        const service = deployed?.runtime === 'python' ? PYTHON_RUNNER_KIND : (deployed?.serviceName ?? 'unknown');
-        const kind = kinds.get(service) ?? { granted: new Set<string>(), used: new Set<string>() };
-        kinds.set(service, kind);
+      const kindOf = (principal: string) => {
+        const name = principals().get(principal)?.kind ?? 'unknown';
+        const kind = kinds.get(name) ?? { granted: new Set<string>(), used: new Set<string>() };
+        kinds.set(name, kind);
         return kind;
       };
-      for (const fn of deployment.functions.keys()) {
-        const kind = kindOf(fn);
-        for (const grant of grantsOf(template, fn, deployment.resolver)) if (!RUNTIME_ACTIONS.has(grant.action)) kind.granted.add(grant.action);
+      for (const [principal, { role }] of principals()) {
+        const kind = kindOf(principal);
+        for (const grant of grantsOfRole(template, role, deployment.resolver)) if (!RUNTIME_ACTIONS.has(grant.action)) kind.granted.add(grant.action);
       }
-      for (const { fn, needs } of callsByFunction()) for (const need of needs) kindOf(fn).used.add(need.action);
+      for (const { principal, needs } of callsByPrincipal()) for (const need of needs) kindOf(principal).used.add(need.action);
 
-      // Every kind of function the registry deploys; a system runner adds its own kind, whose grants its run must use.
+      // Every kind of function the registry deploys; a system runner adds its own kind, whose grants its run must use;
+      // a container runner its task role (its worker's ecs:RunTask and iam:PassRole are the transient workers').
       const expectedKinds: string[] = [ServiceName.DeadLetter, ServiceName.Dispatcher, ServiceName.TransientWorker, ServiceName.WebApi];
       if (registry.some((candidate) => !isTransientRunner(candidate))) expectedKinds.push(ServiceName.SystemWorker);
       if (registry.some(isPythonRunner)) expectedKinds.push(PYTHON_RUNNER_KIND);
+      if (registry.some((candidate) => isTransientRunner(candidate) && candidate.compute === Compute.Container)) expectedKinds.push(ServiceName.ContainerRun);
       expect([...kinds.keys()].sort()).toEqual(expectedKinds.sort());
+      expect([...(kinds.get(ServiceName.TransientWorker)?.used ?? [])]).toEqual(expect.arrayContaining(['ecs:RunTask', 'iam:PassRole']));
       const unused = [...kinds].flatMap(([service, { granted, used }]) => [...granted].filter((action) => !used.has(action)).map((action) => `${service}: ${action}`));
       expect(unused).toEqual([]);
     });
 
+    it('lets each task\'s execution role only ship its containers\' logs, as the ECS agent does, to the log group they name', () => {
+      const logGroups = z.array(z.looseObject({ LogConfiguration: z.looseObject({ LogDriver: z.literal('awslogs'), Options: z.looseObject({ 'awslogs-group': z.object({ Ref: z.string() }) }) }) }));
+      for (const [definitionId, definition] of resourcesOfType(template, 'AWS::ECS::TaskDefinition')) {
+        const deployed = deployment.taskDefinitions.find((candidate) => candidate.logicalId === definitionId);
+        const groups = new Set(logGroups.parse(definition.Properties?.ContainerDefinitions).map((container) => container.LogConfiguration.Options['awslogs-group'].Ref));
+        const expected = [...groups].flatMap((group) => [...RUNTIME_ACTIONS].map((action) => `${action} ${deployment.resolver.getAtt(group, 'Arn')}`));
+        expect(grantLines(grantsOfRole(template, deployed?.executionRoleId ?? 'none', deployment.resolver))).toEqual(expected.sort());
+        expect(deployed?.executionRoleId).not.toBe(deployed?.taskRoleId);
+      }
+    });
+
     it('used every action granted to each system runner, derived from its own declaration, in that runner\'s own runs', () => {
       const used = new Map<string, Set<string>>();
-      for (const { fn, needs } of callsByFunction()) for (const need of needs) used.set(fn, (used.get(fn) ?? new Set()).add(need.action));
+      for (const { principal, needs } of callsByPrincipal()) for (const need of needs) used.set(principal, (used.get(principal) ?? new Set()).add(need.action));
       const unused = stack.systemRunners.flatMap((built) => {
         const fn = logicalId(built.handler.function);
-        const granted = new Set(grantsOf(template, fn, deployment.resolver).map((grant) => grant.action).filter((action) => !RUNTIME_ACTIONS.has(action)));
+        const granted = new Set(grantsOfRole(template, roleOf(template, fn), deployment.resolver).map((grant) => grant.action).filter((action) => !RUNTIME_ACTIONS.has(action)));
         return [...granted].filter((action) => !used.get(fn)?.has(action)).map((action) => `${built.taskName}: ${action}`);
       });
       expect(stack.systemRunners.map((built) => built.taskName).sort()).toEqual([MISSED_INGESTION, PRUNING, RECOUNT, SNAPSHOT, TNS_INGESTION].sort());
