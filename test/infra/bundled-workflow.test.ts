@@ -41,6 +41,7 @@ import { keys } from '../../lib/store/dynamodb';
 import type { TaskRunnersStack } from '../../lib/stacks/task-runners-stack';
 import { addTaskRunners } from '../../lib/stacks/task-runners-app';
 import { METRICS_NAMESPACE, ServiceName } from '../../lib/engine/telemetry';
+import { RUN_CONTAINER } from '../../lib/constructs/container-runner';
 import { readTransientFile } from '../../lib/fixtures/transient-files';
 import { TnsStandIn, loadTnsObjects } from '../../lib/local/tns-stand-in';
 import { TNS_SECRET_NAME } from '../../runners/tns/credentials';
@@ -610,11 +611,19 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
       }
       expect(new Set(ended.map(({ definition }) => definition))).toEqual(new Set(deployment.taskDefinitions.map(({ logicalId: id }) => id)));
       expect(ended.length).toBe(runTasks.length);
+      const runEnds: unknown[] = [];
       for (const { reason, task } of ended) {
-        // The fetch container copied the code (its exit 0 let the run start); the run settled and exited 0.
+        // The fetch container copied the code (its exit 0 let the run start); the run ended and exited 0.
         expect([...task.containers.values()].map((container) => [container.name, container.exit])).toEqual(task.specs.map((spec) => [spec.name, 0]));
         expect(reason).toMatch(/^Essential container in task exited \(run: 0\)$/);
+        // The run wrote only JSON lines (its logs and EMF documents, which its log group keeps), as a function does.
+        const lines = (task.containers.get(RUN_CONTAINER)?.output ?? []).map((line) => z.record(z.string(), z.unknown()).parse(JSON.parse(line)));
+        expect(lines.filter((entry) => entry.service !== ServiceName.ContainerRun)).toEqual([]);
+        runEnds.push(...lines.filter((entry) => entry.message === 'container run ended').map((entry) => entry.ended));
       }
+      // Each run ended once: settled, or (2010ai's first, which could not write its artifact) its retry set.
+      expect(runEnds.length).toBe(ended.length);
+      expect([...new Set(runEnds)].sort()).toEqual(['retrying', 'settled']);
       // The runs signed their calls with their task roles, and nothing signed with an execution role.
       const signers = new Set([...proxies.dynamodb.calls, ...proxies.sqs.calls, ...proxies.s3.calls].map((call) => call.accessKeyId));
       for (const definition of deployment.taskDefinitions) {
