@@ -13,7 +13,8 @@
  * starts runs its containers as processes (test/helpers/local-task.ts) with the template's commands and
  * environment, RunTask's overrides, the task role's credentials (its logical id as access key) and the functions'
  * endpoints; an `aws` on their PATH copies from S3 (test/helpers/aws-cli-stand-in.ts). The assets the task
- * definitions name are uploaded beforehand to the asset bucket they name, as `cdk deploy` publishes them.
+ * definitions name are uploaded beforehand to the asset bucket they name, as `cdk deploy` publishes them. Only the
+ * fetch (AWS CLI) and run (Node.js) images are stood in for: a template with another (a Python runner's) is refused.
  */
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ import { zipSync } from 'fflate';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
+import { FETCH_IMAGE, RUN_IMAGE } from '../../lib/constructs/container-runner';
 import { LAMBDA_TASK_ROOT } from '../../lib/constructs/handler-function';
 import { PYTHON_HANDLER } from '../../lib/constructs/python-runner-function';
 import { type PythonFunctionSpec, servePythonFunctions } from '../../lib/local/python-functions';
@@ -385,6 +387,26 @@ interface Containers {
   readonly binDir: string;
 }
 
+/**
+ * The images whose containers run here as processes of this machine: what each stands in with. A container runs with
+ * this machine's file system, so an image is only stood in for when its commands write nothing outside their volumes.
+ * The Python runners' image is not (it unpacks Lambda's Python 3.13 x86_64 packages into its own /opt, serves on a
+ * fixed loopback port, and drops ECS's credentials variable, which these containers do not use).
+ */
+const STOOD_IN_IMAGES: Readonly<Record<string, string>> = {
+  [FETCH_IMAGE]: "the AWS CLI's `aws s3 cp`: test/helpers/aws-cli-stand-in.ts, first on PATH",
+  [RUN_IMAGE]: "Node.js: this machine's node",
+};
+
+/** Refuses, before anything is deployed, a task definition with a container whose image is not stood in for. */
+const refuseUnknownImages = (template: CfnTemplate): void => {
+  for (const [logicalId, resource] of resourcesOfType(template, 'AWS::ECS::TaskDefinition')) {
+    const containers = z.array(z.looseObject({ Name: z.string(), Image: z.string() })).parse(resource.Properties?.ContainerDefinitions);
+    const unknown = containers.find((container) => !(container.Image in STOOD_IN_IMAGES));
+    if (unknown) throw new Error(`${logicalId}: container ${unknown.Name}'s image ${unknown.Image} is not run by this local deployment (it stands in for ${Object.keys(STOOD_IN_IMAGES).join(' and ')} only)`);
+  }
+};
+
 /** The task definitions as ECS registers them, with the logical ids of their roles. */
 const taskDefinitionsOf = (template: CfnTemplate, resolver: IntrinsicResolver): DeployedTaskDefinition[] =>
   resourcesOfType(template, 'AWS::ECS::TaskDefinition').map(([logicalId, resource]) => {
@@ -520,6 +542,7 @@ export class LocalDeployment {
 
   static async deploy(options: LocalDeploymentOptions): Promise<LocalDeployment> {
     const { template, prefix } = options;
+    refuseUnknownImages(template);
     const names: Names = { tables: new Map(), queues: new Map(), buckets: new Map() };
     const resolver = localResolver(template, prefix, names);
     const dynamo = new DynamoDBClient(localClientConfig(options.direct.dynamodb));

@@ -1,16 +1,24 @@
 /**
  * The local deployment's ECS (test/helpers/ecs-stand-in.ts, local-task.ts, aws-cli-stand-in.ts), which the IAM contract
  * test's container runs go through: RunTask over the SDK's wire protocol, refused as ECS refuses it; a task's
- * containers started in their dependencies' order, sharing their volume, stopped with everything they started.
+ * containers started in their dependencies' order, sharing their volume, stopped with everything they started; an
+ * image it does not stand in for refused at deploy.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { ClientException, ClusterNotFoundException, ECSClient, InvalidParameterException, RunTaskCommand, type RunTaskCommandInput } from '@aws-sdk/client-ecs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { PYTHON_CONTAINER, PYTHON_IMAGE } from '../../lib/constructs/container-runner';
 import { localClientConfig } from '../../lib/local/services';
 import { type AcceptedRunTask, EcsStandIn } from '../helpers/ecs-stand-in';
 import { type LocalContainerSpec, LocalTask } from '../helpers/local-task';
 import { waitFor } from '../helpers/local-stack';
+import { describePythonRunners } from '../../lib/python/declarations';
+import { PythonTransientRunner } from '../../lib/runner';
+import { registry } from '../../runners/registry';
+import { LocalDeployment } from '../helpers/local-deployment';
+import { synthStack } from '../helpers/stack';
 
 const CLUSTER = { name: 'runs', arn: 'arn:aws:ecs:us-east-1:000000000000:cluster/runs' };
 const DEFINITION = { arn: 'arn:aws:ecs:us-east-1:000000000000:task-definition/long:1', family: 'long', revision: 1, containerNames: ['fetch', 'run'], requiresFargate: true };
@@ -176,4 +184,20 @@ describe('AWS CLI stand-in', () => {
     expect(listed.status).toBe(252);
     expect(listed.stderr).toMatch(/only "aws s3 cp/);
   });
+});
+
+describe('Local deployment: task definitions', () => {
+  it("refuses to deploy a task whose container's image it does not stand in for (a Python runner's), rather than run it on this machine", async () => {
+    // Prepare: the registry with a Python container runner (its task has the Python image's container)
+    const [sed] = describePythonRunners(['test/helpers/python/sed_fitting.py']).filter((declared) => declared.className === 'SedFitting').map((declared) => new PythonTransientRunner(declared));
+    if (!sed) throw new Error('test/helpers/python/sed_fitting.py has no SedFitting');
+    const { json } = synthStack(registry.map((runner) => (runner.taskName === sed.taskName ? sed : runner)));
+    const endpoints = { dynamodb: inject('dynamodbEndpoint'), sqs: inject('sqsEndpoint') };
+
+    // Act
+    const deployed = LocalDeployment.deploy({ template: json, assemblyDir: tmpdir(), prefix: `e${process.pid.toString(36)}${Date.now().toString(36)}`, direct: endpoints, forFunctions: endpoints });
+
+    // Assess
+    await expect(deployed).rejects.toThrow(new RegExp(`container ${PYTHON_CONTAINER}'s image ${PYTHON_IMAGE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not run by this local deployment`));
+  }, 60_000);
 });
