@@ -7,7 +7,7 @@ import { type CountBucket, bucketOfRegisters, countBuckets } from '../domain/cou
 import { PoisonMessageError } from '../domain/errors';
 import { parseTaskMessage } from '../domain/messages';
 import { ProcessingStatus, type Workflow, generationOf, isReady, processingStatus, progressPercent, statusOf } from '../domain/workflow';
-import type { DeadLetterRecord, ReadyMarker, TransientRecord } from '../engine/store';
+import type { DeadLetterRecord, ReadyMarker, RunRecord, TransientRecord } from '../engine/store';
 import type { JournalEvent } from './journal';
 import { Fault, OperatorFault } from './plan';
 
@@ -21,6 +21,7 @@ export const Invariant = {
   StatusAgrees: 'progress, processing status and bucket agree with the registers',
   CountersTrue: 'counters hold exactly what reached them, moves counted once, drift only from kills, repaired by the recount',
   NothingLost: 'every transient completed or blocked, every queue drained',
+  HistoryRecorded: 'every settled attempt in the run history, with the status its register holds',
 } as const;
 export type Invariant = (typeof Invariant)[keyof typeof Invariant];
 
@@ -58,6 +59,8 @@ export interface FinalState {
   readonly pendingMessages: number;
   /** Ready markers still waiting for the dispatcher. */
   readonly readyMarkers: number;
+  /** The run history of the transients still in the table (every attempt of every task). */
+  readonly runs: readonly RunRecord[];
   /** The counters, when the run checked them (a table of its own: every transient in it is the run's). */
   readonly counters?: CounterState;
 }
@@ -353,6 +356,23 @@ const checkCounters = (workflow: Workflow, records: readonly TransientRecord[], 
   return violations;
 };
 
+/**
+ * Each register a run settled names its attempt (its claim) in the run history, recorded with the status the register
+ * holds; a dead-lettered register's status is the dead-letter handler's, so its attempt need only be there.
+ */
+export const checkHistory = (record: TransientRecord, runs: readonly RunRecord[]): Violation[] =>
+  Object.entries(record.registers).flatMap(([task, register]) => {
+    if (!register?.claim || register.status === Status.NotProcessed || register.status === Status.Processing) return [];
+    const transient = record.transient.name;
+    const run = runs.find((candidate) => candidate.name === transient && candidate.task === task && candidate.run === register.claim);
+    const attempt = `attempt ${register.attempt ?? '?'} (${register.claim})`;
+    if (!run) return [{ invariant: Invariant.HistoryRecorded, transient, task, detail: `${attempt} settled "${register.status}" but has no history record` }];
+    if (!register.deadLettered && run.status !== register.status) {
+      return [{ invariant: Invariant.HistoryRecorded, transient, task, detail: `${attempt}: the register says "${register.status}", its history record "${run.status}"` }];
+    }
+    return [];
+  });
+
 /** Every violation of the invariants in a run's journal and final state; none when the run was sound. */
 export const checkInvariants = (workflow: Workflow, events: readonly JournalEvent[], state: FinalState): Violation[] => {
   const violations: Violation[] = [];
@@ -364,7 +384,7 @@ export const checkInvariants = (workflow: Workflow, events: readonly JournalEven
   const deleted = new Set(events.flatMap((event) => (event.type === 'action' && event.action === OperatorFault.Delete && event.transient ? [event.transient] : [])));
   for (const name of state.names) {
     const record = records.get(name);
-    if (record) violations.push(...checkRegisters(workflow, record, state.listed));
+    if (record) violations.push(...checkRegisters(workflow, record, state.listed), ...checkHistory(record, state.runs));
     else if (!deleted.has(name)) violations.push({ invariant: Invariant.NothingLost, transient: name, detail: 'missing from the table, though nobody deleted it' });
   }
   for (const letter of state.deadLetters) {

@@ -13,7 +13,7 @@ import { taskVersionOf } from '../domain/declaration';
 import type { Register, Registers } from '../domain/workflow';
 import type { TaskLogger, Transient, TransientTaskRunner } from '../runner';
 import { type Engine, transientRunner } from './engine';
-import type { RunRecord } from './store';
+import type { RunRecord, TransientRecord } from './store';
 import { Metric } from './telemetry';
 
 const DAY_SECONDS = 86_400;
@@ -114,4 +114,37 @@ export const recordLostAttempts = async (
     const run = lostAttemptOf(engine, task, lost, transient, before, now, by);
     if (run) await recordAttempt(engine, run, log, { ifAbsent: true });
   }
+};
+
+/**
+ * The history record of a run that settled but whose worker may have died before writing it (its message came
+ * back, to the worker or, after its last delivery, to the dead-letter handler): written from the register only if its
+ * run's record is not there. The settle writes its end to 10 ms, so
+ * that its start, the record's key, is its end less its processing seconds; its inputs are the registers' (they do
+ * not change under a claim, nor after a settle without a reset, which would have moved the generation on).
+ */
+export const recordSettledAttempt = async (engine: Engine, current: TransientRecord, task: string, register: Register, log: TaskLogger): Promise<void> => {
+  const runner = transientRunner(engine, task);
+  const { claim } = register;
+  if (!runner || claim === undefined || register.lastModified === undefined || register.deadLettered) return;
+  const { name } = current.transient;
+  const durationMs = Math.round((register.processingSeconds ?? 0) * 1000);
+  await recordAttempt(
+    engine,
+    {
+      name,
+      task,
+      run: claim,
+      attempt: register.attempt ?? 0,
+      startedAt: register.lastModified - durationMs,
+      endedAt: register.lastModified,
+      durationMs,
+      status: register.status,
+      ...(register.lastError === undefined ? {} : { error: register.lastError }),
+      ...provenanceOf(engine, runner, current.transient, current.registers),
+      ...(register.version === undefined ? {} : { version: register.version }),
+    },
+    log,
+    { ifAbsent: true },
+  );
 };

@@ -12,6 +12,7 @@ import { MAX_CLOCK_SKEW_MS } from '../domain/time';
 import { type Register, generationOf, isReady } from '../domain/workflow';
 import { Metric } from './telemetry';
 import { type Engine, transientRunner } from './engine';
+import { recordSettledAttempt } from './attempts';
 import { announce, updateTransient } from './transitions';
 import { type Delivery, sameMessage } from './worker';
 
@@ -118,7 +119,10 @@ export const recordDeadLetter = async (engine: Engine, delivery: Delivery, sourc
   // The task finished, but the run that finished it may have died before sending what that made ready (on its
   // last delivery, nothing else would): those go to the dispatcher as ready markers. Duplicates are dropped at claim.
   const after = change.after;
-  if (isFinalType(statusTypeOf(engine.workflow.catalog, after.registers[task]?.status ?? Status.NotProcessed))) {
+  const register = after.registers[task];
+  if (isFinalType(statusTypeOf(engine.workflow.catalog, register?.status ?? Status.NotProcessed))) {
+    // So may the history record of that run, settled by this message's last delivery: written where it is missing.
+    if (!recorded && register && sameMessage(register.claim, delivery)) await recordSettledAttempt(engine, after, task, register, engine.logger);
     const successors = (engine.workflow.dependents.get(task) ?? []).filter((next) => {
       const spec = engine.workflow.specs.get(next);
       return spec !== undefined && isReady(spec, after.registers) && after.registers[next]?.claim === undefined && !change.ready.includes(next);

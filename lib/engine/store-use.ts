@@ -43,7 +43,7 @@ export const DISPATCHER_STORE_USE: StoreUse = {
  */
 export const DEAD_LETTER_STORE_USE: StoreUse = {
   transients: ['get', 'replace', 'setBucket'],
-  // The history record of the attempt whose claim its "time limit exceeded" takes (lib/engine/attempts.ts).
+  // The history record of the attempt whose claim its "time limit exceeded" takes, or of a last delivery that settled and died before writing it (lib/engine/attempts.ts).
   history: ['record'],
   deadLetters: ['put'],
   readiness: ['put', 'delete'],

@@ -21,7 +21,7 @@ import { Compute, containerLeaseMs, containerVisibilitySeconds } from '../domain
 import { type RunRecorder, reportedResults, runEventOf, runRecorder } from './run-outputs';
 import { afterSettle, announce, randomId, recordBucket } from './transitions';
 import type { Invocation } from './store';
-import { provenanceOf, recordAttempt, recordLostAttempts } from './attempts';
+import { provenanceOf, recordAttempt, recordLostAttempts, recordSettledAttempt } from './attempts';
 
 /** What the worker needs of an SQS record. */
 export interface Delivery {
@@ -411,34 +411,3 @@ const refusedClaim = async (
   log.info('not claimable; dropped', { status: register?.status ?? Status.NotProcessed, claim: register?.claim, generation });
 };
 
-/**
- * The history record of a run that settled but whose worker may have died before writing it (its message came
- * back): written from the register only if its run's record is not there. The settle writes its end to 10 ms, so
- * that its start, the record's key, is its end less its processing seconds; its inputs are the registers' (they do
- * not change under a claim, nor after a settle without a reset, which would have moved the generation on).
- */
-const recordSettledAttempt = async (engine: Engine, current: TransientRecord, task: string, register: Register, log: TaskLogger): Promise<void> => {
-  const runner = transientRunner(engine, task);
-  const { claim } = register;
-  if (!runner || claim === undefined || register.lastModified === undefined || register.deadLettered) return;
-  const { name } = current.transient;
-  const durationMs = Math.round((register.processingSeconds ?? 0) * 1000);
-  await recordAttempt(
-    engine,
-    {
-      name,
-      task,
-      run: claim,
-      attempt: register.attempt ?? 0,
-      startedAt: register.lastModified - durationMs,
-      endedAt: register.lastModified,
-      durationMs,
-      status: register.status,
-      ...(register.lastError === undefined ? {} : { error: register.lastError }),
-      ...provenanceOf(engine, runner, current.transient, current.registers),
-      ...(register.version === undefined ? {} : { version: register.version }),
-    },
-    log,
-    { ifAbsent: true },
-  );
-};

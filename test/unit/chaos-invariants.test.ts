@@ -3,7 +3,7 @@ import { type CounterState, type FinalState, Invariant, type Observation, checkI
 import type { JournalEvent } from '../../lib/chaos/journal';
 import { Fault, OperatorFault } from '../../lib/chaos/plan';
 import { ProcessingStatus, type Registers } from '../../lib/domain/workflow';
-import type { DeadLetterRecord, ReadyMarker, TransientRecord } from '../../lib/engine/store';
+import type { DeadLetterRecord, ReadyMarker, RunRecord, TransientRecord } from '../../lib/engine/store';
 import { diamondRunners, registers, sampleTransient, workflowOf } from '../helpers/factories';
 
 const workflow = workflowOf(diamondRunners());
@@ -30,6 +30,7 @@ const state = (records: TransientRecord[], overrides: Partial<FinalState> = {}):
   ]),
   pendingMessages: 0,
   readyMarkers: 0,
+  runs: [],
   ...overrides,
 });
 
@@ -122,6 +123,29 @@ describe('Function: checkInvariants', () => {
     const waiting = transientRecord('waiting', registers({ A: 'processed' }), ProcessingStatus.Processing);
     const final = state([waiting], { names: ['waiting', 'vanished'], pendingMessages: 2, readyMarkers: 1 });
     expect(invariantsOf([], final).filter((invariant) => invariant === Invariant.NothingLost)).toHaveLength(4);
+  });
+
+  it('reports a settled attempt missing from the run history, or recorded there with another status', () => {
+    // Prepare: A and B settled by their claims; B's attempt recorded as a retry; C's attempt not recorded; D dead-lettered
+    const settled = {
+      A: { status: 'processed', claim: 'a1', attempt: 1 },
+      B: { status: 'processed', claim: 'b2', attempt: 2 },
+      C: { status: 'processed', claim: 'c1', attempt: 1 },
+      D: { status: 'failed', claim: 'd3', attempt: 3, deadLettered: true },
+    };
+    const attempt = (task: string, runId: string, status: string, attemptNo = 1): RunRecord => ({
+      name: 'sn', task, run: runId, attempt: attemptNo, startedAt: 0, status, recorded: true, version: 'v1', fingerprint: 'f', inputs: { fields: {}, upstream: {} }, expiresAt: 0,
+    });
+    const runs = [attempt('A', 'a1', 'processed'), attempt('B', 'b1', 'not processed'), attempt('B', 'b2', 'not processed', 2), attempt('D', 'd3', 'not processed', 3)];
+
+    // Act
+    const violations = checkInvariants(workflow, [], state([transientRecord('sn', settled)], { runs }));
+
+    // Assess (D's failure blocks the transient, which the other invariants report)
+    expect(violations.filter((violation) => violation.invariant === Invariant.HistoryRecorded).map((violation) => [violation.invariant, violation.task, violation.detail])).toEqual([
+      [Invariant.HistoryRecorded, 'B', 'attempt 2 (b2): the register says "processed", its history record "not processed"'],
+      [Invariant.HistoryRecorded, 'C', 'attempt 1 (c1) settled "processed" but has no history record'],
+    ]);
   });
 
   it('does not miss a transient the driver deleted', () => {

@@ -186,6 +186,25 @@ describe('Run history: one record per attempt', () => {
     expect(runs[0]).toMatchObject({ run: register?.claim, attempt: 1, status: Status.Processed, endedAt: register?.lastModified });
   });
 
+  it('a last delivery that settled and died before its record is recorded by the dead-letter handler, once', async () => {
+    // Prepare: the last delivery's settle lands, its history write does not (the worker dies in between)
+    const a = runner('A', {});
+    const { engine } = engineWith(a);
+    await ingestTransients(engine, [sampleTransient('sn')]);
+    const last = a.maxReceiveCount;
+    const dying: Engine = { ...engine, store: { ...engine.store, history: { ...engine.store.history, record: async () => undefined } } };
+    await processDelivery(dying, deliver(M1, last), { deadline: DEADLINE, logger });
+    const register = (await engine.store.transients.get('sn'))?.registers.A;
+
+    // Act: SQS moves the message to the dead-letter queue (the handler's reply lost once: delivered twice)
+    await recordDeadLetter(engine, deliver(M1, 1), 'A');
+    await recordDeadLetter(engine, deliver(M1, 2), 'A');
+
+    // Assess: the run's one record, under its own start, as it settled
+    expect(register).toMatchObject({ status: Status.Processed, attempt: last });
+    expect(await attempts(engine)).toEqual([{ run: register?.claim, attempt: last, status: Status.Processed, lost: false, recorded: true }]);
+  });
+
   it('a retry waiting is no lost attempt: the failed attempt and its retry are one record each', async () => {
     // Prepare
     let failures = 1;
