@@ -5,7 +5,8 @@ import { recountTransients } from '../engine/counts';
 import { UNROUTABLE } from '../engine/dead-letters';
 import { type Engine, transientRunner } from '../engine/engine';
 import { deadLettersOf, listTransients } from '../engine/operations';
-import type { PageCursor, ReadyMarker, RunRecord } from '../engine/store';
+import { historyOf } from '../engine/history';
+import type { ReadyMarker } from '../engine/store';
 import type { CounterState, FinalState, Observation } from './invariants';
 
 const COUNTED = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] as const;
@@ -19,18 +20,6 @@ export const pendingMessages = async (sqs: SQSClient, queueUrls: readonly string
     }),
   );
   return counts.reduce((sum, count) => sum + count, 0);
-};
-
-/** Every attempt of every task of a transient, page by page. */
-const historyOf = async (engine: Engine, name: string): Promise<RunRecord[]> => {
-  const runs: RunRecord[] = [];
-  let cursor: PageCursor | undefined;
-  do {
-    const page = await engine.store.history.list(name, undefined, 100, cursor);
-    runs.push(...page.items);
-    cursor = page.next;
-  } while (cursor);
-  return runs;
 };
 
 /** Every ready marker of every runner's ready index, page by page. */
