@@ -4,7 +4,7 @@
  * after the registry and fixtures, and the operator's commands (ingest, status, list, retrigger, reprocess,
  * dlq, graph) act on the local runtime or a deployment. The logic lives in lib/cli/.
  */
-import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -38,6 +38,7 @@ import { loadCatalog } from '../lib/fixtures/load-catalog';
 import { DEFAULT_STATE_FILE, startLocal } from '../lib/local/start';
 import { readTransientFile } from '../lib/fixtures/transient-files';
 import { OPENAPI_DOC, renderOpenApi } from '../lib/web/openapi';
+import { writeFileWhole } from '../lib/local/write-whole';
 
 /** How the hints in the output spell a command (with the target options given), so they can be pasted back. */
 const cliPrefix = () => {
@@ -194,22 +195,22 @@ program
   .action(async () => {
     const said: string[] = [];
     const catalog = loadCatalog(globals().fixtures);
-    writeFileSync(GENERATED_FIXTURES_MODULE, renderFixtureConstants(catalog));
+    writeFileWhole(GENERATED_FIXTURES_MODULE, renderFixtureConstants(catalog));
     said.push(`wrote ${GENERATED_FIXTURES_MODULE}`);
     const python = readPythonRunners();
-    writeFileSync(GENERATED_PYTHON_MODULE, renderPythonDeclarations(python));
+    writeFileWhole(GENERATED_PYTHON_MODULE, renderPythonDeclarations(python));
     said.push(`wrote ${GENERATED_PYTHON_MODULE} (${python.declarations.length} Python runner classes in ${Object.keys(python.hashes).length} files)`);
     const sources = await readRunnerSources(registry);
-    writeFileSync(GENERATED_RUNNER_SOURCES_MODULE, renderRunnerSources(sources));
+    writeFileWhole(GENERATED_RUNNER_SOURCES_MODULE, renderRunnerSources(sources));
     said.push(`wrote ${GENERATED_RUNNER_SOURCES_MODULE} (${Object.keys(sources).length} TypeScript runner files)`);
     // The registry as it reads the declarations just written (it was loaded with the previous ones).
     const current = registry.map((runner) => (isPythonRunner(runner) ? pythonRunnerFrom(python.declarations, runner.python.file, runner.python.className) : runner));
     const page = readFileSync(WORKFLOW_DOC, 'utf8');
     const updated = withCurrentDiagram(page, assertValidRegistry(catalog, current));
     if (updated === undefined) throw new CliError(`${WORKFLOW_DOC} has no workflow-graph block to update`);
-    if (updated !== page) writeFileSync(WORKFLOW_DOC, updated);
+    if (updated !== page) writeFileWhole(WORKFLOW_DOC, updated);
     said.push(`${updated === page ? 'kept' : 'wrote'} the workflow diagram in ${WORKFLOW_DOC}`);
-    writeFileSync(OPENAPI_DOC, renderOpenApi());
+    writeFileWhole(OPENAPI_DOC, renderOpenApi());
     said.push(`wrote ${OPENAPI_DOC} (the web view's API, from its zod schemas)`);
     emit(said, { wrote: [GENERATED_FIXTURES_MODULE, GENERATED_PYTHON_MODULE, GENERATED_RUNNER_SOURCES_MODULE, ...(updated === page ? [] : [WORKFLOW_DOC]), OPENAPI_DOC], said });
   });

@@ -2,7 +2,7 @@
  * `npm start`: the whole pipeline on this machine over the sample transients, with live progress, ending
  * when every transient is completed or blocked. `--keep-running` leaves it up for the CLI and the tests.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type FaultPlanSpec, defaultClockSkewMs, defaultFaultRates } from '../chaos/plan';
@@ -25,6 +25,7 @@ import { TnsStandIn, loadTnsObjects, localTnsCredentials } from './tns-stand-in'
 import { type JavaRuntime, LocalServiceError, findJava } from './services';
 import { colors } from '../terminal/colors';
 import { SystemTaskName } from '../../runners/system-tasks';
+import { writeFileWhole } from './write-whole';
 
 /** Where `--keep-running` writes the endpoints unless told otherwise, and where the CLI looks for them. */
 export const DEFAULT_STATE_FILE = '.blast-local/endpoints.json';
@@ -212,10 +213,8 @@ export const startLocal = async (options: StartOptions): Promise<number> => {
 
     if (options.keepRunning) {
       mkdirSync(dirname(options.stateFile), { recursive: true });
-      // Written whole or not at all (a rename): a CLI reads it the moment it exists.
-      const partial = `${options.stateFile}.${process.pid}.partial`;
-      writeFileSync(partial, `${JSON.stringify({ ...info, pid: process.pid }, null, 2)}\n`);
-      renameSync(partial, options.stateFile);
+      // Written whole or not at all: a CLI reads it the moment it exists.
+      writeFileWhole(options.stateFile, `${JSON.stringify({ ...info, pid: process.pid }, null, 2)}\n`);
       // The endpoints themselves were printed above; printing the file (JSON) here would land in the log file.
       const stateOption = options.stateFile === DEFAULT_STATE_FILE ? '' : ` --state-file ${options.stateFile}`;
       print(`\nstill running (--keep-running): the CLI finds it through ${options.stateFile}, e.g. \`npm run cli --${stateOption} status ${names[0] ?? 'NAME'}\``);
