@@ -10,7 +10,6 @@ import type { RunRecord, TransientRecord } from './store';
 import { listTransients } from './operations';
 import { currentTasksOf } from './attempts';
 
-export { currentTasksOf } from './attempts';
 
 /**
  * The stale tasks of one transient, each with why (lib/domain/staleness.ts), against this engine's registry. Given its

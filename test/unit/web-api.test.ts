@@ -10,7 +10,7 @@ import type { WebApiRequest } from '../../lib/web/contract';
 import { OPENAPI_DOC, renderOpenApi } from '../../lib/web/openapi';
 import { groupsOf, requestFromHttpApi } from '../../lib/web/http-api';
 import type { ResetBody, RunDetailBody, RunnersBody, TransientBody, TransientsBody } from '../../lib/web/schemas';
-import { currentTasksOf } from '../../lib/engine/history';
+import { currentTasksOf } from '../../lib/engine/attempts';
 import { cloudWatchLocation } from '../../lib/engine/log-location';
 import type { RunRecord } from '../../lib/engine/store';
 import { Lane } from '../../lib/domain/lanes';
