@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import type { PythonTransientRunner } from '../runner';
 import { slug } from '../queue/queue-settings';
 import { FUNCTION_TIMED_OUT } from '../engine/runner-functions';
+import { keepIdleConnections } from './idle-connections';
 import { pythonEnvironment, pythonExecutable } from '../python/interpreter';
 
 export interface PythonFunctions {
@@ -210,6 +211,8 @@ export const servePythonFunctions = async (specs: readonly PythonFunctionSpec[],
       else answer(response, 200, reply.result);
     })().catch((error: unknown) => answer(response, 500, { message: String(error) }));
   });
+  // A worker's Invoke is sent once, on a pooled connection.
+  keepIdleConnections(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

@@ -8,6 +8,7 @@
  * with an error instead of forwarding it.
  */
 import { type IncomingMessage, type ServerResponse, createServer, request } from 'node:http';
+import { keepIdleConnections } from '../../lib/local/idle-connections';
 
 export type RecordedService = 'dynamodb' | 'sqs' | 's3' | 'secretsmanager' | 'lambda' | 'ecs';
 
@@ -118,6 +119,8 @@ export const startRecordingProxy = (service: RecordedService, upstream: string |
       outgoing.end(String(error));
     });
   });
+  // The clients it records pool their connections, a Python runner's Invoke among them, which is sent once.
+  keepIdleConnections(server);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {

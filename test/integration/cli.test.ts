@@ -36,9 +36,18 @@ const portOpen = (url: string) =>
     socket.on('error', () => resolve(false));
   });
 
+/**
+ * A whole run's own limit, under the test's: a run that stalls gives up and prints where each transient stands,
+ * which the failure shows, instead of the test timing out with nothing to show.
+ */
+const RUN_TIMEOUT = ['--timeout', '200'];
+const WHOLE_RUN_MS = 300_000;
+
 describe('CLI: start', () => {
+  afterEach(stopStarted);
+
   it('runs every sample transient to completed or blocked and exits 0', async () => {
-    const run = cli(['start', '--tick', '300']);
+    const run = track(cli(['start', '--tick', '300', ...RUN_TIMEOUT]));
     const code = await run.exit;
     const output = run.output();
     const samples = readTransientFile('fixtures/sample_transients.yaml').transients.length;
@@ -46,10 +55,10 @@ describe('CLI: start', () => {
     expect(code).toBe(0);
     expect(output).toMatch(/2010H\s+100%\s+completed/);
     expect(output).toMatch(/2010ai\s+100%\s+blocked\s+Host match: no GHOST match/);
-  }, 240_000);
+  }, WHOLE_RUN_MS);
 
   it('with --tns-local, ingests from the TNS stand-in through the TNS ingestion runner and runs the workflow', async () => {
-    const run = cli(['start', '--tns-local', '--tick', '300']);
+    const run = track(cli(['start', '--tns-local', '--tick', '300', ...RUN_TIMEOUT]));
     const code = await run.exit;
     const output = run.output();
     expect(output, output).toMatch(/TNS stand-in http:\/\/127\.0\.0\.1:\d+/);
@@ -59,7 +68,7 @@ describe('CLI: start', () => {
     expect(output).toMatch(new RegExp(`all ${loadTnsObjects().length} transients finished`));
     expect(output).toMatch(/2010H\s+100%\s+completed/);
     expect(code).toBe(0);
-  }, 240_000);
+  }, WHOLE_RUN_MS);
 
   it('with a Java older than 17 in JAVA_HOME, says so in one line, starts nothing and exits 1', async () => {
     // Prepare
@@ -81,7 +90,7 @@ describe('CLI: start', () => {
   it('with --keep-running, leaves the stack up until Ctrl-C, then stops everything it started', async () => {
     const state = '.blast-local/endpoints.json';
     // Blast's three examples: the whole sample set's run is the first test's; this one is about what stays up and what stops.
-    const run = cli(['start', '--tick', '300', '--keep-running', '--transients', examplesFile()]);
+    const run = track(cli(['start', '--tick', '300', '--keep-running', '--transients', examplesFile()]));
     const endpoints = await endpointsOf<{ dynamodbEndpoint: string; sqsEndpoint: string }>(run, state);
     expect(await portOpen(endpoints.dynamodbEndpoint)).toBe(true);
     expect(await portOpen(endpoints.sqsEndpoint)).toBe(true);
@@ -121,14 +130,26 @@ const examplesFile = () => {
   return file;
 };
 
-/** Runs started by a test, stopped (their whole process group) if the test failed before it stopped them. */
+/** Runs started by a test, stopped (their whole process group) if the test failed or timed out before they ended. */
 const started: Run[] = [];
+const track = (run: Run): Run => {
+  started.push(run);
+  return run;
+};
+function stopStarted(): void {
+  for (const run of started.splice(0)) {
+    try {
+      process.kill(-(run.child.pid ?? 0), 'SIGKILL');
+    } catch {
+      // Nothing of it left: as it should be.
+    }
+  }
+}
 
 /** Starts `start --keep-running` (through `command`) on its own endpoints file and waits until it is up. */
 const keepRunning = async (command: (args: string[]) => Run) => {
   const stateFile = join(mkdtempSync(join(tmpdir(), 'keep-running-')), 'endpoints.json');
-  const run = command(['start', '--keep-running', '--tick', '300', '--transients', examplesFile(), '--state-file', stateFile]);
-  started.push(run);
+  const run = track(command(['start', '--keep-running', '--tick', '300', '--transients', examplesFile(), '--state-file', stateFile]));
   const endpoints = await endpointsOf<Endpoints>(run, stateFile);
   expect(await portOpen(endpoints.dynamodbEndpoint)).toBe(true);
   return { run, stateFile, endpoints };
@@ -163,15 +184,7 @@ const nothingLeftOf = async (endpoints: Endpoints, withinMs = 20_000) => {
 };
 
 describe('CLI: start --keep-running, stopped every way', () => {
-  afterEach(() => {
-    for (const run of started.splice(0)) {
-      try {
-        process.kill(-(run.child.pid ?? 0), 'SIGKILL');
-      } catch {
-        // Nothing of it left: as it should be.
-      }
-    }
-  });
+  afterEach(stopStarted);
 
   it('on SIGTERM to the CLI alone (as a process manager sends it), stops like Ctrl-C: nothing left, no endpoints file', async () => {
     // Prepare
