@@ -175,7 +175,7 @@ describe('Bundled assets on DynamoDB Local and the SQS emulator', () => {
         await new Promise((resolve) => setTimeout(resolve, SCHEDULE_TICK_MS));
       }
     })();
-  }, 240_000);
+  }, 360_000);
 
   afterAll(async () => {
     scheduling = false;
