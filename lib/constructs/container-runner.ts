@@ -43,8 +43,11 @@ import { PYTHON_ARCHITECTURE } from './python-runtime';
 
 /** The run's container: Node.js 22 (the Lambda functions' runtime) on Debian, from the public ECR gallery. */
 export const RUN_IMAGE = 'public.ecr.aws/docker/library/node:22-bookworm-slim';
-/** The container that fetches the code: the AWS CLI, from the public ECR gallery. */
-export const FETCH_IMAGE = 'public.ecr.aws/aws-cli/aws-cli:latest';
+/**
+ * The container that fetches the code: the AWS CLI, from the public ECR gallery (multi-architecture). A release, not
+ * `latest`, so that a run starts the CLI it was deployed with; it only runs `aws s3 cp`, so raising it is a one-line change.
+ */
+export const FETCH_IMAGE = 'public.ecr.aws/aws-cli/aws-cli:2.32.9';
 /** The run container's name (RunTask's override names it). */
 export const RUN_CONTAINER = 'run';
 /** Where the shared volume is mounted in both containers. */

@@ -52,6 +52,8 @@ describe('Stack: a runner with compute "container"', () => {
     const containers = definition.ContainerDefinitions as { Name: string; Image: string; DependsOn?: unknown; Command?: string[] }[];
     expect(containers.map((entry) => [entry.Name, entry.Image])).toEqual([['fetch', FETCH_IMAGE], [RUN_CONTAINER, RUN_IMAGE]]);
     expect(containers[1]?.DependsOn).toEqual([{ Condition: 'SUCCESS', ContainerName: 'fetch' }]);
+    // Each image a release or a version line, never whatever `latest` is on the day of the run.
+    for (const { Image } of containers) expect(Image).toMatch(/^public\.ecr\.aws\/[\w./-]+:(?!latest$)[\w.-]+$/);
     expect(JSON.stringify(resolveIntrinsics(containers[0]?.Command, placeholders))).toMatch(/^\["aws s3 cp s3:\/\/cdk-[^ ]+ \/code\/container-run\.mjs && aws s3 cp .+ \/code\/fixtures\/setup_status\.yaml && aws s3 cp .+ \/code\/fixtures\/setup_tasks\.yaml"\]$/);
   });
 
