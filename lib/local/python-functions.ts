@@ -211,7 +211,7 @@ export const servePythonFunctions = async (specs: readonly PythonFunctionSpec[],
       else answer(response, 200, reply.result);
     })().catch((error: unknown) => answer(response, 500, { message: String(error) }));
   });
-  // A worker's Invoke is sent once, on a pooled connection.
+  // A worker's Invoke is sent once; what forwards it here (the IAM contract's proxy) pools its connections.
   keepIdleConnections(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();

@@ -20,7 +20,15 @@ export const invokeClient = (longestTimeoutSeconds: number): LambdaClient =>
     // fails before the run (throttling among it) brings the message back instead (RunNotStartedError).
     maxAttempts: 1,
     retryMode: 'standard',
-    requestHandler: { connectionTimeout: 3_000, requestTimeout: (longestTimeoutSeconds + 15) * 1_000 },
+    // Nor is it sent on a pooled connection: one the far end closed while it sat idle (a worker frozen between
+    // invocations, an endpoint's idle limit) fails the Invoke before it is read, a receive spent for nothing. A
+    // connection of its own costs a handshake, against a run of seconds.
+    requestHandler: {
+      connectionTimeout: 3_000,
+      requestTimeout: (longestTimeoutSeconds + 15) * 1_000,
+      httpAgent: { keepAlive: false },
+      httpsAgent: { keepAlive: false },
+    },
   });
 
 const text = (payload: Uint8Array | undefined) => (payload ? Buffer.from(payload).toString('utf8') : '');

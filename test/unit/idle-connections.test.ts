@@ -1,7 +1,7 @@
 /**
- * The loopback servers a Python runner's Invoke goes through keep an idle connection open: the SDK's pool reuses it,
- * and the Invoke is sent once, so a connection the server closed as it was reused lost the run until its lease ended.
- * Node's default closes one after 5 s idle; these are asked again after 6.
+ * The loopback servers a Python runner's Invoke goes through keep an idle connection open: what forwards to them (the
+ * recording proxy, Node's global agent) reuses it, and the Invoke is sent once, so a connection closed as it was reused
+ * lost the run until its lease ended. Node's default closes one after 5 s idle; these are asked again after 6.
  */
 import { type Socket, connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
