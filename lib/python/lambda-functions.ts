@@ -6,12 +6,25 @@
  * runtime's stand-in (AWS_ENDPOINT_URL_LAMBDA).
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { z } from 'zod';
 import { ConfigError } from '../domain/errors';
 import { FUNCTION_TIMED_OUT, type RunnerFunctions, RunnerFunctionError } from '../engine/runner-functions';
 
 const functionErrorSchema = z.looseObject({ errorType: z.string().optional(), errorMessage: z.string().optional() });
 const resultSchema = z.looseObject({ status: z.unknown() });
+
+/**
+ * Agents that never hand a connection to a second Invoke: each connects anew (no cap, so none waits for another's
+ * connection). `keepAlive` stays on for what it does to the socket, TCP keepalive, which holds a synchronous Invoke
+ * open through NAT and load balancers that drop silent flows; `keepSocketAlive` refuses the pool.
+ */
+const ownConnections = <A extends HttpAgent>(agent: A): A => Object.assign(agent, { keepSocketAlive: () => false });
+export const INVOKE_AGENTS = {
+  httpAgent: ownConnections(new HttpAgent({ keepAlive: true, maxSockets: Infinity })),
+  httpsAgent: ownConnections(new HttpsAgent({ keepAlive: true, maxSockets: Infinity })),
+};
 
 /** How long an Invoke may take: the longest runner's timeout plus Lambda's start, so the SDK never cuts a run short. */
 export const invokeClient = (longestTimeoutSeconds: number): LambdaClient =>
@@ -23,12 +36,7 @@ export const invokeClient = (longestTimeoutSeconds: number): LambdaClient =>
     // Nor is it sent on a pooled connection: one the far end closed while it sat idle (a worker frozen between
     // invocations, an endpoint's idle limit) fails the Invoke before it is read, a receive spent for nothing. A
     // connection of its own costs a handshake, against a run of seconds.
-    requestHandler: {
-      connectionTimeout: 3_000,
-      requestTimeout: (longestTimeoutSeconds + 15) * 1_000,
-      httpAgent: { keepAlive: false },
-      httpsAgent: { keepAlive: false },
-    },
+    requestHandler: { connectionTimeout: 3_000, requestTimeout: (longestTimeoutSeconds + 15) * 1_000, ...INVOKE_AGENTS },
   });
 
 const text = (payload: Uint8Array | undefined) => (payload ? Buffer.from(payload).toString('utf8') : '');
