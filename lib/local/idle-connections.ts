@@ -1,10 +1,11 @@
 /**
- * A loopback HTTP server whose callers pool their connections: the AWS SDK's clients, and the IAM contract's recording
- * proxy forwarding to it (Node's global agent). Node's server closes a connection idle for 5 s (`keepAliveTimeout`),
- * and a request sent on one as it closes fails with ECONNRESET ("socket hang up"). The SDK retries that for most calls;
- * a Python runner's Invoke is sent once (lib/python/lambda-functions.ts), and its run then came back only after its
- * lease, a minute and more later: on a loaded machine the window was met (CI's `start` timing out). Such a server keeps
- * idle connections until its caller closes them or the server stops (`closeAllConnections`).
+ * A loopback HTTP server whose callers may pool their connections (the AWS SDK's clients; the IAM contract's recording
+ * proxy, forwarding through Node's global agent). Node's server closes a connection idle for 5 s (`keepAliveTimeout`,
+ * and a second's grace), and a request sent on one as it closes fails with ECONNRESET ("socket hang up"). The SDK
+ * retries that for most calls. A Python runner's Invoke is sent once (lib/python/lambda-functions.ts): when it went on
+ * such a connection, its run came back only after its lease, a minute and more later, which on a loaded machine made
+ * CI's `start` time out. Such a server keeps idle connections until its caller closes them or the server stops
+ * (`closeAllConnections`).
  */
 import type { Server } from 'node:http';
 

@@ -68,9 +68,38 @@ export const endpointsOf = async <T>(run: Run, stateFile: string, timeoutMs = 20
   return JSON.parse(readFileSync(stateFile, 'utf8')) as T;
 };
 
+/**
+ * Signals a started command's whole process group; nothing when it never started or is gone (without a pid, `-0`
+ * would be this process's own group: the test runner itself).
+ */
+export const signalGroup = (child: ChildProcess, signal: NodeJS.Signals): void => {
+  if (!child.pid) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // Nothing of it left.
+  }
+};
+
 /** Stops a run as Ctrl-C in its terminal does (SIGINT to its process group) and waits for its end. */
 export const interrupt = async (run: Run): Promise<number | null> => {
   if (run.child.exitCode !== null || run.child.signalCode !== null) return run.exit;
-  process.kill(-(run.child.pid ?? 0), 'SIGINT');
+  signalGroup(run.child, 'SIGINT');
   return run.exit;
+};
+
+/**
+ * Waits for a run's end, at most `ms` (under the test's own timeout, which would show nothing); past that, kills its
+ * whole group and fails with what it printed.
+ */
+export const endWithin = async (run: Run, ms: number): Promise<number | null> => {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  const ended = await Promise.race([run.exit, late]);
+  clearTimeout(timer);
+  if (ended !== 'late') return ended;
+  signalGroup(run.child, 'SIGKILL');
+  throw new Error(`it did not end within ${ms / 1000} s; what it printed:\n${run.output()}`);
 };

@@ -92,3 +92,6 @@ export const resource = (template: CfnTemplate, logicalId: string): CfnResource 
 /** A string property that CDK may have written as an intrinsic (e.g. a JSON env var), resolved and parsed. */
 export const resolvedJson = (value: unknown, resolver: IntrinsicResolver = placeholders): unknown =>
   JSON.parse(asString(resolveIntrinsics(value, resolver), 'value'));
+
+/** A container image from the public ECR gallery at a release or a version line, never whatever `latest` is on the day. */
+export const PINNED_PUBLIC_IMAGE = /^public\.ecr\.aws\/[\w./-]+:(?!latest$)[\w.-]+$/;

@@ -31,7 +31,7 @@ import { loadConfig } from '../../lib/settings/config';
 import { startRecordingProxy } from '../helpers/aws-call-recorder';
 import { LEADING_KEYS, allows, grantLines, grantsOf, grantsOfRole, requiredPermissions } from '../helpers/iam';
 import { arnOf, logicalId, synthStack } from '../helpers/stack';
-import { placeholders, resolveIntrinsics, resolvedJson, resource, resourcesOfType } from '../helpers/template';
+import { PINNED_PUBLIC_IMAGE, placeholders, resolveIntrinsics, resolvedJson, resource, resourcesOfType } from '../helpers/template';
 
 // The registry with one of its runners (one with a successor) running in a container.
 const LONG = registry.filter(isTransientRunner).find((candidate) => candidate.taskName === 'Global host SED inference') ?? registry.filter(isTransientRunner)[0];
@@ -52,8 +52,7 @@ describe('Stack: a runner with compute "container"', () => {
     const containers = definition.ContainerDefinitions as { Name: string; Image: string; DependsOn?: unknown; Command?: string[] }[];
     expect(containers.map((entry) => [entry.Name, entry.Image])).toEqual([['fetch', FETCH_IMAGE], [RUN_CONTAINER, RUN_IMAGE]]);
     expect(containers[1]?.DependsOn).toEqual([{ Condition: 'SUCCESS', ContainerName: 'fetch' }]);
-    // Each image a release or a version line, never whatever `latest` is on the day of the run.
-    for (const { Image } of containers) expect(Image).toMatch(/^public\.ecr\.aws\/[\w./-]+:(?!latest$)[\w.-]+$/);
+    for (const { Image } of containers) expect(Image).toMatch(PINNED_PUBLIC_IMAGE);
     expect(JSON.stringify(resolveIntrinsics(containers[0]?.Command, placeholders))).toMatch(/^\["aws s3 cp s3:\/\/cdk-[^ ]+ \/code\/container-run\.mjs && aws s3 cp .+ \/code\/fixtures\/setup_status\.yaml && aws s3 cp .+ \/code\/fixtures\/setup_tasks\.yaml"\]$/);
   });
 

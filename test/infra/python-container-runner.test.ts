@@ -28,7 +28,7 @@ import { localAwsEnv } from '../../lib/local/services';
 import { registry } from '../../runners/registry';
 import { grantLines, grantsOf, grantsOfRole } from '../helpers/iam';
 import { arnOf, logicalId, synthStack } from '../helpers/stack';
-import { placeholders, resolveIntrinsics, resolvedJson, resource, resourcesOfType } from '../helpers/template';
+import { PINNED_PUBLIC_IMAGE, placeholders, resolveIntrinsics, resolvedJson, resource, resourcesOfType } from '../helpers/template';
 
 const FILE = 'test/helpers/python/sed_fitting.py';
 const declared = describePythonRunners([FILE]).map((declaration) => new PythonTransientRunner(declaration));
@@ -84,6 +84,7 @@ describe('Stack: a Python runner with compute = "container"', () => {
       [PYTHON_CONTAINER, PYTHON_IMAGE],
     ]);
     expect(PYTHON_IMAGE).toBe(`public.ecr.aws/docker/library/python:${PYTHON_RUNTIME.name.replace('python', '')}-slim-bookworm`);
+    for (const { Image } of containersOf(sed)) expect(Image).toMatch(PINNED_PUBLIC_IMAGE);
   });
 
   it("has the fetch container copy the runner's code and the lock's packages, the very object of the Lambda layer", () => {

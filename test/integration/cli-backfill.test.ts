@@ -63,7 +63,7 @@ describe('CLI: backfill', () => {
     // Act: a backfill of one transient at a time over the range; killed once the first has finished
     const driving = node(['backfill', TASK, '--from', '2021-01-05', '--to', '2021-02-01', '--share', '0.1']);
     await waitFor('the first transient of the backfill to finish', async () => / [1-9]\d* done/.test(driving.stderr()) || driving.child.exitCode !== null, 120_000);
-    process.kill(driving.child.pid ?? 0, 'SIGKILL');
+    driving.child.kill('SIGKILL');
     const atKill = await finish(driving);
     const output = atKill.stdout;
     const progress = atKill.stderr;

@@ -12,7 +12,7 @@ import { isTransientRunner } from '../../lib/runner';
 import { fakeJavaHome } from '../helpers/fake-java';
 import { readTransientFile } from '../../lib/fixtures/transient-files';
 import { SystemTaskName } from '../../runners/system-tasks';
-import { type Run, cli, endpointsOf, launch, runCli } from '../helpers/cli-process';
+import { type Run, cli, endWithin, endpointsOf, launch, runCli, signalGroup } from '../helpers/cli-process';
 
 /** A copy of the project's fixtures, with `edit` applied to one file's text. */
 const fixturesCopy = (edit?: { file: string; change: (text: string) => string }) => {
@@ -37,10 +37,12 @@ const portOpen = (url: string) =>
   });
 
 /**
- * A whole run's own limit, under the test's: a run that stalls gives up and prints where each transient stands,
- * which the failure shows, instead of the test timing out with nothing to show.
+ * A whole run's own limit: a run that stalls gives up and prints where each transient stands. Stopping may then wait
+ * for runs in flight, so the test waits a while longer, and past that fails with what it printed (the test's own
+ * timeout would show nothing).
  */
 const RUN_TIMEOUT = ['--timeout', '200'];
+const RUN_ENDS_MS = 280_000;
 const WHOLE_RUN_MS = 300_000;
 
 describe('CLI: start', () => {
@@ -48,7 +50,7 @@ describe('CLI: start', () => {
 
   it('runs every sample transient to completed or blocked and exits 0', async () => {
     const run = track(cli(['start', '--tick', '300', ...RUN_TIMEOUT]));
-    const code = await run.exit;
+    const code = await endWithin(run, RUN_ENDS_MS);
     const output = run.output();
     const samples = readTransientFile('fixtures/sample_transients.yaml').transients.length;
     expect(output, output).toMatch(new RegExp(`all ${samples} transients finished`));
@@ -59,7 +61,7 @@ describe('CLI: start', () => {
 
   it('with --tns-local, ingests from the TNS stand-in through the TNS ingestion runner and runs the workflow', async () => {
     const run = track(cli(['start', '--tns-local', '--tick', '300', ...RUN_TIMEOUT]));
-    const code = await run.exit;
+    const code = await endWithin(run, RUN_ENDS_MS);
     const output = run.output();
     expect(output, output).toMatch(/TNS stand-in http:\/\/127\.0\.0\.1:\d+/);
     expect(output).toMatch(
@@ -102,7 +104,7 @@ describe('CLI: start', () => {
     expect(await (await fetch(`${web}api/counts`)).json()).toMatchObject({ total: 3 });
 
     // Ctrl-C in a terminal signals the whole process group.
-    process.kill(-(run.child.pid ?? 0), 'SIGINT');
+    signalGroup(run.child, 'SIGINT');
     const code = await run.exit;
 
     expect(code).toBe(130);
@@ -137,13 +139,7 @@ const track = (run: Run): Run => {
   return run;
 };
 function stopStarted(): void {
-  for (const run of started.splice(0)) {
-    try {
-      process.kill(-(run.child.pid ?? 0), 'SIGKILL');
-    } catch {
-      // Nothing of it left: as it should be.
-    }
-  }
+  for (const run of started.splice(0)) signalGroup(run.child, 'SIGKILL');
 }
 
 /** Starts `start --keep-running` (through `command`) on its own endpoints file and waits until it is up. */
@@ -192,7 +188,7 @@ describe('CLI: start --keep-running, stopped every way', () => {
     expect(processesOf(endpoints)).toHaveLength(3);
 
     // Act
-    process.kill(run.child.pid ?? 0, 'SIGTERM');
+    run.child.kill('SIGTERM');
 
     // Assess
     expect(await run.exit).toBe(143);
@@ -206,7 +202,7 @@ describe('CLI: start --keep-running, stopped every way', () => {
     const { run, stateFile, endpoints } = await keepRunning((args) => launch(['npm', 'start', '--', ...args.slice(1)]));
 
     // Act
-    process.kill(run.child.pid ?? 0, 'SIGTERM');
+    run.child.kill('SIGTERM');
     await run.exit;
 
     // Assess
@@ -220,7 +216,7 @@ describe('CLI: start --keep-running, stopped every way', () => {
     const { run, stateFile, endpoints } = await keepRunning(cli);
 
     // Act
-    process.kill(run.child.pid ?? 0, 'SIGKILL');
+    run.child.kill('SIGKILL');
     await run.exit;
 
     // Assess

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 import { waitFor } from '../helpers/local-stack';
+import { signalGroup } from '../helpers/cli-process';
 
 const EXAMPLES = ['2010H', '2010ag'];
 const FILE = 'runners/python/seed_example.py';
@@ -34,7 +35,7 @@ const npm = (project: string, args: readonly string[]) => {
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exit = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
-  return { exit, output: () => output, stop: () => process.kill(-(child.pid ?? 0), 'SIGINT') };
+  return { exit, output: () => output, stop: () => signalGroup(child, 'SIGINT') };
 };
 
 describe('Integration: the seed example class, pasted into a file, through npm start', () => {

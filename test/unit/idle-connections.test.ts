@@ -1,15 +1,16 @@
 /**
  * The loopback servers a Python runner's Invoke goes through keep an idle connection open: what forwards to them (the
  * recording proxy, Node's global agent) reuses it, and the Invoke is sent once, so a connection closed as it was reused
- * lost the run until its lease ended. Node's default closes one after 5 s idle; these are asked again after 6.
+ * lost the run until its lease ended. Node's default closes one after 5 s idle (and a second's grace); these are asked
+ * again after 8.
  */
 import { type Socket, connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { servePythonFunctions } from '../../lib/local/python-functions';
 import { startRecordingProxy } from '../helpers/aws-call-recorder';
 
-/** Past Node's default keep-alive timeout (5 s) and the check that closes such a connection. */
-const IDLE_MS = 6_000;
+/** Past Node's default keep-alive timeout (5 s) and the second of grace it adds. */
+const IDLE_MS = 8_000;
 
 /** A pooled connection as the SDK holds one: a request, its whole answer, then nothing. */
 class PooledConnection {
