@@ -21,10 +21,11 @@ const resultSchema = z.looseObject({ status: z.unknown() });
  * open through NAT and load balancers that drop silent flows; `keepSocketAlive` refuses the pool.
  */
 const ownConnections = <A extends HttpAgent>(agent: A): A => Object.assign(agent, { keepSocketAlive: () => false });
-export const INVOKE_AGENTS = {
+/** Each client its own (destroying a client destroys its agents' sockets). */
+const invokeAgents = () => ({
   httpAgent: ownConnections(new HttpAgent({ keepAlive: true, maxSockets: Infinity })),
   httpsAgent: ownConnections(new HttpsAgent({ keepAlive: true, maxSockets: Infinity })),
-};
+});
 
 /** How long an Invoke may take: the longest runner's timeout plus Lambda's start, so the SDK never cuts a run short. */
 export const invokeClient = (longestTimeoutSeconds: number): LambdaClient =>
@@ -36,7 +37,7 @@ export const invokeClient = (longestTimeoutSeconds: number): LambdaClient =>
     // Nor is it sent on a pooled connection: one the far end closed while it sat idle (a worker frozen between
     // invocations, an endpoint's idle limit) fails the Invoke before it is read, a receive spent for nothing. A
     // connection of its own costs a handshake, against a run of seconds.
-    requestHandler: { connectionTimeout: 3_000, requestTimeout: (longestTimeoutSeconds + 15) * 1_000, ...INVOKE_AGENTS },
+    requestHandler: { connectionTimeout: 3_000, requestTimeout: (longestTimeoutSeconds + 15) * 1_000, ...invokeAgents() },
   });
 
 const text = (payload: Uint8Array | undefined) => (payload ? Buffer.from(payload).toString('utf8') : '');
