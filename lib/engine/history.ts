@@ -10,7 +10,6 @@ import type { RunRecord, TransientRecord } from './store';
 import { listTransients } from './operations';
 import { currentTasksOf } from './attempts';
 
-
 /**
  * The stale tasks of one transient, each with why (lib/domain/staleness.ts), against this engine's registry. Given its
  * run history, the inputs recorded by the runs the registers hold are checked too (an upstream run superseded).

@@ -119,7 +119,7 @@ export const startRecordingProxy = (service: RecordedService, upstream: string |
       outgoing.end(String(error));
     });
   });
-  // The clients it records pool their connections, a Python runner's Invoke among them, which is sent once.
+  // The clients it records pool their connections, and some of their calls are sent once (a counter update).
   keepIdleConnections(server);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
